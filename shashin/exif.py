@@ -1,0 +1,175 @@
+"""Metadata through one long-lived exiftool process, and the dates and fields shashin derives from it."""
+
+import datetime
+import os
+import re
+import shutil
+import tempfile
+
+import exiftool
+from exiftool.exceptions import ExifToolException
+
+BATCH = 128
+
+#: Where the capture time comes from, best first: (source name, tag keys, offset tag keys).
+#: QuickTime dates are UTC by specification, so they get offset +00:00.
+DATE_SOURCES = (
+    ("SubSecDateTimeOriginal", ("Composite:SubSecDateTimeOriginal",), ("EXIF:OffsetTimeOriginal",)),
+    ("DateTimeOriginal", ("EXIF:DateTimeOriginal", "XMP:DateTimeOriginal"), ("EXIF:OffsetTimeOriginal",)),
+    ("CreateDate", ("EXIF:CreateDate", "XMP:CreateDate"), ("EXIF:OffsetTimeDigitized",)),
+    ("CreateDate", ("QuickTime:CreateDate",), ("+00:00",)),
+    ("FileModifyDate", ("File:FileModifyDate",), ()),
+)
+_DATE = re.compile(
+    r"^(\d{4}):(\d\d):(\d\d)[ T](\d\d):(\d\d):(\d\d)(\.\d+)?\s*(Z|[+-]\d\d:?\d\d)?"
+)
+_OFFSET = re.compile(r"^[+-]\d\d:\d\d$")
+
+
+class Session:
+    """One exiftool process kept open (``-stay_open``) and fed batches of files."""
+
+    def __init__(self):
+        self._tool = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        if self._tool is not None:
+            try:
+                self._tool.terminate()
+            except (ExifToolException, OSError):
+                pass
+            self._tool = None
+
+    def read(self, paths):
+        """Yield ``(path, tags, error)`` for each path, in order; tags is None on error."""
+        paths = list(paths)
+        for start in range(0, len(paths), BATCH):
+            yield from self._read_batch(paths[start : start + BATCH])
+
+    def _read_batch(self, paths):
+        try:
+            found = self._run(paths)
+        except (ExifToolException, OSError, ValueError):
+            # The process died or garbled its answer: start afresh and isolate the file at fault.
+            self.close()
+            if len(paths) == 1:
+                return [(paths[0], None, "exiftool failed on this file")]
+            return [item for path in paths for item in self._read_batch([path])]
+        results = []
+        for path in paths:
+            tags = found.get(path)
+            if tags is None:
+                results.append((path, None, "exiftool could not read the file"))
+            elif "ExifTool:Error" in tags:
+                results.append((path, None, str(tags["ExifTool:Error"])))
+            else:
+                results.append((path, tags, None))
+        return results
+
+    def _run(self, paths):
+        if self._tool is None:
+            self._tool = exiftool.ExifToolHelper(check_execute=False)
+        safe, aliases = [], {}
+        with tempfile.TemporaryDirectory(prefix="shashin-exif-") as links:
+            for index, path in enumerate(paths):
+                if _safe_argument(path):
+                    safe.append(path)
+                else:
+                    # exiftool takes file names one per line, as UTF-8: others go in by a link.
+                    link = os.path.join(links, "{}{}".format(index, os.path.splitext(path)[1][:16]))
+                    os.symlink(os.path.abspath(path), link)
+                    safe.append(link)
+                    aliases[link] = path
+            try:
+                output = self._tool.get_metadata(safe)
+            except exiftool.exceptions.ExifToolOutputEmptyError:
+                output = []
+        found = {}
+        for tags in output:
+            source = tags.get("SourceFile")
+            path = aliases.get(source, source)
+            if source in aliases:
+                tags["SourceFile"] = path
+                tags["File:FileName"] = os.path.basename(path)
+                tags["File:Directory"] = os.path.dirname(path)
+            found[path] = tags
+        return found
+
+
+def _safe_argument(path):
+    if "\n" in path or "\r" in path or path.startswith("-"):
+        return False
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def normalise_date(value, offset=None):
+    """An exiftool date string as ISO 8601 (with offset when known), or None if invalid."""
+    match = _DATE.match(str(value).strip())
+    if not match:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    try:
+        moment = datetime.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second))
+    except ValueError:
+        return None  # 0000:00:00 and other impossible dates
+    text = moment.isoformat()
+    if fraction:
+        text += fraction
+    zone = zone or offset
+    if zone:
+        zone = "+00:00" if zone == "Z" else zone
+        if ":" not in zone:
+            zone = zone[:3] + ":" + zone[3:]
+        text += zone
+    return text
+
+
+def derived_fields(tags):
+    """The normalised fields of a record from exiftool's tags (``-G -n`` keys)."""
+    taken_at, source = None, None
+    for name, keys, offset_keys in DATE_SOURCES:
+        for key in keys:
+            if key in tags:
+                taken_at = normalise_date(tags[key], _offset(tags, offset_keys))
+                if taken_at:
+                    source = name
+                    break
+        if taken_at:
+            break
+    return {
+        "taken_at": taken_at,
+        "taken_at_source": source,
+        "mime_type": tags.get("File:MIMEType"),
+        "make": _first_tag(tags, "Make"),
+        "model": _first_tag(tags, "Model"),
+    }
+
+
+def _offset(tags, keys):
+    for key in keys:
+        value = key if _OFFSET.match(key) else tags.get(key)
+        if isinstance(value, str) and _OFFSET.match(value.strip()):
+            return value.strip()
+    return None
+
+
+def _first_tag(tags, name):
+    for group in ("EXIF", "QuickTime", "XMP", "MakerNotes"):
+        value = tags.get("{}:{}".format(group, name))
+        if value not in (None, ""):
+            return str(value).strip()
+    return None
+
+
+def available():
+    return shutil.which("exiftool") is not None

@@ -1,0 +1,80 @@
+"""Finding files: walking folders the way a photo scan should, and telling images from the rest."""
+
+import os
+from typing import NamedTuple
+
+#: Folders never walked: NAS thumbnails and recycle bins, and shashin's own trash.
+SKIPPED_FOLDERS = frozenset(
+    {"@eaDir", "#snapshot", "#recycle", "@Recycle", "@Recently-Snapshot", ".shashin-trash", ".Trash-0"}
+)
+
+IMAGE_EXTENSIONS = frozenset(
+    ".jpg .jpeg .jpe .jfif .png .gif .tif .tiff .webp .heic .heif .avif .bmp .jxl .jp2"
+    " .dng .cr2 .cr3 .nef .nrw .arw .srf .sr2 .orf .rw2 .raf .pef .srw .x3f .3fr .erf .kdc .mrw".split()
+)
+RAW_EXTENSIONS = frozenset(".dng .cr2 .cr3 .nef .nrw .arw .srf .sr2 .orf .rw2 .raf .pef .srw .x3f .3fr .erf .kdc .mrw".split())
+
+_MAGIC = (
+    b"\xff\xd8\xff",  # JPEG
+    b"\x89PNG\r\n\x1a\n",
+    b"GIF87a",
+    b"GIF89a",
+    b"II*\x00",  # TIFF, and most RAW formats
+    b"MM\x00*",
+    b"BM",
+)
+
+
+def extension(path):
+    return os.path.splitext(path)[1].lower()
+
+
+def is_image(path, head):
+    """True when a file is worth decoding: a known image extension, or image magic bytes."""
+    if extension(path) in IMAGE_EXTENSIONS:
+        return True
+    if head.startswith(_MAGIC):
+        return True
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return True
+    return head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"avif", b"msf1")
+
+
+class Problem(NamedTuple):
+    """Why a path found while walking is not hashed: skipped on purpose, or an error."""
+
+    message: str
+    skipped: bool
+
+
+SYMLINK = Problem("symbolic link (links are never followed)", skipped=True)
+
+
+def expand(path):
+    """Yield ``(path, problem)`` for a path: itself, or every file below a folder.
+
+    problem is None for a file to hash. Symbolic links are never followed or hashed:
+    a link and its target would look like two copies, and removing the "copy" that is
+    the target would lose the photo.
+    """
+    try:
+        if os.path.islink(path):
+            yield path, SYMLINK
+            return
+        if not os.path.isdir(path):
+            yield path, None
+            return
+    except OSError as error:
+        yield path, Problem(error.strerror or str(error), skipped=False)
+        return
+    errors = []
+    for folder, subfolders, names in os.walk(path, onerror=errors.append):
+        while errors:
+            error = errors.pop()
+            yield error.filename, Problem((error.strerror or str(error)).lower(), skipped=False)
+        subfolders[:] = sorted(d for d in subfolders if d not in SKIPPED_FOLDERS)
+        for name in sorted(names):
+            file_path = os.path.join(folder, name)
+            yield file_path, SYMLINK if os.path.islink(file_path) else None
+    for error in errors:
+        yield error.filename, Problem((error.strerror or str(error)).lower(), skipped=False)

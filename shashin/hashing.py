@@ -1,0 +1,149 @@
+"""Hashing files: md5, difference hash and thumbnail, on all cores, reusing what the database knows.
+
+The parent process stats each file and answers unchanged files from the database; only
+new or changed files go to the worker processes, and their results come back in input order.
+"""
+
+import hashlib
+import multiprocessing
+import os
+from dataclasses import dataclass
+
+from . import imaging
+from .files import is_image
+from .records import HASH_FIELDS
+from .store import Store
+
+HASHED, CACHED, REUSED, SKIPPED, FAILED = "hashed", "cached", "reused", "skipped", "failed"
+
+
+@dataclass
+class Outcome:
+    """What happened to one input path."""
+
+    path: str
+    status: str
+    record: dict = None
+    message: str = None
+    thumbnail: bytes = None
+    remembered: bool = False  # a failure answered from an earlier run
+
+
+def hash_paths(paths, store=None, jobs=None, batch=None):
+    """Yield an :class:`Outcome` for each path, in input order.
+
+    ``store`` (a :class:`~shashin.store.Store` or None) provides the rapid rescan and
+    receives nothing: saving is the caller's job, batch by batch.
+    """
+    workers = _Workers(jobs or os.cpu_count() or 1, store.path if store else None)
+    batch = batch or max(64, 32 * workers.jobs)
+    try:
+        pending = []
+        for path in paths:
+            pending.append(path)
+            if len(pending) >= batch:
+                yield from _hash_batch(pending, store, workers)
+                pending = []
+        yield from _hash_batch(pending, store, workers)
+    finally:
+        workers.close()
+
+
+class _Workers:
+    """Worker processes, started only when there is decoding to do."""
+
+    def __init__(self, jobs, db_path):
+        self.jobs, self.db_path, self.pool = jobs, db_path, None
+
+    def map(self, work):
+        if self.pool is None and (self.jobs == 1 or len(work) < 4):
+            _worker_setup(self.db_path)
+            return map(hash_file, work)
+        if self.pool is None:
+            # forkserver: workers must not inherit the parent's SQLite connection or ImageMagick state.
+            context = multiprocessing.get_context("forkserver")
+            self.pool = context.Pool(self.jobs, initializer=_worker_setup, initargs=(self.db_path,))
+        return self.pool.imap(hash_file, work)
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join()
+
+
+def _hash_batch(paths, store, workers):
+    absolute = [os.path.abspath(p) for p in paths]
+    stats = {}
+    outcomes = {}
+    for path in absolute:
+        try:
+            stats[path] = os.stat(path)
+        except OSError as error:
+            outcomes[path] = Outcome(path, FAILED, message=_describe(error))
+    known = store.images_by_path(stats) if store else {}
+    failures = store.failures_by_path(stats) if store else {}
+    work = []
+    for path, stat in stats.items():
+        row = known.get(path)
+        failure = failures.get(path)
+        if row and row["md5"] and _unchanged(row, stat):
+            outcomes[path] = Outcome(path, CACHED, record=_hash_record(row))
+        elif failure and _unchanged(failure, stat):
+            outcomes[path] = Outcome(path, FAILED, message=failure["error"], remembered=True)
+        else:
+            work.append((path, stat.st_size, stat.st_mtime))
+    for item, outcome in zip(work, workers.map(work) if work else ()):
+        outcomes[item[0]] = outcome
+    for path in absolute:
+        yield outcomes[path]
+
+
+def _unchanged(row, stat):
+    return row["size"] == stat.st_size and row["mtime"] == stat.st_mtime
+
+
+def _hash_record(row):
+    return {field: row[field] for field in HASH_FIELDS}
+
+
+_worker_store = None
+
+
+def _worker_setup(db_path):
+    global _worker_store
+    imaging.configure(threads=1)
+    if db_path and _worker_store is None:
+        _worker_store = Store(db_path, readonly=True)
+
+
+def hash_file(item):
+    """Hash one file (in a worker): the full work, or reuse of stored content with the same md5."""
+    path, size, mtime = item
+    record = {"path": path, "size": size, "mtime": mtime}
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 16)
+            if not is_image(path, head):
+                return Outcome(path, SKIPPED, message="not an image")
+            if size == 0:
+                return Outcome(path, FAILED, record, "empty file (0 bytes)")
+            digest = hashlib.md5(head)
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as error:
+        return Outcome(path, FAILED, record, _describe(error))
+    record["md5"] = digest.hexdigest()
+    stored = _worker_store.content(record["md5"]) if _worker_store else None
+    if stored:
+        record.update(stored)
+        return Outcome(path, REUSED, record=record)
+    try:
+        fields, thumbnail = imaging.analyse(path)
+    except imaging.ImageError as error:
+        return Outcome(path, FAILED, record, str(error))
+    record.update(fields)
+    return Outcome(path, HASHED, record=record, thumbnail=thumbnail)
+
+
+def _describe(error):
+    return (error.strerror or str(error)).lower() if isinstance(error, OSError) else str(error)

@@ -1,0 +1,144 @@
+"""Decoding with Wand (ImageMagick): dimensions, difference hash and thumbnail from one decode."""
+
+import ctypes
+import os
+import re
+
+import numpy
+from wand.api import libmagick, library
+from wand.exceptions import WandException
+from wand.image import Image
+from wand.resource import limits
+
+THUMBNAIL_EDGE = 256
+THUMBNAIL_QUALITY = 80
+#: Largest image decoded at full size. JPEGs are decoded scaled down by libjpeg, so
+#: this bounds PNG, TIFF and the like: a 16000x16000 PNG is refused, not decoded.
+MAX_PIXELS = 120_000_000
+
+#: EXIF orientations (as Wand names them) that swap width and height on display.
+_TRANSPOSING = frozenset({"left_top", "right_top", "right_bottom", "left_bottom"})
+
+
+class ImageError(Exception):
+    """A file that looks like an image but cannot be decoded; the message says why."""
+
+
+def configure(threads=1, memory=256 << 20):
+    """Bound ImageMagick in this process: one thread (workers are processes), bounded memory."""
+    limits["thread"] = threads
+    limits["memory"] = memory
+    limits["map"] = 2 * memory
+    limits["width"] = limits["height"] = 1 << 20
+    limits["area"] = MAX_PIXELS * 2
+
+
+def _magick_name(path, frame="[0]"):
+    # The frame suffix makes ImageMagick read only the first frame of a GIF, TIFF or HEIC
+    # sequence; it still opens a file whose own name ends in brackets.
+    return os.fsencode(path) + frame.encode()
+
+
+def analyse(path):
+    """Decode an image file once; return ``(fields, thumbnail_jpeg)``.
+
+    fields holds width and height as displayed (after EXIF orientation), the
+    format, and the 64-bit difference hash as 16 hex digits.
+    """
+    try:
+        return _analyse(path)
+    except WandException as error:
+        raise ImageError(_first_line(error)) from None
+
+
+def _analyse(path):
+    with Image.ping(filename=_magick_name(path)) as header:
+        format_ = header.format
+        width, height = header.width, header.height
+        orientation = header.orientation
+    if format_ != "JPEG" and width * height > MAX_PIXELS:
+        raise ImageError(
+            "{}x{} pixels ({:.0f} megapixels) is over the {:.0f}-megapixel decode limit".format(
+                width, height, width * height / 1e6, MAX_PIXELS / 1e6
+            )
+        )
+    if orientation in _TRANSPOSING:
+        width, height = height, width
+    with Image() as image:
+        # libjpeg then decodes at 1/2, 1/4 or 1/8 scale (DCT scaling), never below this size.
+        image.options["jpeg:size"] = "{0}x{0}".format(THUMBNAIL_EDGE)
+        image.read(filename=_magick_name(path))
+        warning = _decode_warning(image)
+        if warning and "Premature end" in warning:
+            raise ImageError("truncated file ({})".format(warning))
+        image.auto_orient()
+        if image.alpha_channel:
+            image.background_color = "white"
+            image.alpha_channel = "remove"
+        if image.colorspace not in ("srgb", "gray", "rgb"):
+            image.transform_colorspace("srgb")
+        image.depth = 8
+        scale = THUMBNAIL_EDGE / max(image.width, image.height)
+        if scale < 1:
+            image.thumbnail(max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image.strip()
+        fields = {
+            "width": width,
+            "height": height,
+            "format": format_,
+            "dhash": dhash(image),
+        }
+        image.format = "jpeg"
+        image.compression_quality = THUMBNAIL_QUALITY
+        return fields, image.make_blob()
+
+
+def dhash(image):
+    """64-bit difference hash: does brightness rise from each pixel to its right neighbour."""
+    with image.clone() as small:
+        small.transform_colorspace("gray")
+        small.resize(9, 8)
+        pixels = numpy.frombuffer(
+            bytes(small.export_pixels(channel_map="R", storage="char")), dtype=numpy.uint8
+        ).reshape(8, 9)
+    bits = pixels[:, 1:] > pixels[:, :-1]
+    return "{:016x}".format(int("".join("1" if bit else "0" for bit in bits.flat), 2))
+
+
+class _ExceptionInfo(ctypes.Structure):
+    _fields_ = [
+        ("severity", ctypes.c_int),
+        ("error_number", ctypes.c_int),
+        ("reason", ctypes.c_char_p),
+        ("description", ctypes.c_char_p),
+    ]
+
+
+library.GetImageFromMagickWand.argtypes = [ctypes.c_void_p]
+library.GetImageFromMagickWand.restype = ctypes.c_void_p
+libmagick.AcquireExceptionInfo.restype = ctypes.POINTER(_ExceptionInfo)
+libmagick.GetImageException.argtypes = [ctypes.c_void_p, ctypes.POINTER(_ExceptionInfo)]
+libmagick.DestroyExceptionInfo.argtypes = [ctypes.POINTER(_ExceptionInfo)]
+
+
+def _decode_warning(image):
+    """The decoder's warning for an image that did decode, or None.
+
+    ImageMagick 6 keeps a truncated JPEG's "Premature end of JPEG file" on the image,
+    not on the wand, so Wand never raises it; MagickCore's GetImageException finds it.
+    """
+    info = libmagick.AcquireExceptionInfo()
+    try:
+        libmagick.GetImageException(library.GetImageFromMagickWand(image.wand), info)
+        reason = info.contents.reason
+        return _first_line(reason.decode("utf-8", "replace")) if reason else None
+    finally:
+        libmagick.DestroyExceptionInfo(info)
+
+
+def _first_line(error):
+    """ImageMagick's message without its source location and the repeated file name."""
+    lines = str(error).strip().splitlines()
+    if not lines:
+        return type(error).__name__
+    return re.sub(r" @ \S+$", "", re.sub(r" `[^`]*'", "", lines[0])).strip()

@@ -1,0 +1,63 @@
+"""The record: one JSON object per image file, and how it travels as JSON lines.
+
+Paths are ``str`` as Python's ``os`` module gives them: bytes that are not valid
+UTF-8 are carried as surrogate escapes, which ``json`` writes as ``\\udcXX`` and
+reads back unchanged, so such a path survives a pipeline of shashin commands.
+"""
+
+import json
+import os
+
+HASH_FIELDS = ("path", "size", "mtime", "md5", "dhash", "width", "height", "format")
+META_FIELDS = ("metadata", "taken_at", "taken_at_source", "mime_type", "make", "model")
+RECORD_FIELDS = HASH_FIELDS + META_FIELDS
+
+
+def dumps(record):
+    """One record as one line of JSON (no newline)."""
+    return json.dumps(record, ensure_ascii=False, separators=(", ", ": "))
+
+
+def write(stream, record):
+    stream.write(dumps(record) + "\n")
+
+
+def parse_input(chunk):
+    """A path from one input item: a bare path, or a JSON object with a ``path`` key.
+
+    Returns ``(path, record)`` where record is the parsed object or None.
+    """
+    if chunk.startswith("{"):
+        try:
+            record = json.loads(chunk)
+        except ValueError:
+            record = None
+        if isinstance(record, dict) and isinstance(record.get("path"), str):
+            return record["path"], record
+    return chunk, None
+
+
+def read_items(stream, nul=False):
+    """Yield ``(path, record)`` from a binary stream of lines or NUL-separated items."""
+    separator = b"\0" if nul else b"\n"
+    pending = b""
+    while True:
+        block = stream.read(1 << 16)
+        if not block:
+            break
+        pending += block
+        *items, pending = pending.split(separator)
+        yield from _decoded(items, nul)
+    yield from _decoded([pending], nul)
+
+
+def _decoded(items, nul):
+    for item in items:
+        if not nul:
+            item = item.rstrip(b"\r")
+        if item:
+            # JSON lines are UTF-8 by definition; a bare path is bytes from the filesystem.
+            if item.startswith(b"{"):
+                yield parse_input(item.decode("utf-8", "surrogateescape"))
+            else:
+                yield os.fsdecode(item), None

@@ -1,0 +1,51 @@
+"""What every part of the store shares: opening the database, path and time encoding."""
+
+import datetime
+import os
+import sqlite3
+
+import sqlite_utils
+
+
+class DatabaseError(Exception):
+    """The database cannot be opened or written; the message says why."""
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def db_path(path):
+    """A filesystem path as stored: text, or bytes when the name is not valid UTF-8."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+    return path
+
+
+def fs_path(value):
+    """The inverse of :func:`db_path`."""
+    return os.fsdecode(value) if isinstance(value, bytes) else value
+
+
+def connect(path, readonly, migration_sets):
+    """A sqlite-utils Database in WAL mode, migrated unless read-only."""
+    try:
+        if readonly:
+            uri = "file:{}?mode=ro".format(
+                os.path.abspath(path).replace("?", "%3f").replace("#", "%23")
+            )
+            conn = sqlite3.connect(uri, uri=True)
+        else:
+            conn = sqlite3.connect(path)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        db = sqlite_utils.Database(conn)
+        if not readonly:
+            if db.journal_mode != "wal":
+                db.enable_wal()
+            for migrations in migration_sets:
+                migrations.apply(db)
+        return db
+    except sqlite3.Error as error:
+        raise DatabaseError("cannot use the database {}: {}".format(path, error))

@@ -1,0 +1,158 @@
+"""Tables of scanned files: images, thumbnails and failures."""
+
+import json
+import os
+
+from sqlite_utils import Migrations
+
+from ..records import HASH_FIELDS, META_FIELDS
+from .base import db_path, fs_path, now
+
+migrations = Migrations("shashin-images")
+
+
+@migrations()
+def create_images(db):
+    db["images"].create(
+        {
+            "path": str,
+            "size": int,
+            "mtime": float,
+            "md5": str,
+            "dhash": str,
+            "width": int,
+            "height": int,
+            "format": str,
+            "hashed_at": str,
+            "metadata": str,
+            "taken_at": str,
+            "taken_at_source": str,
+            "mime_type": str,
+            "make": str,
+            "model": str,
+        },
+        pk="path",
+    )
+    db["images"].create_index(["md5"])
+    db["images"].create_index(["dhash"])
+    db["thumbnails"].create({"md5": str, "jpeg": bytes}, pk="md5")
+    db["failures"].create(
+        {"path": str, "size": int, "mtime": float, "error": str, "failed_at": str},
+        pk="path",
+    )
+
+
+class ImagesMixin:
+    """Queries over images, thumbnails and failures."""
+
+    # images
+
+    def images_by_path(self, paths):
+        """Rows of the given paths, as ``{path: row}``."""
+        found = {}
+        paths = list(paths)
+        for start in range(0, len(paths), 500):
+            keys = [db_path(p) for p in paths[start : start + 500]]
+            sql = "select * from images where path in ({})".format(", ".join("?" * len(keys)))
+            for row in self.db.query(sql, keys):
+                row["path"] = fs_path(row["path"])
+                found[row["path"]] = row
+        return found
+
+    def content(self, md5):
+        """Hash fields of stored content with this md5 and a thumbnail, or None."""
+        rows = self.db.query(
+            "select dhash, width, height, format from images"
+            " where md5 = ? and dhash is not null"
+            " and exists (select 1 from thumbnails where thumbnails.md5 = images.md5)"
+            " limit 1",
+            [md5],
+        )
+        return next(rows, None)
+
+    def save_hashed(self, records, thumbnails):
+        """Store hashed records (their metadata, if any, is now stale) and new thumbnails."""
+        hashed_at = now()
+        rows = []
+        for record in records:
+            row = {field: record.get(field) for field in HASH_FIELDS + META_FIELDS}
+            row["path"] = db_path(row["path"])
+            row["hashed_at"] = hashed_at
+            rows.append(row)
+        with self.db.atomic():
+            self.db["images"].upsert_all(rows, pk="path")
+            self.db["thumbnails"].insert_all(
+                ({"md5": md5, "jpeg": jpeg} for md5, jpeg in thumbnails.items()),
+                pk="md5",
+                ignore=True,
+            )
+            self._forget_failures([row["path"] for row in rows])
+
+    def save_metadata(self, records):
+        """Store the metadata fields of records, creating rows for paths not hashed yet.
+
+        Size and mtime of an existing row are left alone: they say what was hashed.
+        """
+        rows = []
+        for record in records:
+            row = {field: record.get(field) for field in META_FIELDS}
+            row["path"] = db_path(record["path"])
+            row["metadata"] = json.dumps(row["metadata"], ensure_ascii=False)
+            rows.append(row)
+        with self.db.atomic():
+            self.db["images"].insert_all(
+                ({"path": db_path(r["path"]), "size": r["size"], "mtime": r["mtime"]} for r in records),
+                pk="path",
+                ignore=True,
+            )
+            self.db["images"].upsert_all(rows, pk="path")
+
+    def prune(self, directories):
+        """Delete rows of files under these directories that no longer exist."""
+        gone = []
+        for directory in directories:
+            prefix = os.path.join(os.path.abspath(directory), "")
+            for (path,) in self.db.execute(
+                "select path from images where substr(path, 1, ?) = ?", [len(prefix), prefix]
+            ).fetchall():
+                if not os.path.lexists(fs_path(path)):
+                    gone.append(path)
+        with self.db.atomic():
+            for start in range(0, len(gone), 500):
+                keys = gone[start : start + 500]
+                marks = ", ".join("?" * len(keys))
+                self.db.execute("delete from images where path in ({})".format(marks), keys)
+            self.db.execute(
+                "delete from thumbnails where md5 not in (select md5 from images where md5 is not null)"
+            )
+        return len(gone)
+
+    # failures
+
+    def failures_by_path(self, paths):
+        keys = [db_path(p) for p in paths]
+        found = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            sql = "select * from failures where path in ({})".format(", ".join("?" * len(chunk)))
+            for row in self.db.query(sql, chunk):
+                found[fs_path(row["path"])] = row
+        return found
+
+    def save_failures(self, failures):
+        """Remember files that could not be read, as ``(path, size, mtime, error)``."""
+        failed_at = now()
+        with self.db.atomic():
+            self.db["failures"].upsert_all(
+                (
+                    {"path": db_path(p), "size": s, "mtime": m, "error": e, "failed_at": failed_at}
+                    for p, s, m, e in failures
+                ),
+                pk="path",
+            )
+
+    def _forget_failures(self, keys):
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            sql = "delete from failures where path in ({})".format(", ".join("?" * len(chunk)))
+            self.db.execute(sql, chunk)

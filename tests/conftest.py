@@ -1,0 +1,61 @@
+"""Shared fixtures: photo-like images made with Wand, and running shashin's commands for real."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from wand.image import Image
+
+BIN = Path(sys.executable).parent
+SAMPLES = Path(__import__("skimage").data.__file__).parent
+PHOTOS = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png", "retina.jpg"]
+
+
+def make_photo(path, index=0, width=640, height=480, fmt=None):
+    """A real photograph (scikit-image's samples, cropped by index) saved at path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with Image(filename=str(SAMPLES / PHOTOS[index % len(PHOTOS)])) as image:
+        # Different indexes over the same sample give different, non-overlapping-ish views.
+        shift = (index // len(PHOTOS)) * 37
+        image.crop(shift % max(1, image.width // 4), shift % max(1, image.height // 4),
+                   width=image.width * 3 // 4, height=image.height * 3 // 4)
+        image.resize(width, height)
+        image.format = fmt or path.suffix.lstrip(".") or "jpeg"
+        image.save(filename=str(path))
+    return path
+
+
+def run(command, *args, input=None, env=None, check=None):
+    """Run a shashin console script; returns the CompletedProcess (text mode)."""
+    result = subprocess.run(
+        [str(BIN / command), *map(str, args)],
+        input=input,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    if check is not None:
+        assert result.returncode == check, result.stderr
+    return result
+
+
+def json_lines(text):
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def library(tmp_path):
+    """A folder with a few photos and a database path beside it."""
+    folder = tmp_path / "Pictures"
+    for index in range(3):
+        make_photo(folder / "photo{}.jpg".format(index), index)
+    return folder
+
+
+@pytest.fixture
+def db(tmp_path):
+    return tmp_path / "shashin.db"
