@@ -65,8 +65,10 @@ def _analyse(path):
     if orientation in _TRANSPOSING:
         width, height = height, width
     with Image() as image:
-        # libjpeg then decodes at 1/2, 1/4 or 1/8 scale (DCT scaling), never below this size.
-        image.options["jpeg:size"] = "{0}x{0}".format(THUMBNAIL_EDGE)
+        if min(width, height) > THUMBNAIL_EDGE:
+            # libjpeg then decodes at 1/2, 1/4 or 1/8 scale (DCT scaling), never below this size.
+            # Not for smaller images: there the hint makes libjpeg scale up.
+            image.options["jpeg:size"] = "{0}x{0}".format(THUMBNAIL_EDGE)
         image.read(filename=_magick_name(path))
         warning = _decode_warning(image)
         if warning and "Premature end" in warning:
@@ -75,7 +77,8 @@ def _analyse(path):
         if image.alpha_channel:
             image.background_color = "white"
             image.alpha_channel = "remove"
-        if image.colorspace not in ("srgb", "gray", "rgb"):
+        if image.colorspace != "srgb":
+            # CMYK, greyscale and the rest: one colour space, so a copy's hash matches its original's.
             image.transform_colorspace("srgb")
         image.depth = 8
         scale = THUMBNAIL_EDGE / max(image.width, image.height)
@@ -96,12 +99,13 @@ def _analyse(path):
 def dhash(image):
     """64-bit difference hash: does brightness rise from each pixel to its right neighbour."""
     with image.clone() as small:
-        small.transform_colorspace("gray")
         small.resize(9, 8)
-        pixels = numpy.frombuffer(
-            bytes(small.export_pixels(channel_map="R", storage="char")), dtype=numpy.uint8
-        ).reshape(8, 9)
-    bits = pixels[:, 1:] > pixels[:, :-1]
+        rgb = numpy.frombuffer(
+            bytes(small.export_pixels(channel_map="RGB", storage="char")), dtype=numpy.uint8
+        ).reshape(8, 9, 3)
+    # Luma from the stored (gamma-encoded) values, the same for a colour file and its greyscale copy.
+    luma = rgb @ numpy.array([0.299, 0.587, 0.114])
+    bits = luma[:, 1:] > luma[:, :-1]
     return "{:016x}".format(int("".join("1" if bit else "0" for bit in bits.flat), 2))
 
 

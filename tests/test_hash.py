@@ -1,0 +1,249 @@
+"""shashin-hash as a user meets it: records, formats, rescans, moves, bad input, exit codes."""
+
+import os
+import shutil
+import sqlite3
+import struct
+import subprocess
+import zlib
+
+import pytest
+from wand.color import Color
+from wand.image import Image
+
+from conftest import BIN, json_lines, make_photo, run, run_unprivileged
+
+
+def hamming(a, b):
+    return bin(int(a, 16) ^ int(b, 16)).count("1")
+
+
+def test_record_fields_and_database(library, db):
+    result = run("shashin-hash", "--db", db, library, check=0)
+    records = json_lines(result.stdout)
+    assert [os.path.basename(r["path"]) for r in records] == ["photo0.jpg", "photo1.jpg", "photo2.jpg"]
+    first = records[0]
+    assert os.path.isabs(first["path"])
+    assert first["width"] == 640 and first["height"] == 480 and first["format"] == "JPEG"
+    assert len(first["dhash"]) == 16 and int(first["dhash"], 16) >= 0
+    assert len(first["md5"]) == 32 and first["size"] == os.path.getsize(first["path"])
+    assert "3 hashed, 0 cached" in result.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"
+        row = conn.execute("select md5, dhash from images where path = ?", [first["path"]]).fetchone()
+        assert row == (first["md5"], first["dhash"])
+        (jpeg,) = conn.execute("select jpeg from thumbnails where md5 = ?", [first["md5"]]).fetchone()
+    with Image(blob=jpeg) as thumbnail:
+        assert max(thumbnail.size) == 256 and thumbnail.format == "JPEG"
+        assert not any(key.startswith("exif:") for key in thumbnail.metadata)
+    assert len(jpeg) < 100_000
+
+
+def test_output_order_is_input_order_with_several_workers(tmp_path, db):
+    paths = [make_photo(tmp_path / "p{:02d}.png".format(i), i, 96, 64) for i in range(12)]
+    shuffled = paths[5:] + paths[:5]
+    result = run("shashin-hash", "--db", db, "-j", "2", input="\n".join(map(str, shuffled)) + "\n", check=0)
+    assert [r["path"] for r in json_lines(result.stdout)] == [str(p) for p in shuffled]
+
+
+def test_nul_separated_and_json_lines_input(library, db):
+    find = subprocess.run(["find", str(library), "-type", "f", "-print0"], capture_output=True, check=True)
+    result = run("shashin-hash", "--no-db", "-0", input=find.stdout.decode(), check=0)
+    records = json_lines(result.stdout)
+    assert len(records) == 3
+    again = run("shashin-hash", "--no-db", input=result.stdout, check=0)
+    assert json_lines(again.stdout) == records
+
+
+@pytest.mark.parametrize(
+    "name, fmt",
+    [("a.png", "png"), ("a.gif", "gif"), ("a.tif", "tiff"), ("a.webp", "webp"), ("a.bmp", "bmp")],
+)
+def test_formats(tmp_path, name, fmt):
+    path = make_photo(tmp_path / name, 1, 120, 80, fmt=fmt)
+    (record,) = json_lines(run("shashin-hash", "--no-db", path, check=0).stdout)
+    assert (record["width"], record["height"]) == (120, 80)
+
+
+def test_heic_when_imagemagick_can_write_it(tmp_path):
+    path = tmp_path / "a.heic"
+    try:
+        make_photo(path, 1, 128, 96, fmt="heic")
+    except Exception as error:  # the encoder is an optional libheif plugin
+        pytest.skip("this ImageMagick cannot write HEIC: {}".format(error))
+    (record,) = json_lines(run("shashin-hash", "--no-db", path, check=0).stdout)
+    assert (record["width"], record["height"], record["format"]) == (128, 96, "HEIC")
+
+
+def test_cmyk_16bit_greyscale_alpha_and_multiframe(tmp_path):
+    source = make_photo(tmp_path / "rgb.png", 2, 160, 120)
+    with Image(filename=str(source)) as image:
+        with image.clone() as cmyk:
+            cmyk.transform_colorspace("cmyk")
+            cmyk.save(filename=str(tmp_path / "cmyk.jpg"))
+        with image.clone() as deep:
+            deep.depth = 16
+            deep.save(filename=str(tmp_path / "deep.tif"))
+        with image.clone() as grey:
+            grey.transform_colorspace("gray")
+            grey.save(filename=str(tmp_path / "grey.png"))
+        with image.clone() as alpha:
+            alpha.alpha_channel = "set"
+            alpha.save(filename=str(tmp_path / "alpha.png"))
+        with Image() as frames:
+            frames.sequence.append(image)
+            with Image(width=160, height=120, background=Color("black")) as black:
+                frames.sequence.append(black)
+            frames.save(filename=str(tmp_path / "frames.gif"))
+    names = ["rgb.png", "cmyk.jpg", "deep.tif", "grey.png", "alpha.png", "frames.gif"]
+    result = run("shashin-hash", "--no-db", *[tmp_path / n for n in names], check=0)
+    records = {os.path.basename(r["path"]): r for r in json_lines(result.stdout)}
+    assert set(records) == set(names)
+    for name in names:
+        # Every variant shows the same picture, so hashes stay close to the RGB original's.
+        assert hamming(records[name]["dhash"], records["rgb.png"]["dhash"]) <= 6, name
+
+
+def test_exif_orientation(tmp_path):
+    upright = make_photo(tmp_path / "upright.png", 3, 200, 120)
+    rotated = tmp_path / "rotated.png"
+    tagged = tmp_path / "tagged.tif"
+    with Image(filename=str(upright)) as image:
+        with image.clone() as turned:
+            turned.rotate(90)
+            turned.save(filename=str(rotated))
+        with image.clone() as stored:
+            # Pixels stored unrotated, with a tag telling viewers to turn them 90 degrees clockwise.
+            stored.orientation = "right_top"
+            stored.save(filename=str(tagged))
+    records = json_lines(run("shashin-hash", "--no-db", rotated, tagged, check=0).stdout)
+    by_name = {os.path.basename(r["path"]): r for r in records}
+    assert (by_name["tagged.tif"]["width"], by_name["tagged.tif"]["height"]) == (120, 200)
+    assert by_name["tagged.tif"]["dhash"] == by_name["rotated.png"]["dhash"]
+
+
+def test_rescan_does_not_read_unchanged_files(library, db):
+    run("shashin-hash", "--db", db, library, check=0)
+    victim = library / "photo1.jpg"
+    stat = victim.stat()
+    # Same size and mtime, different bytes: only a rescan that trusts the database stays quiet.
+    victim.write_bytes(b"\0" * stat.st_size)
+    os.utime(victim, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    result = run("shashin-hash", "--db", db, library, check=0)
+    assert "0 hashed, 3 cached" in result.stderr
+    assert len(json_lines(result.stdout)) == 3
+
+
+def test_changed_file_is_hashed_again_and_its_metadata_forgotten(library, db):
+    run("shashin-hash", "--db", db, library, check=0)
+    make_photo(library / "photo1.jpg", 4)
+    result = run("shashin-hash", "--db", db, library, check=0)
+    assert "1 hashed, 2 cached" in result.stderr
+
+
+def test_moved_and_copied_files_reuse_stored_hashes(library, db):
+    first = {r["md5"]: r for r in json_lines(run("shashin-hash", "--db", db, library, check=0).stdout)}
+    moved = library / "Sorted" / "moved.jpg"
+    moved.parent.mkdir()
+    shutil.move(library / "photo0.jpg", moved)
+    shutil.copy(library / "photo1.jpg", library / "copy.jpg")
+    result = run("shashin-hash", "--db", db, moved, library / "copy.jpg", check=0)
+    assert "0 hashed, 0 cached, 2 reused" in result.stderr
+    for record in json_lines(result.stdout):
+        assert record["dhash"] == first[record["md5"]]["dhash"]
+
+
+def test_prune_forgets_files_that_are_gone(library, db):
+    run("shashin-hash", "--db", db, library, check=0)
+    (library / "photo2.jpg").unlink()
+    result = run("shashin-hash", "--db", db, "--prune", library, check=0)
+    assert "1 pruned" in result.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select count(*) from images").fetchone()[0] == 2
+        assert conn.execute("select count(*) from thumbnails").fetchone()[0] == 2
+
+
+def _huge_png(path, side=16000):
+    """A valid greyscale PNG of side x side pixels, written without decoding anything that big."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    compressor = zlib.compressobj(9)
+    row = b"\0" * (side + 1)
+    data = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b""))
+
+
+def test_bad_inputs_get_one_line_each_and_the_run_goes_on(tmp_path, db):
+    folder = tmp_path / "in"
+    good = make_photo(folder / "good.jpg", 0)
+    (folder / "empty.jpg").write_bytes(b"")
+    (folder / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(4000))
+    (folder / "truncated.jpg").write_bytes(good.read_bytes()[:3000])
+    (folder / "notes.txt").write_text("not a photo")
+    (folder / "fake.png").write_text("not a png either")
+    _huge_png(folder / "huge.png")
+    os.symlink(folder / "loop-a", folder / "loop-b")
+    os.symlink(folder / "loop-b", folder / "loop-a")
+    os.symlink(folder, folder / "self")
+    result = run("shashin-hash", "--db", db, "-v", folder, check=1)
+    lines = result.stderr.splitlines()
+    errors = {name: [line for line in lines if "/{}:".format(name) in line] for name in
+              ["empty.jpg", "corrupt.jpg", "truncated.jpg", "fake.png", "huge.png"]}
+    assert all(len(found) == 1 for found in errors.values()), lines
+    assert "empty" in errors["empty.jpg"][0]
+    assert "truncated" in errors["truncated.jpg"][0]
+    assert "megapixel" in errors["huge.png"][0]
+    assert any("skipped" in line and "notes.txt" in line for line in lines)
+    assert any("skipped" in line and "loop-a" in line and "symbolic link" in line for line in lines)
+    assert [r["path"] for r in json_lines(result.stdout)] == [str(good)]
+    assert "1 hashed" in result.stderr and "5 failed" in result.stderr
+    # Remembered: an unchanged bad file is not decoded again, and still reported.
+    again = run("shashin-hash", "--db", db, folder, check=1)
+    assert "5 failed" in again.stderr and "1 cached" in again.stderr
+
+
+def test_missing_input_and_usage_errors(tmp_path, db):
+    result = run("shashin-hash", "--db", db, tmp_path / "nope.jpg", check=1)
+    assert "nope.jpg: no such file or directory" in result.stderr
+    assert run("shashin-hash", "--jobs", "0", tmp_path).returncode == 2
+
+
+def test_odd_file_names(tmp_path, db):
+    names = ["new\nline.jpg", "br[1]acket.jpg", "-dash.jpg", "spa ce & 'quote'.jpg", "ünï.jpg"]
+    paths = [make_photo(tmp_path / name, i) for i, name in enumerate(names)]
+    raw = os.fsencode(str(tmp_path)) + b"/bad\xffutf8.jpg"
+    shutil.copy(paths[0], raw)
+    find = subprocess.run(["find", str(tmp_path), "-name", "*.jpg", "-print0"], capture_output=True, check=True)
+    result = subprocess.run(
+        [str(BIN / "shashin-hash"), "--db", str(db), "-0"],
+        input=find.stdout, capture_output=True, check=True,
+    )
+    records = json_lines(result.stdout.decode("utf-8", "surrogateescape"))
+    assert len(records) == 6
+    found = {os.fsencode(r["path"]) for r in records}
+    assert raw in found and os.fsencode(str(paths[0])) in found
+    # The database keeps the undecodable name exactly (as a BLOB) for later commands.
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select count(*) from images where path = ?", [raw]).fetchone()[0] == 1
+
+
+def test_unreadable_file(tmp_path):
+    folder = tmp_path / "in"
+    make_photo(folder / "ok.jpg", 0)
+    make_photo(folder / "secret.jpg", 1).chmod(0)
+    result = run_unprivileged(tmp_path, "shashin-hash", "--db", tmp_path / "shashin.db", folder)
+    assert result.returncode == 1, result.stderr
+    assert "secret.jpg: permission denied" in result.stderr
+    assert len(json_lines(result.stdout)) == 1
+
+
+def test_read_only_database_directory(tmp_path, library):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    result = run_unprivileged(tmp_path, "shashin-hash", "--db", locked / "shashin.db", library)
+    assert result.returncode == 2
+    assert "cannot use the database" in result.stderr and "--no-db" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
