@@ -1,5 +1,6 @@
 """Shared fixtures: photo-like images made with Wand, and running shashin's commands for real."""
 
+import contextlib
 import json
 import os
 import subprocess
@@ -73,3 +74,69 @@ def library(tmp_path):
 @pytest.fixture
 def db(tmp_path):
     return tmp_path / "shashin.db"
+
+
+def duplicate_library(folder, db):
+    """Photos with copies, hashed and grouped for real: returns ``{name: absolute path}``.
+
+    An exact group of three (photo.jpg, "photo copy.jpg", backup/photo.jpg), a similar
+    group of two (beach.jpg and a smaller beach-small.jpg) and a single photo.
+    """
+    import shutil
+
+    folder = Path(folder)
+    paths = {
+        "photo": make_photo(folder / "photo.jpg", 0),
+        "beach": make_photo(folder / "beach.jpg", 1),
+        "beach-small": make_photo(folder / "beach-small.jpg", 1, 320, 240),
+        "single": make_photo(folder / "single.jpg", 2),
+    }
+    for name, target in (("photo copy", folder / "photo copy.jpg"), ("backup", folder / "backup" / "photo.jpg")):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(paths["photo"], target)
+        paths[name] = target
+    run("shashin-hash", "--db", db, "-q", folder, check=0)
+    _group(db)
+    return {name: str(path.resolve()) for name, path in paths.items()}
+
+
+def _group(db):
+    # Stand-in for shashin-group until it lands: exact groups by md5, beach pair as similar.
+    from shashin.store import Store
+
+    store = Store(db)
+    if not store.db["groups"].exists():
+        store.db["groups"].create({"id": int, "kind": str, "member_count": int, "max_distance": int}, pk="id")
+        store.db["group_members"].create(
+            {"group_id": int, "path": str, "md5": str, "distance": int}, pk=("group_id", "path")
+        )
+    rows = list(store.db.query("select path, md5 from images order by path"))
+    by_md5 = {}
+    for row in rows:
+        by_md5.setdefault(row["md5"], []).append(row)
+    exact = [members for members in by_md5.values() if len(members) > 1]
+    beach = [row for row in rows if os.path.basename(row["path"]).startswith("beach")]
+    with store.db.atomic():
+        for group_id, (kind, members) in enumerate([("exact", m) for m in exact] + [("similar", beach)], 1):
+            store.db["groups"].insert({"id": group_id, "kind": kind, "member_count": len(members), "max_distance": 0 if kind == "exact" else 4})
+            store.db["group_members"].insert_all(
+                {"group_id": group_id, "path": m["path"], "md5": m["md5"], "distance": 0 if kind == "exact" else 4} for m in members
+            )
+    store.close()
+
+
+@contextlib.contextmanager
+def unwritable(folder):
+    """A folder nobody may change, root included (chattr +i), for permission-denied tests."""
+    folder = str(folder)
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "+i", folder], check=True)
+    else:
+        os.chmod(folder, 0o555)
+    try:
+        yield folder
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", folder], check=True)
+        else:
+            os.chmod(folder, 0o755)

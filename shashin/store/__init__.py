@@ -5,18 +5,27 @@ tables: its sqlite-utils migration set (applied on open, so an older database is
 brought up to date) and a mixin of the queries over them. :class:`Store` is all of them.
 """
 
-from . import images
+import sqlite_utils
+
+from . import decisions, images, review, trash
 from .base import DatabaseError, connect, db_path, fs_path
 
-MIGRATION_SETS = [images.migrations]
+MIGRATION_SETS = [images.migrations, trash.migrations, decisions.migrations]
 
 
-class Store(images.ImagesMixin):
+class Store(images.ImagesMixin, trash.TrashMixin, decisions.DecisionsMixin, review.ReviewMixin):
     """shashin's SQLite database, in WAL mode so Datasette can read while a scan writes."""
 
     def __init__(self, path, readonly=False):
         self.path = str(path)
         self.db = connect(self.path, readonly, MIGRATION_SETS)
+
+    @classmethod
+    def over(cls, conn):
+        """A store over an open sqlite3 connection (Datasette's), used as it is: not migrated."""
+        store = cls.__new__(cls)
+        store.path, store.db = None, sqlite_utils.Database(conn)
+        return store
 
     def close(self):
         self.db.close()

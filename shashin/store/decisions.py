@@ -1,0 +1,87 @@
+"""Decisions people made about groups, with a snapshot of every member at that moment.
+
+Ranking learns from these rows; the snapshot keeps the features of a file that was
+deleted since. A decision whose removals were all undone gets ``undone_at``.
+"""
+
+import json
+
+from sqlite_utils import Migrations
+
+from .base import db_path, fs_path, now
+
+migrations = Migrations("shashin-decisions")
+
+
+@migrations()
+def create_decisions(db):
+    db["decisions"].create(
+        {
+            "id": int,
+            "group_id": int,
+            "decided_at": str,
+            "action": str,
+            "source": str,
+            "batch": str,
+            "undone_at": str,
+        },
+        pk="id",
+    )
+    db["decisions"].create_index(["group_id"])
+    db["decision_members"].create(
+        {"decision_id": int, "path": str, "md5": str, "kept": int, "snapshot": str},
+        pk=("decision_id", "path"),
+        foreign_keys=[("decision_id", "decisions", "id")],
+    )
+
+
+class DecisionsMixin:
+    """Queries over decisions and decision_members."""
+
+    def record_decision(self, group_id, action, members, source="ui", batch=None):
+        """Store a decision: action is 'keep' or 'not_duplicates'; members are ``(images row, kept)``."""
+        decision_id = self.db["decisions"].insert(
+            {"group_id": group_id, "decided_at": now(), "action": action, "source": source, "batch": batch}
+        ).last_pk
+        self.db["decision_members"].insert_all(
+            {
+                "decision_id": decision_id,
+                "path": db_path(row["path"]),
+                "md5": row["md5"],
+                "kept": int(kept),
+                "snapshot": json.dumps(_snapshot(row)),
+            }
+            for row, kept in members
+        )
+        return decision_id
+
+    def undo_decisions(self, batch):
+        """Mark the decisions of a removal whose files are all back as undone."""
+        self.db.execute(
+            "update decisions set undone_at = ? where batch = ? and undone_at is null", [now(), batch]
+        )
+
+    def decided_groups(self):
+        """Ids of groups with a decision that stands."""
+        sql = "select distinct group_id from decisions where undone_at is null"
+        return {group_id for (group_id,) in self.db.execute(sql).fetchall()}
+
+    def decisions(self, group_id=None):
+        """Decisions, newest first, each with its members and their snapshots parsed."""
+        sql = "select * from decisions" + (" where group_id = ?" if group_id is not None else "")
+        found = list(self.db.query(sql + " order by id desc", [] if group_id is None else [group_id]))
+        for decision in found:
+            decision["members"] = [
+                dict(member, path=fs_path(member["path"]), snapshot=json.loads(member["snapshot"]))
+                for member in self.db.query(
+                    "select * from decision_members where decision_id = ? order by rowid", [decision["id"]]
+                )
+            ]
+        return found
+
+
+def _snapshot(row):
+    snapshot = dict(row, path=fs_path(row["path"]))
+    if isinstance(snapshot.get("metadata"), str):
+        snapshot["metadata"] = json.loads(snapshot["metadata"])
+    return snapshot

@@ -1,0 +1,76 @@
+"""What the review page reads: groups in order of the space they free, and their members."""
+
+from .base import fs_path
+
+_BATCH = 500
+
+
+class ReviewMixin:
+    """Read-only queries joining groups, images, thumbnails and ranks."""
+
+    def groups_signature(self):
+        """Changes whenever groups are rewritten; keys caches of :meth:`groups_by_saving`."""
+        return tuple(self.db.execute("select count(*), max(rowid) from group_members").fetchone()) + tuple(
+            self.db.execute("select count(*), max(rowid) from groups").fetchone()
+        )
+
+    def groups_by_saving(self):
+        """``(id, kind, saving)`` of every group, the most bytes freed first.
+
+        The saving is what removing all but the largest member frees.
+        """
+        sql = """
+            select g.id, g.kind, coalesce(sum(i.size) - max(i.size), 0) as saving
+            from groups g join group_members m on m.group_id = g.id left join images i on i.path = m.path
+            group by g.id order by saving desc, g.id
+        """
+        return self.db.execute(sql).fetchall()
+
+    def review_groups(self, group_ids):
+        """Rows of these groups, as ``{id: row}``."""
+        sql = "select * from groups where id in ({})".format(", ".join("?" * len(group_ids)))
+        return {row["id"]: row for row in self.db.query(sql, list(group_ids))} if group_ids else {}
+
+    def review_members(self, group_ids):
+        """Members of these groups still in place (not trashed), as ``{group_id: [row]}``.
+
+        A row is the member's images row plus distance, has_thumbnail, and rank,
+        keep_probability and reasons when shashin-rank has ranked it.
+        """
+        ranked = self.db["ranks"].exists()
+        sql = """
+            select m.group_id, m.path as member_path, m.distance, i.*,
+              exists(select 1 from thumbnails t where t.md5 = i.md5) as has_thumbnail{ranks}
+            from group_members m left join images i on i.path = m.path {join}
+            where m.group_id in ({marks})
+              and not exists (select 1 from trash x where x.original_path = m.path
+                              and x.restored_at is null and x.emptied_at is null)
+            order by m.group_id, m.path
+        """
+        found = {group_id: [] for group_id in group_ids}
+        for start in range(0, len(group_ids), _BATCH):
+            chunk = list(group_ids[start : start + _BATCH])
+            query = sql.format(
+                ranks=", r.rank, r.keep_probability, r.reasons" if ranked else "",
+                join="left join ranks r on r.path = m.path" if ranked else "",
+                marks=", ".join("?" * len(chunk)),
+            )
+            for row in self.db.query(query, chunk):
+                row["path"] = fs_path(row.pop("member_path"))
+                found[row["group_id"]].append(row)
+        return found
+
+    def thumbnail(self, md5):
+        """The JPEG thumbnail of this content, or None."""
+        row = self.db.execute("select jpeg from thumbnails where md5 = ?", [md5]).fetchone()
+        return row[0] if row else None
+
+    def paths_with_md5(self, md5):
+        """Paths of files recorded with this content, not in the trash."""
+        sql = """
+            select path, format from images i where md5 = ?
+            and not exists (select 1 from trash x where x.original_path = i.path
+                            and x.restored_at is null and x.emptied_at is null)
+            order by path
+        """
+        return [(fs_path(path), format_) for path, format_ in self.db.execute(sql, [md5]).fetchall()]

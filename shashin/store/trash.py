@@ -1,0 +1,122 @@
+"""The trash journal: every file shashin moved out of the way, and where it is now.
+
+A row is written before its file moves (``trashed_at`` still empty: the move is under
+way), completed after, and closed by a restore (``restored_at``) or by emptying the
+trash (``emptied_at``). A row with neither is *in the trash*: its file is gone from
+the original path as far as groups and the review page are concerned.
+"""
+
+import contextlib
+
+from sqlite_utils import Migrations
+
+from .base import db_path, fs_path, now
+
+migrations = Migrations("shashin-trash")
+
+_ACTIVE = "restored_at is null and emptied_at is null"
+
+
+@migrations()
+def create_trash(db):
+    db["trash"].create(
+        {
+            "id": int,
+            "original_path": str,
+            "trash_path": str,
+            "md5": str,
+            "size": int,
+            "mtime": float,
+            "group_id": int,
+            "batch": str,
+            "trashed_at": str,
+            "restored_at": str,
+            "emptied_at": str,
+        },
+        pk="id",
+    )
+    db["trash"].create_index(["original_path"])
+    db["trash"].create_index(["batch"])
+
+
+class TrashMixin:
+    """Queries over the trash journal."""
+
+    @contextlib.contextmanager
+    def write_lock(self):
+        """One transaction holding SQLite's write lock from its first statement.
+
+        Checks made inside it cannot be invalidated by another writer (a second
+        browser tab, the command line) before the transaction ends.
+        """
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+
+    def journal_trash(self, entry):
+        """Write the row of a file about to move; returns its id."""
+        row = dict(entry, original_path=db_path(entry["original_path"]), trash_path=db_path(entry["trash_path"]))
+        return self.db["trash"].insert(row).last_pk
+
+    def complete_trash(self, entry_id):
+        self.db.execute("update trash set trashed_at = ? where id = ?", [now(), entry_id])
+
+    def forget_trash(self, entry_id):
+        """Drop the row of a move that did not happen."""
+        self.db.execute("delete from trash where id = ? and trashed_at is null", [entry_id])
+
+    def mark_restored(self, entry_id):
+        self.db.execute("update trash set restored_at = ? where id = ?", [now(), entry_id])
+
+    def mark_emptied(self, entry_id):
+        self.db.execute("update trash set emptied_at = ? where id = ?", [now(), entry_id])
+
+    def trashed_paths(self, paths):
+        """The subset of paths whose files are in the trash or on their way there."""
+        keys = [db_path(p) for p in paths]
+        if not keys:
+            return set()
+        sql = "select original_path from trash where {} and original_path in ({})".format(
+            _ACTIVE, ", ".join("?" * len(keys))
+        )
+        return {fs_path(path) for (path,) in self.db.execute(sql, keys).fetchall()}
+
+    def trash_entries(self, ids=None, limit=None, offset=0):
+        """Rows of files in the trash, newest first; all of them, or those with these ids."""
+        sql = "select * from trash where trashed_at is not null and " + _ACTIVE
+        params = []
+        if ids is not None:
+            sql += " and id in ({})".format(", ".join("?" * len(ids)))
+            params += list(ids)
+        sql += " order by id desc"
+        if limit is not None:
+            sql += " limit ? offset ?"
+            params += [limit, offset]
+        return [_decoded(row) for row in self.db.query(sql, params)]
+
+    def trash_batch(self, batch):
+        """Ids of the files of one removal that are still in the trash."""
+        sql = "select id from trash where batch = ? and trashed_at is not null and " + _ACTIVE
+        return [entry_id for (entry_id,) in self.db.execute(sql, [batch]).fetchall()]
+
+    def last_trash_batch(self):
+        """The batch of the most recent removal with files still in the trash, or None."""
+        sql = "select batch from trash where trashed_at is not null and {} order by id desc limit 1"
+        row = self.db.execute(sql.format(_ACTIVE)).fetchone()
+        return row[0] if row else None
+
+    def trash_totals(self):
+        """``(files, bytes)`` in the trash."""
+        sql = "select count(*), coalesce(sum(size), 0) from trash where trashed_at is not null and " + _ACTIVE
+        return tuple(self.db.execute(sql).fetchone())
+
+
+def _decoded(row):
+    row["original_path"] = fs_path(row["original_path"])
+    row["trash_path"] = fs_path(row["trash_path"])
+    return row

@@ -1,0 +1,166 @@
+"""Safe removal: trash on the same filesystem, journal, last-copy rule, restore and empty."""
+
+import hashlib
+import os
+import threading
+
+import pytest
+
+from conftest import duplicate_library, unwritable
+from shashin import trash
+from shashin.store import Store
+
+
+@pytest.fixture
+def photos(tmp_path):
+    # A trash folder of the test's own, found before any higher one.
+    (tmp_path / ".shashin-trash").mkdir()
+    return duplicate_library(tmp_path / "Pictures", tmp_path / "shashin.db")
+
+
+@pytest.fixture
+def store(tmp_path, photos):
+    store = Store(tmp_path / "shashin.db")
+    yield store
+    store.close()
+
+
+def group_of(store, path):
+    return store.db.execute("select group_id from group_members where path = ?", [path]).fetchone()[0]
+
+
+def md5(path):
+    return hashlib.md5(open(path, "rb").read()).hexdigest()
+
+
+def test_remove_moves_into_trash_and_journals(tmp_path, store, photos):
+    group = group_of(store, photos["photo copy"])
+    content = md5(photos["photo copy"])
+    batch, outcomes = trash.remove(store, group, [photos["photo copy"]])
+    assert [outcome.ok for outcome in outcomes] == [True]
+    assert not os.path.exists(photos["photo copy"])
+    assert os.path.exists(photos["photo"]) and os.path.exists(photos["backup"])
+    [entry] = store.trash_entries()
+    assert entry["original_path"] == photos["photo copy"] and entry["batch"] == batch
+    assert entry["trash_path"].startswith(str(tmp_path / ".shashin-trash") + os.sep)
+    assert md5(entry["trash_path"]) == content
+    assert store.trash_totals() == (1, os.path.getsize(photos["photo"]))
+    [decision] = store.decisions(group)
+    assert decision["action"] == "keep" and decision["source"] == "ui"
+    kept = {member["path"]: member["kept"] for member in decision["members"]}
+    assert kept == {photos["photo"]: 1, photos["backup"]: 1, photos["photo copy"]: 0}
+    snapshot = decision["members"][0]["snapshot"]
+    assert snapshot["width"] == 640 and isinstance(snapshot["md5"], str)
+    # The group now shows two members.
+    assert len(store.review_members([group])[group]) == 2
+
+
+def test_trash_folder_is_top_of_tree_without_one(tmp_path):
+    folder = tmp_path / "a" / "b"
+    folder.mkdir(parents=True)
+    found = trash.trash_folder(str(folder / "x.jpg"))
+    # Climbs to the highest folder this user owns on the filesystem, stopping below /tmp.
+    assert found.endswith(os.sep + ".shashin-trash")
+    assert str(tmp_path).startswith(os.path.dirname(found))
+    assert os.path.dirname(found) != "/tmp"
+
+
+def test_never_removes_last_copy(store, photos):
+    group = group_of(store, photos["photo"])
+    with pytest.raises(trash.Refused, match="last copy"):
+        trash.remove(store, group, [photos["photo"], photos["photo copy"], photos["backup"]])
+    trash.remove(store, group, [photos["photo copy"], photos["backup"]])
+    with pytest.raises(trash.Refused, match="last copy"):
+        trash.remove(store, group, [photos["photo"]])
+    assert os.path.exists(photos["photo"])
+
+
+def test_refuses_when_the_copy_that_stays_changed(store, photos):
+    group = group_of(store, photos["beach"])
+    with open(photos["beach-small"], "ab") as handle:
+        handle.write(b"edited")
+    with pytest.raises(trash.Refused, match="unchanged"):
+        trash.remove(store, group, [photos["beach"]])
+    assert os.path.exists(photos["beach"])
+
+
+def test_changed_file_is_left_in_place(store, photos):
+    group = group_of(store, photos["photo"])
+    os.utime(photos["photo copy"], (1_000_000_000, 1_000_000_000))
+    _, [outcome] = trash.remove(store, group, [photos["photo copy"]])
+    assert not outcome.ok and "changed since it was scanned" in outcome.message
+    assert os.path.exists(photos["photo copy"])
+    assert store.trash_entries() == [] and store.decisions(group) == []
+
+
+def test_permission_denied_is_left_in_place(store, photos):
+    group = group_of(store, photos["photo"])
+    with unwritable(os.path.dirname(photos["backup"])):
+        _, [outcome] = trash.remove(store, group, [photos["backup"]])
+    assert not outcome.ok and "permission denied" in outcome.message
+    assert os.path.exists(photos["backup"]) and store.trash_entries() == []
+
+
+def test_trash_not_writable(tmp_path, store, photos):
+    group = group_of(store, photos["photo"])
+    with unwritable(tmp_path / ".shashin-trash"):
+        _, [outcome] = trash.remove(store, group, [photos["photo copy"]])
+    assert not outcome.ok and "permission denied" in outcome.message
+    assert os.path.exists(photos["photo copy"])
+
+
+def test_concurrent_removals_keep_one_copy(tmp_path, store, photos):
+    group = group_of(store, photos["beach"])
+    results, barrier = {}, threading.Barrier(2)
+
+    def remove(name):
+        own = Store(tmp_path / "shashin.db")
+        barrier.wait()
+        try:
+            results[name] = trash.remove(own, group, [photos[name]])[1][0].ok
+        except trash.Refused:
+            results[name] = False
+        own.close()
+
+    threads = [threading.Thread(target=remove, args=(name,)) for name in ("beach", "beach-small")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results.values()) == [False, True]
+    assert os.path.exists(photos["beach"]) != os.path.exists(photos["beach-small"])
+
+
+def test_restore_and_undo(store, photos):
+    group = group_of(store, photos["photo"])
+    content = md5(photos["backup"])
+    batch, _ = trash.remove(store, group, [photos["photo copy"], photos["backup"]])
+    outcomes = trash.restore_batch(store, batch)
+    assert all(outcome.ok for outcome in outcomes) and len(outcomes) == 2
+    assert md5(photos["backup"]) == content and os.path.exists(photos["photo copy"])
+    assert store.trash_entries() == []
+    assert store.decisions(group)[0]["undone_at"] is not None
+    assert group not in store.decided_groups()
+
+
+def test_restore_never_overwrites(store, photos):
+    group = group_of(store, photos["photo"])
+    _, [outcome] = trash.remove(store, group, [photos["photo copy"]])
+    with open(photos["photo copy"], "wb") as handle:
+        handle.write(b"new file")
+    [refused] = trash.restore(store, [outcome.entry_id])
+    assert not refused.ok and "not overwriting" in refused.message
+    assert open(photos["photo copy"], "rb").read() == b"new file"
+    assert len(store.trash_entries()) == 1
+
+
+def test_empty_unlinks_and_reports_bytes(store, photos):
+    group = group_of(store, photos["photo"])
+    _, [outcome] = trash.remove(store, group, [photos["photo copy"]])
+    held = store.trash_entries()[0]["trash_path"]
+    count, freed, _ = trash.empty(store)
+    assert (count, freed) == (1, os.path.getsize(photos["photo"]))
+    assert not os.path.exists(held) and not os.path.exists(os.path.dirname(held))
+    assert store.trash_entries() == [] and store.trash_totals() == (0, 0)
+    [refused] = trash.restore(store, [outcome.entry_id])
+    assert not refused.ok
