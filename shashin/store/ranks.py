@@ -1,0 +1,109 @@
+"""The ranks table (which copy of each group to keep, how sure, and why) and what ranking reads."""
+
+import json
+
+from sqlite_utils import Migrations
+
+from .base import db_path, fs_path
+
+migrations = Migrations("shashin-ranks")
+
+
+@migrations()
+def create_ranks(db):
+    db["ranks"].create(
+        {"path": str, "group_id": int, "rank": int, "keep_probability": float, "reasons": str},
+        pk="path",
+    )
+    db["ranks"].create_index(["group_id", "rank"])
+
+
+class RanksMixin:
+    """Queries over ranks, and the reads of groups and decisions that ranking learns from."""
+
+    def ranking_groups(self):
+        """``(group_id, [images row, ...])`` for every group, members in path order."""
+        if not self.db["group_members"].exists():
+            return []
+        sql = (
+            "select group_members.group_id as group_id, images.* from group_members"
+            " join images on images.path = group_members.path"
+            " order by group_members.group_id, group_members.path"
+        )
+        groups = {}
+        for row in self.db.query(sql):
+            row["path"] = fs_path(row["path"])
+            groups.setdefault(row.pop("group_id"), []).append(row)
+        return list(groups.items())
+
+    def groups_of_paths(self, paths):
+        """``{path: group_id}`` for the paths that are members of a group."""
+        if not self.db["group_members"].exists():
+            return {}
+        keys = [db_path(path) for path in paths]
+        found = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            sql = "select path, group_id from group_members where path in ({})".format(", ".join("?" * len(chunk)))
+            for path, group_id in self.db.execute(sql, chunk).fetchall():
+                found[fs_path(path)] = group_id
+        return found
+
+    def keep_decisions(self):
+        """Decisions that stand, oldest first, as ``(members, kept)``: member snapshots and booleans."""
+        if not self.db["decisions"].exists():
+            return []
+        sql = (
+            "select decisions.id, decision_members.kept, decision_members.snapshot"
+            " from decisions join decision_members on decision_members.decision_id = decisions.id"
+            " where decisions.action = 'keep' and decisions.undone_at is null"
+            " order by decisions.id, decision_members.rowid"
+        )
+        decisions = {}
+        for decision_id, kept, snapshot in self.db.execute(sql).fetchall():
+            members, flags = decisions.setdefault(decision_id, ([], []))
+            members.append(json.loads(snapshot))
+            flags.append(bool(kept))
+        return list(decisions.values())
+
+    def decisions_state(self):
+        """What the training set is: ``[count, last id]`` of the decisions that stand."""
+        if not self.db["decisions"].exists():
+            return [0, None]
+        sql = "select count(*), max(id) from decisions where action = 'keep' and undone_at is null"
+        return list(self.db.execute(sql).fetchone())
+
+    def save_ranks(self, rows):
+        """Replace all ranks with rows of path, group_id, rank, keep_probability and reasons (a list)."""
+        with self.db.atomic():
+            self.db.execute("delete from ranks")
+            self.db["ranks"].insert_all(
+                (dict(row, path=db_path(row["path"]), reasons=json.dumps(row["reasons"])) for row in rows),
+                batch_size=1000,
+            )
+
+    def confident_suggestions(self, threshold):
+        """Undecided groups whose keeper's keep probability is at least threshold, with what else to remove.
+
+        Each is ``{"group": id, "keep": path, "keep_probability": p, "remove": [{"path", "md5",
+        "size", "mtime"}, ...]}``, the sizes and mtimes as scanned (the trash checks them again).
+        """
+        sql = (
+            "select keeper.group_id, keeper.path, keeper.keep_probability,"
+            " other.path, images.md5, images.size, images.mtime"
+            " from ranks as keeper join ranks as other"
+            " on other.group_id = keeper.group_id and other.rank > 1"
+            " join images on images.path = other.path"
+            " where keeper.rank = 1 and keeper.keep_probability >= ?"
+        )
+        if self.db["decisions"].exists():
+            sql += " and keeper.group_id not in (select group_id from decisions where undone_at is null and group_id is not null)"
+        suggestions = {}
+        for group_id, keep, probability, path, md5, size, mtime in self.db.execute(
+            sql + " order by keeper.group_id, other.rank", [threshold]
+        ).fetchall():
+            suggestion = suggestions.setdefault(
+                group_id, {"group": group_id, "keep": fs_path(keep), "keep_probability": probability, "remove": []}
+            )
+            suggestion["remove"].append({"path": fs_path(path), "md5": md5, "size": size, "mtime": mtime})
+        return list(suggestions.values())
