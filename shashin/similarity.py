@@ -1,0 +1,415 @@
+"""Near-duplicate matching: Hamming search over 64-bit hashes, pair verification, grouping without chaining.
+
+Two stages (the figures behind every constant are in docs/accuracy.md):
+
+1. Candidates. Each distinct content gets a 64x64 greyscale *view*, derived once from its
+   stored thumbnail. Its fingerprint is nine 64-bit difference hashes: the view in each
+   of the 8 rotations and mirrors, and its central 90% (the *crop view*, which is what
+   lets a 5% border crop be found at a small radius). A pair is a candidate when one
+   image's query hashes come within ``threshold`` bits of the other's upright hash. The
+   search is multi-index hashing, never all pairs.
+2. Verification. A candidate pair is similar when the normalised cross-correlation of
+   the two gradient images (32x32, the first turned by the matched orientation, either
+   one centre-cropped by up to 15%) reaches :data:`MIN_SCORE`. Gradients, not grey
+   levels, so that flat areas (sky, star fields) do not correlate by themselves.
+
+Grouping rule: connected components of similar pairs, then complete linkage inside
+each component, so every two members of a similar group are similar to each other
+(A~B and B~C never put A with C unless A~C). Near-uniform views (black or white frames)
+are never similar to anything: their hashes are noise.
+"""
+
+import functools
+import math
+from dataclasses import dataclass, field
+
+import numpy
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from wand.image import Image
+
+VIEW_SIDE = 64
+SIDE = 32
+CROPS = (1.0, 0.975, 0.95, 0.925, 0.9, 0.875, 0.85)
+CROP_VIEW = 0.9
+ORIENTATIONS = 8
+#: Fingerprint column of the crop view; columns 0..7 are the orientations, 0 upright.
+CROP_COLUMN = 8
+#: Verification score (gradient correlation) from which a candidate pair is similar.
+MIN_SCORE = 0.6
+#: Standard deviation of a view's grey levels (0..255) below which it is near-uniform.
+MIN_SPREAD = 6.0
+#: Bits of the widest chunk the multi-index search will index with a direct table.
+MAX_TABLE_BITS = 22
+#: Features kept in memory per run; sized for ~120 MB.
+FEATURE_CACHE = 2048
+
+
+# Views and fingerprints
+
+
+def view_from_thumbnail(jpeg):
+    """The 64x64 greyscale view (uint8) of a JPEG thumbnail, aspect ratio not kept."""
+    with Image() as image:
+        # libjpeg decodes at 1/2 scale (DCT scaling) instead of decoding all 256 px.
+        image.options["jpeg:size"] = "{0}x{0}".format(2 * VIEW_SIDE)
+        image.read(blob=jpeg)
+        image.transform_colorspace("gray")
+        image.resize(VIEW_SIDE, VIEW_SIDE)
+        pixels = image.export_pixels(channel_map="R", storage="char")
+    return numpy.frombuffer(bytes(pixels), numpy.uint8).reshape(VIEW_SIDE, VIEW_SIDE)
+
+
+def orient(array, orientation):
+    """The last two axes turned: 0-3 rotated by 90 degrees k times, 4-7 mirrored then rotated."""
+    if orientation >= 4:
+        array = array[..., ::-1]
+    return numpy.rot90(array, orientation % 4, axes=(-2, -1))
+
+
+def inverse(orientation):
+    """The orientation that undoes this one (mirrored ones undo themselves)."""
+    return (4 - orientation) % 4 if orientation < 4 else orientation
+
+
+def fingerprints(views):
+    """``(n, 9)`` uint64: dHash of each view in the 8 orientations, then of its crop view."""
+    views = numpy.asarray(views, numpy.float32).reshape(-1, VIEW_SIDE, VIEW_SIDE)
+    columns = [_dhash(orient(views, o)) for o in range(ORIENTATIONS)] + [_dhash(views, CROP_VIEW)]
+    return numpy.stack(columns, axis=1)
+
+
+def spreads(views):
+    """Standard deviation of each view's grey levels: near zero for a uniform frame."""
+    views = numpy.asarray(views, numpy.float32)
+    return views.reshape(len(views), -1).std(axis=1)
+
+
+def _dhash(views, crop=1.0):
+    small = _resampler(8, crop) @ views @ _resampler(9, crop).T
+    bits = small[:, :, 1:] > small[:, :, :-1]
+    packed = numpy.packbits(bits.reshape(len(views), 64), axis=1)
+    return packed.view(">u8")[:, 0].astype(numpy.uint64)
+
+
+@functools.cache
+def _resampler(size, crop=1.0):
+    """Area-averaging matrix taking the central ``crop`` of VIEW_SIDE samples to ``size`` samples."""
+    edges = VIEW_SIDE * (1 - crop) / 2 + numpy.arange(size + 1) * (VIEW_SIDE * crop / size)
+    low, high = edges[:-1, None], edges[1:, None]
+    pixel = numpy.arange(VIEW_SIDE)[None, :]
+    weights = numpy.clip(numpy.minimum(high, pixel + 1) - numpy.maximum(low, pixel), 0, None)
+    return (weights / weights.sum(axis=1, keepdims=True)).astype(numpy.float32)
+
+
+def hash_int(hex_digits):
+    return numpy.uint64(int(hex_digits, 16))
+
+
+# Hamming search
+
+
+def hamming_search(index, queries, threshold, block=1 << 15):
+    """Every ``(query i, index j, distance)`` with Hamming distance at most ``threshold``.
+
+    Multi-index hashing: the 64 bits are cut into m chunks; two hashes within t bits
+    agree within ``t // m`` bits on at least one chunk (pigeonhole), so each query only
+    meets index entries whose chunk is one of its few neighbours there, looked up in a
+    table of bucket offsets. m is chosen to make the expected work smallest.
+    """
+    index = numpy.ascontiguousarray(index, numpy.uint64)
+    queries = numpy.ascontiguousarray(queries, numpy.uint64)
+    found = ([], [], [])
+    if not len(index) or not len(queries):
+        return tuple(numpy.array([], numpy.int64) for _ in found)
+    tables = [_ChunkTable(index, shift, bits, masks) for shift, bits, masks in _plan(len(index), len(queries), threshold)]
+    for start in range(0, len(queries), block):
+        chunk = queries[start : start + block]
+        pairs = [table.candidates(chunk) for table in tables]
+        query = numpy.concatenate([q for q, _ in pairs])
+        entry = numpy.concatenate([e for _, e in pairs])
+        distance = numpy.bitwise_count(chunk[query] ^ index[entry])
+        close = distance <= threshold
+        query, entry, distance = query[close], entry[close], distance[close]
+        # A pair close on several chunks is found once per chunk.
+        _, first = numpy.unique(query.astype(numpy.int64) * len(index) + entry, return_index=True)
+        found[0].append(query[first] + start)
+        found[1].append(entry[first])
+        found[2].append(distance[first].astype(numpy.int64))
+    return tuple(numpy.concatenate(parts).astype(numpy.int64) for parts in found)
+
+
+def _plan(index_size, query_count, threshold):
+    """Chunks ``(shift, bits, masks)`` of the cheapest multi-index layout for this search."""
+    best = None
+    for count in range(math.ceil(64 / MAX_TABLE_BITS), 65):
+        widths = [64 // count + (1 if i < 64 % count else 0) for i in range(count)]
+        radius = threshold // count
+        variants = sum(math.comb(widths[0], k) for k in range(radius + 1))
+        cost = count * (query_count * variants * (1 + index_size / 2 ** widths[-1]) + 2 ** widths[0])
+        if best is None or cost < best[0]:
+            best = (cost, widths, radius)
+    _, widths, radius = best
+    chunks, shift = [], 0
+    for bits in widths:
+        chunks.append((shift, bits, _masks(bits, radius)))
+        shift += bits
+    return chunks
+
+
+def _masks(bits, radius):
+    """Every bit mask over ``bits`` bits with at most ``radius`` bits set."""
+    masks = [0]
+    for _ in range(radius):
+        masks = sorted(set(masks) | {mask | (1 << bit) for mask in masks for bit in range(bits)})
+    return numpy.array(masks, numpy.uint64)
+
+
+class _ChunkTable:
+    """Index entries bucketed by one chunk of their bits (a counting sort)."""
+
+    def __init__(self, index, shift, bits, masks):
+        self.shift, self.mask, self.variants = numpy.uint64(shift), numpy.uint64((1 << bits) - 1), masks
+        keys = self._keys(index)
+        self.order = numpy.argsort(keys, kind="stable")
+        self.counts = numpy.bincount(keys, minlength=1 << bits)
+        self.starts = numpy.cumsum(self.counts) - self.counts
+
+    def _keys(self, hashes):
+        return ((hashes >> self.shift) & self.mask).astype(numpy.int64)
+
+    def candidates(self, queries):
+        """``(query, entry)`` for every entry whose chunk is a neighbour of the query's chunk."""
+        keys = (self._keys(queries)[:, None] ^ self.variants.astype(numpy.int64)[None, :]).ravel()
+        counts = self.counts[keys]
+        total = int(counts.sum())
+        query = numpy.repeat(numpy.arange(len(keys)) // len(self.variants), counts)
+        offsets = numpy.arange(total) - numpy.repeat(numpy.cumsum(counts) - counts, counts)
+        entry = self.order[numpy.repeat(self.starts[keys], counts) + offsets]
+        return query, entry
+
+
+# Candidates and verification
+
+
+def query_columns(width, rotations):
+    """Fingerprint columns searched: all orientations (or upright only) and the crop view."""
+    if width == 1:
+        return [0]
+    return list(range(ORIENTATIONS) if rotations else [0]) + [CROP_COLUMN]
+
+
+def candidate_pairs(prints, threshold, rotations=True):
+    """Candidate pairs ``(a, b, orientation, distance)`` with a < b, as arrays.
+
+    ``prints`` is ``(n, 9)`` fingerprints, or ``(n, 1)`` upright hashes alone.
+    ``orient(view a, orientation)`` is the alignment of a that matched b's upright hash.
+    """
+    prints = numpy.asarray(prints, numpy.uint64)
+    columns = numpy.array(query_columns(prints.shape[1], rotations))
+    query, b, distance = hamming_search(prints[:, 0], prints[:, columns].ravel(), threshold)
+    a = query // len(columns)
+    column = columns[query % len(columns)]
+    orientation = numpy.where(column == CROP_COLUMN, 0, column)
+    other = a != b
+    a, b, orientation, distance = a[other], b[other], orientation[other], distance[other]
+    swap = a > b
+    inverted = numpy.array([inverse(o) for o in range(ORIENTATIONS)])
+    orientation = numpy.where(swap, inverted[orientation], orientation)
+    a, b = numpy.where(swap, b, a), numpy.where(swap, a, b)
+    # Keep the closest match of each pair.
+    order = numpy.lexsort((distance, b, a))
+    a, b, orientation, distance = a[order], b[order], orientation[order], distance[order]
+    first = numpy.ones(len(a), bool)
+    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    return a[first], b[first], orientation[first], distance[first]
+
+
+def hash_distance(print_a, print_b, rotations=True):
+    """Smallest distance between either fingerprint's query hashes and the other's upright hash."""
+    columns = query_columns(len(print_a), rotations)
+    return int(
+        min(
+            numpy.bitwise_count(print_a[columns] ^ print_b[0]).min(),
+            numpy.bitwise_count(print_b[columns] ^ print_a[0]).min(),
+        )
+    )
+
+
+def best_orientation(print_a, print_b, rotations=True):
+    """The orientation of a whose hash is closest to b's upright hash."""
+    if not rotations or len(print_a) == 1:
+        return 0
+    return int(numpy.argmin(numpy.bitwise_count(print_a[:ORIENTATIONS] ^ print_b[0])))
+
+
+class Verifier:
+    """Scores pairs by gradient correlation; ``view(i)`` gives image i's uint8 view."""
+
+    def __init__(self, view):
+        self.view = view
+        self._upright = functools.lru_cache(maxsize=FEATURE_CACHE)(self._features)
+
+    def score(self, a, b, orientation=0):
+        """Best correlation of a (turned by orientation) and b, whole against centre-cropped either way."""
+        first = self._upright(a) if orientation == 0 else self._features(a, orientation)
+        scores = first @ self._upright(b).T
+        return float(max(scores[0].max(), scores[:, 0].max()))
+
+    def _features(self, index, orientation=0):
+        view = orient(numpy.asarray(self.view(index), numpy.float32), orientation)
+        resamplers = _crop_resamplers()
+        small = resamplers @ view @ resamplers.transpose(0, 2, 1)
+        gradients = numpy.concatenate(
+            [numpy.diff(small, axis=2).reshape(len(CROPS), -1), numpy.diff(small, axis=1).reshape(len(CROPS), -1)],
+            axis=1,
+        )
+        gradients -= gradients.mean(axis=1, keepdims=True)
+        norms = numpy.linalg.norm(gradients, axis=1, keepdims=True)
+        return gradients / numpy.maximum(norms, 1e-6)
+
+
+@functools.cache
+def _crop_resamplers():
+    return numpy.stack([_resampler(SIDE, crop) for crop in CROPS])
+
+
+# Grouping
+
+
+@dataclass
+class Group:
+    """Files that are copies of each other: ``members`` are ``(path, md5, distance)``.
+
+    distance is the hash distance from the group's centre (the member whose farthest
+    member is nearest), max_distance the largest distance between two members.
+    """
+
+    kind: str
+    members: list = field(default_factory=list)
+    max_distance: int = 0
+
+
+def find_groups(files, prints, threshold, rotations=True, view=None, spread=None, ignored=()):
+    """Exact and similar groups of files, sorted by first path; a file is in at most one group.
+
+    ``files`` are ``(path, md5)``. ``prints`` maps an md5 to its fingerprint; contents
+    without one only form exact groups. ``view(md5)`` gives a content's view for
+    verification and ``spread`` maps an md5 to its view's spread; without ``view``
+    pairs are grouped by hash distance alone (upright hashes, complete linkage within
+    ``threshold``: no verification, so lower precision). ``ignored`` holds
+    ``(md5_a, md5_b)`` pairs, md5_a < md5_b, never put in one group.
+    """
+    paths_of = {}
+    for path, md5 in files:
+        paths_of.setdefault(md5, []).append(path)
+    contents = sorted(
+        md5 for md5 in paths_of if md5 in prints and (view is None or spread[md5] >= MIN_SPREAD)
+    )
+    width = 1 if view is None else 1 + CROP_COLUMN
+    table = numpy.zeros((len(contents), width), numpy.uint64)
+    for row, md5 in enumerate(contents):
+        table[row] = numpy.asarray(prints[md5], numpy.uint64)[:width]
+    matcher = _Matcher(contents, table, threshold, rotations, view, {tuple(pair) for pair in ignored})
+    groups, similar = [], set()
+    for cluster in matcher.clusters():
+        md5s = [contents[i] for i in cluster]
+        groups.append(_similar_group(md5s, table[cluster], paths_of, rotations))
+        similar.update(md5s)
+    for md5, paths in paths_of.items():
+        if len(paths) > 1 and md5 not in similar:
+            groups.append(Group("exact", [(path, md5, 0) for path in sorted(paths)]))
+    groups.sort(key=lambda group: group.members[0][0])
+    return groups
+
+
+class _Matcher:
+    """Similar pairs among contents, and their clusters."""
+
+    def __init__(self, contents, prints, threshold, rotations, view, ignored):
+        self.contents, self.prints, self.threshold, self.rotations = contents, prints, threshold, rotations
+        self.ignored = ignored
+        self.verifier = Verifier(lambda i: view(contents[i])) if view else None
+        self.min_score = MIN_SCORE if view else -threshold
+
+    def score(self, a, b, orientation=None):
+        """How alike a and b are: gradient correlation, or minus the hash distance without views."""
+        if self._ignored(a, b):
+            return -numpy.inf
+        if self.verifier is None:
+            return -hash_distance(self.prints[a], self.prints[b], self.rotations)
+        if orientation is None:
+            orientation = best_orientation(self.prints[a], self.prints[b], self.rotations)
+        return self.verifier.score(a, b, orientation)
+
+    def _ignored(self, a, b):
+        return bool(self.ignored) and _key(self.contents[a], self.contents[b]) in self.ignored
+
+    def clusters(self):
+        """Lists of content indexes, every two of which are similar."""
+        if len(self.contents) < 2:
+            return
+        a, b, orientation, distance = candidate_pairs(self.prints, self.threshold, self.rotations)
+        known = {}
+        for i, j, o, d in zip(a.tolist(), b.tolist(), orientation.tolist(), distance.tolist()):
+            score = self.score(i, j, o) if self.verifier else (-numpy.inf if self._ignored(i, j) else -d)
+            if score >= self.min_score:
+                known[i, j] = score
+        if not known:
+            return
+        pairs = numpy.array(list(known), numpy.int64)
+        size = len(self.contents)
+        _, labels = connected_components(
+            coo_matrix((numpy.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(size, size)), directed=False
+        )
+        components = {}
+        for i in numpy.unique(pairs).tolist():
+            components.setdefault(labels[i], []).append(i)
+        for component in components.values():
+            yield from self._complete_linkage(component, known)
+
+    def _complete_linkage(self, component, known):
+        """Split a component so every two members of a cluster score at least min_score.
+
+        Agglomerative complete linkage: repeatedly join the two clusters whose weakest
+        cross pair is strongest, while that pair is still similar.
+        """
+        size = len(component)
+        if size == 2:
+            yield component
+            return
+        linkage = numpy.full((size, size), -numpy.inf)
+        for x in range(size):
+            for y in range(x + 1, size):
+                i, j = component[x], component[y]
+                score = known.get((i, j))
+                linkage[x, y] = linkage[y, x] = self.score(i, j) if score is None else score
+        clusters = [[x] for x in range(size)]
+        alive = numpy.ones(size, bool)
+        while True:
+            masked = numpy.where(alive[:, None] & alive[None, :], linkage, -numpy.inf)
+            c, d = numpy.unravel_index(numpy.argmax(masked), masked.shape)
+            if masked[c, d] < self.min_score:
+                break
+            clusters[c] += clusters[d]
+            alive[d] = False
+            linkage[c] = linkage[:, c] = numpy.minimum(linkage[c], linkage[d])
+            linkage[c, c] = -numpy.inf
+        for c in numpy.flatnonzero(alive):
+            if len(clusters[c]) > 1:
+                yield sorted(component[x] for x in clusters[c])
+
+
+def _similar_group(md5s, prints, paths_of, rotations):
+    size = len(md5s)
+    distances = numpy.zeros((size, size), numpy.int64)
+    for x in range(size):
+        for y in range(x + 1, size):
+            distances[x, y] = distances[y, x] = hash_distance(prints[x], prints[y], rotations)
+    centre = int(numpy.argmin(distances.max(axis=1)))
+    members = sorted((path, md5, int(distances[centre, x])) for x, md5 in enumerate(md5s) for path in paths_of[md5])
+    return Group("similar", members, int(distances.max()))
+
+
+def _key(md5_a, md5_b):
+    return (md5_a, md5_b) if md5_a < md5_b else (md5_b, md5_a)
