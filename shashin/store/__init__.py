@@ -7,13 +7,13 @@ brought up to date) and a mixin of the queries over them. :class:`Store` is all 
 
 import sqlite_utils
 
-from . import decisions, groups, images, ranks, review, trash
+from . import decisions, groups, images, organize, ranks, review, trash
 from .base import DatabaseError, connect, db_path, fs_path
 
-MIGRATION_SETS = [images.migrations, groups.migrations, trash.migrations, decisions.migrations, ranks.migrations]
+MIGRATION_SETS = [images.migrations, groups.migrations, trash.migrations, decisions.migrations, ranks.migrations, organize.migrations]
 
 
-class Store(images.ImagesMixin, groups.GroupsMixin, trash.TrashMixin, decisions.DecisionsMixin, review.ReviewMixin, ranks.RanksMixin):
+class Store(images.ImagesMixin, groups.GroupsMixin, trash.TrashMixin, decisions.DecisionsMixin, review.ReviewMixin, ranks.RanksMixin, organize.OrganizeMixin):
     """shashin's SQLite database, in WAL mode so Datasette can read while a scan writes."""
 
     def __init__(self, path, readonly=False):
