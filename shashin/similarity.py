@@ -60,6 +60,12 @@ def view_from_thumbnail(jpeg):
     return numpy.frombuffer(bytes(pixels), numpy.uint8).reshape(VIEW_SIDE, VIEW_SIDE)
 
 
+def fingerprint(jpeg):
+    """``(view, hashes, spread)`` of one thumbnail: all grouping needs to know of its content."""
+    view = view_from_thumbnail(jpeg)
+    return view, fingerprints(view[None])[0], float(spreads(view[None])[0])
+
+
 def orient(array, orientation):
     """The last two axes turned: 0-3 rotated by 90 degrees k times, 4-7 mirrored then rotated."""
     if orientation >= 4:

@@ -124,7 +124,7 @@ class GroupsMixin:
                         " values (?, ?, ?, ?, ?)",
                         [group_id] + values,
                     )
-                self.db.executemany(
+                self.db.conn.executemany(
                     "insert into group_members (group_id, path, md5, distance) values (?, ?, ?, ?)",
                     [(group_id, db_path(path), md5, distance) for path, md5, distance in group.members],
                 )

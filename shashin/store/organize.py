@@ -198,10 +198,10 @@ class OrganizeMixin:
     def _rename_in_metadata(self, paths):
         """Make the name tags of stored metadata say where the file is now."""
         self.db.conn.executemany(
-            "update images set metadata = json_replace(metadata, {}, ?, {}, ?, {}, ?)"
-            " where path = ? and json_valid(metadata)".format(*_NAME_TAGS),
+            "update images set metadata = json_replace(metadata, ?, ?, ?, ?, ?, ?)"
+            " where path = ? and json_valid(metadata)",
             [
-                (path, os.path.basename(path), os.path.dirname(path), path)
+                (_NAME_TAGS[0], path, _NAME_TAGS[1], os.path.basename(path), _NAME_TAGS[2], os.path.dirname(path), path)
                 for path in paths
                 if isinstance(db_path(path), str)
             ],

@@ -1,0 +1,189 @@
+"""shashin-organize: copy or move photos and videos into dated folders, safely, with a journal to undo."""
+
+import os
+import sqlite3
+import sys
+
+import click
+
+from .. import exif, organize
+from ..store import DatabaseError, Store
+from .common import Reporter, SetupError, command, db_options, open_store, verbosity_options, write_record
+
+COUNTED = {organize.COPY: "copied", organize.MOVE: "moved", organize.REMOVE: "removed", organize.SKIP: "skipped"}
+ORDER = ("copied", "moved", "skipped", "failed")
+
+
+@command(
+    "shashin-organize",
+    examples="""
+  shashin-organize --dry-run ~/DCIM ~/Photos      # show the plan, change nothing
+  shashin-organize ~/DCIM /mnt/nas/Photos         # copy into Photos/2024/07/14/...
+  shashin-organize --move ~/Inbox ~/Photos        # move; the database follows the files
+  shashin-organize --pattern '{taken:%Y}/{taken:%Y-%m-%d} {model}' ~/DCIM ~/Photos
+  shashin-organize --rename '{taken:%Y%m%d_%H%M%S}{ext}' ~/DCIM ~/Photos
+  shashin-organize --move --mtime-fallback old-disk/ ~/Photos
+  shashin-organize --undo 7                       # put back what journal 7 moved
+""",
+)
+@click.argument("paths", nargs=-1, type=click.Path(), metavar="SRC... DEST")
+@click.option("--move", is_flag=True, help="Move instead of copying (within one file system, a rename).")
+@click.option(
+    "--pattern",
+    default=organize.DEFAULT_PATTERN,
+    show_default=True,
+    help="Folder under DEST, from the fields {taken:STRFTIME}, {make}, {model}, {name} and {ext}.",
+)
+@click.option(
+    "--rename",
+    metavar="PATTERN",
+    help="Rename files with the same fields; must contain {ext}.  [default: keep the name]",
+)
+@click.option(
+    "--undated",
+    default=organize.DEFAULT_UNDATED,
+    show_default=True,
+    help="Folder under DEST for files with no capture date (names are kept).",
+)
+@click.option(
+    "--mtime-fallback",
+    is_flag=True,
+    help="Date files that have no capture date by their modification time instead of using --undated.",
+)
+@click.option("--dry-run", is_flag=True, help="Print the plan and change nothing: no file, folder or database row.")
+@click.option("--undo", type=int, metavar="JOURNAL", help="Put back what run JOURNAL did (its number is printed at its end).")
+@db_options
+@verbosity_options
+def cli(paths, move, pattern, rename, undated, mtime_fallback, dry_run, undo, db_path, no_db, verbose, quiet):
+    """Copy (or --move) photos and videos from each SRC into dated folders under DEST.
+
+    Dates come from the database when it knows a file unchanged (as stored by
+    shashin-meta), else from exiftool, best first: DateTimeOriginal, CreateDate,
+    QuickTime CreateDate (UTC, shown in the local time of the offset the video
+    records). A file with no capture date goes to the --undated folder; its
+    modification time is used only with --mtime-fallback.
+
+    Sidecars (.xmp, .aae), a Live Photo's same-name .mov/.mp4 and the two halves
+    of a RAW+JPEG pair travel together. Nothing is overwritten: a file whose
+    content is already at its destination is skipped as a duplicate, another
+    file with the same name gets a number (IMG_0001_1.jpg).
+
+    Each file is journalled in the database before it is touched and written
+    under a temporary name before it gets its own; across file systems a move is
+    a copy, verified by md5 and synced to disk, before the original goes. If a
+    run is interrupted, run it again: it finishes the job. Moved files keep their
+    rows, hashes, groups and decisions in the database; copies get rows too.
+
+    Prints one JSON line per file: {"action": "copy"|"move"|"skip", "src",
+    "dest", "reason"}.
+
+    Exit status: 0 all files handled, 1 some files failed, 2 usage or set-up error.
+    """
+    if no_db and not dry_run:
+        raise click.UsageError("--no-db works only with --dry-run: the journal lives in the database")
+    if undo is not None and paths:
+        raise click.UsageError("--undo takes no SRC or DEST")
+    if undo is None and len(paths) < 2:
+        raise click.UsageError("give at least one SRC and a DEST (see --help)")
+    reporter = Reporter("shashin-organize", verbose, quiet)
+    store = _open(db_path, no_db or (dry_run and not os.path.exists(db_path)), dry_run)
+    try:
+        if undo is not None:
+            _undo(store, undo, dry_run, reporter)
+        else:
+            options = _options(paths, move, pattern, rename, undated, mtime_fallback)
+            _organize(paths[:-1], options, store, dry_run, reporter)
+    except KeyboardInterrupt:
+        reporter.progress.close()
+        click.echo("shashin-organize: interrupted; run the same command again to finish", err=True)
+        sys.exit(130)
+    except sqlite3.Error as error:
+        raise SetupError("cannot write the journal ({}): stopped; run again once fixed".format(error))
+    return reporter.finish(ORDER + (("removed",) if undo is not None else ()))
+
+
+def _open(db_path, no_db, dry_run):
+    if not dry_run or no_db:
+        return open_store(db_path, no_db)
+    try:
+        return Store(db_path, readonly=True)
+    except DatabaseError as error:
+        raise SetupError(str(error))
+
+
+def _options(paths, move, pattern, rename, undated, mtime_fallback):
+    options = organize.Options(paths[-1], move, pattern, rename, undated, mtime_fallback)
+    try:
+        organize.check_options(options)
+    except ValueError as error:
+        raise click.UsageError(str(error))
+    if os.path.exists(options.dest) and not os.path.isdir(options.dest):
+        raise click.UsageError("DEST is not a folder: {}".format(options.dest))
+    existing = os.path.abspath(options.dest)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.access(existing, os.W_OK):
+        raise SetupError("cannot write to {} (read-only?)".format(existing))
+    if not exif.available():
+        raise SetupError("exiftool not found: install it (Debian: apt-get install libimage-exiftool-perl)")
+    return options
+
+
+def _organize(sources, options, store, dry_run, reporter):
+    if not dry_run:
+        _recover(store, reporter)
+    run = None if dry_run else store.start_organize_run("move" if options.move else "copy", options, sources)
+    with exif.Session() as session:
+        actions = organize.planned(sources, options, store, session)
+        if not dry_run:
+            actions = organize.apply(actions, store, run)
+        for action in actions:
+            _report(action, reporter)
+    if run is not None:
+        store.finish_organize_run(run)
+        _announce(run, reporter)
+
+
+def _undo(store, journal, dry_run, reporter):
+    run = store.organize_run(journal)
+    if run is None:
+        raise click.UsageError("no journal {} in {}".format(journal, store.path))
+    actions = organize.undo_plan(store, journal)
+    if not dry_run:
+        _recover(store, reporter)
+        undo_run = store.start_organize_run("undo", None, undoes=journal)
+        actions = organize.apply(actions, store, undo_run)
+    back = []
+    for action in actions:
+        _report(action, reporter)
+        if not action.failed and action.action != organize.SKIP:
+            back.append(action.src)
+    if not dry_run:
+        store.finish_organize_run(undo_run)
+        if run["dest"]:
+            organize.remove_empty_folders(back, run["dest"])
+        _announce(undo_run, reporter)
+
+
+def _recover(store, reporter):
+    finished = sum(not action.failed for action in organize.recover(store))
+    if finished and not reporter.quiet:
+        click.echo("shashin-organize: finished {} file(s) of an interrupted run".format(finished), err=True)
+
+
+def _report(action, reporter):
+    write_record(action.record())
+    if action.failed:
+        reporter.count("failed")
+        reporter.error(action.src, action.reason)
+    else:
+        reporter.count(COUNTED[action.action])
+        if action.action == organize.SKIP:
+            reporter.skip(action.src, action.reason)
+
+
+def _announce(run, reporter):
+    if not reporter.quiet and any(reporter.counts.get(done) for done in ("copied", "moved", "removed")):
+        reporter.progress.clear()
+        click.echo("shashin-organize: journal {0} (to undo: shashin-organize --undo {0})".format(run), err=True)
+
