@@ -245,3 +245,13 @@ def empty(store):
         freed += size
         outcomes.append(Outcome(held, True, "{}: deleted".format(held), entry_id))
     return count, freed, outcomes
+
+
+def human_size(size):
+    """Bytes for a person: 1.2 MB."""
+    if size < 1000:
+        return "{} bytes".format(size)
+    for unit in ("kB", "MB", "GB", "TB"):
+        size /= 1000
+        if size < 1000 or unit == "TB":
+            return "{:.1f} {}".format(size, unit)

@@ -96,33 +96,8 @@ def duplicate_library(folder, db):
         shutil.copy2(paths["photo"], target)
         paths[name] = target
     run("shashin-hash", "--db", db, "-q", folder, check=0)
-    _group(db)
+    run("shashin-group", "--db", db, "-q", check=0)
     return {name: str(path.resolve()) for name, path in paths.items()}
-
-
-def _group(db):
-    # Stand-in for shashin-group until it lands: exact groups by md5, beach pair as similar.
-    from shashin.store import Store
-
-    store = Store(db)
-    if not store.db["groups"].exists():
-        store.db["groups"].create({"id": int, "kind": str, "member_count": int, "max_distance": int}, pk="id")
-        store.db["group_members"].create(
-            {"group_id": int, "path": str, "md5": str, "distance": int}, pk=("group_id", "path")
-        )
-    rows = list(store.db.query("select path, md5 from images order by path"))
-    by_md5 = {}
-    for row in rows:
-        by_md5.setdefault(row["md5"], []).append(row)
-    exact = [members for members in by_md5.values() if len(members) > 1]
-    beach = [row for row in rows if os.path.basename(row["path"]).startswith("beach")]
-    with store.db.atomic():
-        for group_id, (kind, members) in enumerate([("exact", m) for m in exact] + [("similar", beach)], 1):
-            store.db["groups"].insert({"id": group_id, "kind": kind, "member_count": len(members), "max_distance": 0 if kind == "exact" else 4})
-            store.db["group_members"].insert_all(
-                {"group_id": group_id, "path": m["path"], "md5": m["md5"], "distance": 0 if kind == "exact" else 4} for m in members
-            )
-    store.close()
 
 
 @contextlib.contextmanager

@@ -66,6 +66,10 @@ class DecisionsMixin:
         sql = "select distinct group_id from decisions where undone_at is null"
         return {group_id for (group_id,) in self.db.execute(sql).fetchall()}
 
+    def decisions_signature(self):
+        """Changes whenever a decision is made or undone."""
+        return tuple(self.db.execute("select count(*), max(id), count(undone_at) from decisions").fetchone())
+
     def decisions(self, group_id=None):
         """Decisions, newest first, each with its members and their snapshots parsed."""
         sql = "select * from decisions" + (" where group_id = ?" if group_id is not None else "")

@@ -1,0 +1,1 @@
+"""Datasette plugins shipped with shashin."""

@@ -1,0 +1,358 @@
+"""Request handling of the review page: reads through Datasette's read connections,
+changes through its single write connection, files only by md5 from the database."""
+
+import asyncio
+import json
+import os
+import threading
+import urllib.parse
+import weakref
+
+from datasette.utils import actor_matches_allow
+from datasette.utils.asgi import AsgiFileDownload, Forbidden, NotFound, Response
+
+from shashin import review, trash
+from shashin.store import MIGRATION_SETS, Store
+
+PLUGIN = "shashin-review"
+PAGE_SIZE = 10
+TRASH_PAGE_SIZE = 100
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+YEAR = 365 * 24 * 3600
+_MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp", "BMP": "image/bmp"}
+
+#: Per Datasette instance: the groups in review order, computed once per state of the tables.
+_orders = weakref.WeakKeyDictionary()
+_orders_lock = threading.Lock()
+
+
+# Guards
+
+
+def _config(datasette):
+    return datasette.plugin_config(PLUGIN) or {}
+
+
+def _check_host(datasette, request):
+    """Plugin routes answer local requests only (a DNS-rebinding page cannot reach them)."""
+    host = request.host.lower()
+    name = host[1:].split("]")[0] if host.startswith("[") else host.rsplit(":", 1)[0]
+    if name not in LOCAL_HOSTS and name not in _config(datasette).get("allowed_hosts", []):
+        raise Forbidden("shashin review answers local requests only (Host: {})".format(request.host))
+
+
+def can_change(datasette, actor):
+    allow = _config(datasette).get("allow_delete", {"id": "root"})
+    return actor is not None and actor_matches_allow(actor, allow)
+
+
+def _check_can_change(datasette, request):
+    if not can_change(datasette, request.actor):
+        raise Forbidden("only an actor allowed by the shashin-review allow_delete setting may change files")
+
+
+def _back(form, default):
+    """Where a plain form returns to: a page of this plugin, never another site."""
+    back = form.get("back", [default])[0]
+    return back if back.split("?")[0] in ("/-/shashin", "/-/shashin/trash") else default
+
+
+def shashin_database(datasette):
+    """The Datasette database holding shashin's tables (setting ``database``, else the first with images)."""
+    name = _config(datasette).get("database")
+    if name:
+        return datasette.get_database(name)
+    for database in datasette.databases.values():
+        if database.is_mutable and not database.is_memory and os.path.exists(database.path or ""):
+            return database
+    raise NotFound("no shashin database: start datasette with one, like `datasette shashin.db`")
+
+
+async def migrate(datasette):
+    """Create the plugin's tables in a database shashin-hash made before they existed."""
+    for database in datasette.databases.values():
+        if database.is_mutable and not database.is_memory and await database.table_exists("images"):
+
+            def apply(conn):
+                store = Store.over(conn)
+                for migrations in MIGRATION_SETS:
+                    migrations.apply(store.db)
+
+            await database.execute_write_fn(apply, block=True)
+
+
+async def _read(datasette, fn):
+    return await shashin_database(datasette).execute_fn(lambda conn: fn(Store.over(conn)))
+
+
+async def _write(datasette, fn):
+    return await shashin_database(datasette).execute_write_fn(lambda conn: fn(Store.over(conn)), block=True)
+
+
+async def _form(request):
+    body = (await request.post_body()).decode("utf-8", "replace")
+    return urllib.parse.parse_qs(body)
+
+
+def _wants_json(request):
+    return "application/json" in request.headers.get("accept", "")
+
+
+def _reply(datasette, request, result, back):
+    """JSON for the page's script; a message and a redirect for a plain form."""
+    if _wants_json(request):
+        return Response.json(result, status=200 if result["ok"] else 409)
+    for message in result["messages"]:
+        datasette.add_message(request, message, datasette.INFO if result["ok"] else datasette.ERROR)
+    return Response.redirect(back)
+
+
+# Pages
+
+
+async def review_page(datasette, request):
+    _check_host(datasette, request)
+    kind = request.args.get("kind") if request.args.get("kind") in ("exact", "similar") else None
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+
+    def read(store):
+        order = _review_order(datasette, store, kind)
+        start = (page - 1) * PAGE_SIZE
+        ids = [group_id for group_id, _, _ in order[start : start + PAGE_SIZE]]
+        groups, members = store.review_groups(ids), store.review_members(ids)
+        return len(order), [_group_view(groups[group_id], members[group_id], saving) for group_id, _, saving in order[start : start + PAGE_SIZE]], store.trash_totals()
+
+    total, groups, (trashed, trashed_bytes) = await _read(datasette, read)
+    pages = max(1, -(-total // PAGE_SIZE))
+    return Response.html(
+        await datasette.render_template(
+            "shashin_review.html",
+            {
+                "groups": groups,
+                "total": total,
+                "page": page,
+                "pages": pages,
+                "kind": kind,
+                "can_change": can_change(datasette, request.actor),
+                "trashed": trashed,
+                "trashed_size": trash.human_size(trashed_bytes),
+                "human_size": trash.human_size,
+                "query": lambda **changes: "?" + urllib.parse.urlencode(
+                    {k: v for k, v in dict({"kind": kind, "page": page}, **changes).items() if v not in (None, 1)}
+                ),
+            },
+            request=request,
+        )
+    )
+
+
+def _review_order(datasette, store, kind):
+    """Undecided groups, largest saving first: cached until groups or decisions change."""
+    key = kind
+    signature = (store.groups_signature(), store.decisions_signature())
+    with _orders_lock:
+        cached = _orders.setdefault(datasette, {}).get(key)
+    if cached and cached[0] == signature:
+        return cached[1]
+    decided = store.decided_groups()
+    order = [row for row in store.groups_by_saving() if row[0] not in decided and (kind is None or row[1] == kind)]
+    with _orders_lock:
+        _orders[datasette][key] = (signature, order)
+    return order
+
+
+def _group_view(group, members, saving):
+    members = review.keeper_first(members)
+    tags = review.differing_tags(members)
+    return {
+        "id": group["id"],
+        "kind": group["kind"],
+        "saving": trash.human_size(saving),
+        "max_distance": group.get("max_distance"),
+        "warnings": review.warnings(members),
+        "members": [
+            dict(
+                member,
+                keeper=index == 0,
+                key=member_key(member["path"]),
+                folder=printable(os.path.dirname(member["path"])),
+                name=printable(os.path.basename(member["path"])),
+                reasons=json.loads(member.get("reasons") or "[]"),
+                size_text=trash.human_size(member["size"] or 0),
+                camera=" ".join(part for part in (member.get("make"), member.get("model")) if part),
+                tags=tags[index],
+            )
+            for index, member in enumerate(members)
+        ],
+    }
+
+
+async def trash_page(datasette, request):
+    _check_host(datasette, request)
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+
+    def read(store):
+        entries = store.trash_entries(limit=TRASH_PAGE_SIZE, offset=(page - 1) * TRASH_PAGE_SIZE)
+        return entries, store.trash_totals()
+
+    entries, (files, size) = await _read(datasette, read)
+    return Response.html(
+        await datasette.render_template(
+            "shashin_trash.html",
+            {
+                "entries": [
+                    dict(
+                        entry,
+                        name=printable(os.path.basename(entry["original_path"])),
+                        folder=printable(os.path.dirname(entry["original_path"])),
+                        size_text=trash.human_size(entry["size"] or 0),
+                    )
+                    for entry in entries
+                ],
+                "files": files,
+                "size_text": trash.human_size(size),
+                "page": page,
+                "pages": max(1, -(-files // TRASH_PAGE_SIZE)),
+                "can_change": can_change(datasette, request.actor),
+            },
+            request=request,
+        )
+    )
+
+
+def member_key(path):
+    """A member as a form names it: its path's bytes in hex, whatever the name's encoding."""
+    return os.fsencode(path).hex()
+
+
+def printable(path):
+    """A name from the filesystem as text a page can hold (undecodable bytes shown as \ufffd)."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+# Files, by md5 only
+
+
+async def thumbnail(datasette, request):
+    _check_host(datasette, request)
+    md5 = request.url_vars["md5"]
+    jpeg = await _read(datasette, lambda store: store.thumbnail(md5))
+    if jpeg is None:
+        raise NotFound("no thumbnail")
+    # Content-addressed: the bytes at this URL never change.
+    return Response(jpeg, content_type="image/jpeg", headers={"cache-control": "public, max-age={}, immutable".format(YEAR)})
+
+
+# The privacy rewrite of responses to signed-in visitors leaves static files alone;
+# a thumbnail is the same for everybody who may see the page, so it may be cached too.
+thumbnail._datasette_static = True
+
+
+async def image(datasette, request):
+    _check_host(datasette, request)
+    md5 = request.url_vars["md5"]
+    found = [(path, format_) for path, format_ in await _read(datasette, lambda store: store.paths_with_md5(md5)) if os.path.isfile(path)]
+    if not found:
+        raise NotFound("no such image")
+    path, format_ = found[0]
+    if format_ in _MIME:
+        return AsgiFileDownload(path, content_type=_MIME[format_], headers={"cache-control": "private, max-age=3600"})
+    # HEIC, TIFF, RAW: converted in a worker thread, never on the event loop.
+    jpeg = await asyncio.get_running_loop().run_in_executor(None, review.browser_jpeg, path)
+    return Response(jpeg, content_type="image/jpeg", headers={"cache-control": "private, max-age=3600"})
+
+
+# Changes: POST, CSRF-checked by Datasette, by an allowed actor, on the write connection
+
+
+async def remove(datasette, request):
+    """Remove the selected members of a group (``member``), or all but one (``keep``)."""
+    _check_host(datasette, request)
+    _check_can_change(datasette, request)
+    form = await _form(request)
+    try:
+        group_id = int(form["group"][0])
+        chosen = set(form.get("member", []))
+        keep = form["keep"][0] if "keep" in form else None
+    except (KeyError, ValueError):
+        return Response.text("give group and member or keep", status=400)
+
+    def write(store):
+        members = store.review_members([group_id])[group_id]
+        if keep is not None:
+            paths = [m["path"] for m in members if member_key(m["path"]) != keep]
+            if len(paths) == len(members):
+                return {"ok": False, "messages": ["that copy is no longer in group {}".format(group_id)]}
+        else:
+            paths = [m["path"] for m in members if member_key(m["path"]) in chosen]
+            if len(paths) != len(chosen) or not paths:
+                return {"ok": False, "messages": ["select copies of group {} still in place".format(group_id)]}
+        try:
+            batch, outcomes = trash.remove(store, group_id, paths)
+        except trash.Refused as refused:
+            return {"ok": False, "messages": [str(refused)]}
+        return {
+            "ok": all(outcome.ok for outcome in outcomes),
+            "removed": sum(outcome.ok for outcome in outcomes),
+            "batch": batch,
+            "messages": [outcome.message for outcome in outcomes],
+        }
+
+    return _reply(datasette, request, await _write(datasette, write), _back(form, "/-/shashin"))
+
+
+async def not_duplicates(datasette, request):
+    _check_host(datasette, request)
+    _check_can_change(datasette, request)
+    form = await _form(request)
+    try:
+        group_id = int(form["group"][0])
+    except (KeyError, ValueError):
+        return Response.text("give group", status=400)
+    count = await _write(datasette, lambda store: review.not_duplicates(store, group_id))
+    result = {"ok": count > 1, "messages": ["group {}: {} photos marked as not duplicates".format(group_id, count)]}
+    return _reply(datasette, request, result, _back(form, "/-/shashin"))
+
+
+async def restore(datasette, request):
+    """Restore trash entries (``entry``), or a whole removal (``batch``), or the last removal (neither)."""
+    _check_host(datasette, request)
+    _check_can_change(datasette, request)
+    form = await _form(request)
+    try:
+        entries = [int(value) for value in form.get("entry", [])]
+    except ValueError:
+        return Response.text("entry ids are numbers", status=400)
+    batch = form.get("batch", [None])[0]
+
+    def write(store):
+        if entries:
+            return trash.restore(store, entries)
+        chosen = batch or store.last_trash_batch()
+        return trash.restore_batch(store, chosen) if chosen else []
+
+    outcomes = await _write(datasette, write)
+    result = {
+        "ok": bool(outcomes) and all(outcome.ok for outcome in outcomes),
+        "messages": [outcome.message for outcome in outcomes] or ["nothing to restore"],
+    }
+    return _reply(datasette, request, result, _back(form, "/-/shashin/trash"))
+
+
+async def empty(datasette, request):
+    _check_host(datasette, request)
+    _check_can_change(datasette, request)
+    count, freed, outcomes = await _write(datasette, trash.empty)
+    failed = [outcome.message for outcome in outcomes if not outcome.ok]
+    result = {
+        "ok": not failed,
+        "freed": freed,
+        "messages": ["deleted {} files from the trash, freed {}".format(count, trash.human_size(freed))] + failed,
+    }
+    return _reply(datasette, request, result, "/-/shashin/trash")

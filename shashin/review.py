@@ -1,0 +1,94 @@
+"""What the review page shows of a group, and the decisions it records besides removals.
+
+Pure: members in, a description of each member and the group's warnings out.
+"""
+
+import json
+import os
+import re
+
+from wand.image import Image
+
+from . import ranking
+
+#: Tags that differ between copies without saying anything about the photo.
+_IGNORED_TAG_PREFIXES = ("File:", "ExifTool:", "System:", "SourceFile", "Composite:")
+_LIVE_PHOTO_EXTENSIONS = (".MOV", ".mov", ".MP4", ".mp4")
+#: Sequence numbers in names: runs of three digits or more (IMG_1234, DSC01234, 20190101_120000_003).
+_NUMBERS = re.compile(r"\d{3,}")
+MAX_TAGS = 8
+#: Formats shown to a browser as they are; others are converted to JPEG on the way out.
+BROWSER_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP", "BMP"})
+FULL_IMAGE_EDGE = 4096
+
+
+def keeper_first(members):
+    """Members in the order to show them, suggested keeper first.
+
+    shashin-rank's order when it ranked every member, else the cold-start rule.
+    """
+    if members and all(member.get("rank") is not None for member in members):
+        return sorted(members, key=lambda member: (member["rank"], member["path"]))
+    return ranking.cold_start_order(members)
+
+
+def differing_tags(members):
+    """``[{tag: value}]`` per member: the metadata tags whose values are not the same in all members."""
+    parsed = [_metadata(member) for member in members]
+    tags = set().union(*parsed) if parsed else set()
+    differing = sorted(
+        tag
+        for tag in tags
+        if not tag.startswith(_IGNORED_TAG_PREFIXES) and len({json.dumps(m.get(tag)) for m in parsed}) > 1
+    )[:MAX_TAGS]
+    return [{tag: metadata.get(tag) for tag in differing} for metadata in parsed]
+
+
+def _metadata(member):
+    metadata = member.get("metadata")
+    if isinstance(metadata, str):
+        try:
+            return json.loads(metadata)
+        except ValueError:
+            return {}
+    return metadata or {}
+
+
+def warnings(members):
+    """Reasons to look twice before removing anything from this group."""
+    found = []
+    for member in members:
+        stem = os.path.splitext(member["path"])[0]
+        for extension in _LIVE_PHOTO_EXTENSIONS:
+            if os.path.exists(stem + extension):
+                found.append(
+                    "{} has a Live Photo video beside it ({}); removing the photo leaves the video alone".format(
+                        os.path.basename(member["path"]), os.path.basename(stem + extension)
+                    )
+                )
+                break
+    numbers = {tuple(_NUMBERS.findall(os.path.basename(member["path"]))) for member in members}
+    numbers.discard(())
+    if len(numbers) > 1:
+        found.append("the names carry different sequence numbers: likely a burst of shots, not copies")
+    return found
+
+
+def not_duplicates(store, group_id):
+    """Record that a group's members are different photos; grouping will keep them apart."""
+    with store.write_lock():
+        members = store.review_members([group_id])[group_id]
+        store.add_not_duplicates([member["md5"] for member in members])
+        store.record_decision(group_id, "not_duplicates", [(member, True) for member in members])
+    return len(members)
+
+
+def browser_jpeg(path):
+    """A JPEG of an image file a browser cannot show (HEIC, TIFF, RAW), upright, at most 4096 px."""
+    with Image(filename=os.fsencode(path) + b"[0]") as image:
+        image.auto_orient()
+        if max(image.width, image.height) > FULL_IMAGE_EDGE:
+            image.transform(resize="{0}x{0}>".format(FULL_IMAGE_EDGE))
+        image.format = "jpeg"
+        image.compression_quality = 90
+        return image.make_blob()
