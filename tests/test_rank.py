@@ -1,0 +1,228 @@
+"""shashin-rank: the cold-start rule, learning from decisions, reasons, evaluation, bulk-accept preview."""
+
+import json
+import os
+import shutil
+import sqlite3
+
+import exiftool
+import pytest
+
+from conftest import json_lines, make_photo, run
+from shashin import ranking
+from shashin.store import Store
+
+PHOTOS = 7  # the last one is never decided
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory):
+    """Photos from a phone's Camera/ folder, each with a half-size WhatsApp/ copy and an Exports/ PNG
+    (same size, larger file, edited), hashed, read and grouped for real."""
+    root = tmp_path_factory.mktemp("library")
+    folder, db = root / "Pictures", root / "shashin.db"
+    for n in range(PHOTOS):
+        make_photo(folder / "Camera" / "IMG_{:04}.jpg".format(n), n)
+        make_photo(folder / "WhatsApp" / "IMG-20190704-WA{:04}.jpg".format(n), n, 320, 240)
+        make_photo(folder / "Exports" / "IMG_{:04}.png".format(n), n)
+    with exiftool.ExifToolHelper() as tool:
+        params = ["-overwrite_original"]
+        tool.set_tags(sorted(map(str, (folder / "Camera").iterdir())),
+                      {"DateTimeOriginal": "2019:07:04 10:00:00", "Make": "Apple", "Model": "iPhone 8"}, params)
+        tool.set_tags(sorted(map(str, (folder / "Exports").iterdir())), {"Software": "Adobe Photoshop 21.0"}, params)
+    hashed = run("shashin-hash", "--db", db, "-q", folder, check=0).stdout
+    run("shashin-meta", "--db", db, "-q", input=hashed, check=0)
+    _group(db)
+    return folder.resolve(), db
+
+
+def _group(db):
+    # Stand-in for shashin-group until it lands: the three copies of a photo share its number.
+    store = Store(db)
+    if not store.db["groups"].exists():
+        store.db["groups"].create({"id": int, "kind": str, "member_count": int, "max_distance": int}, pk="id")
+        store.db["group_members"].create({"group_id": int, "path": str, "md5": str, "distance": int},
+                                         pk=("group_id", "path"))
+    for row in store.db.query("select path, md5 from images"):
+        group_id = int(os.path.splitext(row["path"])[0][-4:]) + 1
+        store.db["groups"].insert({"id": group_id, "kind": "similar", "member_count": 3, "max_distance": 6},
+                                  ignore=True)
+        store.db["group_members"].insert({"group_id": group_id, "path": row["path"], "md5": row["md5"], "distance": 0})
+    store.close()
+
+
+@pytest.fixture
+def library(scanned, tmp_path):
+    """The scanned library with a database of this test's own."""
+    folder, db = scanned
+    own = tmp_path / "shashin.db"
+    with sqlite3.connect(db) as source, sqlite3.connect(own) as target:
+        source.backup(target)
+    return folder, own
+
+
+def copies(folder, n):
+    return {
+        "camera": str(folder / "Camera" / "IMG_{:04}.jpg".format(n)),
+        "whatsapp": str(folder / "WhatsApp" / "IMG-20190704-WA{:04}.jpg".format(n)),
+        "exports": str(folder / "Exports" / "IMG_{:04}.png".format(n)),
+    }
+
+
+def keeps_camera(folder, tmp_path, photos=range(PHOTOS - 1)):
+    """A decisions file of someone who kept the Camera/ original of these photos."""
+    path = tmp_path / "decisions.jsonl"
+    with open(path, "w") as lines:
+        for n in photos:
+            paths = copies(folder, n)
+            lines.write(json.dumps({"kept": [paths["camera"]], "deleted": [paths["whatsapp"], paths["exports"]]}) + "\n")
+    return path
+
+
+def keepers(output):
+    return {line["group"]: line["members"][0] for line in json_lines(output)}
+
+
+def test_without_decisions_the_rule_orders_groups(library):
+    folder, db = library
+    result = run("shashin-rank", "--db", db, check=0)
+    groups = json_lines(result.stdout)
+    assert len(groups) == PHOTOS
+    for group in groups:
+        members = group["members"]
+        assert [m["rank"] for m in members] == [1, 2, 3]
+        # Same resolution as the original, but the larger file.
+        assert "/Exports/" in members[0]["path"] and members[0]["reasons"] == ["larger file"]
+        assert "/WhatsApp/" in members[2]["path"] and members[2]["reasons"] == ["lower resolution"]
+        assert all(m["keep_probability"] is None for m in members)
+    assert "the rule orders groups (0 decided groups" in result.stderr
+    assert not os.path.exists(ranking.model_path(str(db)))
+    store = Store(db)
+    assert store.db["ranks"].count == 3 * PHOTOS
+    store.close()
+
+
+def test_learns_from_imported_decisions_and_explains(library, tmp_path):
+    folder, db = library
+    result = run("shashin-rank", "--db", db, "--decisions", keeps_camera(folder, tmp_path), check=0)
+    assert "the model orders groups" in result.stderr and "6 imported, 0 failed" in result.stderr
+    undecided = copies(folder, PHOTOS - 1)
+    for group in json_lines(result.stdout):
+        keeper, second, third = group["members"]
+        assert "/Camera/" in keeper["path"]
+        assert keeper["keep_probability"] > 0.5 > second["keep_probability"] >= third["keep_probability"]
+        assert abs(sum(m["keep_probability"] for m in group["members"]) - 1) < 0.01
+        if keeper["path"] == undecided["camera"]:
+            assert "in Camera/ rather than Exports/" in keeper["reasons"]
+            assert "in WhatsApp/ rather than Camera/" in third["reasons"] or "lower resolution" in third["reasons"]
+    assert os.path.exists(ranking.model_path(str(db)))
+    store = Store(db)
+    ranks = {row["path"]: row for row in store.db.query("select * from ranks")}
+    assert ranks[undecided["camera"]]["rank"] == 1
+    assert json.loads(ranks[undecided["camera"]]["reasons"]) == keepers(result.stdout)[
+        ranks[undecided["camera"]]["group_id"]]["reasons"]
+    [decision] = [d for d in store.decisions() if d["members"][0]["path"] == copies(folder, 0)["camera"]]
+    assert decision["source"] == "import" and decision["action"] == "keep"
+    assert decision["group_id"] == ranks[copies(folder, 0)["camera"]]["group_id"]
+    store.close()
+
+
+def test_deleted_files_still_teach(library, tmp_path):
+    folder, db = library
+    decisions = keeps_camera(folder, tmp_path)
+    run("shashin-rank", "--db", db, "--decisions", decisions, "-q", check=0)
+    for n in range(PHOTOS - 1):
+        for kind in ("whatsapp", "exports"):
+            os.remove(copies(folder, n)[kind])
+    run("shashin-hash", "--db", db, "-q", "--prune", folder, check=0)
+    os.remove(ranking.model_path(str(db)))  # retrain from the snapshots alone
+    result = run("shashin-rank", "--db", db, check=0)
+    [group] = [g for g in json_lines(result.stdout) if len(g["members"]) == 3]  # the undecided one
+    assert "/Camera/" in group["members"][0]["path"] and group["members"][0]["keep_probability"] > 0.5
+
+
+def test_saved_model_is_reused_until_decisions_change(library, tmp_path):
+    folder, db = library
+    run("shashin-rank", "--db", db, "--decisions", keeps_camera(folder, tmp_path, range(5)), "-q", check=0)
+    model = ranking.model_path(str(db))
+    saved = os.stat(model).st_mtime_ns
+    run("shashin-rank", "--db", db, "-q", check=0)
+    assert os.stat(model).st_mtime_ns == saved
+    run("shashin-rank", "--db", db, "--decisions", keeps_camera(folder, tmp_path, [5]), "-q", check=0)
+    assert ranking.load(model).evaluation["groups"] == 6
+
+
+def test_evaluate_compares_model_and_rule(library, tmp_path):
+    folder, db = library
+    result = run("shashin-rank", "--db", db, "--evaluate", "--decisions", keeps_camera(folder, tmp_path), check=0)
+    summary, *curve = json_lines(result.stdout)
+    assert summary["groups"] == 6 and summary["pairs"] == 12
+    assert summary["model_accuracy"] == 1.0 and summary["rule_accuracy"] == 0.0 and summary["used"] == "model"
+    assert [point["decisions"] for point in curve] == [5]
+    assert curve[0]["model_accuracy"] == 1.0
+    store = Store(db)
+    assert store.db["ranks"].count == 0  # evaluating ranks nothing
+    store.close()
+
+
+def test_bad_decision_lines_are_reported_and_the_rest_imported(library, tmp_path):
+    folder, db = library
+    paths = copies(folder, 0)
+    decisions = tmp_path / "decisions.jsonl"
+    decisions.write_text(
+        "\n".join(
+            [
+                "not json",
+                json.dumps({"kept": paths["camera"], "deleted": [paths["exports"]]}),
+                json.dumps({"kept": [paths["camera"]], "deleted": [str(tmp_path / "never-scanned.jpg")]}),
+                json.dumps({"kept": [paths["camera"]], "deleted": [paths["exports"], paths["whatsapp"]]}),
+            ]
+        )
+    )
+    result = run("shashin-rank", "--db", db, "--decisions", decisions, check=1)
+    errors = result.stderr.splitlines()
+    assert "decisions.jsonl line 1: not a JSON object" in errors[0]
+    assert "decisions.jsonl line 2: not a JSON object" in errors[1]
+    assert "never-scanned.jpg: not in the database" in errors[2]
+    assert "line 3: needs a kept and a deleted file" in errors[3]
+    assert "1 imported, 3 failed" in result.stderr
+    assert len(json_lines(result.stdout)) == PHOTOS  # ranking went on
+
+
+def test_accept_preview_counts_what_would_go(library, tmp_path):
+    folder, db = library
+    run("shashin-rank", "--db", db, "--decisions", keeps_camera(folder, tmp_path), "-q", check=0)
+    store = Store(db)
+    [suggestion] = store.confident_suggestions(0.5)  # decided groups are not suggested again
+    undecided = copies(folder, PHOTOS - 1)
+    assert suggestion["keep"] == undecided["camera"]
+    assert {m["path"] for m in suggestion["remove"]} == {undecided["whatsapp"], undecided["exports"]}
+    preview = ranking.acceptance_preview([suggestion])
+    assert preview == {
+        "groups": 1,
+        "files": 2,
+        "bytes": os.path.getsize(undecided["whatsapp"]) + os.path.getsize(undecided["exports"]),
+    }
+    assert store.confident_suggestions(1.0) == []
+    store.close()
+
+
+def test_no_db_is_a_usage_error(library):
+    result = run("shashin-rank", "--no-db", check=2)
+    assert "drop --no-db" in result.stderr
+
+
+def test_cold_start_order_is_the_documented_rule():
+    base = {"width": 100, "height": 100, "size": 10, "taken_at": None, "taken_at_source": None}
+    members = [
+        dict(base, path="/a/longer/path.jpg"),
+        dict(base, path="/a/short.jpg"),
+        dict(base, path="/a/dated-late.jpg", taken_at="2020-01-01T00:00:00", taken_at_source="DateTimeOriginal"),
+        dict(base, path="/a/dated-early.jpg", taken_at="2019-01-01T00:00:00+02:00", taken_at_source="CreateDate"),
+        dict(base, path="/a/mtime-only.jpg", taken_at="2018-01-01T00:00:00", taken_at_source="FileModifyDate"),
+        dict(base, path="/a/big-file.jpg", size=20),
+        dict(base, path="/a/large.jpg", width=200),
+    ]
+    order = [os.path.basename(m["path"]) for m in ranking.cold_start_order(members)]
+    assert order == ["large.jpg", "big-file.jpg", "dated-early.jpg", "dated-late.jpg", "short.jpg",
+                     "mtime-only.jpg", "path.jpg"]
