@@ -207,14 +207,16 @@ def gather(paths, dest):
     ``dest`` is gathered (a destination may lie inside a source), nor a temporary
     file of an interrupted run.
     """
-    inside_dest = os.path.join(os.path.abspath(dest), "")
+    dest = os.path.join(os.path.abspath(dest), "")
     named = {}
     for path in map(os.path.abspath, paths):
         if os.path.isdir(path) and not os.path.islink(path):
+            # A destination inside this source is not walked; a source inside the destination is.
+            excluded = dest if dest.startswith(os.path.join(path, "")) and dest != os.path.join(path, "") else None
             for folder, items in itertools.groupby(expand(path), key=lambda item: os.path.dirname(item[0])):
                 files, problems = [], []
                 for found, problem in items:
-                    if found.startswith(inside_dest) or os.path.basename(found).startswith(TEMP_PREFIX):
+                    if excluded and found.startswith(excluded) or os.path.basename(found).startswith(TEMP_PREFIX):
                         continue
                     if problem is None:
                         files.append(found)
@@ -427,6 +429,7 @@ def planned(paths, options, store, session):
     destinations = Destinations()
     for batch, problems in gather(paths, options.dest):
         yield from problems
+        batch = [path for path in batch if path not in destinations.claimed]  # placed earlier in this run
         files, problems = describe(batch, store, session, options.mtime_fallback)
         yield from problems
         yield from plan(files, options, destinations)
