@@ -3,6 +3,8 @@
 import contextlib
 import json
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -82,8 +84,6 @@ def duplicate_library(folder, db):
     An exact group of three (photo.jpg, "photo copy.jpg", backup/photo.jpg), a similar
     group of two (beach.jpg and a smaller beach-small.jpg) and a single photo.
     """
-    import shutil
-
     folder = Path(folder)
     paths = {
         "photo": make_photo(folder / "photo.jpg", 0),
@@ -98,6 +98,36 @@ def duplicate_library(folder, db):
     run("shashin-hash", "--db", db, "-q", folder, check=0)
     run("shashin-group", "--db", db, "-q", check=0)
     return {name: str(path.resolve()) for name, path in paths.items()}
+
+
+@pytest.fixture(scope="session")
+def duplicates_template(tmp_path_factory):
+    root = tmp_path_factory.mktemp("duplicates")
+    paths = duplicate_library(root / "Pictures", root / "shashin.db")
+    pristine = tmp_path_factory.mktemp("duplicates-pristine")
+    shutil.copytree(root / "Pictures", pristine / "Pictures")
+    with contextlib.closing(sqlite3.connect(root / "shashin.db")) as conn:
+        conn.execute("pragma wal_checkpoint(truncate)")
+    shutil.copy2(root / "shashin.db", pristine / "shashin.db")
+    return root, pristine, paths
+
+
+@pytest.fixture
+def duplicates(duplicates_template):
+    """A fresh :func:`duplicate_library` with its own trash, at the same paths each test: ``(db, paths)``.
+
+    Hashing and grouping run once a session; each test gets the files and database
+    copied back (mtimes included) from that run.
+    """
+    root, pristine, paths = duplicates_template
+    for name in ("Pictures", ".shashin-trash"):
+        shutil.rmtree(root / name, ignore_errors=True)
+    for suffix in ("", "-wal", "-shm"):
+        (root / ("shashin.db" + suffix)).unlink(missing_ok=True)
+    shutil.copytree(pristine / "Pictures", root / "Pictures")
+    shutil.copy2(pristine / "shashin.db", root / "shashin.db")
+    (root / ".shashin-trash").mkdir()
+    return root / "shashin.db", dict(paths)
 
 
 @contextlib.contextmanager

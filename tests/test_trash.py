@@ -6,21 +6,19 @@ import threading
 
 import pytest
 
-from conftest import duplicate_library, unwritable
+from conftest import unwritable
 from shashin import trash
 from shashin.store import Store
 
 
 @pytest.fixture
-def photos(tmp_path):
-    # A trash folder of the test's own, found before any higher one.
-    (tmp_path / ".shashin-trash").mkdir()
-    return duplicate_library(tmp_path / "Pictures", tmp_path / "shashin.db")
+def photos(duplicates):
+    return duplicates[1]
 
 
 @pytest.fixture
-def store(tmp_path, photos):
-    store = Store(tmp_path / "shashin.db")
+def store(duplicates):
+    store = Store(duplicates[0])
     yield store
     store.close()
 
@@ -33,7 +31,7 @@ def md5(path):
     return hashlib.md5(open(path, "rb").read()).hexdigest()
 
 
-def test_remove_moves_into_trash_and_journals(tmp_path, store, photos):
+def test_remove_moves_into_trash_and_journals(duplicates, store, photos):
     group = group_of(store, photos["photo copy"])
     content = md5(photos["photo copy"])
     batch, outcomes = trash.remove(store, group, [photos["photo copy"]])
@@ -42,7 +40,7 @@ def test_remove_moves_into_trash_and_journals(tmp_path, store, photos):
     assert os.path.exists(photos["photo"]) and os.path.exists(photos["backup"])
     [entry] = store.trash_entries()
     assert entry["original_path"] == photos["photo copy"] and entry["batch"] == batch
-    assert entry["trash_path"].startswith(str(tmp_path / ".shashin-trash") + os.sep)
+    assert entry["trash_path"].startswith(str(duplicates[0].parent / ".shashin-trash") + os.sep)
     assert md5(entry["trash_path"]) == content
     assert store.trash_totals() == (1, os.path.getsize(photos["photo"]))
     [decision] = store.decisions(group)
@@ -101,20 +99,20 @@ def test_permission_denied_is_left_in_place(store, photos):
     assert os.path.exists(photos["backup"]) and store.trash_entries() == []
 
 
-def test_trash_not_writable(tmp_path, store, photos):
+def test_trash_not_writable(duplicates, store, photos):
     group = group_of(store, photos["photo"])
-    with unwritable(tmp_path / ".shashin-trash"):
+    with unwritable(duplicates[0].parent / ".shashin-trash"):
         _, [outcome] = trash.remove(store, group, [photos["photo copy"]])
     assert not outcome.ok and "permission denied" in outcome.message
     assert os.path.exists(photos["photo copy"])
 
 
-def test_concurrent_removals_keep_one_copy(tmp_path, store, photos):
+def test_concurrent_removals_keep_one_copy(duplicates, store, photos):
     group = group_of(store, photos["beach"])
     results, barrier = {}, threading.Barrier(2)
 
     def remove(name):
-        own = Store(tmp_path / "shashin.db")
+        own = Store(duplicates[0])
         barrier.wait()
         try:
             results[name] = trash.remove(own, group, [photos[name]])[1][0].ok

@@ -47,6 +47,8 @@ def can_change(datasette, actor):
 
 
 def _check_can_change(datasette, request):
+    if request.method != "POST":
+        raise Forbidden("changes are POST requests")
     if not can_change(datasette, request.actor):
         raise Forbidden("only an actor allowed by the shashin-review allow_delete setting may change files")
 

@@ -1,0 +1,315 @@
+"""The review plugin through Datasette's own client: pages, files, changes, permissions, failures."""
+
+import asyncio
+import hashlib
+import os
+import re
+
+import pytest
+from datasette.app import Datasette
+
+from conftest import make_photo, run, unwritable
+from shashin import review
+from shashin.store import Store
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture
+def db(duplicates):
+    return duplicates[0]
+
+
+@pytest.fixture
+def photos(duplicates):
+    return duplicates[1]
+
+
+async def datasette(db, config=None):
+    ds = Datasette([str(db)], metadata={"plugins": {"shashin-review": config}} if config else None)
+    await ds.invoke_startup()
+    return ds
+
+
+class Visitor:
+    """A browser session: cookies for an actor (or none) and the CSRF token the pages hand out."""
+
+    def __init__(self, ds, actor=None):
+        self.ds = ds
+        self.cookies = {"ds_actor": ds.sign({"a": actor}, "actor")} if actor else {}
+
+    def _headers(self, extra):
+        cookie = "; ".join("{}={}".format(k, v) for k, v in self.cookies.items())
+        return dict({"cookie": cookie} if cookie else {}, **(extra or {}))
+
+    async def get(self, path, headers=None, follow_redirects=False):
+        response = await self.ds.client.get(path, headers=self._headers(headers), follow_redirects=follow_redirects)
+        if "ds_csrftoken" in response.cookies:
+            self.cookies["ds_csrftoken"] = response.cookies["ds_csrftoken"]
+        return response
+
+    async def post(self, path, data, token=True, headers=None):
+        if token and "ds_csrftoken" not in self.cookies:
+            await self.get("/-/shashin")
+        form = dict(data, csrftoken=self.cookies["ds_csrftoken"]) if token else data
+        headers = dict({"accept": "application/json"}, **(headers or {}))
+        return await self.ds.client.post(path, data=form, headers=self._headers(headers))
+
+
+def key(path):
+    return os.fsencode(path).hex()
+
+
+def group_of(db, path):
+    return Store(db).db.execute("select group_id from group_members where path = ?", [path]).fetchone()[0]
+
+
+def md5(path):
+    return hashlib.md5(open(path, "rb").read()).hexdigest()
+
+
+async def test_page_lists_groups_largest_saving_first_read_only(db, photos):
+    ds = await datasette(db)
+    response = await Visitor(ds).get("/-/shashin")
+    assert response.status_code == 200
+    html = response.text
+    exact, similar = html.index("shashin-exact"), html.index("shashin-similar")
+    assert exact < similar  # two 640 px copies free more than one 320 px copy
+    assert "2 groups to review" in html and "suggested keeper" in html
+    assert "Read only" in html and "Delete selected" not in html
+    assert html.count('<figure class="shashin-member') == 5
+    assert "640 × 480" in html and "320 × 240" in html and "backup" in html
+    similar_only = await Visitor(ds).get("/-/shashin?kind=similar")
+    assert similar_only.text.count('<figure class="shashin-member') == 2
+    assert "1 group to review" in similar_only.text
+    deep = await Visitor(ds).get("/-/shashin?page=9")
+    assert deep.status_code == 200 and "No groups to review" in deep.text
+
+
+async def test_keeper_first_by_cold_start_rule(db, photos):
+    html = (await Visitor(await datasette(db)).get("/-/shashin?kind=similar")).text
+    first_member = html[html.index('<figure class="shashin-member') :]
+    # The larger beach.jpg is suggested over beach-small.jpg.
+    assert first_member.index("shashin-keeper") < first_member.index("beach.jpg") < first_member.index("beach-small.jpg")
+
+
+async def test_warnings_live_photo_and_burst(db, photos):
+    open(os.path.splitext(photos["beach"])[0] + ".MOV", "wb").close()
+    html = (await Visitor(await datasette(db)).get("/-/shashin")).text
+    assert "Live Photo video beside it (beach.MOV)" in html
+    burst = [{"path": "/p/IMG_1234.jpg"}, {"path": "/p/IMG_1235.jpg"}]
+    assert any("burst" in warning for warning in review.warnings(burst))
+    copies = [{"path": "/p/IMG_1234.jpg"}, {"path": "/q/IMG_1234 (1).jpg"}]
+    assert review.warnings(copies) == []
+
+
+async def test_signed_in_root_sees_actions(db, photos):
+    html = (await Visitor(await datasette(db), {"id": "root"}).get("/-/shashin")).text
+    assert "Delete selected" in html and "Keep this one, delete the others" in html and "Not duplicates" in html
+    assert 'name="csrftoken"' in html and "Read only" not in html
+    assert (await Visitor(await datasette(db), {"id": "root"}).get("/-/static-plugins/shashin/review.js")).status_code == 200
+
+
+async def test_thumbnail_cached_for_long(db, photos):
+    visitor = Visitor(await datasette(db), {"id": "root"})
+    content = md5(photos["photo"])
+    response = await visitor.get("/-/shashin/thumbnail/{}.jpg".format(content))
+    assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
+    assert response.content[:3] == b"\xff\xd8\xff"
+    assert "immutable" in response.headers["cache-control"] and "max-age=31536000" in response.headers["cache-control"]
+    assert (await visitor.get("/-/shashin/thumbnail/{}.jpg".format("0" * 32))).status_code == 404
+
+
+async def test_full_image_streamed_and_converted(db, photos):
+    visitor = Visitor(await datasette(db))
+    response = await visitor.get("/-/shashin/image/" + md5(photos["beach"]))
+    assert response.status_code == 200 and response.content == open(photos["beach"], "rb").read()
+    scan = make_photo(os.path.join(os.path.dirname(photos["photo"]), "scan.tiff"), 3)
+    run("shashin-hash", "--db", db, "-q", scan, check=0)
+    converted = await visitor.get("/-/shashin/image/" + md5(scan))
+    assert converted.status_code == 200 and converted.headers["content-type"] == "image/jpeg"
+    assert converted.content[:3] == b"\xff\xd8\xff"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/-/shashin/image/../../../../etc/passwd",
+        "/-/shashin/image/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+        "/-/shashin/image/" + "0" * 32,
+        "/-/shashin/thumbnail/..%2fshashin.db",
+        "/-/shashin/image/" + "0" * 32 + "/../../etc/passwd",
+    ],
+)
+async def test_path_traversal_is_404(db, photos, path):
+    # Datasette first redirects %2F to its ~2F encoding; the end is a 404 either way.
+    response = await Visitor(await datasette(db)).get(path, follow_redirects=True)
+    assert response.status_code == 404
+    assert "root:" not in response.text
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8001", "192.168.1.20:8001"])
+async def test_non_local_host_refused(db, photos, host):
+    ds = await datasette(db)
+    visitor = Visitor(ds, {"id": "root"})
+    content = md5(photos["photo"])
+    for path in ("/-/shashin", "/-/shashin/trash", "/-/shashin/thumbnail/{}.jpg".format(content), "/-/shashin/image/" + content):
+        assert (await visitor.get(path, headers={"host": host})).status_code == 403, path
+    group = group_of(db, photos["photo"])
+    response = await visitor.post("/-/shashin/remove", {"group": group, "member": key(photos["backup"])}, headers={"host": host})
+    assert response.status_code == 403 and os.path.exists(photos["backup"])
+    assert (await visitor.get("/-/shashin", headers={"host": "127.0.0.1:8001"})).status_code == 200
+    assert (await visitor.get("/-/shashin", headers={"host": "[::1]:8001"})).status_code == 200
+
+
+async def test_allowed_hosts_setting(db, photos):
+    ds = await datasette(db, {"allowed_hosts": ["photos.lan"]})
+    assert (await Visitor(ds).get("/-/shashin", headers={"host": "photos.lan:8001"})).status_code == 200
+
+
+async def test_anonymous_cannot_change(db, photos):
+    ds = await datasette(db)
+    group = group_of(db, photos["photo"])
+    response = await Visitor(ds).post("/-/shashin/remove", {"group": group, "member": key(photos["backup"])})
+    assert response.status_code == 403 and os.path.exists(photos["backup"])
+    for path in ("/-/shashin/restore", "/-/shashin/empty", "/-/shashin/not-duplicates"):
+        assert (await Visitor(ds).post(path, {"group": group})).status_code == 403
+    assert (await Visitor(ds, {"id": "root"}).get("/-/shashin/remove")).status_code == 403
+
+
+async def test_allow_delete_setting(db, photos):
+    ds = await datasette(db, {"allow_delete": {"id": "alice"}})
+    group = group_of(db, photos["photo"])
+    root = await Visitor(ds, {"id": "root"}).post("/-/shashin/remove", {"group": group, "member": key(photos["backup"])})
+    assert root.status_code == 403
+    alice = await Visitor(ds, {"id": "alice"}).post("/-/shashin/remove", {"group": group, "member": key(photos["backup"])})
+    assert alice.status_code == 200 and not os.path.exists(photos["backup"])
+
+
+async def test_cross_site_post_rejected(db, photos):
+    visitor = Visitor(await datasette(db), {"id": "root"})
+    group = group_of(db, photos["photo"])
+    response = await visitor.post("/-/shashin/remove", {"group": group, "member": key(photos["backup"])}, token=False)
+    assert response.status_code == 403 and "did not match" in response.text
+    assert os.path.exists(photos["backup"])
+
+
+async def test_delete_trash_restore_empty(db, photos):
+    ds = await datasette(db)
+    root = Visitor(ds, {"id": "root"})
+    group = group_of(db, photos["photo"])
+    content = md5(photos["photo copy"])
+    removed = await root.post("/-/shashin/remove", {"group": group, "member": [key(photos["photo copy"]), key(photos["backup"])]})
+    assert removed.status_code == 200 and removed.json()["ok"] and removed.json()["removed"] == 2
+    assert not os.path.exists(photos["photo copy"]) and os.path.exists(photos["photo"])
+    page = (await root.get("/-/shashin")).text
+    assert "1 group to review" in page  # the decided group is done
+    trash_page = (await root.get("/-/shashin/trash")).text
+    assert "photo copy.jpg" in trash_page and "2 files" in trash_page and "frees" in trash_page
+    entry = int(re.search(r'name="entry" value="(\d+)"', trash_page).group(1))
+    restored = await root.post("/-/shashin/restore", {"entry": entry})
+    assert restored.json()["ok"]
+    restored_path = restored.json()["messages"][0].split(": restored")[0]
+    assert os.path.exists(restored_path)
+    undo = await root.post("/-/shashin/restore", {})  # undo the last removal: the rest of it
+    assert undo.json()["ok"] and os.path.exists(photos["photo copy"]) and os.path.exists(photos["backup"])
+    assert md5(photos["photo copy"]) == content
+    assert "2 groups to review" in (await root.get("/-/shashin")).text
+    await root.post("/-/shashin/remove", {"group": group, "keep": key(photos["photo"])})
+    assert os.path.exists(photos["photo"]) and not os.path.exists(photos["backup"]) and not os.path.exists(photos["photo copy"])
+    emptied = await root.post("/-/shashin/empty", {})
+    size = os.path.getsize(photos["photo"])
+    assert emptied.json()["freed"] == 2 * size
+    assert "freed" in emptied.json()["messages"][0]
+    assert "0 files" in (await root.get("/-/shashin/trash")).text
+
+
+async def test_decision_recorded_with_snapshots(db, photos):
+    root = Visitor(await datasette(db), {"id": "root"})
+    group = group_of(db, photos["beach"])
+    await root.post("/-/shashin/remove", {"group": group, "keep": key(photos["beach"])})
+    [decision] = Store(db).decisions(group)
+    assert decision["action"] == "keep" and decision["source"] == "ui"
+    kept = {member["path"]: member["kept"] for member in decision["members"]}
+    assert kept == {photos["beach"]: 1, photos["beach-small"]: 0}
+    assert {member["snapshot"]["width"] for member in decision["members"]} == {640, 320}
+
+
+async def test_plain_form_post_redirects_with_message(db, photos):
+    root = Visitor(await datasette(db), {"id": "root"})
+    group = group_of(db, photos["photo"])
+    response = await root.post(
+        "/-/shashin/remove", {"group": group, "member": key(photos["backup"]), "back": "https://evil.example/"},
+        headers={"accept": "text/html"},
+    )
+    assert response.status_code == 302 and response.headers["location"] == "/-/shashin"
+    assert "ds_messages" in response.cookies
+
+
+async def test_last_copy_refused(db, photos):
+    root = Visitor(await datasette(db), {"id": "root"})
+    group = group_of(db, photos["beach"])
+    response = await root.post("/-/shashin/remove", {"group": group, "member": [key(photos["beach"]), key(photos["beach-small"])]})
+    assert response.status_code == 409 and "never removes the last copy" in response.json()["messages"][0]
+    assert os.path.exists(photos["beach"]) and os.path.exists(photos["beach-small"])
+
+
+async def test_concurrent_deletes_keep_one(db, photos):
+    ds = await datasette(db)
+    first, second = Visitor(ds, {"id": "root"}), Visitor(ds, {"id": "root"})
+    await first.get("/-/shashin")
+    await second.get("/-/shashin")
+    group = group_of(db, photos["beach"])
+    responses = await asyncio.gather(
+        first.post("/-/shashin/remove", {"group": group, "member": key(photos["beach"])}),
+        second.post("/-/shashin/remove", {"group": group, "member": key(photos["beach-small"])}),
+    )
+    assert sorted(response.status_code for response in responses) == [200, 409]
+    assert os.path.exists(photos["beach"]) != os.path.exists(photos["beach-small"])
+
+
+async def test_changed_file_left_in_place(db, photos):
+    root = Visitor(await datasette(db), {"id": "root"})
+    group = group_of(db, photos["photo"])
+    with open(photos["backup"], "ab") as handle:
+        handle.write(b"edited")
+    response = await root.post("/-/shashin/remove", {"group": group, "member": key(photos["backup"])})
+    assert response.status_code == 409 and "changed since it was scanned" in response.json()["messages"][0]
+    assert os.path.exists(photos["backup"]) and Store(db).decisions(group) == []
+
+
+async def test_permission_denied_left_in_place(db, photos):
+    root = Visitor(await datasette(db), {"id": "root"})
+    group = group_of(db, photos["photo"])
+    with unwritable(os.path.dirname(photos["backup"])):
+        response = await root.post("/-/shashin/remove", {"group": group, "member": key(photos["backup"])})
+    assert response.status_code == 409 and "permission denied" in response.json()["messages"][0]
+    assert os.path.exists(photos["backup"])
+
+
+async def test_restore_refuses_to_overwrite(db, photos):
+    root = Visitor(await datasette(db), {"id": "root"})
+    group = group_of(db, photos["photo"])
+    await root.post("/-/shashin/remove", {"group": group, "member": key(photos["backup"])})
+    with open(photos["backup"], "wb") as handle:
+        handle.write(b"someone else's file")
+    response = await root.post("/-/shashin/restore", {})
+    assert response.status_code == 409 and "not overwriting" in response.json()["messages"][0]
+    assert open(photos["backup"], "rb").read() == b"someone else's file"
+
+
+async def test_not_duplicates(db, photos):
+    root = Visitor(await datasette(db), {"id": "root"})
+    group = group_of(db, photos["beach"])
+    response = await root.post("/-/shashin/not-duplicates", {"group": group})
+    assert response.json()["ok"]
+    store = Store(db)
+    assert store.not_duplicates() == {tuple(sorted([md5(photos["beach"]), md5(photos["beach-small"])]))}
+    assert store.decisions(group)[0]["action"] == "not_duplicates"
+    assert "1 group to review" in (await root.get("/-/shashin")).text
+    assert os.path.exists(photos["beach"]) and os.path.exists(photos["beach-small"])
+
+
+async def test_table_view_renders_thumbnails(db, photos):
+    response = await Visitor(await datasette(db)).get("/shashin/thumbnails")
+    assert response.status_code == 200 and 'src="data:image/jpeg;base64,' in response.text
