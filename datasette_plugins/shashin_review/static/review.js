@@ -49,6 +49,7 @@
       result = { ok: false, messages: [String(error)] };
     }
     sessionStorage.setItem("shashin-result", JSON.stringify(result));
+    sessionStorage.setItem("shashin-focus", JSON.stringify([location.pathname + location.search, g, 0]));
     location.reload();
   }
 
