@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from conftest import unwritable
+from conftest import json_lines, run, unwritable
 from shashin import trash
 from shashin.store import Store
 
@@ -162,3 +162,34 @@ def test_empty_unlinks_and_reports_bytes(store, photos):
     assert store.trash_entries() == [] and store.trash_totals() == (0, 0)
     [refused] = trash.restore(store, [outcome.entry_id])
     assert not refused.ok
+
+
+def test_command_list_restore_empty(duplicates, store, photos):
+    db = duplicates[0]
+    group = group_of(store, photos["photo"])
+    batch, outcomes = trash.remove(store, group, [photos["photo copy"], photos["backup"]])
+    listed = run("shashin-trash", "list", "--db", db, check=0)
+    entries = json_lines(listed.stdout)
+    assert {entry["original_path"] for entry in entries} == {photos["photo copy"], photos["backup"]}
+    assert {entry["batch"] for entry in entries} == {batch}
+    assert "2 files" in listed.stderr
+    restored = run("shashin-trash", "restore", "--db", db, outcomes[0].entry_id, check=0)
+    assert os.path.exists(photos["photo copy"]) and "restored" in restored.stdout
+    again = run("shashin-trash", "restore", "--db", db, outcomes[0].entry_id, check=1)
+    assert "not in the trash" in again.stderr
+    kept = run("shashin-trash", "empty", "--db", db, input="n\n", check=1)
+    assert "Aborted" in kept.stderr and os.path.exists(outcomes[1].message.split(" moved to ")[1])
+    emptied = run("shashin-trash", "empty", "--db", db, "--yes", check=0)
+    assert "deleted 1 files, freed {}".format(trash.human_size(os.path.getsize(photos["photo"]))) in emptied.stderr
+    assert json_lines(run("shashin-trash", "list", "--db", db, check=0).stdout) == []
+
+
+def test_command_restore_batch_and_usage(duplicates, store, photos):
+    db = duplicates[0]
+    group = group_of(store, photos["beach"])
+    batch, _ = trash.remove(store, group, [photos["beach-small"]])
+    run("shashin-trash", "restore", "--db", db, "--batch", batch, check=0)
+    assert os.path.exists(photos["beach-small"])
+    assert "give trash ids" in run("shashin-trash", "restore", "--db", db, check=2).stderr
+    assert "drop --no-db" in run("shashin-trash", "list", "--no-db", check=2).stderr
+    assert "Examples:" in run("shashin-trash", "--help", check=0).stdout
