@@ -8,9 +8,11 @@ records the outcome together with the database rows that follow the files, so an
 interrupted run can always be finished (:func:`recover`) or reversed (:func:`undo`).
 """
 
+import contextlib
 import ctypes
 import datetime
 import errno
+import fcntl
 import hashlib
 import itertools
 import os
@@ -32,6 +34,7 @@ FIELDS = ("taken", "make", "model", "name", "ext")
 TEMP_PREFIX = ".shashin-organize-"
 BATCH = 200
 MTIME_SOURCE = "FileModifyDate"
+INTERRUPTED = "interrupted before it happened"
 
 COPY, MOVE, SKIP, REMOVE = "copy", "move", "skip", "remove"
 _KINDS = ("raw", "image", "video")  # a unit's date comes from the first of these that has one
@@ -51,7 +54,7 @@ class Options:
     mtime_fallback: bool = False
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class File:
     """A file to place: where it is, what the database knows of its content, and when it was taken."""
 
@@ -65,7 +68,7 @@ class File:
     model: str = None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Action:
     """One step of a plan; ``record()`` is the JSON line printed for it."""
 
@@ -184,6 +187,8 @@ def split_name(name):
 
 
 def kind(path):
+    if os.path.basename(path).startswith("._"):
+        return None  # AppleDouble metadata left by macOS on other file systems, not a photo
     ext = extension(path)
     if ext in RAW_EXTENSIONS:
         return "raw"
@@ -543,8 +548,17 @@ def rename_noreplace(src, dest):
         code = ctypes.get_errno()
         if code not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
             raise OSError(code, os.strerror(code), src, None, dest)
-    # A file system without RENAME_NOREPLACE: a hard link cannot replace a file either.
-    os.link(src, dest)
+    try:
+        # A file system without RENAME_NOREPLACE: a hard link cannot replace a file either.
+        os.link(src, dest)
+    except OSError as error:
+        if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK):
+            raise
+        # Nor hard links (FAT, some FUSE): check, then rename.
+        if os.path.lexists(dest):
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dest)
+        os.rename(src, dest)
+        return
     os.unlink(src)
 
 
@@ -574,6 +588,17 @@ def describe_error(error):
 
 
 # Recovery and undo
+
+
+@contextlib.contextmanager
+def exclusive(db_path):
+    """Hold the organize lock of a database while journalling: recovery must not touch a live run's files."""
+    with open(db_path + "-organize.lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OrganizeError("another shashin-organize is running on this database")
+        yield
 
 
 def recover(store):
@@ -614,7 +639,7 @@ def _resolve(action):
         return
     src, dest = os.path.lexists(action.src), os.path.lexists(action.dest)
     if not dest:
-        action.failed, action.reason = True, "interrupted before it happened"
+        action.failed, action.reason = True, INTERRUPTED
         return
     if action.action == MOVE and not src:
         return

@@ -68,9 +68,11 @@ def test_copy_into_dated_folders(tmp_path, db):
     first = photo(src / "IMG_0001.JPG", 0)
     photo(src / "IMG_0002.JPG", 1, "2019:12:31 23:59:59")
     (src / "notes.txt").write_text("not a photo")
+    (src / "._IMG_0001.JPG").write_bytes(b"\0\5\26\7 macOS AppleDouble")
     os.utime(first, (1_000_000_000, 1_000_000_000))
     result = organize_run(db, src, tmp_path / "Photos", check=0)
     assert json_lines(result.stdout) == [
+        {"action": "skip", "src": str(src / "._IMG_0001.JPG"), "dest": None, "reason": "not a photo or video"},
         {
             "action": "copy",
             "src": str(src / "IMG_0001.JPG"),
@@ -85,13 +87,13 @@ def test_copy_into_dated_folders(tmp_path, db):
         },
         {"action": "skip", "src": str(src / "notes.txt"), "dest": None, "reason": "not a photo or video"},
     ]
-    assert tree(src) == ["IMG_0001.JPG", "IMG_0002.JPG", "notes.txt"]
+    assert tree(src) == ["._IMG_0001.JPG", "IMG_0001.JPG", "IMG_0002.JPG", "notes.txt"]
     copy = tmp_path / "Photos/2021/07/14/IMG_0001.JPG"
     assert md5(copy) == md5(first) and copy.stat().st_mtime == 1_000_000_000
-    assert "2 copied, 0 moved, 1 skipped, 0 failed" in result.stderr
+    assert "2 copied, 0 moved, 2 skipped, 0 failed" in result.stderr
     assert "shashin-organize --undo 1" in result.stderr
     again = organize_run(db, src, tmp_path / "Photos", check=0)
-    assert [r["action"] for r in json_lines(again.stdout)] == ["skip"] * 3
+    assert [r["action"] for r in json_lines(again.stdout)] == ["skip"] * 4
     assert tree(tmp_path / "Photos") == ["2019/12/31/IMG_0002.JPG", "2021/07/14/IMG_0001.JPG"]
 
 
@@ -346,11 +348,11 @@ def test_cross_filesystem_move_survives_kill_9(tmp_path, db, tmpfs):
     originals = big_photos(src, 6, 6 << 20)
     dest = tmpfs("nas", "256m") / "Photos"
     command = [str(BIN / "shashin-organize"), "--db", str(db), "--move", str(src), str(dest)]
-    for delay in (0, 0.02):
+    # Killed while the first copy is written, then again once a few files are through.
+    for moment in (lambda: list(dest.rglob(organize.TEMP_PREFIX + "*")), lambda: len(list(dest.rglob("*.jpg"))) >= 2):
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        while process.poll() is None and not list(dest.rglob(organize.TEMP_PREFIX + "*")):
+        while process.poll() is None and not moment():
             time.sleep(0.001)
-        time.sleep(delay)
         process.send_signal(signal.SIGKILL)
         process.wait()
         for path in dest.rglob("*.jpg"):  # nothing half-written under a final name
@@ -393,6 +395,14 @@ def test_full_destination_disk(tmp_path, db, tmpfs):
     everything = [md5(p) for p in src.rglob("*.jpg")] + [md5(p) for p in dest.rglob("*.jpg")]
     assert sorted(everything) == sorted(originals)
     assert "no space left on device" in result.stderr
+
+
+def test_one_run_at_a_time(tmp_path, db):
+    photo(tmp_path / "in/a.jpg")
+    with organize.exclusive(str(db)):
+        result = organize_run(db, "--move", tmp_path / "in", tmp_path / "out", check=2)
+    assert "another shashin-organize is running on this database" in result.stderr
+    assert tree(tmp_path / "in") == ["a.jpg"]
 
 
 def test_a_file_vanishing_mid_run(tmp_path, db):

@@ -1,5 +1,6 @@
 """shashin-organize: copy or move photos and videos into dated folders, safely, with a journal to undo."""
 
+import contextlib
 import os
 import sqlite3
 import sys
@@ -86,13 +87,16 @@ def cli(paths, move, pattern, rename, undated, mtime_fallback, dry_run, undo, db
     if undo is None and len(paths) < 2:
         raise click.UsageError("give at least one SRC and a DEST (see --help)")
     reporter = Reporter("shashin-organize", verbose, quiet)
+    options = None if undo is not None else _options(paths, move, pattern, rename, undated, mtime_fallback)
     store = _open(db_path, no_db or (dry_run and not os.path.exists(db_path)), dry_run)
     try:
-        if undo is not None:
-            _undo(store, undo, dry_run, reporter)
-        else:
-            options = _options(paths, move, pattern, rename, undated, mtime_fallback)
-            _organize(paths[:-1], options, store, dry_run, reporter)
+        with contextlib.nullcontext() if dry_run else organize.exclusive(store.path):
+            if options is None:
+                _undo(store, undo, dry_run, reporter)
+            else:
+                _organize(paths[:-1], options, store, dry_run, reporter)
+    except organize.OrganizeError as error:
+        raise SetupError(str(error))
     except KeyboardInterrupt:
         reporter.progress.close()
         click.echo("shashin-organize: interrupted; run the same command again to finish", err=True)
@@ -166,7 +170,11 @@ def _undo(store, journal, dry_run, reporter):
 
 
 def _recover(store, reporter):
-    finished = sum(not action.failed for action in organize.recover(store))
+    settled = organize.recover(store)
+    for action in settled:
+        if action.failed and action.reason != organize.INTERRUPTED:
+            reporter.error(action.src, "left by an interrupted run: " + action.reason)
+    finished = sum(not action.failed for action in settled)
     if finished and not reporter.quiet:
         click.echo("shashin-organize: finished {} file(s) of an interrupted run".format(finished), err=True)
 
