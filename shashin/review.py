@@ -79,7 +79,8 @@ def not_duplicates(store, group_id):
     with store.write_lock():
         members = store.review_members([group_id])[group_id]
         store.add_not_duplicates([member["md5"] for member in members])
-        store.record_decision(group_id, "not_duplicates", [(member, True) for member in members])
+        rows = store.images_by_path([member["path"] for member in members])
+        store.record_decision(group_id, "not_duplicates", [(rows.get(m["path"], m), True) for m in members])
     return len(members)
 
 

@@ -99,7 +99,8 @@ def remove(store, group_id, paths, source="ui"):
     removed = {outcome.path for outcome in outcomes if outcome.ok}
     if removed:
         with store.write_lock():
-            decided = [(row, path not in removed) for path, row in members.items()]
+            rows = store.images_by_path(members)
+            decided = [(rows.get(path, {"path": path, "md5": row["md5"]}), path not in removed) for path, row in members.items()]
             store.record_decision(group_id, "keep", decided, source, batch)
     return batch, outcomes
 

@@ -313,3 +313,12 @@ async def test_not_duplicates(db, photos):
 async def test_table_view_renders_thumbnails(db, photos):
     response = await Visitor(await datasette(db)).get("/shashin/thumbnails")
     assert response.status_code == 200 and 'src="data:image/jpeg;base64,' in response.text
+
+
+async def test_private_instance_stays_private(db, photos):
+    ds = Datasette([str(db)], metadata={"allow": {"id": "root"}})
+    await ds.invoke_startup()
+    content = md5(photos["photo"])
+    for path in ("/-/shashin", "/-/shashin/trash", "/-/shashin/thumbnail/{}.jpg".format(content), "/-/shashin/image/" + content):
+        assert (await Visitor(ds).get(path)).status_code == 403, path
+    assert (await Visitor(ds, {"id": "root"}).get("/-/shashin")).status_code == 200

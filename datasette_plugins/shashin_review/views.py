@@ -33,12 +33,16 @@ def _config(datasette):
     return datasette.plugin_config(PLUGIN) or {}
 
 
-def _check_host(datasette, request):
-    """Plugin routes answer local requests only (a DNS-rebinding page cannot reach them)."""
+async def _check_visitor(datasette, request):
+    """Local requests only (a DNS-rebinding page cannot reach them), by visitors who may see the data."""
     host = request.host.lower()
     name = host[1:].split("]")[0] if host.startswith("[") else host.rsplit(":", 1)[0]
     if name not in LOCAL_HOSTS and name not in _config(datasette).get("allowed_hosts", []):
         raise Forbidden("shashin review answers local requests only (Host: {})".format(request.host))
+    database = shashin_database(datasette)
+    for action, resource in (("view-instance", None), ("view-database", database.name)):
+        if not await datasette.permission_allowed(request.actor, action, resource, default=True):
+            raise Forbidden("you may not see this database")
 
 
 def can_change(datasette, actor):
@@ -113,7 +117,7 @@ def _reply(datasette, request, result, back):
 
 
 async def review_page(datasette, request):
-    _check_host(datasette, request)
+    await _check_visitor(datasette, request)
     kind = request.args.get("kind") if request.args.get("kind") in ("exact", "similar") else None
     try:
         page = max(1, int(request.args.get("page", "1")))
@@ -193,7 +197,7 @@ def _group_view(group, members, saving):
 
 
 async def trash_page(datasette, request):
-    _check_host(datasette, request)
+    await _check_visitor(datasette, request)
     try:
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:
@@ -242,22 +246,23 @@ def printable(path):
 
 
 async def thumbnail(datasette, request):
-    _check_host(datasette, request)
+    await _check_visitor(datasette, request)
     md5 = request.url_vars["md5"]
     jpeg = await _read(datasette, lambda store: store.thumbnail(md5))
     if jpeg is None:
         raise NotFound("no thumbnail")
-    # Content-addressed: the bytes at this URL never change.
-    return Response(jpeg, content_type="image/jpeg", headers={"cache-control": "public, max-age={}, immutable".format(YEAR)})
+    # Content-addressed: the bytes at this URL never change. Private: only the browser keeps them,
+    # as the instance itself may be private.
+    return Response(jpeg, content_type="image/jpeg", headers={"cache-control": "private, max-age={}, immutable".format(YEAR)})
 
 
-# The privacy rewrite of responses to signed-in visitors leaves static files alone;
-# a thumbnail is the same for everybody who may see the page, so it may be cached too.
+# Datasette replaces the caching headers of responses to signed-in visitors with no-store,
+# except for static files; a thumbnail is as unchanging as one.
 thumbnail._datasette_static = True
 
 
 async def image(datasette, request):
-    _check_host(datasette, request)
+    await _check_visitor(datasette, request)
     md5 = request.url_vars["md5"]
     found = [(path, format_) for path, format_ in await _read(datasette, lambda store: store.paths_with_md5(md5)) if os.path.isfile(path)]
     if not found:
@@ -275,7 +280,7 @@ async def image(datasette, request):
 
 async def remove(datasette, request):
     """Remove the selected members of a group (``member``), or all but one (``keep``)."""
-    _check_host(datasette, request)
+    await _check_visitor(datasette, request)
     _check_can_change(datasette, request)
     form = await _form(request)
     try:
@@ -310,7 +315,7 @@ async def remove(datasette, request):
 
 
 async def not_duplicates(datasette, request):
-    _check_host(datasette, request)
+    await _check_visitor(datasette, request)
     _check_can_change(datasette, request)
     form = await _form(request)
     try:
@@ -324,7 +329,7 @@ async def not_duplicates(datasette, request):
 
 async def restore(datasette, request):
     """Restore trash entries (``entry``), or a whole removal (``batch``), or the last removal (neither)."""
-    _check_host(datasette, request)
+    await _check_visitor(datasette, request)
     _check_can_change(datasette, request)
     form = await _form(request)
     try:
@@ -348,7 +353,7 @@ async def restore(datasette, request):
 
 
 async def empty(datasette, request):
-    _check_host(datasette, request)
+    await _check_visitor(datasette, request)
     _check_can_change(datasette, request)
     count, freed, outcomes = await _write(datasette, trash.empty)
     failed = [outcome.message for outcome in outcomes if not outcome.ok]
