@@ -14,8 +14,9 @@ Two stages (the figures behind every constant are in docs/accuracy.md):
    levels, so that flat areas (sky, star fields) do not correlate by themselves.
 
 Grouping rule: connected components of similar pairs, then complete linkage inside
-each component, so every two members of a similar group are similar to each other
-(A~B and B~C never put A with C unless A~C). Near-uniform views (black or white frames)
+each component, so every two members of a similar group score at least
+:data:`MEMBER_SCORE` against each other (A~B and B~C never put A with C when A and C
+are different photos, which score near zero). Near-uniform views (black or white frames)
 are never similar to anything: their hashes are noise.
 """
 
@@ -35,9 +36,16 @@ CROP_VIEW = 0.9
 ORIENTATIONS = 8
 #: Fingerprint column of the crop view; columns 0..7 are the orientations, 0 upright.
 CROP_COLUMN = 8
+#: Default candidate radius in bits: the widest with no false pair in docs/accuracy.md,
+#: and as cheap to search as 4 (three 21-22 bit chunks, one bit of slack each).
+DEFAULT_THRESHOLD = 5
 #: Verification score (gradient correlation) from which a candidate pair is similar.
-MIN_SCORE = 0.6
-#: Standard deviation of a view's grey levels (0..255) below which it is near-uniform.
+MIN_SCORE = 0.7
+#: Score every two members of a similar group must reach. Lower than MIN_SCORE: two
+#: copies each degraded their own way (a crop and a watermark) are less alike than
+#: either is to the original, while different photos score near zero.
+MEMBER_SCORE = 0.5
+#: Spread of a view's grey levels (0..255, see :func:`spreads`) below which it is near-uniform.
 MIN_SPREAD = 6.0
 #: Bits of the widest chunk the multi-index search will index with a direct table.
 MAX_TABLE_BITS = 22
@@ -86,9 +94,14 @@ def fingerprints(views):
 
 
 def spreads(views):
-    """Standard deviation of each view's grey levels: near zero for a uniform frame."""
-    views = numpy.asarray(views, numpy.float32)
-    return views.reshape(len(views), -1).std(axis=1)
+    """Range of the middle 80% of each view's grey levels: near zero for a near-uniform frame.
+
+    A percentile range, not the standard deviation: a black frame with a bright corner
+    (a vignette, the rim of a microscope field) has a large deviation but is still flat.
+    """
+    views = numpy.asarray(views, numpy.float32).reshape(len(views), -1)
+    low, high = numpy.percentile(views, [10, 90], axis=1)
+    return high - low
 
 
 def _dhash(views, crop=1.0):
@@ -242,13 +255,6 @@ def hash_distance(print_a, print_b, rotations=True):
     )
 
 
-def best_orientation(print_a, print_b, rotations=True):
-    """The orientation of a whose hash is closest to b's upright hash."""
-    if not rotations or len(print_a) == 1:
-        return 0
-    return int(numpy.argmin(numpy.bitwise_count(print_a[:ORIENTATIONS] ^ print_b[0])))
-
-
 class Verifier:
     """Scores pairs by gradient correlation; ``view(i)`` gives image i's uint8 view."""
 
@@ -337,16 +343,22 @@ class _Matcher:
         self.ignored = ignored
         self.verifier = Verifier(lambda i: view(contents[i])) if view else None
         self.min_score = MIN_SCORE if view else -threshold
+        self.member_score = MEMBER_SCORE if view else -threshold
 
     def score(self, a, b, orientation=None):
-        """How alike a and b are: gradient correlation, or minus the hash distance without views."""
+        """How alike a and b are: gradient correlation, or minus the hash distance without views.
+
+        Without an orientation (a pair that was no candidate, met inside a component)
+        every allowed orientation is tried: hashes of a crop and a turned copy can be
+        too far apart to say which one aligns them.
+        """
         if self._ignored(a, b):
             return -numpy.inf
         if self.verifier is None:
             return -hash_distance(self.prints[a], self.prints[b], self.rotations)
-        if orientation is None:
-            orientation = best_orientation(self.prints[a], self.prints[b], self.rotations)
-        return self.verifier.score(a, b, orientation)
+        if orientation is not None:
+            return self.verifier.score(a, b, orientation)
+        return max(self.verifier.score(a, b, o) for o in (range(ORIENTATIONS) if self.rotations else [0]))
 
     def _ignored(self, a, b):
         return bool(self.ignored) and _key(self.contents[a], self.contents[b]) in self.ignored
@@ -375,7 +387,7 @@ class _Matcher:
             yield from self._complete_linkage(component, known)
 
     def _complete_linkage(self, component, known):
-        """Split a component so every two members of a cluster score at least min_score.
+        """Split a component so every two members of a cluster score at least member_score.
 
         Agglomerative complete linkage: repeatedly join the two clusters whose weakest
         cross pair is strongest, while that pair is still similar.
@@ -395,7 +407,7 @@ class _Matcher:
         while True:
             masked = numpy.where(alive[:, None] & alive[None, :], linkage, -numpy.inf)
             c, d = numpy.unravel_index(numpy.argmax(masked), masked.shape)
-            if masked[c, d] < self.min_score:
+            if masked[c, d] < self.member_score:
                 break
             clusters[c] += clusters[d]
             alive[d] = False

@@ -9,7 +9,6 @@ from wand.exceptions import WandException
 from .. import records, similarity
 from .common import Reporter, SetupError, command, db_options, open_store, shown, verbosity_options, write_record
 
-DEFAULT_THRESHOLD = 10
 SAVE_EVERY = 500
 
 
@@ -17,7 +16,7 @@ SAVE_EVERY = 500
     "shashin-group",
     examples="""
   shashin-group                                  # group everything shashin-hash stored
-  shashin-group --threshold 6 | jq -c .paths     # fewer candidates, faster on huge archives
+  shashin-group --threshold 8 | jq -c .paths     # a wider search: slower, may find more
   shashin-group --not-duplicates a.jpg b.jpg     # never group these two again, then regroup
   shashin-hash --no-db ~/Pictures | shashin-group --no-db - --threshold 4
 """,
@@ -26,7 +25,7 @@ SAVE_EVERY = 500
 @click.option(
     "--threshold",
     type=click.IntRange(0, 32),
-    default=DEFAULT_THRESHOLD,
+    default=similarity.DEFAULT_THRESHOLD,
     show_default=True,
     help="Largest dHash distance (bits of 64) at which two images become a candidate pair.",
 )
