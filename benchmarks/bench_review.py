@@ -4,7 +4,8 @@ Fills a shashin database with N groups (default 100,000: two or three members ea
 one exact group in three, one shared thumbnail per group) through the real store, starts
 a real `datasette serve` on a free loopback port, then measures:
 
-  * the first request (it builds the review order, cached until groups or decisions change);
+  * the first request (it builds the review order, cached until the grouping changes), and the
+    first request after a decision (the cached order is filtered again);
   * sequential latency of the first page, a deep page (the middle of the list) and the last,
     against Datasette's table page /shashin/groups as the baseline;
   * CLIENTS concurrent Python clients (httpx) for SECONDS seconds on first, deep and random
@@ -99,6 +100,15 @@ def sequential(client, path, repeat):
     return statistics.median(timed(client, path) for _ in range(repeat)) * 1000
 
 
+def decide_then_time(db_path, client, path, group_id):
+    """Record a decision as the page would, then time the next request."""
+    store = Store(db_path)
+    with store.write_lock():
+        store.record_decision(group_id + 1, "not_duplicates", [({"path": "/photos/x.jpg", "md5": "0" * 32}, True)])
+    store.close()
+    return timed(client, path)
+
+
 async def load(base, paths, clients, seconds):
     latencies, errors = [], collections.Counter()
     deadline = time.monotonic() + seconds
@@ -149,6 +159,8 @@ def main():
                 print("first request (builds the review order): {:.0f} ms".format(timed(client, first) * 1000))
                 timed(client, baseline)
                 figures = {path: sequential(client, path, args.repeat) for path in (first, deep, last, baseline)}
+                after_decision = statistics.median(decide_then_time(db_path, client, first, number) for number in range(5)) * 1000
+            print("first page right after a decision (order filtered again): {:.1f} ms".format(after_decision))
             print("\nsequential median over {} requests:".format(args.repeat))
             for path, median in figures.items():
                 label = "baseline (Datasette table page)" if path == baseline else "review"

@@ -21,7 +21,7 @@ LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 YEAR = 365 * 24 * 3600
 _MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp", "BMP": "image/bmp"}
 
-#: Per Datasette instance: the groups in review order, computed once per state of the tables.
+#: Per Datasette instance: the groups in review order (an _Order), kept while the tables stay the same.
 _orders = weakref.WeakKeyDictionary()
 _orders_lock = threading.Lock()
 
@@ -126,10 +126,12 @@ async def review_page(datasette, request):
 
     def read(store):
         order = _review_order(datasette, store, kind)
-        start = (page - 1) * PAGE_SIZE
-        ids = [group_id for group_id, _, _ in order[start : start + PAGE_SIZE]]
+        shown = order[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        ids = [group_id for group_id, _, _ in shown]
         groups, members = store.review_groups(ids), store.review_members(ids)
-        return len(order), [_group_view(groups[group_id], members[group_id], saving) for group_id, _, saving in order[start : start + PAGE_SIZE]], store.trash_totals()
+        # A group rewritten since the order was read is left out rather than shown wrong.
+        views = [_group_view(groups[i], members[i], saving) for i, _, saving in shown if i in groups]
+        return len(order), views, store.trash_totals()
 
     total, groups, (trashed, trashed_bytes) = await _read(datasette, read)
     pages = max(1, -(-total // PAGE_SIZE))
@@ -145,7 +147,6 @@ async def review_page(datasette, request):
                 "can_change": can_change(datasette, request.actor),
                 "trashed": trashed,
                 "trashed_size": trash.human_size(trashed_bytes),
-                "human_size": trash.human_size,
                 "query": lambda **changes: "?" + urllib.parse.urlencode(
                     {k: v for k, v in dict({"kind": kind, "page": page}, **changes).items() if v not in (None, 1)}
                 ),
@@ -156,18 +157,38 @@ async def review_page(datasette, request):
 
 
 def _review_order(datasette, store, kind):
-    """Undecided groups, largest saving first: cached until groups or decisions change."""
-    key = kind
-    signature = (store.groups_signature(), store.decisions_signature())
+    """Undecided groups, largest saving first, as ``(id, kind, saving)``.
+
+    The order of all groups (an aggregate over every member) is computed again only
+    when the grouping changes; after a decision it is only filtered again.
+    """
+    groups_signature, decisions_signature = store.groups_signature(), store.decisions_signature()
     with _orders_lock:
-        cached = _orders.setdefault(datasette, {}).get(key)
-    if cached and cached[0] == signature:
-        return cached[1]
+        cached = _orders.setdefault(datasette, _Order())
+        if cached.groups_signature != groups_signature:
+            cached.groups_signature, cached.everything, cached.undecided = groups_signature, None, {}
+        everything, order = cached.everything, cached.undecided.get((decisions_signature, kind))
+    if order is not None:
+        return order
+    if everything is None:
+        everything = store.groups_by_saving()
     decided = store.decided_groups()
-    order = [row for row in store.groups_by_saving() if row[0] not in decided and (kind is None or row[1] == kind)]
+    order = [row for row in everything if row[0] not in decided and (kind is None or row[1] == kind)]
     with _orders_lock:
-        _orders[datasette][key] = (signature, order)
+        if cached.groups_signature == groups_signature:
+            cached.everything = everything
+            stale = [key for key in cached.undecided if key[0] != decisions_signature]
+            for key in stale:
+                del cached.undecided[key]
+            cached.undecided[decisions_signature, kind] = order
     return order
+
+
+class _Order:
+    groups_signature = everything = None
+
+    def __init__(self):
+        self.undecided = {}
 
 
 def _group_view(group, members, saving):
