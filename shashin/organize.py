@@ -5,7 +5,7 @@ dated from the database or exiftool, grouped with their companions (sidecars,
 Live Photo videos, the other half of a RAW+JPEG pair) and given destinations that
 never overwrite. Applying writes each batch to the journal first, then acts, then
 records the outcome together with the database rows that follow the files, so an
-interrupted run can always be finished (:func:`recover`) or reversed (:func:`undo`).
+interrupted run can always be finished (:func:`recover`) or reversed (:func:`undo_plan`).
 """
 
 import contextlib
@@ -208,15 +208,14 @@ def kind(path):
 def gather(paths, dest):
     """Yield ``(files, problems)`` folder by folder: absolute paths to place, and skip actions.
 
-    A file given by name brings its companions from its folder. Nothing under
-    ``dest`` is gathered (a destination may lie inside a source), nor a temporary
-    file of an interrupted run.
+    A file given by name brings its companions from its folder. A destination
+    inside a source is not gathered (a source inside the destination is), nor a
+    temporary file of an interrupted run.
     """
     dest = os.path.join(os.path.abspath(dest), "")
     named = {}
     for path in map(os.path.abspath, paths):
         if os.path.isdir(path) and not os.path.islink(path):
-            # A destination inside this source is not walked; a source inside the destination is.
             excluded = dest if dest.startswith(os.path.join(path, "")) and dest != os.path.join(path, "") else None
             for folder, items in itertools.groupby(expand(path), key=lambda item: os.path.dirname(item[0])):
                 files, problems = [], []
@@ -243,7 +242,7 @@ def _with_companions(folder, files):
             problems.append(Action(SKIP, path, None, "symbolic link (links are never followed)"))
         elif not os.path.lexists(path):
             problems.append(failure(path, "no such file or directory"))
-    wanted = [path for path in files if os.path.isfile(path) and not os.path.islink(path)]
+    wanted = dict.fromkeys(path for path in files if os.path.isfile(path) and not os.path.islink(path))
     keys = {split_name(os.path.basename(path))[0].casefold() for path in wanted}
     try:
         names = sorted(os.listdir(folder))
@@ -251,10 +250,10 @@ def _with_companions(folder, files):
         names = []
     for name in names:
         path = os.path.join(folder, name)
-        if split_name(name)[0].casefold() in keys and path not in wanted and os.path.isfile(path):
-            if not os.path.islink(path):
-                wanted.append(path)
-    return wanted, problems
+        if path not in wanted and split_name(name)[0].casefold() in keys:
+            if os.path.isfile(path) and not os.path.islink(path):
+                wanted[path] = None
+    return list(wanted), problems
 
 
 def describe(paths, store, session, mtime_fallback=False):
@@ -335,33 +334,42 @@ class Destinations:
 
     def __init__(self):
         self.claimed = {}
-        self._md5 = {}
+        self._on_disk = {}  # md5 of files found at destinations, by path
 
     def verdict(self, file, target):
         """``"free"``, ``"here"`` (the file itself), ``"same"`` (identical content) or ``"taken"``."""
         if target == file.path:
             return "here"
         other = self.claimed.get(target)
-        if other is None:
-            try:
-                stat = os.lstat(target)
-            except FileNotFoundError:
-                return "free"
-            except OSError:
-                return "taken"
-            other = File(target, stat.st_size, stat.st_mtime) if os.path.isfile(target) else None
-        if other is None or other.size != file.size:
-            return "taken"
         try:
-            return "same" if self.md5(file) == self.md5(other) else "taken"
+            if other is None:
+                stat = os.lstat(target)
+                if not os.path.isfile(target) or stat.st_size != file.size:
+                    return "taken"
+                if target not in self._on_disk:
+                    self._on_disk[target] = md5_of(target)
+                digest = self._on_disk[target]
+            elif other.size != file.size:
+                return "taken"
+            else:
+                # A file placed by this run may have moved there already.
+                digest = _md5(other, target)
+            return "same" if _md5(file) == digest else "taken"
+        except FileNotFoundError as error:
+            return "free" if error.filename == target and other is None else "taken"
         except OSError:
             return "taken"
 
-    def md5(self, file):
-        if file.md5 is None:
-            file.md5 = self._md5.get(file.path) or md5_of(file.path)
-            self._md5[file.path] = file.md5
-        return file.md5
+
+def _md5(file, moved_to=None):
+    if file.md5 is None:
+        try:
+            file.md5 = md5_of(file.path)
+        except FileNotFoundError:
+            if moved_to is None:
+                raise
+            file.md5 = md5_of(moved_to)
+    return file.md5
 
 
 def plan(files, options, destinations):
@@ -637,18 +645,15 @@ def _resolve(action):
         if os.path.lexists(action.src):
             _remove_copy(action.src, action.twin)
         return
-    src, dest = os.path.lexists(action.src), os.path.lexists(action.dest)
-    if not dest:
+    if not os.path.lexists(action.dest):
         action.failed, action.reason = True, INTERRUPTED
         return
-    if action.action == MOVE and not src:
-        return
-    same = os.path.getsize(action.src) == os.path.getsize(action.dest) and md5_of(action.src) == md5_of(
-        action.dest
-    )
-    if not same:
+    if not os.path.lexists(action.src):
+        return  # a file gets its final name only once complete (and verified, if copied)
+    digest = md5_of(action.dest)
+    if os.path.getsize(action.src) != os.path.getsize(action.dest) or md5_of(action.src) != digest:
         raise OrganizeError("interrupted, and {} is not the same file: both kept".format(action.dest))
-    action.md5 = md5_of(action.dest)
+    action.md5 = digest
     if action.action == MOVE:
         os.unlink(action.src)
 

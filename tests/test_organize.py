@@ -15,7 +15,7 @@ import pytest
 
 from conftest import BIN, json_lines, make_photo, run
 
-from shashin import organize
+from shashin import exif, organize
 from shashin.store import Store
 
 DAY = "2021:07:14 09:30:00"
@@ -411,8 +411,6 @@ def test_a_file_vanishing_mid_run(tmp_path, db):
         photo(src / "{}.jpg".format(index), index)
     options = organize.Options(str(tmp_path / "out"), move=True)
     store = Store(db)
-    from shashin import exif
-
     with exif.Session() as session:
         plan = list(organize.planned([str(src)], options, store, session))
     (src / "1.jpg").unlink()
@@ -425,6 +423,21 @@ def test_a_file_vanishing_mid_run(tmp_path, db):
     assert tree(tmp_path / "out") == ["2021/07/14/0.jpg", "2021/07/14/2.jpg"]
     states = [row["state"] for row in store.db.query("select state from organize_journal order by id")]
     assert states == ["done", "failed", "done"]
+
+
+def test_a_duplicate_of_a_file_already_moved_by_the_run(tmp_path, db):
+    """Planning goes on while earlier batches are moved: the first copy is compared where it went."""
+    src = tmp_path / "in"
+    photo(src / "a/x.jpg")
+    (src / "b").mkdir()
+    shutil.copy2(src / "a/x.jpg", src / "b/x.jpg")
+    options = organize.Options(str(tmp_path / "out"), move=True)
+    store = Store(db)
+    with exif.Session() as session:
+        plan = organize.planned([str(src)], options, store, session)
+        results = list(organize.apply(plan, store, store.start_organize_run("move", options), batch=1))
+    assert [(a.action, a.reason) for a in results][1] == ("skip", "duplicate: same content already at dest")
+    assert tree(tmp_path / "out") == ["2021/07/14/x.jpg"] and tree(src) == ["b/x.jpg"]
 
 
 def test_undo_a_move_and_a_copy(tmp_path, db):
