@@ -25,11 +25,15 @@ from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MaxAbsScaler
+from sklearn.preprocessing import FunctionTransformer, MaxAbsScaler
 
 #: Fewer decided groups than this and the cold-start rule orders every group.
 MIN_GROUPS = 5
 FOLDS = 5
+#: The rule's pick weighs this much more than other features after scaling, so that its weight
+#: costs little regularisation: with few decisions the model leans on the rule, and leaves it
+#: as the decisions contradict it.
+RULE_PRIOR = float(os.environ.get("RP", 10))
 #: Regularisation strengths tried by grouped cross-validation.
 CANDIDATES = (0.1, 1.0, 10.0)
 #: Cross-validation uses the latest decisions only, so that choosing stays fast on a long history.
@@ -253,9 +257,9 @@ class Ranker:
         return self.pipeline.decision_function(self.vectorizer.transform(groups.features))
 
     def weights(self):
-        """Per-feature weight on the unscaled features (the scaler only conditions the fit)."""
-        scaler, model = self.pipeline[0], self.pipeline[-1]
-        return model.coef_[0] / scaler.scale_
+        """Per-feature weight on the unscaled features."""
+        scaler, emphasis, model = self.pipeline
+        return model.coef_[0] * emphasis.kw_args["weights"] / scaler.scale_
 
     def rank(self, groups):
         """Rank groups (lists of members): for each, its members keeper first as dicts with
@@ -382,14 +386,26 @@ def _where(path, other):
 # Training and evaluation
 
 
-def _fit(decisions, matrix, group_indexes, strength):
+def _emphasise(matrix, weights):
+    return matrix.multiply(weights).tocsr()
+
+
+def _emphasis(vectorizer):
+    return np.where(vectorizer.get_feature_names_out() == "rule pick", RULE_PRIOR, 1.0)
+
+
+def _fit(decisions, matrix, emphasis, group_indexes, strength):
     """A pipeline fitted on the pairs of the given decided groups (indexes into decisions)."""
     chosen = np.isin(decisions.pair_group, group_indexes)
     difference = matrix[decisions.pair_kept[chosen]] - matrix[decisions.pair_deleted[chosen]]
     # Both orientations of every pair, so the model has no preference for first or second.
     features = vstack([difference, -difference]).tocsr()
     labels = np.concatenate([np.ones(difference.shape[0]), np.zeros(difference.shape[0])])
-    pipeline = make_pipeline(MaxAbsScaler(), LogisticRegression(C=strength, fit_intercept=False, max_iter=1000))
+    pipeline = make_pipeline(
+        MaxAbsScaler(),
+        FunctionTransformer(_emphasise, kw_args={"weights": emphasis}, accept_sparse=True),
+        LogisticRegression(C=strength, fit_intercept=False, max_iter=1000),
+    )
     return pipeline.fit(features, labels)
 
 
@@ -408,14 +424,14 @@ def _folds(count):
     return list(GroupKFold(n_splits=min(FOLDS, count)).split(np.zeros(count), groups=np.arange(count)))
 
 
-def _cross_validate(decisions, matrix, strength, groups, limit=None):
+def _cross_validate(decisions, matrix, emphasis, strength, groups, limit=None):
     """Over grouped folds of the given decided groups (training on at most limit of the rest):
     top-1 accuracy of the model and of the rule, and the model's mean log-loss on the pairs."""
     rule = -decisions.rule_position.astype(float)
     model_hits = rule_hits = loss = 0.0
     for train, test in _folds(len(groups)):
         train_groups = groups[np.sort(train)][:limit]
-        pipeline = _fit(decisions, matrix, train_groups, strength)
+        pipeline = _fit(decisions, matrix, emphasis, train_groups, strength)
         scores = pipeline.decision_function(matrix)
         model_hits += _top1(decisions, scores, groups[test]) * len(test)
         rule_hits += _top1(decisions, rule, groups[test]) * len(test)
@@ -434,8 +450,9 @@ def _select(decisions):
         return decisions, None, None, evaluation
     vectorizer = decisions.vectorizer()
     matrix = vectorizer.transform(decisions.features).tocsr()
+    emphasis = _emphasis(vectorizer)
     latest = np.arange(len(decisions))[-SELECTION_GROUPS:]
-    results = {strength: _cross_validate(decisions, matrix, strength, latest) for strength in CANDIDATES}
+    results = {strength: _cross_validate(decisions, matrix, emphasis, strength, latest) for strength in CANDIDATES}
     # Equally accurate strengths are told apart by how well their probabilities fit.
     strength = max(CANDIDATES, key=lambda c: (results[c][0], -results[c][2]))
     model_accuracy, rule_accuracy, _ = results[strength]
@@ -458,7 +475,7 @@ def train(decisions):
     decisions, vectorizer, matrix, evaluation = _select(decisions)
     if evaluation["used"] == "rule":
         return Ranker(evaluation=evaluation)
-    pipeline = _fit(decisions, matrix, np.arange(len(decisions)), evaluation["regularisation"])
+    pipeline = _fit(decisions, matrix, _emphasis(vectorizer), np.arange(len(decisions)), evaluation["regularisation"])
     evaluation["training_seconds"] = round(time.monotonic() - started, 2)
     return Ranker(vectorizer, pipeline, evaluation)
 
@@ -469,14 +486,17 @@ def evaluate(decisions):
     Returns the evaluation of :func:`train` with ``"learning_curve": [{"decisions",
     "model_accuracy", "rule_accuracy"}, ...]``: each fold trained on its first n decisions only.
     """
-    decisions, _, matrix, result = _select(decisions)
+    decisions, vectorizer, matrix, result = _select(decisions)
     result["learning_curve"] = []
     if matrix is None:
         return result
+    emphasis = _emphasis(vectorizer)
     groups = np.arange(len(decisions))
     largest = len(groups) - len(groups) // min(FOLDS, len(groups))
     for size in [n for n in LEARNING_CURVE if n < largest] + [largest]:
-        model_accuracy, rule_accuracy, _ = _cross_validate(decisions, matrix, result["regularisation"], groups, size)
+        model_accuracy, rule_accuracy, _ = _cross_validate(
+            decisions, matrix, emphasis, result["regularisation"], groups, size
+        )
         result["learning_curve"].append(
             {"decisions": size, "model_accuracy": round(model_accuracy, 4), "rule_accuracy": round(rule_accuracy, 4)}
         )

@@ -1,8 +1,9 @@
 """The record: one JSON object per image file, and how it travels as JSON lines.
 
 Paths are ``str`` as Python's ``os`` module gives them: bytes that are not valid
-UTF-8 are carried as surrogate escapes, which ``json`` writes as ``\\udcXX`` and
-reads back unchanged, so such a path survives a pipeline of shashin commands.
+UTF-8 are carried as surrogate escapes, which the JSON lines spell ``\\udcXX``
+and ``json`` reads back unchanged, so such a path survives a pipeline of shashin
+commands (and the lines stay valid UTF-8 for jq and friends).
 """
 
 import json
@@ -14,8 +15,14 @@ RECORD_FIELDS = HASH_FIELDS + META_FIELDS
 
 
 def dumps(record):
-    """One record as one line of JSON (no newline)."""
-    return json.dumps(record, ensure_ascii=False, separators=(", ", ": "))
+    """One record as one line of JSON (no newline), always valid UTF-8."""
+    line = json.dumps(record, ensure_ascii=False, separators=(", ", ": "))
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        # A name that is not UTF-8: escaped as \udcXX, which json.loads turns back into the same path.
+        line = json.dumps(record, separators=(", ", ": "))
+    return line
 
 
 def write(stream, record):

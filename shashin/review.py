@@ -7,9 +7,11 @@ import json
 import os
 import re
 
+from wand.exceptions import WandException
 from wand.image import Image
 
 from . import ranking
+from .imaging import ImageError
 
 #: Tags that differ between copies without saying anything about the photo.
 _IGNORED_TAG_PREFIXES = ("File:", "ExifTool:", "System:", "SourceFile", "Composite:")
@@ -86,10 +88,13 @@ def not_duplicates(store, group_id):
 
 def browser_jpeg(path):
     """A JPEG of an image file a browser cannot show (HEIC, TIFF, RAW), upright, at most 4096 px."""
-    with Image(filename=os.fsencode(path) + b"[0]") as image:
-        image.auto_orient()
-        if max(image.width, image.height) > FULL_IMAGE_EDGE:
-            image.transform(resize="{0}x{0}>".format(FULL_IMAGE_EDGE))
-        image.format = "jpeg"
-        image.compression_quality = 90
-        return image.make_blob()
+    try:
+        with Image(filename=os.fsencode(path) + b"[0]") as image:
+            image.auto_orient()
+            if max(image.width, image.height) > FULL_IMAGE_EDGE:
+                image.transform(resize="{0}x{0}>".format(FULL_IMAGE_EDGE))
+            image.format = "jpeg"
+            image.compression_quality = 90
+            return image.make_blob()
+    except WandException as error:
+        raise ImageError(str(error).splitlines()[0]) from None

@@ -100,7 +100,9 @@ def remove(store, group_id, paths, source="ui"):
     if removed:
         with store.write_lock():
             rows = store.images_by_path(members)
-            decided = [(rows.get(path, {"path": path, "md5": row["md5"]}), path not in removed) for path, row in members.items()]
+            decided = [
+                (rows.get(path, {"path": path, "md5": row["md5"]}), path not in removed) for path, row in members.items()
+            ]
             store.record_decision(group_id, "keep", decided, source, batch)
     return batch, outcomes
 

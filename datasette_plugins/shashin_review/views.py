@@ -12,6 +12,7 @@ from datasette.utils import actor_matches_allow
 from datasette.utils.asgi import AsgiFileDownload, Forbidden, NotFound, Response
 
 from shashin import review, trash
+from shashin.imaging import ImageError
 from shashin.store import MIGRATION_SETS, Store
 
 PLUGIN = "shashin-review"
@@ -274,7 +275,8 @@ async def thumbnail(datasette, request):
         raise NotFound("no thumbnail")
     # Content-addressed: the bytes at this URL never change. Private: only the browser keeps them,
     # as the instance itself may be private.
-    return Response(jpeg, content_type="image/jpeg", headers={"cache-control": "private, max-age={}, immutable".format(YEAR)})
+    caching = "private, max-age={}, immutable".format(YEAR)
+    return Response(jpeg, content_type="image/jpeg", headers={"cache-control": caching})
 
 
 # Datasette replaces the caching headers of responses to signed-in visitors with no-store,
@@ -285,15 +287,20 @@ thumbnail._datasette_static = True
 async def image(datasette, request):
     await _check_visitor(datasette, request)
     md5 = request.url_vars["md5"]
-    found = [(path, format_) for path, format_ in await _read(datasette, lambda store: store.paths_with_md5(md5)) if os.path.isfile(path)]
+    recorded = await _read(datasette, lambda store: store.paths_with_md5(md5))
+    found = [(path, format_) for path, format_ in recorded if os.path.isfile(path)]
     if not found:
         raise NotFound("no such image")
     path, format_ = found[0]
+    caching = {"cache-control": "private, max-age=3600"}
     if format_ in _MIME:
-        return AsgiFileDownload(path, content_type=_MIME[format_], headers={"cache-control": "private, max-age=3600"})
+        return AsgiFileDownload(path, content_type=_MIME[format_], headers=caching)
     # HEIC, TIFF, RAW: converted in a worker thread, never on the event loop.
-    jpeg = await asyncio.get_running_loop().run_in_executor(None, review.browser_jpeg, path)
-    return Response(jpeg, content_type="image/jpeg", headers={"cache-control": "private, max-age=3600"})
+    try:
+        jpeg = await asyncio.get_running_loop().run_in_executor(None, review.browser_jpeg, path)
+    except ImageError as error:
+        return Response.text("cannot show this image: {}".format(error), status=415)
+    return Response(jpeg, content_type="image/jpeg", headers=caching)
 
 
 # Changes: POST, CSRF-checked by Datasette, by an allowed actor, on the write connection
@@ -344,8 +351,8 @@ async def not_duplicates(datasette, request):
     except (KeyError, ValueError):
         return Response.text("give group", status=400)
     count = await _write(datasette, lambda store: review.not_duplicates(store, group_id))
-    result = {"ok": count > 1, "messages": ["group {}: {} photos marked as not duplicates".format(group_id, count)]}
-    return _reply(datasette, request, result, _back(form, "/-/shashin"))
+    message = "group {}: {} photos marked as not duplicates".format(group_id, count)
+    return _reply(datasette, request, {"ok": count > 1, "messages": [message]}, _back(form, "/-/shashin"))
 
 
 async def restore(datasette, request):

@@ -33,6 +33,7 @@ ORDER = ("copied", "moved", "skipped", "failed")
     "--pattern",
     default=organize.DEFAULT_PATTERN,
     show_default=True,
+    metavar="PATTERN",
     help="Folder under DEST, from the fields {taken:STRFTIME}, {make}, {model}, {name} and {ext}.",
 )
 @click.option(
@@ -44,12 +45,14 @@ ORDER = ("copied", "moved", "skipped", "failed")
     "--undated",
     default=organize.DEFAULT_UNDATED,
     show_default=True,
+    metavar="FOLDER",
     help="Folder under DEST for files with no capture date (names are kept).",
 )
 @click.option(
     "--mtime-fallback",
     is_flag=True,
-    help="Date files that have no capture date by their modification time instead of using --undated.",
+    help="Date files that have no capture date by their modification time (the original shashin's"
+    " behaviour) instead of putting them in --undated.",
 )
 @click.option("--dry-run", is_flag=True, help="Print the plan and change nothing: no file, folder or database row.")
 @click.option("--undo", type=int, metavar="JOURNAL", help="Put back what run JOURNAL did (its number is printed at its end).")
@@ -78,7 +81,8 @@ def cli(paths, move, pattern, rename, undated, mtime_fallback, dry_run, undo, db
     Prints one JSON line per file: {"action": "copy"|"move"|"skip", "src",
     "dest", "reason"}.
 
-    Exit status: 0 all files handled, 1 some files failed, 2 usage or set-up error.
+    Exit status: 0 all files handled, 1 some files failed, 2 usage or set-up error
+    (or another run on the same database), 130 interrupted.
     """
     if no_db and not dry_run:
         raise click.UsageError("--no-db works only with --dry-run: the journal lives in the database")

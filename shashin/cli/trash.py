@@ -5,6 +5,7 @@ import click
 from .. import trash
 from .common import OK, SOME_FAILED, SetupError, db_options, open_store, write_record
 
+LIST_FIELDS = ("id", "original_path", "trash_path", "md5", "size", "group_id", "batch", "trashed_at")
 EXAMPLES = """
   shashin-trash list | jq -r .original_path       # what is in the trash
   shashin-trash restore 12 13                     # put files back where they were
@@ -41,7 +42,7 @@ def list_(db_path, no_db):
     """Write one JSON line per file in the trash, newest first; the total on stderr."""
     store = _store(db_path, no_db)
     for entry in store.trash_entries():
-        write_record({key: entry[key] for key in ("id", "original_path", "trash_path", "md5", "size", "group_id", "batch", "trashed_at")})
+        write_record({field: entry[field] for field in LIST_FIELDS})
     files, size = store.trash_totals()
     click.echo("shashin-trash: {} files, {} in the trash".format(files, trash.human_size(size)), err=True)
 

@@ -97,7 +97,8 @@ class ImagesMixin:
         for record in records:
             row = {field: record.get(field) for field in META_FIELDS}
             row["path"] = db_path(record["path"])
-            row["metadata"] = json.dumps(row["metadata"], ensure_ascii=False)
+            # ASCII JSON: a tag can hold a file name that is not UTF-8 (see records.py).
+            row["metadata"] = json.dumps(row["metadata"])
             rows.append(row)
         with self.db.atomic():
             self.db["images"].insert_all(
