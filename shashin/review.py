@@ -80,6 +80,8 @@ def not_duplicates(store, group_id):
     """Record that a group's members are different photos; grouping will keep them apart."""
     with store.write_lock():
         members = store.review_members([group_id])[group_id]
+        if len(members) < 2:
+            return len(members)
         store.add_not_duplicates([member["md5"] for member in members])
         rows = store.images_by_path([member["path"] for member in members])
         store.record_decision(group_id, "not_duplicates", [(rows.get(m["path"], m), True) for m in members])
