@@ -463,19 +463,19 @@ def apply(actions, store, run, batch=BATCH):
         chunk = list(itertools.islice(actions, batch))
         if not chunk:
             return
-        acting = [action for action in chunk if action.action != SKIP]
-        store.journal_organize(run, acting)
+        store.journal_organize(run, [action for action in chunk if action.action != SKIP])
         settled = []
         try:
-            for action in acting:
-                try:
-                    _perform(action)
-                except (OSError, OrganizeError) as error:
-                    action.failed, action.reason = True, describe_error(error)
-                settled.append(action)
+            for action in chunk:
+                if action.action != SKIP:
+                    try:
+                        _perform(action)
+                    except (OSError, OrganizeError) as error:
+                        action.failed, action.reason = True, describe_error(error)
+                    settled.append(action)
+                yield action
         finally:
             store.settle_organize(settled)
-        yield from chunk
 
 
 def _perform(action):
