@@ -265,6 +265,9 @@ def test_move_keeps_the_database_true(tmp_path, db):
         ).fetchone()[0]
     assert after == {str(dest / ("093000_" + Path(path).name)): value for path, value in before.items()}
     assert [path for path, md5_ in members] == [str(dest / "093000_IMG_0.jpg"), str(dest / "093000_copy of IMG_0.jpg")]
+    store = Store(db)
+    shown = [row for rows in store.review_members(list(store.group_ids())).values() for row in rows]
+    assert [(row["path"], row["has_thumbnail"]) for row in shown] == [(path, 1) for path, _ in members]
     assert metadata == "093000_IMG_1.jpg"
     rescan = run("shashin-hash", "--db", db, tmp_path / "out", check=0)
     assert "0 hashed, 4 cached" in rescan.stderr  # nothing hashed again
