@@ -32,7 +32,7 @@ DEFAULT_PATTERN = "{taken:%Y}/{taken:%m}/{taken:%d}"
 DEFAULT_UNDATED = "undated"
 FIELDS = ("taken", "make", "model", "name", "ext")
 TEMP_PREFIX = ".shashin-organize-"
-BATCH = 200
+BATCH = 1000  # files per journal transaction: each commit is an fsync
 MTIME_SOURCE = "FileModifyDate"
 INTERRUPTED = "interrupted before it happened"
 

@@ -106,12 +106,17 @@ class OrganizeMixin:
         """Write actions to the journal as planned, before any is carried out; sets ``action.journal``."""
         planned_at = now()
         with self.db.atomic():
-            for action in actions:
-                action.journal = self.db.execute(
-                    "insert into organize_journal"
-                    " (run, action, src, dest, twin, size, mtime, md5, state, undoes, planned_at)"
-                    " values (?, ?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?)",
-                    [
+            # Ids given here, so one executemany writes the batch (one run at a time writes the journal).
+            last = self.db.execute("select coalesce(max(id), 0) from organize_journal").fetchone()[0]
+            for number, action in enumerate(actions, last + 1):
+                action.journal = number
+            self.db.conn.executemany(
+                "insert into organize_journal"
+                " (id, run, action, src, dest, twin, size, mtime, md5, state, undoes, planned_at)"
+                " values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?)",
+                [
+                    (
+                        action.journal,
                         run,
                         action.action,
                         db_path(action.src),
@@ -122,8 +127,10 @@ class OrganizeMixin:
                         action.md5,
                         action.undoes,
                         planned_at,
-                    ],
-                ).lastrowid
+                    )
+                    for action in actions
+                ],
+            )
 
     def settle_organize(self, actions):
         """Record how journalled actions ended, and make the database follow the files, in one transaction.
@@ -168,11 +175,11 @@ class OrganizeMixin:
 
     def _path_tables(self):
         """Every table with a ``path`` column, whichever command made it: they all follow a moved file."""
-        return [
-            table.name
-            for table in self.db.tables
-            if not table.virtual_table_using and "path" in table.columns_dict
-        ]
+        version = self.db.execute("pragma schema_version").fetchone()[0]
+        if getattr(self, "_path_tables_seen", (None,))[0] != version:
+            tables = [t.name for t in self.db.tables if not t.virtual_table_using and "path" in t.columns_dict]
+            self._path_tables_seen = (version, tables)
+        return self._path_tables_seen[1]
 
     def _follow_moves(self, moves):
         if not moves:
