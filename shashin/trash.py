@@ -107,6 +107,22 @@ def remove(store, group_id, paths, source="ui"):
     return batch, outcomes
 
 
+def finish_unfinished(store):
+    """Settle moves a crash interrupted, from what is on disk; returns how many.
+
+    Call it only when no removal is under way (the review server does at start).
+    """
+    unfinished = store.unfinished_trash()
+    for entry in unfinished:
+        moved = os.path.lexists(entry["trash_path"]) and not os.path.lexists(entry["original_path"])
+        with store.write_lock():
+            if moved:
+                store.complete_trash(entry["id"])
+            else:
+                store.forget_trash(entry["id"])
+    return len(unfinished)
+
+
 def _unchanged(row):
     """None when the file is on disk as scanned, else why not."""
     try:

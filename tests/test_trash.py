@@ -193,3 +193,18 @@ def test_command_restore_batch_and_usage(duplicates, store, photos):
     assert "give trash ids" in run("shashin-trash", "restore", "--db", db, check=2).stderr
     assert "drop --no-db" in run("shashin-trash", "list", "--no-db", check=2).stderr
     assert "Examples:" in run("shashin-trash", "--help", check=0).stdout
+
+
+def test_interrupted_moves_are_settled_from_disk(store, photos):
+    group = group_of(store, photos["photo"])
+    moved_target = os.path.join(trash.trash_folder(photos["backup"]), "crashed", "photo.jpg")
+    with store.write_lock():
+        moved = store.journal_trash({"original_path": photos["backup"], "trash_path": moved_target, "group_id": group})
+        stayed = store.journal_trash({"original_path": photos["photo copy"], "trash_path": "/nowhere/x.jpg", "group_id": group})
+    os.makedirs(os.path.dirname(moved_target))
+    os.rename(photos["backup"], moved_target)  # the crash came after this rename
+    assert trash.finish_unfinished(store) == 2
+    assert [entry["id"] for entry in store.trash_entries()] == [moved]
+    assert stayed not in {entry["id"] for entry in store.trash_entries()}
+    assert store.unfinished_trash() == []
+    assert len(store.review_members([group])[group]) == 2

@@ -76,7 +76,7 @@ def shashin_database(datasette):
 
 
 async def migrate(datasette):
-    """Create the plugin's tables in a database shashin-hash made before they existed."""
+    """Create the plugin's tables in a database made before they existed; settle interrupted moves."""
     for database in datasette.databases.values():
         if database.is_mutable and not database.is_memory and await database.table_exists("images"):
 
@@ -84,6 +84,7 @@ async def migrate(datasette):
                 store = Store.over(conn)
                 for migrations in MIGRATION_SETS:
                     migrations.apply(store.db)
+                trash.finish_unfinished(store)
 
             await database.execute_write_fn(apply, block=True)
 

@@ -76,16 +76,6 @@ class TrashMixin:
     def mark_emptied(self, entry_id):
         self.db.execute("update trash set emptied_at = ? where id = ?", [now(), entry_id])
 
-    def trashed_paths(self, paths):
-        """The subset of paths whose files are in the trash or on their way there."""
-        keys = [db_path(p) for p in paths]
-        if not keys:
-            return set()
-        sql = "select original_path from trash where {} and original_path in ({})".format(
-            _ACTIVE, ", ".join("?" * len(keys))
-        )
-        return {fs_path(path) for (path,) in self.db.execute(sql, keys).fetchall()}
-
     def trash_entries(self, ids=None, limit=None, offset=0):
         """Rows of files in the trash, newest first; all of them, or those with these ids."""
         sql = "select * from trash where trashed_at is not null and " + _ACTIVE
@@ -98,6 +88,10 @@ class TrashMixin:
             sql += " limit ? offset ?"
             params += [limit, offset]
         return [_decoded(row) for row in self.db.query(sql, params)]
+
+    def unfinished_trash(self):
+        """Rows of moves that were journaled but never completed (a crash between the two)."""
+        return [_decoded(row) for row in self.db.query("select * from trash where trashed_at is null and " + _ACTIVE)]
 
     def trash_batch(self, batch):
         """Ids of the files of one removal that are still in the trash."""
