@@ -5,11 +5,15 @@ import os
 import re
 import shutil
 import tempfile
+import threading
+import time
 
 import exiftool
 from exiftool.exceptions import ExifToolException
 
 BATCH = 128
+#: A batch that takes longer than this has exiftool stuck on a file: it is killed and restarted.
+BATCH_TIMEOUT = 300
 
 #: Where the capture time comes from, best first: (source name, tag keys, offset tag keys).
 #: QuickTime dates are UTC by specification, so they get offset +00:00.
@@ -42,7 +46,7 @@ class Session:
         if self._tool is not None:
             try:
                 self._tool.terminate()
-            except (ExifToolException, OSError):
+            except (ExifToolException, OSError, ValueError):
                 pass
             self._tool = None
 
@@ -87,7 +91,7 @@ class Session:
                     safe.append(link)
                     aliases[link] = path
             try:
-                output = self._tool.get_metadata(safe)
+                output = self._guarded(self._tool, safe)
             except exiftool.exceptions.ExifToolOutputEmptyError:
                 output = []
         found = {}
@@ -100,6 +104,34 @@ class Session:
                 tags["File:Directory"] = os.path.dirname(path)
             found[path] = tags
         return found
+
+
+    @staticmethod
+    def _guarded(tool, paths):
+        """tool.get_metadata(paths), unless exiftool dies or hangs: then an OSError.
+
+        PyExifTool reads exiftool's output until a marker and spins forever at end of
+        file, so a watchdog kills a dead or stuck process and closes the pipe under it.
+        """
+        finished = threading.Event()
+
+        def watch():
+            deadline = time.monotonic() + BATCH_TIMEOUT
+            while not finished.wait(0.2):
+                if tool._process.poll() is not None or time.monotonic() > deadline:
+                    tool._process.kill()
+                    tool._process.stdout.close()
+                    return
+
+        watchdog = threading.Thread(target=watch, daemon=True)
+        watchdog.start()
+        try:
+            return tool.get_metadata(paths)
+        except ValueError as error:  # select() on the pipe the watchdog closed
+            raise OSError("exiftool stopped: {}".format(error)) from None
+        finally:
+            finished.set()
+            watchdog.join()
 
 
 def _safe_argument(path):
