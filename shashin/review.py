@@ -46,6 +46,22 @@ def differing_tags(members):
     return [{tag: metadata.get(tag) for tag in differing} for metadata in parsed]
 
 
+def camera(member):
+    """Make and model as a person says it: "Canon EOS 80D", not "Canon Canon EOS 80D"."""
+    make, model = (member.get("make") or "").strip(), (member.get("model") or "").strip()
+    return model if make and model.lower().startswith(make.lower()) else " ".join(filter(None, (make, model)))
+
+
+def taken(member):
+    """The capture date for a person, or why there is none (a file date is not a capture date)."""
+    if not member.get("taken_at"):
+        return "no capture date"
+    when = member["taken_at"].replace("T", " ")
+    if ranking.capture_time(member) is None:
+        return "no capture date (file date {})".format(when[:16])
+    return when
+
+
 def _metadata(member):
     metadata = member.get("metadata")
     if isinstance(metadata, str):

@@ -211,8 +211,9 @@ def _group_view(group, members, saving):
                 name=printable(os.path.basename(member["path"])),
                 reasons=json.loads(member.get("reasons") or "[]"),
                 size_text=trash.human_size(member["size"] or 0),
-                camera=" ".join(part for part in (member.get("make"), member.get("model")) if part),
-                tags=tags[index],
+                camera=review.camera(member),
+                taken=review.taken(member),
+                tags={tag.split(":", 1)[-1]: (tag, value) for tag, value in tags[index].items()},
             )
             for index, member in enumerate(members)
         ],
