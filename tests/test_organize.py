@@ -370,6 +370,25 @@ def test_cross_filesystem_move_survives_kill_9(tmp_path, db, tmpfs):
     assert "failed" not in result.stdout
 
 
+def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(tmp_path, db, tmpfs):
+    src = tmp_path / "in"
+    originals = big_photos(src, 6, 6 << 20)
+    dest = tmpfs("nas", "256m") / "Photos"
+    command = [str(BIN / "shashin-organize"), "--db", str(db), "--move", str(src), str(dest)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while process.poll() is None and len(list(dest.rglob("*.jpg"))) < 2:
+        time.sleep(0.001)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate()
+    if process.returncode == 0:
+        pytest.skip("the run finished before it could be interrupted")
+    assert process.returncode == 130 and "run the same command again to finish" in stderr
+    assert [record["action"] for record in json_lines(stdout)] == ["move"] * len(json_lines(stdout))
+    assert [p for p in dest.rglob("*") if p.name.startswith(organize.TEMP_PREFIX)] == []
+    organize_run(db, "--move", src, dest, check=0)
+    assert tree(src) == [] and sorted(md5(p) for p in dest.rglob("*.jpg")) == sorted(originals)
+
+
 def test_recover_finishes_a_move_killed_between_copy_and_removal(tmp_path, db, tmpfs):
     """The narrowest window: the verified copy is in place, the source not yet removed."""
     src = photo(tmp_path / "in/a.jpg")
