@@ -40,10 +40,19 @@ async def _check_visitor(datasette, request):
     name = host[1:].split("]")[0] if host.startswith("[") else host.rsplit(":", 1)[0]
     if name not in LOCAL_HOSTS and name not in _config(datasette).get("allowed_hosts", []):
         raise Forbidden("shashin review answers local requests only (Host: {})".format(request.host))
-    database = shashin_database(datasette)
-    for action, resource in (("view-instance", None), ("view-database", database.name)):
-        if not await datasette.permission_allowed(request.actor, action, resource, default=True):
-            raise Forbidden("you may not see this database")
+    if not await _may_view(datasette, request.actor, shashin_database(datasette).name):
+        raise Forbidden("you may not see this database")
+
+
+async def _may_view(datasette, actor, database):
+    if hasattr(datasette, "allowed"):  # Datasette 1.0a20 and later
+        from datasette.resources import DatabaseResource
+
+        return await datasette.allowed(action="view-database", resource=DatabaseResource(database), actor=actor)
+    for action, resource in (("view-instance", None), ("view-database", database)):
+        if not await datasette.permission_allowed(actor, action, resource, default=True):
+            return False
+    return True
 
 
 def can_change(datasette, actor):
