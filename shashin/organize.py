@@ -216,11 +216,11 @@ def gather(paths, dest):
     named = {}
     for path in map(os.path.abspath, paths):
         if os.path.isdir(path) and not os.path.islink(path):
-            excluded = dest if dest.startswith(os.path.join(path, "")) and dest != os.path.join(path, "") else None
+            inside = dest.startswith(os.path.join(path, "")) and dest != os.path.join(path, "")
             for folder, items in itertools.groupby(expand(path), key=lambda item: os.path.dirname(item[0])):
                 files, problems = [], []
                 for found, problem in items:
-                    if excluded and found.startswith(excluded) or os.path.basename(found).startswith(TEMP_PREFIX):
+                    if inside and found.startswith(dest) or os.path.basename(found).startswith(TEMP_PREFIX):
                         continue
                     if problem is None:
                         files.append(found)

@@ -11,7 +11,12 @@ from .. import exif, organize
 from ..store import DatabaseError, Store
 from .common import Reporter, SetupError, command, db_options, open_store, verbosity_options, write_record
 
-COUNTED = {organize.COPY: "copied", organize.MOVE: "moved", organize.REMOVE: "removed", organize.SKIP: "skipped"}
+COUNTED = {
+    organize.COPY: "copied",
+    organize.MOVE: "moved",
+    organize.REMOVE: "removed",
+    organize.SKIP: "skipped",
+}
 ORDER = ("copied", "moved", "skipped", "failed")
 
 
@@ -54,8 +59,12 @@ ORDER = ("copied", "moved", "skipped", "failed")
     help="Date files that have no capture date by their modification time (the original shashin's"
     " behaviour) instead of putting them in --undated.",
 )
-@click.option("--dry-run", is_flag=True, help="Print the plan and change nothing: no file, folder or database row.")
-@click.option("--undo", type=int, metavar="JOURNAL", help="Put back what run JOURNAL did (its number is printed at its end).")
+@click.option(
+    "--dry-run", is_flag=True, help="Print the plan and change nothing: no file, folder or database row."
+)
+@click.option(
+    "--undo", type=int, metavar="JOURNAL", help="Put back what run JOURNAL did (its number is printed at its end)."
+)
 @db_options
 @verbosity_options
 def cli(paths, move, pattern, rename, undated, mtime_fallback, dry_run, undo, db_path, no_db, verbose, quiet):
@@ -197,5 +206,6 @@ def _report(action, reporter):
 def _announce(run, reporter):
     if not reporter.quiet and any(reporter.counts.get(done) for done in ("copied", "moved", "removed")):
         reporter.progress.clear()
-        click.echo("shashin-organize: journal {0} (to undo: shashin-organize --undo {0})".format(run), err=True)
+        message = "shashin-organize: journal {0} (to undo: shashin-organize --undo {0})".format(run)
+        click.echo(message, err=True)
 

@@ -145,7 +145,9 @@ class OrganizeMixin:
                 "update organize_journal set state = ?, error = ?, md5 = coalesce(?, md5), settled_at = ?"
                 " where id = ?",
                 [
-                    ("failed" if a.failed else "done", a.reason if a.failed else None, a.md5, settled_at, a.journal)
+                    ("failed", a.reason, a.md5, settled_at, a.journal)
+                    if a.failed
+                    else ("done", None, a.md5, settled_at, a.journal)
                     for a in actions
                 ],
             )
@@ -167,7 +169,8 @@ class OrganizeMixin:
         return self._entries("run = ? and state = ?", [run, state])
 
     def _entries(self, where, params):
-        rows = list(self.db.query("select * from organize_journal where {} order by id".format(where), params))
+        sql = "select * from organize_journal where {} order by id".format(where)
+        rows = list(self.db.query(sql, params))
         for row in rows:
             for column in ("src", "dest", "twin"):
                 row[column] = fs_path(row[column]) if row[column] is not None else None
@@ -177,8 +180,9 @@ class OrganizeMixin:
         """Every table with a ``path`` column, whichever command made it: they all follow a moved file."""
         version = self.db.execute("pragma schema_version").fetchone()[0]
         if getattr(self, "_path_tables_seen", (None,))[0] != version:
-            tables = [t.name for t in self.db.tables if not t.virtual_table_using and "path" in t.columns_dict]
-            self._path_tables_seen = (version, tables)
+            tables = self.db.tables
+            named = [t.name for t in tables if not t.virtual_table_using and "path" in t.columns_dict]
+            self._path_tables_seen = (version, named)
         return self._path_tables_seen[1]
 
     def _follow_moves(self, moves):
@@ -187,7 +191,8 @@ class OrganizeMixin:
         pairs = [(db_path(dest), db_path(src)) for src, dest in moves]
         for table in self._path_tables():
             # "or replace": a stale row of a file once at the destination gives way.
-            self.db.conn.executemany("update or replace [{}] set path = ? where path = ?".format(table), pairs)
+            sql = "update or replace [{}] set path = ? where path = ?".format(table)
+            self.db.conn.executemany(sql, pairs)
         self._rename_in_metadata([dest for _, dest in moves])
 
     def _copy_rows(self, copies):
@@ -204,11 +209,12 @@ class OrganizeMixin:
 
     def _rename_in_metadata(self, paths):
         """Make the name tags of stored metadata say where the file is now."""
+        source, name, directory = _NAME_TAGS
         self.db.conn.executemany(
             "update images set metadata = json_replace(metadata, ?, ?, ?, ?, ?, ?)"
             " where path = ? and json_valid(metadata)",
             [
-                (_NAME_TAGS[0], path, _NAME_TAGS[1], os.path.basename(path), _NAME_TAGS[2], os.path.dirname(path), path)
+                (source, path, name, os.path.basename(path), directory, os.path.dirname(path), path)
                 for path in paths
                 if isinstance(db_path(path), str)
             ],
