@@ -128,34 +128,60 @@ def hash_int(hex_digits):
 # Hamming search
 
 
-def hamming_search(index, queries, threshold, block=1 << 15):
-    """Every ``(query i, index j, distance)`` with Hamming distance at most ``threshold``.
+def hamming_search(index, queries, threshold):
+    """Every ``(query i, index j, distance)`` with Hamming distance at most ``threshold``, as arrays.
 
     Multi-index hashing: the 64 bits are cut into m chunks; two hashes within t bits
     agree within ``t // m`` bits on at least one chunk (pigeonhole), so each query only
     meets index entries whose chunk is one of its few neighbours there, looked up in a
     table of bucket offsets. m is chosen to make the expected work smallest.
     """
+    found = list(_close_pairs(index, queries, threshold, upward=False))
+    parts = []
+    for query, entry, distance in found:
+        # A pair close on several chunks is found once per chunk.
+        _, first = numpy.unique(query * len(index) + entry, return_index=True)
+        parts.append((query[first], entry[first], distance[first]))
+    return _joined(parts)
+
+
+def hamming_pairs(hashes, threshold):
+    """Every ``(i, j, distance)`` with i < j and distance at most ``threshold`` among ``hashes``.
+
+    A self-join: a pair one bit apart on a chunk is only looked up from the hash with
+    that bit clear, which halves the lookups of :func:`hamming_search`.
+    """
+    parts = []
+    for query, entry, distance in _close_pairs(hashes, hashes, threshold, upward=True):
+        other = query != entry
+        parts.append((numpy.minimum(query, entry)[other], numpy.maximum(query, entry)[other], distance[other]))
+    a, b, distance = _joined(parts)
+    _, first = numpy.unique(a * len(hashes) + b, return_index=True)
+    return a[first], b[first], distance[first]
+
+
+def _close_pairs(index, queries, threshold, upward, block=1 << 15):
+    """Per block of queries, ``(query, entry, distance)`` of the close pairs, with repeats."""
     index = numpy.ascontiguousarray(index, numpy.uint64)
     queries = numpy.ascontiguousarray(queries, numpy.uint64)
-    found = ([], [], [])
     if not len(index) or not len(queries):
-        return tuple(numpy.array([], numpy.int64) for _ in found)
-    tables = [_ChunkTable(index, shift, bits, masks) for shift, bits, masks in _plan(len(index), len(queries), threshold)]
+        return
+    plan = _plan(len(index), len(queries) // (2 if upward else 1), threshold)
+    tables = [_ChunkTable(index, shift, bits, masks) for shift, bits, masks in plan]
     for start in range(0, len(queries), block):
         chunk = queries[start : start + block]
-        pairs = [table.candidates(chunk) for table in tables]
+        pairs = [table.candidates(chunk, upward) for table in tables]
         query = numpy.concatenate([q for q, _ in pairs])
-        entry = numpy.concatenate([e for _, e in pairs])
-        distance = numpy.bitwise_count(chunk[query] ^ index[entry])
+        entry = numpy.concatenate([e for _, e in pairs]).astype(numpy.int64)
+        distance = numpy.bitwise_count(chunk[query] ^ index[entry]).astype(numpy.int64)
         close = distance <= threshold
-        query, entry, distance = query[close], entry[close], distance[close]
-        # A pair close on several chunks is found once per chunk.
-        _, first = numpy.unique(query.astype(numpy.int64) * len(index) + entry, return_index=True)
-        found[0].append(query[first] + start)
-        found[1].append(entry[first])
-        found[2].append(distance[first].astype(numpy.int64))
-    return tuple(numpy.concatenate(parts).astype(numpy.int64) for parts in found)
+        yield query[close] + start, entry[close], distance[close]
+
+
+def _joined(parts):
+    if not parts:
+        return tuple(numpy.array([], numpy.int64) for _ in range(3))
+    return tuple(numpy.concatenate(column) for column in zip(*parts))
 
 
 def _plan(index_size, query_count, threshold):
@@ -188,24 +214,43 @@ class _ChunkTable:
     """Index entries bucketed by one chunk of their bits (a counting sort)."""
 
     def __init__(self, index, shift, bits, masks):
-        self.shift, self.mask, self.variants = numpy.uint64(shift), numpy.uint64((1 << bits) - 1), masks
+        self.shift, self.mask = numpy.uint64(shift), numpy.uint64((1 << bits) - 1)
+        self.variants = masks.astype(numpy.int32)
         keys = self._keys(index)
-        self.order = numpy.argsort(keys, kind="stable")
-        self.counts = numpy.bincount(keys, minlength=1 << bits)
-        self.starts = numpy.cumsum(self.counts) - self.counts
+        self.order = numpy.argsort(keys, kind="stable").astype(numpy.int32)
+        # bounds[k]:bounds[k + 1] are the entries with key k; int32 keeps the table small.
+        self.bounds = numpy.zeros((1 << bits) + 1, numpy.int32)
+        numpy.cumsum(numpy.bincount(keys, minlength=1 << bits), out=self.bounds[1:])
 
     def _keys(self, hashes):
-        return ((hashes >> self.shift) & self.mask).astype(numpy.int64)
+        return ((hashes >> self.shift) & self.mask).astype(numpy.int32)
 
-    def candidates(self, queries):
-        """``(query, entry)`` for every entry whose chunk is a neighbour of the query's chunk."""
-        keys = (self._keys(queries)[:, None] ^ self.variants.astype(numpy.int64)[None, :]).ravel()
-        counts = self.counts[keys]
-        total = int(counts.sum())
-        query = numpy.repeat(numpy.arange(len(keys)) // len(self.variants), counts)
-        offsets = numpy.arange(total) - numpy.repeat(numpy.cumsum(counts) - counts, counts)
-        entry = self.order[numpy.repeat(self.starts[keys], counts) + offsets]
-        return query, entry
+    def candidates(self, queries, upward=False):
+        """``(query, entry)`` for every entry whose chunk is a neighbour of the query's chunk.
+
+        upward: only neighbours with a larger chunk (and equal ones); the others meet
+        this query when they are the query.
+        """
+        keys = self._keys(queries)[:, None]
+        neighbours = (keys ^ self.variants[None, :]).ravel()
+        slot = numpy.flatnonzero((neighbours >= keys.repeat(len(self.variants))) if upward else neighbours >= 0)
+        neighbours = neighbours[slot]
+        low = self.bounds[neighbours]
+        count = self.bounds[neighbours + 1] - low
+        # Buckets hold one entry or none on average: expand them a rank at a time.
+        hit = numpy.flatnonzero(count)
+        slot, low, count = slot[hit], low[hit], count[hit]
+        query, entry = [], []
+        rank = 0
+        while len(slot):
+            query.append(slot // len(self.variants))
+            entry.append(self.order[low + rank])
+            rank += 1
+            more = count > rank
+            slot, low, count = slot[more], low[more], count[more]
+        if not query:
+            return numpy.array([], numpy.int64), numpy.array([], numpy.int32)
+        return numpy.concatenate(query), numpy.concatenate(entry)
 
 
 # Candidates and verification
@@ -226,6 +271,9 @@ def candidate_pairs(prints, threshold, rotations=True):
     """
     prints = numpy.asarray(prints, numpy.uint64)
     columns = numpy.array(query_columns(prints.shape[1], rotations))
+    if len(columns) == 1:
+        a, b, distance = hamming_pairs(prints[:, 0], threshold)
+        return a, b, numpy.zeros(len(a), numpy.int64), distance
     query, b, distance = hamming_search(prints[:, 0], prints[:, columns].ravel(), threshold)
     a = query // len(columns)
     column = columns[query % len(columns)]

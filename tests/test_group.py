@@ -211,8 +211,8 @@ def test_a_reader_sees_the_old_or_the_new_grouping(tmp_path, db):
             groups = {}
             for group_id, count, path in rows:
                 groups.setdefault((group_id, count), []).append(path)
-            assert all(count == len(paths) for (_, count), paths in groups.items())
-            seen.append(grouping(groups.values()))
+            complete = all(count == len(paths) for (_, count), paths in groups.items())
+            seen.append(grouping(groups.values()) if complete else "a group with members missing")
             time.sleep(0.005)
         conn.close()
 

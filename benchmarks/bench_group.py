@@ -1,0 +1,109 @@
+"""How fast shashin-group's Hamming search is: multi-index hashing against a numpy brute force.
+
+Random 64-bit hashes, 1% of them planted near-duplicates of others (1 to threshold bits
+flipped). For each size the search's wall and CPU time and peak memory (numpy's
+allocations, as tracemalloc sees them, in a second run); up to --brute-max a plain numpy brute force over the same hashes
+in the same run, the ratio, and a check that both found the same pairs. Then the search
+as shashin-group runs it: nine hashes a photo (8 rotations/mirrors and the crop view)
+against every upright hash, at the default threshold.
+
+    python benchmarks/bench_group.py                  # N = 10^4, 10^5, 10^6
+    python benchmarks/bench_group.py --quick          # N = 10^4, 10^5
+    python benchmarks/bench_group.py --sizes 10000000 --brute-max 0
+"""
+
+import argparse
+import time
+import tracemalloc
+
+import numpy
+
+from shashin import similarity
+
+
+def planted(size, threshold, rng):
+    """size hashes: 99% random, 1% copies of random others with 1..threshold bits flipped."""
+    copies = size // 100
+    hashes = rng.integers(0, 2**64 - 1, size, dtype=numpy.uint64, endpoint=True)
+    sources = rng.integers(0, size - copies, copies)
+    flipped = hashes[sources].copy()
+    for row, bits in enumerate(rng.integers(1, max(1, threshold) + 1, copies)):
+        for bit in rng.choice(64, bits, replace=False):
+            flipped[row] ^= numpy.uint64(1) << numpy.uint64(bit)
+    hashes[size - copies :] = flipped
+    return hashes
+
+
+def pairs_of(a, b):
+    keep = a < b
+    return set(zip(a[keep].tolist(), b[keep].tolist()))
+
+
+def measured(function, *args, memory=True):
+    """(result, wall seconds, CPU seconds, peak MB): timed, then run again under tracemalloc."""
+    started, cpu = time.perf_counter(), time.process_time()
+    result = function(*args)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    peak = None
+    if memory:  # tracing slows numpy's allocations, so it gets a run of its own
+        tracemalloc.start()
+        function(*args)
+        peak = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+    return result, seconds, cpu, peak
+
+
+def brute_force(hashes, threshold, block=128):
+    """Every pair within threshold, comparing each hash with all later ones."""
+    found_a, found_b = [], []
+    distances = numpy.empty((block, len(hashes)), numpy.uint8)
+    for start in range(0, len(hashes), block):
+        rows = hashes[start : start + block, None]
+        out = distances[: len(rows), : len(hashes) - start]
+        numpy.bitwise_count(rows ^ hashes[None, start:], out=out)
+        a, b = numpy.nonzero(out <= threshold)
+        later = b > a
+        found_a.append(a[later] + start)
+        found_b.append(b[later] + start)
+    return numpy.concatenate(found_a), numpy.concatenate(found_b)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="sizes 10^4 and 10^5 only")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10**4, 10**5, 10**6])
+    parser.add_argument("--threshold", type=int, default=4)
+    parser.add_argument("--brute-max", type=int, default=10**5, help="largest size also brute-forced")
+    parser.add_argument("--seed", type=int, default=1)
+    options = parser.parse_args()
+    sizes = [10**4, 10**5] if options.quick else options.sizes
+    rng = numpy.random.default_rng(options.seed)
+
+    print("pairs within {} bits of random 64-bit hashes, 1% planted near-duplicates".format(options.threshold))
+    print("| N | pairs | multi-index s (CPU s) | peak MB | brute force s | brute/multi-index | same pairs |")
+    print("|---:|---:|---:|---:|---:|---:|---|")
+    for size in sizes:
+        hashes = planted(size, options.threshold, rng)
+        (a, b, _), seconds, cpu, peak = measured(similarity.hamming_pairs, hashes, options.threshold)
+        found = pairs_of(a, b)
+        row = [size, len(found), "{:.2f} ({:.2f})".format(seconds, cpu), "{:.0f}".format(peak)]
+        if size <= options.brute_max:
+            (brute_a, brute_b), brute_seconds, _, _ = measured(brute_force, hashes, options.threshold, memory=False)
+            same = pairs_of(brute_a, brute_b) == found
+            row += ["{:.2f}".format(brute_seconds), "{:.0f}x".format(brute_seconds / seconds), "yes" if same else "NO"]
+        else:
+            row += ["-", "-", "-"]
+        print("| " + " | ".join(map(str, row)) + " |")
+
+    threshold = similarity.DEFAULT_THRESHOLD
+    print("\ncandidate search as shashin-group runs it: 9 hashes a photo, rotations on, threshold {}".format(threshold))
+    print("| N photos | candidate pairs | seconds (CPU s) | peak MB |")
+    print("|---:|---:|---:|---:|")
+    for size in sizes:
+        prints = numpy.stack([planted(size, threshold, rng) for _ in range(similarity.CROP_COLUMN + 1)], axis=1)
+        (a, _, _, _), seconds, cpu, peak = measured(similarity.candidate_pairs, prints, threshold, True)
+        print("| {} | {} | {:.2f} ({:.2f}) | {:.0f} |".format(size, len(a), seconds, cpu, peak))
+
+
+if __name__ == "__main__":
+    main()
