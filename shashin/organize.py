@@ -341,6 +341,8 @@ class Destinations:
         if target == file.path:
             return "here"
         other = self.claimed.get(target)
+        if other is not None and other.path == file.path:
+            return "same"  # given twice (a folder and a file in it)
         try:
             if other is None:
                 stat = os.lstat(target)

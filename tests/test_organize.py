@@ -228,6 +228,13 @@ def test_a_named_file_brings_its_companions(tmp_path, db):
     assert tree(src) == ["IMG_0002.jpg"]
 
 
+def test_a_file_given_twice_is_placed_once(tmp_path, db):
+    src = photo(tmp_path / "in/a.jpg")
+    result = organize_run(db, "--move", tmp_path / "in", src, tmp_path / "out", check=0)
+    assert [r["action"] for r in json_lines(result.stdout)] == ["move", "skip"]
+    assert tree(tmp_path / "out") == ["2021/07/14/a.jpg"]
+
+
 def test_videos_quicktime_utc_in_local_time(tmp_path, db):
     src = tmp_path / "in"
     # An iPhone movie: CreateDate in UTC, and CreationDate with the local offset.
