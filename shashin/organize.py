@@ -148,12 +148,12 @@ def capture_time(taken_at, source, tags=None):
         return None
     try:
         moment = datetime.datetime.fromisoformat(taken_at)
-    except ValueError:
-        return None
-    if tags and _from_quicktime(source, tags):
-        recorded = exif.normalise_date(tags.get("QuickTime:CreationDate") or "")
-        zone = datetime.datetime.fromisoformat(recorded).tzinfo if recorded else None
-        moment = moment.astimezone(zone) if zone else moment.astimezone()
+        if tags and _from_quicktime(source, tags):
+            recorded = exif.normalise_date(tags.get("QuickTime:CreationDate") or "")
+            zone = datetime.datetime.fromisoformat(recorded).tzinfo if recorded else None
+            moment = moment.astimezone(zone) if zone else moment.astimezone()
+    except (ValueError, OverflowError, OSError):
+        return None  # a date out of any calendar this computer can convert
     return moment.replace(tzinfo=None)
 
 
@@ -169,8 +169,11 @@ def date_file(file, taken_at, source, tags, mtime_fallback):
         file.taken = capture_time(taken_at, source, tags)
         file.source = source if file.taken else None
     if file.taken is None and mtime_fallback:
-        file.taken = datetime.datetime.fromtimestamp(file.mtime)
-        file.source = MTIME_SOURCE
+        try:
+            file.taken = datetime.datetime.fromtimestamp(file.mtime)
+            file.source = MTIME_SOURCE
+        except (ValueError, OverflowError, OSError):
+            pass
 
 
 # Gathering and dating
