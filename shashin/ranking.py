@@ -33,7 +33,7 @@ FOLDS = 5
 #: The rule's pick weighs this much more than other features after scaling, so that its weight
 #: costs little regularisation: with few decisions the model leans on the rule, and leaves it
 #: as the decisions contradict it.
-RULE_PRIOR = float(os.environ.get("RP", 10))
+RULE_PRIOR = 2.0
 #: Regularisation strengths tried by grouped cross-validation.
 CANDIDATES = (0.1, 1.0, 10.0)
 #: Cross-validation uses the latest decisions only, so that choosing stays fast on a long history.

@@ -1,0 +1,292 @@
+"""How well shashin-rank learns which copy a person keeps, and how fast it trains and ranks.
+
+Simulated people with hidden preferences decide groups of copies one by one; after 10,
+30 and 100 decisions each ranker is scored on held-out groups by top-1 accuracy (its
+suggested keeper is the copy the person keeps), in the same run:
+
+* shashin: ``ranking.train`` as shashin-rank uses it (the model, or the cold-start rule
+  when the model did not beat the rule in grouped cross-validation);
+* rule: the cold-start rule alone;
+* original: a re-creation of shashin's original approach, a random forest on the signs of
+  the differences of the copies' metadata features (no path words), a member's score the
+  sum of its pairwise win probabilities.
+
+The libraries are rows, not files: decoding thousands of images would measure Wand, not
+ranking. They are made from real photos all the same: each of scikit-image's colour
+photographs is encoded for real (Wand) as a phone's HEIC and JPEG original, a
+WhatsApp-style 1600 px JPEG at quality 70, an exported quality-95 JPEG and a PNG, and
+the measured bytes per pixel of each encoding give the file sizes of the rows (at phone
+resolutions, with 10% noise). Paths, dates, tags and mtimes follow real phone, WhatsApp,
+export and backup layouts.
+
+Then the speed: train on decisions and rank 100,000 groups, against the cold-start rule
+ranking the same groups as baseline.
+
+    python benchmarks/bench_rank.py            # 5 seeds per person, 100,000 groups timed
+    python benchmarks/bench_rank.py --quick    # 2 seeds, 20,000 groups timed
+"""
+
+import argparse
+import datetime
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.ensemble import RandomForestClassifier
+from wand.image import Image
+
+from shashin import ranking
+
+SAMPLES = Path(__import__("skimage").data.__file__).parent
+PHOTOS = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png", "retina.jpg",
+          "hubble_deep_field.jpg", "motorcycle_right.png", "ihc.png"]
+#: Encodings measured on every photo: (name, format, quality, scale).
+ENCODINGS = [("heic", "heic", 50, 1.0), ("camera", "jpeg", 92, 1.0), ("whatsapp", "jpeg", 70, 0.5),
+             ("export", "jpeg", 95, 1.0), ("png", "png", None, 1.0)]
+PHONES = [("Apple", "iPhone 12", 4032, 3024, "16.1"), ("Google", "Pixel 6", 4080, 3072, "HDR+ 1.0.4"),
+          ("samsung", "SM-G991B", 4000, 3000, "G991BXXU5CVK1")]
+CHECKPOINTS = (10, 30, 100)
+HELD_OUT = 300
+
+
+def measure_encodings():
+    """Bytes per pixel of each encoding of each real photo: ``[{encoding: bpp}, ...]``."""
+    measured = []
+    for name in PHOTOS:
+        with Image(filename=str(SAMPLES / name)) as photo:
+            photo.transform_colorspace("srgb")
+            bpp = {}
+            for encoding, fmt, quality, scale in ENCODINGS:
+                with photo.clone() as copy:
+                    copy.resize(int(copy.width * scale), int(copy.height * scale))
+                    copy.format = fmt
+                    if quality:
+                        copy.compression_quality = quality
+                    bpp[encoding] = len(copy.make_blob()) / (copy.width * copy.height)
+            measured.append(bpp)
+    return measured
+
+
+class Library:
+    """Groups of copies of phone photos, as images rows."""
+
+    def __init__(self, encodings, seed):
+        self.random = random.Random(seed)
+        self.encodings = encodings
+        self.user = self.random.choice(["alice", "bob", "chen", "dana"])
+        self.camera = self.random.choice(["Camera", "DCIM/Camera"])
+        self.number = 1000
+
+    def groups(self, count):
+        return [self.group() for _ in range(count)]
+
+    def group(self):
+        r = self.random
+        self.number += r.randint(1, 40)
+        make, model, width, height, firmware = r.choice(PHONES)
+        bpp = r.choice(self.encodings)
+        heic = make == "Apple" and r.random() < 0.7
+        taken = datetime.datetime(2016, 1, 1) + datetime.timedelta(seconds=r.randint(0, 8 * 365 * 86400))
+        stamp = taken.replace(tzinfo=datetime.timezone.utc).timestamp()
+        home = "/home/{}/Pictures".format(self.user)
+        stem = "IMG_{:04}".format(self.number % 10000)
+
+        def row(path, encoding, scale=1.0, dated=True, camera=True, tags=120, software=None, mtime=0.0, fmt=None):
+            w, h = int(width * scale), int(height * scale)
+            metadata = {"EXIF:Tag{}".format(i): i for i in range(tags)}
+            metadata.update({"File:FileName": path.rsplit("/", 1)[1], "File:FileSize": 0})
+            if software:
+                metadata["EXIF:Software"] = software
+            return {
+                "path": path, "width": w, "height": h, "format": fmt or "JPEG",
+                "size": int(bpp[encoding] * w * h * r.uniform(0.9, 1.1)),
+                "mtime": stamp + mtime, "metadata": metadata,
+                "taken_at": taken.isoformat() + "+02:00" if dated else None,
+                "taken_at_source": "DateTimeOriginal" if dated else "FileModifyDate",
+                "make": make if camera else None, "model": model if camera else None,
+            }
+
+        ext, fmt, encoding = (".HEIC", "HEIC", "heic") if heic else (".jpg", "JPEG", "camera")
+        original = "{}/{}/{}{}".format(home, self.camera, stem, ext)
+        day = taken.strftime("%Y%m%d")
+        later = r.uniform(1, 400) * 86400
+        first = row(original, encoding, software=firmware, fmt=fmt, mtime=2)
+        # Byte-identical copies: only the path and the mtime differ.
+        variants = {
+            "original": lambda: first,
+            "backup": lambda: dict(first, path="/mnt/nas/Backup/{}/{}/{}{}".format(taken.year, self.camera, stem, ext),
+                                   mtime=stamp + later),
+            "copy": lambda: dict(first, path="{}/{}/{} copy{}".format(home, self.camera, stem, ext),
+                                 mtime=stamp + later),
+            "whatsapp": lambda: row("{}/WhatsApp/Media/WhatsApp Images/IMG-{}-WA{:04}.jpg".format(
+                home, day, r.randint(0, 99)), "whatsapp", scale=0.4, dated=False, camera=False, tags=12,
+                mtime=r.uniform(60, 86400)),
+            "export": lambda: row("{}/Exports/{}.jpg".format(home, stem), "export", tags=60, software="Photos 7.0",
+                                  mtime=later),
+            "download": lambda: row("/home/{}/Downloads/{} (1).jpg".format(self.user, stem), "export", scale=0.5,
+                                    tags=30, camera=False, mtime=later),
+            "enhanced": lambda: row("{}/Exports/{}-Enhanced-SR.jpg".format(home, stem), "export", scale=2.0, tags=70,
+                                    software="Adobe Lightroom 7.0", mtime=later),
+            "compressed": lambda: row("{}/Compressed/{}.heic".format(home, stem), "heic", software=firmware,
+                                      fmt="HEIC", mtime=later),
+            "png": lambda: row("{}/Exports/{}.png".format(home, stem), "png", dated=False, tags=8, camera=False,
+                               fmt="PNG", mtime=later),
+        }
+        names = [name for name in variants if name != "original" and not (heic and name == "compressed")]
+        chosen = r.sample(names, r.randint(1, 3))
+        if r.random() < 0.85 or len(chosen) == 1:
+            chosen.append("original")
+        members = [variants[name]() for name in chosen]
+        r.shuffle(members)
+        return members
+
+
+def _in_camera_folder(member):
+    return "/Camera/" in member["path"] and " copy" not in member["path"] and "/Backup/" not in member["path"]
+
+
+def _pixels(member):
+    return member["width"] * member["height"]
+
+
+def _dated(member):
+    return member["taken_at_source"] != "FileModifyDate"
+
+
+def _kept_copy(member):
+    """Between identical copies everyone keeps the one in the camera folder, then not the backup,
+    then not the one named like a copy."""
+    path = member["path"]
+    return not _in_camera_folder(member), "/Backup/" in path, " copy" in path or "(1)" in path, len(path)
+
+
+#: Hidden preferences: a key, smallest first, of what each person keeps.
+PEOPLE = {
+    "keeps the Camera/ original": lambda m: (not _in_camera_folder(m), -_pixels(m), not _dated(m), *_kept_copy(m)),
+    "keeps the highest resolution": lambda m: (-_pixels(m), not _dated(m), *_kept_copy(m)),
+    "keeps HEIC over a larger JPEG": lambda m: (m["format"] != "HEIC", -_pixels(m), not _dated(m), *_kept_copy(m)),
+    "keeps the copy with a capture date": lambda m: (not _dated(m), m["mtime"], *_kept_copy(m)),
+    "keeps the edited export": lambda m: ("/Exports/" not in m["path"] or m["format"] != "JPEG", -_pixels(m),
+                                          *_kept_copy(m)),
+    "keeps what the rule keeps": ranking.cold_start_key,
+}
+
+
+def decide(person, members):
+    keeper = min(range(len(members)), key=lambda i: PEOPLE[person](members[i]))
+    return members, [i == keeper for i in range(len(members))]
+
+
+# The original approach, re-created
+
+
+_METADATA = ["resolution", "file size", "bytes per pixel", "capture date", "earliest capture date", "camera make",
+             "camera model", "metadata tags", "software tag", "edited", "path depth", "path length", "oldest file"]
+
+
+def _signs(members):
+    features = ranking.group_features(members)
+    return np.array([[row[name] for name in _METADATA] for row in features])
+
+
+class Original:
+    """Random forest on sign(features of a - features of b), trained on (kept, deleted) pairs."""
+
+    def __init__(self, decisions):
+        rows, labels = [], []
+        for members, kept in decisions:
+            values = _signs(members)
+            for i in np.flatnonzero(kept):
+                for j in np.flatnonzero(~np.array(kept)):
+                    rows += [np.sign(values[i] - values[j]), np.sign(values[j] - values[i])]
+                    labels += [1, 0]
+        self.forest = RandomForestClassifier(n_estimators=100, random_state=0).fit(rows, labels)
+
+    def keeper(self, members):
+        values = _signs(members)
+        n = len(members)
+        pairs = [(i, j) for i in range(n) for j in range(n) if i != j]
+        wins = self.forest.predict_proba([np.sign(values[i] - values[j]) for i, j in pairs])[:, 1]
+        score = np.zeros(n)
+        for (i, _), p in zip(pairs, wins):
+            score[i] += p
+        return int(np.argmax(score))
+
+
+def top1(keepers, truths):
+    return float(np.mean([truth[keeper] for keeper, truth in zip(keepers, truths)]))
+
+
+def accuracy(person, encodings, seeds):
+    """Mean top-1 on held-out groups per checkpoint: ``{n: {ranker: accuracy}}``, and how often the model was used."""
+    results = {n: {"shashin": [], "rule": [], "original": []} for n in CHECKPOINTS}
+    used = {n: 0 for n in CHECKPOINTS}
+    for seed in range(seeds):
+        library = Library(encodings, seed)
+        decided = [decide(person, members) for members in library.groups(max(CHECKPOINTS))]
+        held_out = [decide(person, members) for members in library.groups(HELD_OUT)]
+        groups = [members for members, _ in held_out]
+        truths = [kept for _, kept in held_out]
+        rule = [ranking.cold_start_order(members)[0]["path"] for members in groups]
+        rule = [[m["path"] for m in members].index(path) for members, path in zip(groups, rule)]
+        for n in CHECKPOINTS:
+            ranker = ranking.train(decided[:n])
+            used[n] += ranker.uses_model
+            paths = [members[0]["path"] for members in ranker.rank(groups)]
+            shashin = [[m["path"] for m in members].index(path) for members, path in zip(groups, paths)]
+            original = Original(decided[:n])
+            results[n]["shashin"].append(top1(shashin, truths))
+            results[n]["rule"].append(top1(rule, truths))
+            results[n]["original"].append(top1([original.keeper(members) for members in groups], truths))
+    return {n: {name: float(np.mean(values)) for name, values in by.items()} for n, by in results.items()}, used
+
+
+def speed(encodings, groups, decisions):
+    """Seconds to train on decisions and rank groups, and for the rule to rank the same groups."""
+    library = Library(encodings, 99)
+    person = "keeps the Camera/ original"
+    decided = [decide(person, members) for members in library.groups(decisions)]
+    todo = library.groups(groups)
+    started = time.perf_counter()
+    ranker = ranking.train(decided)
+    trained = time.perf_counter()
+    ranker.rank(todo)
+    ranked = time.perf_counter()
+    ranking.Ranker().rank(todo)
+    rule = time.perf_counter() - ranked
+    return trained - started, ranked - trained, rule, ranker.uses_model
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="2 seeds per person, 20,000 groups timed")
+    parser.add_argument("--seeds", type=int, help="libraries per simulated person (default 5, 2 with --quick)")
+    parser.add_argument("--groups", type=int, help="groups to rank in the timing (default 100,000)")
+    parser.add_argument("--decisions", type=int, default=1000, help="decisions to train on in the timing")
+    args = parser.parse_args()
+    seeds = args.seeds or (2 if args.quick else 5)
+    groups = args.groups or (20_000 if args.quick else 100_000)
+    encodings = measure_encodings()
+    print("Top-1 accuracy on {} held-out groups, mean of {} libraries per person".format(HELD_OUT, seeds))
+    print()
+    print("| person | decisions | shashin | rule | original (RF on signs) | model used |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for person in PEOPLE:
+        results, used = accuracy(person, encodings, seeds)
+        for n in CHECKPOINTS:
+            row = results[n]
+            print("| {} | {} | {:.3f} | {:.3f} | {:.3f} | {}/{} |".format(
+                person, n, row["shashin"], row["rule"], row["original"], used[n], seeds), flush=True)
+    train, rank, rule, used = speed(encodings, groups, args.decisions)
+    print()
+    print("| work | seconds | vs rule |")
+    print("|---|---:|---:|")
+    print("| train on {:,} decisions (model {}) | {:.2f} | |".format(args.decisions, "used" if used else "not used", train))
+    print("| rank {:,} groups with the model | {:.2f} | {:.1f}x |".format(groups, rank, rank / rule))
+    print("| rank {:,} groups with the rule (baseline) | {:.2f} | 1.0x |".format(groups, rule))
+    print("| train + rank | {:.2f} | |".format(train + rank))
+
+
+if __name__ == "__main__":
+    main()
