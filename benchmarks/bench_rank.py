@@ -203,15 +203,21 @@ class Original:
                     labels += [1, 0]
         self.forest = RandomForestClassifier(n_estimators=100, random_state=0).fit(rows, labels)
 
-    def keeper(self, members):
-        values = _signs(members)
-        n = len(members)
-        pairs = [(i, j) for i in range(n) for j in range(n) if i != j]
-        wins = self.forest.predict_proba([np.sign(values[i] - values[j]) for i, j in pairs])[:, 1]
-        score = np.zeros(n)
-        for (i, _), p in zip(pairs, wins):
-            score[i] += p
-        return int(np.argmax(score))
+    def keepers(self, groups):
+        """Index of the suggested keeper of each group: the most pairwise wins."""
+        rows, owners = [], []
+        for g, members in enumerate(groups):
+            values = _signs(members)
+            for i in range(len(members)):
+                for j in range(len(members)):
+                    if i != j:
+                        rows.append(np.sign(values[i] - values[j]))
+                        owners.append((g, i))
+        wins = self.forest.predict_proba(rows)[:, 1]
+        scores = [np.zeros(len(members)) for members in groups]
+        for (g, i), p in zip(owners, wins):
+            scores[g][i] += p
+        return [int(np.argmax(score)) for score in scores]
 
 
 def top1(keepers, truths):
@@ -238,7 +244,7 @@ def accuracy(person, encodings, seeds):
             original = Original(decided[:n])
             results[n]["shashin"].append(top1(shashin, truths))
             results[n]["rule"].append(top1(rule, truths))
-            results[n]["original"].append(top1([original.keeper(members) for members in groups], truths))
+            results[n]["original"].append(top1(original.keepers(groups), truths))
     return {n: {name: float(np.mean(values)) for name, values in by.items()} for n, by in results.items()}, used
 
 

@@ -46,9 +46,11 @@ def cli(decisions_file, evaluate, db_path, no_db, verbose, quiet):
     The model is saved next to the database (shashin.db -> shashin.rank.joblib) and
     retrained only when the decisions change.
 
-    Writes the ranks table and one JSON line per group, keeper first:
+    Writes the ranks table and one JSON line per group, keeper first
+    (keep_probability is null while the rule orders):
+
+    \b
     {"group": ID, "members": [{"path", "rank", "keep_probability", "reasons"}, ...]}
-    (keep_probability is null while the rule orders).
 
     Exit status: 0 done, 1 some imported decisions failed, 2 usage or database error.
     """
