@@ -190,7 +190,8 @@ async def test_cross_site_post_rejected(db, photos):
     visitor = Visitor(await datasette(db), {"id": "root"})
     group = group_of(db, photos["photo"])
     response = await visitor.post("/-/shashin/remove", {"group": group, "member": key(photos["backup"])}, token=False)
-    assert response.status_code == 403 and "did not match" in response.text
+    assert response.status_code == 403
+    assert "did not match" in response.text or "CSRF check failed" in response.text  # Datasette 0.65 / 1.0
     assert os.path.exists(photos["backup"])
 
 
