@@ -355,7 +355,7 @@ def big_photos(folder, count, size):
 
 def test_cross_filesystem_move_survives_kill_9(tmp_path, db, tmpfs):
     src = tmp_path / "in"
-    originals = big_photos(src, 6, 6 << 20)
+    originals = big_photos(src, 5, 4 << 20)
     dest = tmpfs("nas", "256m") / "Photos"
     command = [str(BIN / "shashin-organize"), "--db", str(db), "--move", str(src), str(dest)]
     # Killed while the first copy is written, then again once a few files are through.
@@ -379,7 +379,7 @@ def test_cross_filesystem_move_survives_kill_9(tmp_path, db, tmpfs):
 
 def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(tmp_path, db, tmpfs):
     src = tmp_path / "in"
-    originals = big_photos(src, 6, 6 << 20)
+    originals = big_photos(src, 5, 4 << 20)
     dest = tmpfs("nas", "256m") / "Photos"
     command = [str(BIN / "shashin-organize"), "--db", str(db), "--move", str(src), str(dest)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
