@@ -396,6 +396,17 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(tmp_path, db, tmpfs):
     assert tree(src) == [] and sorted(md5(p) for p in dest.rglob("*.jpg")) == sorted(originals)
 
 
+def test_undo_a_cross_filesystem_move(tmp_path, db, tmpfs):
+    src = tmp_path / "in"
+    originals = big_photos(src, 2, 1 << 16)
+    dest = tmpfs("nas") / "Photos"
+    organize_run(db, "--move", src, dest, check=0)
+    assert tree(src) == [] and len(tree(dest)) == 2
+    organize_run(db, "--undo", "1", check=0)
+    assert {md5(path): path for path in src.rglob("*.jpg")} == originals
+    assert tree(dest) == [] and not (dest / "2021").exists()
+
+
 def test_recover_finishes_a_move_killed_between_copy_and_removal(tmp_path, db, tmpfs):
     """The narrowest window: the verified copy is in place, the source not yet removed."""
     src = photo(tmp_path / "in/a.jpg")
