@@ -1,6 +1,7 @@
 """Finding files: walking folders the way a photo scan should, and telling images from the rest."""
 
 import os
+import stat
 from typing import NamedTuple
 
 #: Folders never walked: NAS thumbnails and recycle bins, and shashin's own trash.
@@ -58,14 +59,15 @@ def expand(path):
     the target would lose the photo.
     """
     try:
-        if os.path.islink(path):
-            yield path, SYMLINK
-            return
-        if not os.path.isdir(path):
-            yield path, None
-            return
+        mode = os.lstat(path).st_mode
     except OSError as error:
-        yield path, Problem(error.strerror or str(error), skipped=False)
+        yield path, Problem((error.strerror or str(error)).lower(), skipped=False)
+        return
+    if stat.S_ISLNK(mode):
+        yield path, SYMLINK
+        return
+    if not stat.S_ISDIR(mode):
+        yield path, None
         return
     errors = []
     for folder, subfolders, names in os.walk(path, onerror=errors.append):

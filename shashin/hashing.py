@@ -9,7 +9,6 @@ import multiprocessing
 import os
 from dataclasses import dataclass
 
-from . import imaging
 from .files import is_image
 from .records import HASH_FIELDS
 from .store import Store
@@ -36,7 +35,7 @@ def hash_paths(paths, store=None, jobs=None, batch=None):
     receives nothing: saving is the caller's job, batch by batch.
     """
     workers = _Workers(jobs or os.cpu_count() or 1, store.path if store else None)
-    batch = batch or max(64, 32 * workers.jobs)
+    batch = batch or 512
     try:
         pending = []
         for path in paths:
@@ -111,6 +110,9 @@ _worker_store = None
 
 def _worker_setup(db_path):
     global _worker_store
+    # Imported here: loading ImageMagick costs half a second that a rescan of unchanged files never needs.
+    from . import imaging
+
     imaging.configure(threads=1)
     if db_path and _worker_store is None:
         _worker_store = Store(db_path, readonly=True)
@@ -137,6 +139,8 @@ def hash_file(item):
     if stored:
         record.update(stored)
         return Outcome(path, REUSED, record=record)
+    from . import imaging
+
     try:
         fields, thumbnail = imaging.analyse(path)
     except imaging.ImageError as error:
