@@ -10,7 +10,7 @@ import re
 from wand.exceptions import WandException
 from wand.image import Image
 
-from . import ranking
+from . import ranking, trash
 from .imaging import ImageError
 
 #: Tags that differ between copies without saying anything about the photo.
@@ -76,6 +76,9 @@ def warnings(members):
     """Reasons to look twice before removing anything from this group."""
     found = []
     for member in members:
+        problem = trash.unchanged(member)
+        if problem:
+            found.append("{}: {}".format(os.path.basename(member["path"]), problem))
         stem = os.path.splitext(member["path"])[0]
         for extension in _LIVE_PHOTO_EXTENSIONS:
             if os.path.exists(stem + extension):

@@ -73,7 +73,7 @@ def remove(store, group_id, paths, source="ui"):
         if strangers:
             raise Refused("{}: not in group {}, or already in the trash".format(strangers[0], group_id))
         staying = [row for path, row in members.items() if path not in wanted]
-        if not any(_unchanged(row) is None for row in staying):
+        if not any(unchanged(row) is None for row in staying):
             raise Refused(
                 "refused: no other copy in group {} would stay in place unchanged;"
                 " shashin never removes the last copy".format(group_id)
@@ -123,10 +123,12 @@ def finish_unfinished(store):
     return len(unfinished)
 
 
-def _unchanged(row):
-    """None when the file is on disk as scanned, else why not."""
+def unchanged(row):
+    """None when the file of an images row is on disk as scanned, else why not."""
     try:
         info = os.stat(row["path"], follow_symlinks=False)
+    except FileNotFoundError:
+        return "no longer on disk"
     except OSError as error:
         return _reason(error)
     if not stat.S_ISREG(info.st_mode):
@@ -138,7 +140,7 @@ def _unchanged(row):
 
 def _move(store, entry_id, row, target):
     path = row["path"]
-    problem = _unchanged(row)
+    problem = unchanged(row)
     if problem is None:
         trash = os.path.dirname(os.path.dirname(target))
         try:

@@ -93,14 +93,20 @@ async def test_keeper_first_by_cold_start_rule(db, photos):
     assert first_member.index("shashin-keeper") < first_member.index("beach.jpg") < first_member.index("beach-small.jpg")
 
 
-async def test_warnings_live_photo_and_burst(db, photos):
+async def test_warnings_live_photo_burst_changed_and_gone(db, photos):
     open(os.path.splitext(photos["beach"])[0] + ".MOV", "wb").close()
+    with open(photos["beach-small"], "ab") as handle:
+        handle.write(b"edited")
+    os.remove(photos["backup"])
     html = (await Visitor(await datasette(db)).get("/-/shashin")).text
     assert "Live Photo video beside it (beach.MOV)" in html
-    burst = [{"path": "/p/IMG_1234.jpg"}, {"path": "/p/IMG_1235.jpg"}]
-    assert any("burst" in warning for warning in review.warnings(burst))
-    copies = [{"path": "/p/IMG_1234.jpg"}, {"path": "/q/IMG_1234 (1).jpg"}]
-    assert review.warnings(copies) == []
+    assert "beach-small.jpg: changed since it was scanned" in html
+    assert "photo.jpg: no longer on disk" in html
+    def burst(names):
+        return any("burst" in warning for warning in review.warnings([{"path": "/p/" + name} for name in names]))
+
+    assert burst(["IMG_1234.jpg", "IMG_1235.jpg"]) and burst(["20190101_120000_001.jpg", "20190101_120000_002.jpg"])
+    assert not burst(["IMG_1234.jpg", "IMG_1234 (1).jpg"]) and not burst(["IMG_1234.jpg", "IMG_1234-2.jpg"])
 
 
 async def test_signed_in_root_sees_actions(db, photos):
