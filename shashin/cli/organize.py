@@ -102,6 +102,8 @@ def cli(paths, move, pattern, rename, undated, mtime_fallback, dry_run, undo, db
     reporter = Reporter("shashin-organize", verbose, quiet)
     options = None if undo is not None else _options(paths, move, pattern, rename, undated, mtime_fallback)
     store = _open(db_path, no_db or (dry_run and not os.path.exists(db_path)), dry_run)
+    if store is None and undo is not None:
+        raise click.UsageError("no journal {}: there is no database {}".format(undo, db_path))
     try:
         with contextlib.nullcontext() if dry_run else organize.exclusive(store.path):
             if options is None:
@@ -129,7 +131,7 @@ def _open(db_path, no_db, dry_run):
 
 
 def _options(paths, move, pattern, rename, undated, mtime_fallback):
-    options = organize.Options(paths[-1], move, pattern, rename, undated, mtime_fallback)
+    options = organize.Options(os.path.abspath(paths[-1]), move, pattern, rename, undated, mtime_fallback)
     try:
         organize.check_options(options)
     except ValueError as error:
