@@ -93,6 +93,17 @@ async def test_keeper_first_by_cold_start_rule(db, photos):
     assert first_member.index("shashin-keeper") < first_member.index("beach.jpg") < first_member.index("beach-small.jpg")
 
 
+async def test_keeper_first_by_shashin_rank_when_ranked(db, photos):
+    group = group_of(db, photos["beach"])
+    Store(db).save_ranks([
+        {"path": photos["beach-small"], "group_id": group, "rank": 1, "keep_probability": 0.8, "reasons": ["you keep small files"]},
+        {"path": photos["beach"], "group_id": group, "rank": 2, "keep_probability": 0.2, "reasons": []},
+    ])
+    html = (await Visitor(await datasette(db)).get("/-/shashin?kind=similar")).text
+    assert html.index("shashin-keeper") < html.index("beach-small.jpg") < html.index("beach.jpg")
+    assert "you keep small files" in html
+
+
 async def test_warnings_live_photo_burst_changed_and_gone(db, photos):
     open(os.path.splitext(photos["beach"])[0] + ".MOV", "wb").close()
     with open(photos["beach-small"], "ab") as handle:

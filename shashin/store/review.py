@@ -56,7 +56,7 @@ class ReviewMixin:
             chunk = list(group_ids[start : start + _BATCH])
             query = sql.format(
                 ranks=", r.rank, r.keep_probability, r.reasons" if ranked else "",
-                join="left join ranks r on r.path = m.path" if ranked else "",
+                join="left join ranks r on r.path = m.path and r.group_id = m.group_id" if ranked else "",
                 marks=", ".join("?" * len(chunk)),
             )
             for row in self.db.query(query, chunk):
