@@ -274,9 +274,10 @@ def candidate_pairs(prints, threshold, rotations=True):
     if len(columns) == 1:
         a, b, distance = hamming_pairs(prints[:, 0], threshold)
         return a, b, numpy.zeros(len(a), numpy.int64), distance
-    query, b, distance = hamming_search(prints[:, 0], prints[:, columns].ravel(), threshold)
-    a = query // len(columns)
-    column = columns[query % len(columns)]
+    # The query hashes are the index and the upright ones the queries: 9x fewer lookups.
+    b, entry, distance = hamming_search(prints[:, columns].ravel(), prints[:, 0], threshold)
+    a = entry // len(columns)
+    column = columns[entry % len(columns)]
     orientation = numpy.where(column == CROP_COLUMN, 0, column)
     other = a != b
     a, b, orientation, distance = a[other], b[other], orientation[other], distance[other]
