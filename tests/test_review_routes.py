@@ -148,6 +148,19 @@ async def test_full_image_streamed_and_converted(db, photos):
     assert converted.content[:3] == b"\xff\xd8\xff"
 
 
+async def test_symbolic_link_in_place_of_a_photo_is_not_followed(db, photos, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not a photo")
+    os.remove(photos["beach-small"])
+    os.symlink(secret, photos["beach-small"])
+    response = await Visitor(await datasette(db)).get("/-/shashin/image/" + md5_of_recorded(db, photos["beach-small"]))
+    assert response.status_code == 404 and "not a photo" not in response.text
+
+
+def md5_of_recorded(db, path):
+    return Store(db).db.execute("select md5 from images where path = ?", [path]).fetchone()[0]
+
+
 @pytest.mark.parametrize(
     "path",
     [

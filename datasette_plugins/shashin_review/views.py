@@ -299,7 +299,8 @@ async def image(datasette, request):
     await _check_visitor(datasette, request)
     md5 = request.url_vars["md5"]
     recorded = await _read(datasette, lambda store: store.paths_with_md5(md5))
-    found = [(path, format_) for path, format_ in recorded if os.path.isfile(path)]
+    # A regular file, never a symbolic link put where a photo was.
+    found = [(path, format_) for path, format_ in recorded if os.path.isfile(path) and not os.path.islink(path)]
     if not found:
         raise NotFound("no such image")
     path, format_ = found[0]
