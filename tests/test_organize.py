@@ -104,6 +104,7 @@ def test_dry_run_prints_the_exact_plan_and_changes_nothing(tmp_path, db):
     dest = tmp_path / "out"
     plan = organize_run(db, "--move", "--dry-run", src, dest, check=0)
     assert not dest.exists() and not db.exists()
+    assert "0 to copy, 2 to move, 0 skipped, 0 failed" in plan.stderr
     assert tree(src) == ["a.jpg", "b/a.jpg"]
     done = organize_run(db, "--move", src, dest, check=0)
     assert json_lines(plan.stdout) == json_lines(done.stdout)

@@ -11,13 +11,9 @@ from .. import exif, organize
 from ..store import DatabaseError, Store
 from .common import Reporter, SetupError, command, db_options, open_store, verbosity_options, write_record
 
-COUNTED = {
-    organize.COPY: "copied",
-    organize.MOVE: "moved",
-    organize.REMOVE: "removed",
-    organize.SKIP: "skipped",
-}
-ORDER = ("copied", "moved", "skipped", "failed")
+#: What the summary line calls each action, done or (--dry-run) planned.
+DONE = {organize.COPY: "copied", organize.MOVE: "moved", organize.REMOVE: "removed", organize.SKIP: "skipped"}
+PLANNED = {organize.COPY: "to copy", organize.MOVE: "to move", organize.REMOVE: "to remove", organize.SKIP: "skipped"}
 
 
 @command(
@@ -118,7 +114,9 @@ def cli(paths, move, pattern, rename, undated, mtime_fallback, dry_run, undo, db
         sys.exit(130)
     except sqlite3.Error as error:
         raise SetupError("cannot write the journal ({}): stopped; run again once fixed".format(error))
-    return reporter.finish(ORDER + (("removed",) if undo is not None else ()))
+    verbs = (organize.REMOVE, organize.MOVE) if undo is not None else (organize.COPY, organize.MOVE)
+    names = PLANNED if dry_run else DONE
+    return reporter.finish([names[verb] for verb in verbs + (organize.SKIP,)] + ["failed"])
 
 
 def _open(db_path, no_db, dry_run):
@@ -157,7 +155,7 @@ def _organize(sources, options, store, dry_run, reporter):
         if not dry_run:
             actions = organize.apply(actions, store, run)
         for action in actions:
-            _report(action, reporter)
+            _report(action, reporter, dry_run)
     if run is not None:
         store.finish_organize_run(run)
         _announce(run, reporter)
@@ -174,7 +172,7 @@ def _undo(store, journal, dry_run, reporter):
         actions = organize.apply(actions, store, undo_run)
     back = []
     for action in actions:
-        _report(action, reporter)
+        _report(action, reporter, dry_run)
         if not action.failed and action.action != organize.SKIP:
             back.append(action.src)
     if not dry_run:
@@ -194,19 +192,19 @@ def _recover(store, reporter):
         click.echo("shashin-organize: finished {} file(s) of an interrupted run".format(finished), err=True)
 
 
-def _report(action, reporter):
+def _report(action, reporter, dry_run):
     write_record(action.record())
     if action.failed:
         reporter.count("failed")
         reporter.error(action.src, action.reason)
     else:
-        reporter.count(COUNTED[action.action])
+        reporter.count((PLANNED if dry_run else DONE)[action.action])
         if action.action == organize.SKIP:
             reporter.skip(action.src, action.reason)
 
 
 def _announce(run, reporter):
-    if not reporter.quiet and any(reporter.counts.get(done) for done in ("copied", "moved", "removed")):
+    if not reporter.quiet and any(reporter.counts.get(DONE[verb]) for verb in DONE if verb != organize.SKIP):
         reporter.progress.clear()
         message = "shashin-organize: journal {0} (to undo: shashin-organize --undo {0})".format(run)
         click.echo(message, err=True)
