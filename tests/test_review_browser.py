@@ -71,6 +71,8 @@ def test_delete_with_keyboard_see_trash_undo(server, duplicates, tmp_path):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(sign_in)
         page.goto(base + "/-/shashin")
         expect(page.locator(".shashin-group")).to_have_count(2)
@@ -108,4 +110,19 @@ def test_delete_with_keyboard_see_trash_undo(server, duplicates, tmp_path):
         assert os.path.exists(target)
         page.goto(base + "/-/shashin/trash")
         expect(page.locator("table.shashin-trash tbody tr")).to_have_count(0)
+
+        # Select both photos of the similar group and delete: the last copy is refused, nothing moves.
+        page.goto(base + "/-/shashin?kind=similar")
+        page.keyboard.press("x")
+        page.keyboard.press("l")
+        page.keyboard.press("x")
+        expect(page.locator(".shashin-member.shashin-selected")).to_have_count(2)
+        page.keyboard.press("d")
+        expect(page.locator("#shashin-status")).to_contain_text("never removes the last copy")
+        assert os.path.exists(photos["beach"]) and os.path.exists(photos["beach-small"])
+        # Enter keeps the focused photo and removes the other.
+        page.keyboard.press("Enter")
+        expect(page.locator("#shashin-status")).to_contain_text("moved to")
+        assert os.path.exists(photos["beach"]) != os.path.exists(photos["beach-small"])
+        assert errors == []
         browser.close()
