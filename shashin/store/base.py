@@ -3,6 +3,7 @@
 import datetime
 import os
 import sqlite3
+import time
 
 import sqlite_utils
 
@@ -42,10 +43,35 @@ def connect(path, readonly, migration_sets):
         conn.execute("PRAGMA busy_timeout = 30000")
         db = sqlite_utils.Database(conn)
         if not readonly:
-            if db.journal_mode != "wal":
-                db.enable_wal()
-            for migrations in migration_sets:
-                migrations.apply(db)
+            _enable_wal(db)
+            _migrate(db, migration_sets)
         return db
     except sqlite3.Error as error:
         raise DatabaseError("cannot use the database {}: {}".format(path, error))
+
+
+def _enable_wal(db, patience=30.0):
+    # Switching a new file to WAL needs it to itself, and SQLite answers "locked" without waiting
+    # when the commands of a pipeline (hash | meta) open it at the same moment.
+    deadline = time.monotonic() + patience
+    while db.journal_mode != "wal":
+        try:
+            db.enable_wal()
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def _migrate(db, migration_sets):
+    if not any(migrations.pending(db) for migrations in migration_sets):
+        return
+    # One process migrates at a time: the write lock is taken first, then pending is asked again.
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for migrations in migration_sets:
+            migrations.apply(db)
+    except BaseException:
+        db.rollback()
+        raise
+    db.commit()
