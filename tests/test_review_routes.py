@@ -353,3 +353,16 @@ async def test_private_instance_stays_private(db, photos):
     for path in ("/-/shashin", "/-/shashin/trash", "/-/shashin/thumbnail/{}.jpg".format(content), "/-/shashin/image/" + content):
         assert (await Visitor(ds).get(path)).status_code == 403, path
     assert (await Visitor(ds, {"id": "root"}).get("/-/shashin")).status_code == 200
+
+
+async def test_database_write_failure_is_a_message_and_file_stays(db, photos):
+    root = Visitor(await datasette(db), {"id": "root"})
+    group = group_of(db, photos["photo"])
+    # The journal write fails inside SQLite, as it does on a full disk.
+    Store(db).db.execute(
+        "create trigger full before insert on trash begin select raise(abort, 'database or disk is full'); end"
+    )
+    response = await root.post("/-/shashin/remove", {"group": group, "member": key(photos["backup"])})
+    assert response.status_code == 409
+    assert "database or disk is full" in response.json()["messages"][0]
+    assert os.path.exists(photos["backup"])

@@ -2,8 +2,10 @@
 changes through its single write connection, files only by md5 from the database."""
 
 import asyncio
+import functools
 import json
 import os
+import sqlite3
 import threading
 import urllib.parse
 import weakref
@@ -60,11 +62,22 @@ def can_change(datasette, actor):
     return actor is not None and actor_matches_allow(actor, allow)
 
 
-def _check_can_change(datasette, request):
-    if request.method != "POST":
-        raise Forbidden("changes are POST requests")
-    if not can_change(datasette, request.actor):
-        raise Forbidden("only an actor allowed by the shashin-review allow_delete setting may change files")
+def change(view):
+    """A route that changes things: POST by an allowed actor; a failed write is a message, not a 500."""
+
+    @functools.wraps(view)
+    async def guarded(datasette, request):
+        await _check_visitor(datasette, request)
+        if request.method != "POST":
+            raise Forbidden("changes are POST requests")
+        if not can_change(datasette, request.actor):
+            raise Forbidden("only an actor allowed by the shashin-review allow_delete setting may change files")
+        try:
+            return await view(datasette, request)
+        except WriteFailed as error:
+            return _reply(datasette, request, {"ok": False, "messages": [str(error)]}, "/-/shashin")
+
+    return guarded
 
 
 def _back(form, default):
@@ -102,8 +115,17 @@ async def _read(datasette, fn):
     return await shashin_database(datasette).execute_fn(lambda conn: fn(Store.over(conn)))
 
 
+class WriteFailed(Exception):
+    """The database could not be written (disk full, locked too long); files stay as journaled."""
+
+
 async def _write(datasette, fn):
-    return await shashin_database(datasette).execute_write_fn(lambda conn: fn(Store.over(conn)), block=True)
+    try:
+        return await shashin_database(datasette).execute_write_fn(lambda conn: fn(Store.over(conn)), block=True)
+    except sqlite3.Error as error:
+        raise WriteFailed(
+            "the database could not be written ({}): nothing moved that is not journaled".format(error)
+        ) from None
 
 
 async def _form(request):
@@ -318,10 +340,9 @@ async def image(datasette, request):
 # Changes: POST, CSRF-checked by Datasette, by an allowed actor, on the write connection
 
 
+@change
 async def remove(datasette, request):
     """Remove the selected members of a group (``member``), or all but one (``keep``)."""
-    await _check_visitor(datasette, request)
-    _check_can_change(datasette, request)
     form = await _form(request)
     try:
         group_id = int(form["group"][0])
@@ -354,9 +375,8 @@ async def remove(datasette, request):
     return _reply(datasette, request, await _write(datasette, write), _back(form, "/-/shashin"))
 
 
+@change
 async def not_duplicates(datasette, request):
-    await _check_visitor(datasette, request)
-    _check_can_change(datasette, request)
     form = await _form(request)
     try:
         group_id = int(form["group"][0])
@@ -367,10 +387,9 @@ async def not_duplicates(datasette, request):
     return _reply(datasette, request, {"ok": count > 1, "messages": [message]}, _back(form, "/-/shashin"))
 
 
+@change
 async def restore(datasette, request):
     """Restore trash entries (``entry``), or a whole removal (``batch``), or the last removal (neither)."""
-    await _check_visitor(datasette, request)
-    _check_can_change(datasette, request)
     form = await _form(request)
     try:
         entries = [int(value) for value in form.get("entry", [])]
@@ -392,9 +411,8 @@ async def restore(datasette, request):
     return _reply(datasette, request, result, _back(form, "/-/shashin/trash"))
 
 
+@change
 async def empty(datasette, request):
-    await _check_visitor(datasette, request)
-    _check_can_change(datasette, request)
     count, freed, outcomes = await _write(datasette, trash.empty)
     failed = [outcome.message for outcome in outcomes if not outcome.ok]
     result = {
