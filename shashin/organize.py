@@ -83,6 +83,7 @@ class Action:
     twin: str = None  # remove only: the identical file that must remain
     journal: int = None  # journal entry id, once written
     undoes: int = None  # journal entry this action reverses
+    copied_mtime: float = None  # mtime of a written copy, where the file system rounds it
 
     def record(self):
         return {"action": self.action, "src": self.src, "dest": self.dest, "reason": self.reason}
@@ -496,6 +497,7 @@ def _perform(action):
             if error.errno != errno.EXDEV:
                 raise
     action.md5 = copy_verified(action.src, temp_path(action), action.dest)
+    action.copied_mtime = os.stat(action.dest).st_mtime
     if action.action == MOVE:
         stat = os.stat(action.src)
         if (stat.st_size, stat.st_mtime) != (action.size, action.mtime):

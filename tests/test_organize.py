@@ -314,25 +314,28 @@ def test_organizing_in_place_leaves_sorted_files_alone(tmp_path, db):
 
 
 @pytest.fixture
-def tmpfs(tmp_path):
-    """Mount a small second file system (tmpfs) for the test, or skip when this machine cannot."""
-    mounts = []
+def mounts(tmp_path):
+    """Mount second file systems for a test (``mount(name, *mount arguments)``), or skip where this machine cannot."""
+    points = []
 
-    def mount(name, size="64m", options=""):
+    def mount(name, *arguments):
         point = tmp_path / name
         point.mkdir()
-        result = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size={}{}".format(size, options), "tmpfs", str(point)],
-            capture_output=True,
-        )
+        result = subprocess.run(["mount", *arguments, str(point)], capture_output=True)
         if result.returncode:
-            pytest.skip("cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN): " + result.stderr.decode())
-        mounts.append(point)
+            pytest.skip("cannot mount here (needs root and CAP_SYS_ADMIN): " + result.stderr.decode())
+        points.append(point)
         return point
 
     yield mount
-    for point in reversed(mounts):
+    for point in reversed(points):
         subprocess.run(["umount", "-l", str(point)])
+
+
+@pytest.fixture
+def tmpfs(mounts):
+    """A small tmpfs: ``tmpfs(name, size, options)``."""
+    return lambda name, size="64m", options="": mounts(name, "-t", "tmpfs", "-o", "size=" + size + options, "tmpfs")
 
 
 def test_read_only_destination(tmp_path, db, tmpfs):
@@ -406,6 +409,24 @@ def test_undo_a_cross_filesystem_move(tmp_path, db, tmpfs):
     organize_run(db, "--undo", "1", check=0)
     assert {md5(path): path for path in src.rglob("*.jpg")} == originals
     assert tree(dest) == [] and not (dest / "2021").exists()
+
+
+def test_no_hashing_again_after_a_move_to_coarser_file_times(tmp_path, db, mounts):
+    """ext2 with 128-byte inodes keeps whole seconds, as FAT or some NAS shares keep coarse times."""
+    image = tmp_path / "ext2.img"
+    if shutil.which("mke2fs") is None:
+        pytest.skip("mke2fs is not installed")
+    subprocess.run(["truncate", "-s", "8M", str(image)], check=True)
+    subprocess.run(["mke2fs", "-q", "-F", "-I", "128", str(image)], check=True, capture_output=True)
+    dest = mounts("ext2", "-o", "loop", str(image)) / "Photos"
+    src = tmp_path / "in"
+    for index in range(2):
+        os.utime(photo(src / "{}.jpg".format(index), index), ns=(1_600_000_000_123_456_789,) * 2)
+    run("shashin-hash", "--db", db, src, check=0)
+    organize_run(db, "--move", src, dest, check=0)
+    moved = dest / "2021/07/14/0.jpg"
+    assert moved.stat().st_mtime == 1_600_000_000
+    assert "0 hashed, 2 cached" in run("shashin-hash", "--db", db, dest, check=0).stderr
 
 
 def test_recover_finishes_a_move_killed_between_copy_and_removal(tmp_path, db, tmpfs):

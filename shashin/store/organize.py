@@ -157,6 +157,15 @@ class OrganizeMixin:
             )
             self._follow_moves([(a.src, a.dest) for a in done if a.action == "move"])
             self._copy_rows([(a.src, a.dest) for a in done if a.action == "copy"])
+            # A copy on a file system with coarser times: the row stays true, so nothing is hashed again.
+            self.db.conn.executemany(
+                "update images set mtime = ? where path = ? and mtime = ?",
+                [
+                    (a.copied_mtime, db_path(a.dest), a.mtime)
+                    for a in done
+                    if a.copied_mtime is not None and a.copied_mtime != a.mtime
+                ],
+            )
             self.db.conn.executemany(
                 "delete from images where path = ?", [(db_path(a.src),) for a in done if a.action == "remove"]
             )
