@@ -6,6 +6,7 @@ import functools
 import json
 import os
 import sqlite3
+import sys
 import threading
 import urllib.parse
 import weakref
@@ -101,14 +102,18 @@ async def migrate(datasette):
     """Create the plugin's tables in a database made before they existed; settle interrupted moves."""
     for database in datasette.databases.values():
         if database.is_mutable and not database.is_memory and await database.table_exists("images"):
+            try:
+                await database.execute_write_fn(_prepare, block=True)
+            except sqlite3.Error as error:
+                # Datasette still serves the data; the review page will say what fails.
+                print("shashin review: cannot prepare {}: {}".format(database.name, error), file=sys.stderr)
 
-            def apply(conn):
-                store = Store.over(conn)
-                for migrations in MIGRATION_SETS:
-                    migrations.apply(store.db)
-                trash.finish_unfinished(store)
 
-            await database.execute_write_fn(apply, block=True)
+def _prepare(conn):
+    store = Store.over(conn)
+    for migrations in MIGRATION_SETS:
+        migrations.apply(store.db)
+    trash.finish_unfinished(store)
 
 
 async def _read(datasette, fn):
