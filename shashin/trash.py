@@ -158,7 +158,8 @@ def _move(store, entry_id, row, target):
 
 
 def _rename_into(trash, path, target):
-    os.makedirs(trash, exist_ok=True)
+    # Private like the freedesktop trash: others may not list what was removed.
+    os.makedirs(trash, mode=0o700, exist_ok=True)
     if os.stat(trash).st_dev != os.stat(os.path.dirname(path)).st_dev:
         raise OSError(errno.EXDEV, "it is on another filesystem")
     os.mkdir(os.path.dirname(target))
