@@ -524,7 +524,12 @@ def copy_verified(src, temp, dest):
                 target.write(block)
             target.flush()
             os.fsync(target.fileno())
-        shutil.copystat(src, temp)
+            times = os.fstat(source.fileno())
+        try:
+            shutil.copystat(src, temp)
+        except OSError:
+            # File systems without Unix modes (FAT, some shares): the times at least.
+            os.utime(temp, ns=(times.st_atime_ns, times.st_mtime_ns))
         if md5_of(temp, uncached=True) != digest.hexdigest():
             raise OrganizeError("the copy does not match the original (md5); source left in place")
         rename_noreplace(temp, dest)
@@ -617,7 +622,7 @@ def exclusive(db_path):
 
 
 def recover(store):
-    """Finish the journal entries an interrupted run left unsettled; yield each, settled.
+    """Finish the journal entries an interrupted run left unsettled; return them, settled.
 
     A move whose file is at its destination is recorded as done; one that also left
     its source (cross-filesystem, killed before the removal) is finished once both
