@@ -7,6 +7,7 @@ import shutil
 import tempfile
 import threading
 import time
+from typing import NamedTuple
 
 import exiftool
 from exiftool.exceptions import ExifToolException
@@ -132,6 +133,42 @@ class Session:
         finally:
             finished.set()
             watchdog.join()
+
+
+class Preview(NamedTuple):
+    """The largest JPEG a RAW file embeds, and what the RAW file says of the picture."""
+
+    jpeg: bytes
+    width: int
+    height: int
+    orientation: int
+    format: str
+
+
+_preview_tool = None
+
+
+def raw_preview(path):
+    """The embedded JPEG preview of a RAW file (through one exiftool process per process), or None."""
+    global _preview_tool
+    if _preview_tool is None:
+        _preview_tool = exiftool.ExifToolHelper(check_execute=False)
+    try:
+        (tags,) = _preview_tool.get_tags([path], ["FileType", "ImageWidth", "ImageHeight", "Orientation"]) or [{}]
+        jpegs = [_preview_tool.execute("-b", "-" + tag, path, raw_bytes=True)
+                 for tag in ("JpgFromRaw", "PreviewImage", "ThumbnailImage")]
+    except (ExifToolException, UnicodeEncodeError, ValueError):
+        return None
+    for jpeg in jpegs:
+        if jpeg.startswith(b"\xff\xd8"):
+            return Preview(
+                jpeg,
+                int(tags.get("EXIF:ImageWidth") or tags.get("File:ImageWidth") or 0),
+                int(tags.get("EXIF:ImageHeight") or tags.get("File:ImageHeight") or 0),
+                int(tags.get("EXIF:Orientation") or tags.get("IFD0:Orientation") or 1),
+                str(tags.get("File:FileType") or "RAW"),
+            )
+    return None
 
 
 def _safe_argument(path):

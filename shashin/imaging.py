@@ -7,8 +7,12 @@ import re
 import numpy
 from wand.api import libmagick, library
 from wand.exceptions import WandException
+from wand.image import ORIENTATION_TYPES as ORIENTATIONS
 from wand.image import Image
 from wand.resource import limits
+
+from .exif import raw_preview
+from .files import RAW_EXTENSIONS, extension
 
 THUMBNAIL_EDGE = 256
 THUMBNAIL_QUALITY = 80
@@ -46,6 +50,8 @@ def analyse(path):
     format, and the 64-bit difference hash as 16 hex digits.
     """
     try:
+        if extension(path) in RAW_EXTENSIONS:
+            return _analyse_raw(path)
         return _analyse(path)
     except WandException as error:
         raise ImageError(_first_line(error)) from None
@@ -62,38 +68,59 @@ def _analyse(path):
                 width, height, width * height / 1e6, MAX_PIXELS / 1e6
             )
         )
-    if orientation in _TRANSPOSING:
-        width, height = height, width
     with Image() as image:
-        if min(width, height) > THUMBNAIL_EDGE:
-            # libjpeg then decodes at 1/2, 1/4 or 1/8 scale (DCT scaling), never below this size.
-            # Not for smaller images: there the hint makes libjpeg scale up.
-            image.options["jpeg:size"] = "{0}x{0}".format(THUMBNAIL_EDGE)
+        _hint_size(image, width, height)
         image.read(filename=_magick_name(path))
         warning = _decode_warning(image)
         if warning and "Premature end" in warning:
             raise ImageError("truncated file ({})".format(warning))
-        image.auto_orient()
-        if image.alpha_channel:
-            image.background_color = "white"
-            image.alpha_channel = "remove"
-        if image.colorspace != "srgb":
-            # CMYK, greyscale and the rest: one colour space, so a copy's hash matches its original's.
-            image.transform_colorspace("srgb")
-        image.depth = 8
-        scale = THUMBNAIL_EDGE / max(image.width, image.height)
-        if scale < 1:
-            image.thumbnail(max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-        image.strip()
-        fields = {
-            "width": width,
-            "height": height,
-            "format": format_,
-            "dhash": dhash(image),
-        }
-        image.format = "jpeg"
-        image.compression_quality = THUMBNAIL_QUALITY
-        return fields, image.make_blob()
+        return _finish(image, width, height, orientation, format_)
+
+
+def _analyse_raw(path):
+    # Debian's ImageMagick hands RAW files to ufraw, which is long gone; and developing a RAW file
+    # would cost seconds. Cameras embed a full-size or large JPEG preview: that is what is hashed.
+    preview = raw_preview(path)
+    if preview is None:
+        raise ImageError("RAW file without an embedded JPEG preview (ImageMagick cannot develop RAW files here)")
+    with Image.ping(blob=preview.jpeg) as header:
+        size = header.size
+    width, height = (preview.width, preview.height) if preview.width and preview.height else size
+    with Image() as image:
+        _hint_size(image, *size)
+        image.read(blob=preview.jpeg)
+        # The preview is stored as the sensor sees it; the RAW file's own tag says how to turn it.
+        image.orientation = ORIENTATIONS[preview.orientation if 1 <= preview.orientation <= 8 else 1]
+        return _finish(image, width, height, image.orientation, preview.format)
+
+
+def _hint_size(image, width, height):
+    if min(width, height) > THUMBNAIL_EDGE:
+        # libjpeg then decodes at 1/2, 1/4 or 1/8 scale (DCT scaling), never below this size.
+        # Not for smaller images: there the hint makes libjpeg scale up.
+        image.options["jpeg:size"] = "{0}x{0}".format(THUMBNAIL_EDGE)
+
+
+def _finish(image, width, height, orientation, format_):
+    """Orientation, colour space, thumbnail and hash of a decoded image; dimensions as displayed."""
+    if orientation in _TRANSPOSING:
+        width, height = height, width
+    image.auto_orient()
+    if image.alpha_channel:
+        image.background_color = "white"
+        image.alpha_channel = "remove"
+    if image.colorspace != "srgb":
+        # CMYK, greyscale and the rest: one colour space, so a copy's hash matches its original's.
+        image.transform_colorspace("srgb")
+    image.depth = 8
+    scale = THUMBNAIL_EDGE / max(image.width, image.height)
+    if scale < 1:
+        image.thumbnail(max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    image.strip()
+    fields = {"width": width, "height": height, "format": format_, "dhash": dhash(image)}
+    image.format = "jpeg"
+    image.compression_quality = THUMBNAIL_QUALITY
+    return fields, image.make_blob()
 
 
 def dhash(image):

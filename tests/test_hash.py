@@ -7,6 +7,7 @@ import struct
 import subprocess
 import zlib
 
+import exiftool
 import pytest
 from wand.color import Color
 from wand.image import Image
@@ -247,3 +248,20 @@ def test_read_only_database_directory(tmp_path, library):
     assert result.returncode == 2
     assert "cannot use the database" in result.stderr and "--no-db" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_raw_files_are_hashed_from_their_embedded_preview(tmp_path):
+    # A stand-in RAW file: a container exiftool reads, with an embedded JPEG and an orientation tag.
+    # (No RAW encoder exists to make a real one; exiftool's RAW parsing is exiftool's to test.)
+    preview = make_photo(tmp_path / "preview.jpg", 2, 160, 120)
+    container = make_photo(tmp_path / "container.jpg", 0, 320, 240)
+    with exiftool.ExifToolHelper() as tool:
+        tool.execute("-overwrite_original", "-Orientation#=6", "-ThumbnailImage<={}".format(preview), str(container))
+    raw = container.rename(tmp_path / "IMG_0001.NEF")
+    upright = tmp_path / "turned.png"
+    with Image(filename=str(preview)) as image:
+        image.rotate(90)
+        image.save(filename=str(upright))
+    records = json_lines(run("shashin-hash", "--no-db", raw, upright, check=0).stdout)
+    assert records[0]["dhash"] == records[1]["dhash"]
+    assert (records[0]["width"], records[0]["height"]) == (240, 320)
