@@ -76,7 +76,15 @@
         else focus(g + 1, 0);
         break;
       case "k": case "ArrowUp":
-        if (g === 0) { const prev = document.querySelector("a[rel=prev]"); if (prev) location.href = prev.href; }
+        if (g === 0) {
+          const prev = document.querySelector("a[rel=prev]");
+          if (prev) {
+            // Arrive on the previous page at its last group.
+            const url = new URL(prev.href);
+            sessionStorage.setItem("shashin-focus", JSON.stringify([url.pathname + url.search, 1e6, 0]));
+            location.href = prev.href;
+          }
+        }
         else focus(g - 1, 0);
         break;
       case "l": case "ArrowRight": focus(g, m + 1); break;
