@@ -21,8 +21,10 @@ BATCH_TIMEOUT = 300
 DATE_SOURCES = (
     ("SubSecDateTimeOriginal", ("Composite:SubSecDateTimeOriginal",), ("EXIF:OffsetTimeOriginal",)),
     ("DateTimeOriginal", ("EXIF:DateTimeOriginal", "XMP:DateTimeOriginal"), ("EXIF:OffsetTimeOriginal",)),
-    ("CreateDate", ("EXIF:CreateDate", "XMP:CreateDate"), ("EXIF:OffsetTimeDigitized",)),
+    ("CreateDate", ("EXIF:CreateDate",), ("EXIF:OffsetTimeDigitized",)),
+    ("CreationDate", ("QuickTime:CreationDate",), ()),  # Apple's: local time with its offset
     ("CreateDate", ("QuickTime:CreateDate",), ("+00:00",)),
+    ("CreateDate", ("XMP:CreateDate",), ()),
     ("FileModifyDate", ("File:FileModifyDate",), ()),
 )
 _DATE = re.compile(

@@ -80,9 +80,13 @@ def test_date_priority(tmp_path, tags, expected, source):
         assert record["taken_at"].startswith(str(datetime.date.today().year))
 
 
-def test_quicktime_dates_are_utc():
-    tags = {"QuickTime:CreateDate": "2021:03:04 05:06:07", "File:FileModifyDate": "2022:01:01 00:00:00+01:00"}
+def test_quicktime_dates_are_utc_unless_apple_recorded_local_time():
+    tags = {"QuickTime:CreateDate": "2021:03:04 05:06:07", "XMP:CreateDate": "2021:03:04 05:06:07",
+            "File:FileModifyDate": "2022:01:01 00:00:00+01:00"}
     assert exif.derived_fields(tags)["taken_at"] == "2021-03-04T05:06:07+00:00"
+    tags["QuickTime:CreationDate"] = "2021:03:04 07:06:07+02:00"
+    fields = exif.derived_fields(tags)
+    assert (fields["taken_at"], fields["taken_at_source"]) == ("2021-03-04T07:06:07+02:00", "CreationDate")
 
 
 def test_exiftool_error_on_one_file_and_odd_names(tmp_path, db):
