@@ -91,7 +91,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--files", type=int, default=10_000, help="files to organize (default 10,000)")
     parser.add_argument("--dir", help="work folder (default: a temporary folder, removed after)")
+    parser.add_argument("--quick", action="store_true", help="1,000 files, to check the script runs")
     args = parser.parse_args()
+    if args.quick:
+        args.files = 1_000
     root = Path(tempfile.mkdtemp(prefix="bench-organize-", dir=args.dir))
     try:
         masters, src = make_tree(root, args.files)
