@@ -51,7 +51,6 @@ _EDITORS = re.compile(
     r"acdsee|picasa|luminar|vsco|instagram|canva|paint|photos|editor",
     re.IGNORECASE,
 )
-_NOT_TAGS = ("File:", "ExifTool:", "System:", "SourceFile")
 
 
 # The cold-start rule
@@ -116,20 +115,32 @@ def rule_reason(member, other):
 # Features
 
 
-def group_features(members):
-    """Feature dicts of a group's members, in order; some features compare a member with the others."""
+def rule_positions(members):
+    """Each member's place in the cold-start order, 0 for the keeper."""
+    positions = [0] * len(members)
+    for place, index in enumerate(sorted(range(len(members)), key=lambda i: cold_start_key(members[i]))):
+        positions[index] = place
+    return positions
+
+
+def group_features(members, positions=None):
+    """Feature dicts of a group's members, in order; some features compare a member with the others.
+
+    ``positions``: the members' :func:`rule_positions`, if already known.
+    """
+    if positions is None:
+        positions = rule_positions(members)
     times = [capture_time(member) for member in members]
     dated = [t for t in times if t is not None]
     earliest = min(dated) if dated else None
     oldest = min(member.get("mtime") or 0 for member in members)
-    pick = min(range(len(members)), key=lambda i: cold_start_key(members[i]))
     return [
         member_features(
             member,
             has_date=taken is not None,
             earliest=taken is not None and taken == earliest,
             oldest=(member.get("mtime") or 0) == oldest,
-            rule_pick=index == pick,
+            rule_pick=positions[index] == 0,
         )
         for index, (member, taken) in enumerate(zip(members, times))
     ]
@@ -152,7 +163,7 @@ def member_features(member, has_date, earliest, oldest, rule_pick):
         "earliest capture date": float(earliest),
         "camera make": float(bool(member.get("make"))),
         "camera model": float(bool(member.get("model"))),
-        "metadata tags": math.log2(1 + sum(1 for key in metadata if not key.startswith(_NOT_TAGS))),
+        "metadata tags": math.log2(1 + len(metadata)),
         "software tag": float(bool(software)),
         "edited": float(bool(_EDITORS.search(software))),
         "path depth": float(path.count(os.sep)),
@@ -183,19 +194,34 @@ def _family(feature):
 
 
 class _Groups:
-    """Groups of members flattened: feature dicts, group sizes and offsets, the rule's order."""
+    """Groups of members flattened: group sizes and offsets, the rule's order, feature dicts (if asked)."""
 
-    def __init__(self, groups):
+    def __init__(self, groups, featured=True):
         self.members = [member for members in groups for member in members]
         self.sizes = np.array([len(members) for members in groups], dtype=np.int64)
         self.starts = np.cumsum(self.sizes) - self.sizes
         self.group_of = np.repeat(np.arange(len(groups)), self.sizes)
-        self.features = [row for members in groups for row in group_features(members)]
-        rule = np.empty(len(self.members), dtype=np.int64)
-        for start, members in zip(self.starts, groups):
-            order = sorted(range(len(members)), key=lambda i: cold_start_key(members[i]))
-            rule[start + np.array(order, dtype=np.int64)] = np.arange(len(members))
-        self.rule_position = rule
+        positions = [rule_positions(members) for members in groups]
+        self.rule_position = np.array([p for group in positions for p in group], dtype=np.int64)
+        self.features = None
+        if featured:
+            self.features = [row for members, p in zip(groups, positions) for row in group_features(members, p)]
+
+
+def _transform(vectorizer, features):
+    """What ``vectorizer.transform(features)`` gives, as CSR, several times faster on many small dicts."""
+    vocabulary = vectorizer.vocabulary_
+    indptr, indices, data = [0], [], []
+    for row in features:
+        for key, value in row.items():
+            if isinstance(value, str):
+                key, value = key + vectorizer.separator + value, 1.0
+            column = vocabulary.get(key)
+            if column is not None:
+                indices.append(column)
+                data.append(value)
+        indptr.append(len(indices))
+    return csr_matrix((data, indices, indptr), shape=(len(features), len(vocabulary)))
 
 
 class _Decisions(_Groups):
@@ -250,11 +276,6 @@ class Ranker:
     def uses_model(self):
         return self.pipeline is not None
 
-    def scores(self, groups):
-        """Log-odds score of every member of a :class:`_Groups`; ties are broken by the rule."""
-        if not self.uses_model:
-            return -groups.rule_position.astype(float)
-        return self.pipeline.decision_function(self.vectorizer.transform(groups.features))
 
     def weights(self):
         """Per-feature weight on the unscaled features."""
@@ -264,10 +285,14 @@ class Ranker:
     def rank(self, groups):
         """Rank groups (lists of members): for each, its members keeper first as dicts with
         path, rank, keep_probability (None under the rule) and reasons."""
-        flat = _Groups(groups)
+        flat = _Groups(groups, featured=self.uses_model)
         if not len(flat.members):
             return []
-        scores = self.scores(flat)
+        if self.uses_model:
+            matrix = _transform(self.vectorizer, flat.features)
+            scores = self.pipeline.decision_function(matrix)
+        else:
+            matrix, scores = None, -flat.rule_position.astype(float)
         order = np.lexsort((flat.rule_position, -scores, flat.group_of))
         probability = _softmax(scores, flat) if self.uses_model else None
         keeper = order[flat.starts]
@@ -275,7 +300,7 @@ class Ranker:
         # Each member is explained against the keeper; the keeper against the runner-up.
         partner = keeper[flat.group_of]
         partner[keeper] = runner_up
-        reasons = self._reasons(flat, partner, keeper)
+        reasons = self._reasons(flat, matrix, partner, keeper)
         ranked = []
         for start, size in zip(flat.starts, flat.sizes):
             members = []
@@ -291,7 +316,7 @@ class Ranker:
             ranked.append(members)
         return ranked
 
-    def _reasons(self, flat, partner, keeper):
+    def _reasons(self, flat, matrix, partner, keeper):
         is_keeper = np.zeros(len(flat.members), dtype=bool)
         is_keeper[keeper] = True
         if not self.uses_model:
@@ -306,7 +331,6 @@ class Ranker:
             (np.ones(len(names)), (np.arange(len(names)), [families.index(_family(name)) for name in names])),
             shape=(len(names), len(families)),
         )
-        matrix = self.vectorizer.transform(flat.features).tocsr()
         difference = matrix - matrix[partner]
         by_family = (difference @ to_family).toarray()
         contribution = (difference.multiply(self.weights()).tocsr() @ to_family).toarray()
@@ -449,7 +473,7 @@ def _select(decisions):
     if len(decisions) < MIN_GROUPS:
         return decisions, None, None, evaluation
     vectorizer = decisions.vectorizer()
-    matrix = vectorizer.transform(decisions.features).tocsr()
+    matrix = _transform(vectorizer, decisions.features)
     emphasis = _emphasis(vectorizer)
     latest = np.arange(len(decisions))[-SELECTION_GROUPS:]
     results = {strength: _cross_validate(decisions, matrix, emphasis, strength, latest) for strength in CANDIDATES}
