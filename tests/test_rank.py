@@ -9,7 +9,7 @@ import exiftool
 import pytest
 
 from conftest import json_lines, make_photo, run
-from shashin import ranking
+from shashin import ranking, trash
 from shashin.store import Store
 
 PHOTOS = 7  # the last one is never decided
@@ -80,7 +80,7 @@ def test_without_decisions_the_rule_orders_groups(library):
         assert "/Exports/" in members[0]["path"] and members[0]["reasons"] == ["larger file"]
         assert "/WhatsApp/" in members[2]["path"] and members[2]["reasons"] == ["lower resolution"]
         assert all(m["keep_probability"] is None for m in members)
-    assert "the rule orders groups (0 decided groups" in result.stderr
+    assert "the rule orders groups (0 of the 5 decided groups needed to learn)" in result.stderr
     assert not os.path.exists(ranking.model_path(str(db)))
     store = Store(db)
     assert store.db["ranks"].count == 3 * PHOTOS
@@ -134,6 +134,27 @@ def test_deleted_files_still_teach(library, tmp_path):
     assert "the model orders groups" in result.stderr
     [group] = json_lines(result.stdout)  # only the undecided photo still has copies
     assert "/Camera/" in group["members"][0]["path"] and group["members"][0]["keep_probability"] > 0.5
+
+
+def test_review_page_removals_teach_and_trashed_copies_are_not_ranked(library):
+    folder, db = library
+    (folder.parent / ".shashin-trash").mkdir(exist_ok=True)
+    paths = copies(folder, 0)
+    store = Store(db)
+    group = store.groups_of_paths([paths["camera"]])[paths["camera"]]
+    batch, outcomes = trash.remove(store, group, [paths["whatsapp"], paths["exports"]])
+    try:
+        assert all(outcome.ok for outcome in outcomes)
+        result = run("shashin-rank", "--db", db, check=0)
+        ranked = {line["group"]: [member["path"] for member in line["members"]] for line in json_lines(result.stdout)}
+        assert ranked[group] == [paths["camera"]]
+        [(members, kept)] = store.keep_decisions()
+        assert {m["path"]: k for m, k in zip(members, kept)} == {
+            paths["camera"]: True, paths["whatsapp"]: False, paths["exports"]: False}
+        assert "the rule orders groups (1 of the 5 decided groups needed to learn)" in result.stderr
+    finally:  # the library is shared by this module's tests
+        trash.restore_batch(store, batch)
+        store.close()
 
 
 def test_saved_model_is_reused_until_decisions_change(library, tmp_path):

@@ -104,7 +104,7 @@ def _ranker(store, db_path, reporter):
 
 def _chosen(evaluation):
     if "model_accuracy" not in evaluation:
-        return "the rule orders groups ({} decided groups, {} needed to learn)".format(
+        return "the rule orders groups ({} of the {} decided groups needed to learn)".format(
             evaluation["groups"], ranking.MIN_GROUPS
         )
     return "the {} orders groups (grouped cross-validated top-1: model {:.3f}, rule {:.3f}, {} decided groups)".format(

@@ -22,12 +22,14 @@ class RanksMixin:
     """Queries over ranks, and the reads of groups and decisions that ranking learns from."""
 
     def ranking_groups(self):
-        """``(group_id, [images row, ...])`` for every group, members in path order."""
+        """``(group_id, [images row, ...])`` for every group, members in path order, trashed ones left out."""
         if not self.db["group_members"].exists():
             return []
         sql = (
             "select group_members.group_id as group_id, images.* from group_members"
             " join images on images.path = group_members.path"
+            " where not exists (select 1 from trash where trash.original_path = group_members.path"
+            " and trash.restored_at is null and trash.emptied_at is null)"
             " order by group_members.group_id, group_members.path"
         )
         groups = {}
