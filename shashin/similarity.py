@@ -49,6 +49,8 @@ MEMBER_SCORE = 0.5
 MIN_SPREAD = 6.0
 #: Bits of the widest chunk the multi-index search will index with a direct table.
 MAX_TABLE_BITS = 22
+#: Candidate pairs a block of the Hamming search handles at once (about 30 bytes each).
+CANDIDATES_PER_BLOCK = 2_000_000
 #: Features kept in memory per run; sized for ~120 MB.
 FEATURE_CACHE = 2048
 
@@ -160,7 +162,7 @@ def hamming_pairs(hashes, threshold):
     return a[first], b[first], distance[first]
 
 
-def _close_pairs(index, queries, threshold, upward, block=1 << 15):
+def _close_pairs(index, queries, threshold, upward):
     """Per block of queries, ``(query, entry, distance)`` of the close pairs, with repeats."""
     index = numpy.ascontiguousarray(index, numpy.uint64)
     queries = numpy.ascontiguousarray(queries, numpy.uint64)
@@ -168,6 +170,9 @@ def _close_pairs(index, queries, threshold, upward, block=1 << 15):
         return
     plan = _plan(len(index), len(queries) // (2 if upward else 1), threshold)
     tables = [_ChunkTable(index, shift, bits, masks) for shift, bits, masks in plan]
+    # Blocks of about CANDIDATES_PER_BLOCK candidate pairs bound the memory of a search.
+    per_query = sum(len(masks) * (1 + len(index) / 2**bits) for _, bits, masks in plan)
+    block = int(min(max(CANDIDATES_PER_BLOCK / per_query, 1024), 1 << 16))
     for start in range(0, len(queries), block):
         chunk = queries[start : start + block]
         pairs = [table.candidates(chunk, upward) for table in tables]
