@@ -1,12 +1,13 @@
 """shashin-group: exact and near-duplicate groups of the hashed files, into the database and as JSON lines."""
 
+import multiprocessing
 import os
 import sys
 
 import click
 from wand.exceptions import WandException
 
-from .. import records, similarity
+from .. import imaging, records, similarity
 from .common import Reporter, SetupError, command, db_options, open_store, shown, verbosity_options, write_record
 
 SAVE_EVERY = 500
@@ -40,9 +41,10 @@ SAVE_EVERY = 500
     is_flag=True,
     help="Record that the PATHS (two or more hashed files) are not duplicates of each other, then regroup.",
 )
+@click.option("-j", "--jobs", type=click.IntRange(1), help="Processes decoding thumbnails.  [default: all CPUs]")
 @db_options
 @verbosity_options
-def cli(paths, threshold, rotations, not_duplicates, db_path, no_db, verbose, quiet):
+def cli(paths, threshold, rotations, not_duplicates, jobs, db_path, no_db, verbose, quiet):
     """Group duplicate photos: byte-identical files, and copies that look the same.
 
     Reads the hashed files from the database, or the JSON lines of shashin-hash from
@@ -75,7 +77,7 @@ def cli(paths, threshold, rotations, not_duplicates, db_path, no_db, verbose, qu
     reporter = Reporter("shashin-group", verbose, quiet)
     files = list(_present(_stdin_files(reporter) if from_stdin else store.hashed_files(), reporter))
     if store:
-        _fingerprint(store, {md5 for _, md5, _ in files}, reporter)
+        _fingerprint(store, {md5 for _, md5, _ in files}, jobs or os.cpu_count() or 1, reporter)
         prints, spreads = store.fingerprints()
         groups = similarity.find_groups(
             [(path, md5) for path, md5, _ in files],
@@ -146,17 +148,47 @@ def _present(files, reporter):
         yield path, md5, dhash
 
 
-def _fingerprint(store, md5s, reporter):
+def _fingerprint(store, md5s, jobs, reporter):
     """Derive and store the fingerprints missing for these contents, from their thumbnails."""
-    rows = []
-    for md5, jpeg in store.thumbnails_to_fingerprint(md5s):
-        try:
-            rows.append((md5, *similarity.fingerprint(jpeg)))
-        except WandException as error:  # a damaged thumbnail only costs that content its similar matches
-            reporter.error("thumbnail " + md5, str(error).splitlines()[0])
-            continue
-        reporter.progress.update()
-        if len(rows) >= SAVE_EVERY:
-            store.save_fingerprints(rows)
+    with _Workers(jobs) as workers:
+        for batch in store.thumbnails_to_fingerprint(md5s, SAVE_EVERY):
             rows = []
-    store.save_fingerprints(rows)
+            for md5, outcome in workers.map(_fingerprint_one, batch):
+                if isinstance(outcome, str):  # a damaged thumbnail only costs that content its similar matches
+                    reporter.count("failed")
+                    reporter.error("thumbnail " + md5, outcome)
+                else:
+                    rows.append((md5, *outcome))
+                    reporter.progress.update()
+            store.save_fingerprints(rows)
+
+
+def _fingerprint_one(item):
+    md5, jpeg = item
+    try:
+        return md5, similarity.fingerprint(jpeg)
+    except WandException as error:
+        return md5, str(error).splitlines()[0]
+
+
+class _Workers:
+    """Processes decoding thumbnails, started only for a full batch: a small run decodes here."""
+
+    def __init__(self, jobs):
+        self.jobs, self.pool = jobs, None
+
+    def map(self, function, items):
+        if self.pool is None and (self.jobs == 1 or len(items) < SAVE_EVERY):
+            return map(function, items)
+        if self.pool is None:
+            # forkserver: workers must not inherit the parent's SQLite connection or ImageMagick state.
+            self.pool = multiprocessing.get_context("forkserver").Pool(self.jobs, imaging.configure)
+        return self.pool.imap(function, items, chunksize=32)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join()

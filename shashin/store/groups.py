@@ -46,8 +46,8 @@ class GroupsMixin:
         ):
             yield fs_path(path), size, mtime, md5, dhash
 
-    def thumbnails_to_fingerprint(self, md5s):
-        """``(md5, jpeg)`` of the thumbnails of these contents that have no fingerprint yet."""
+    def thumbnails_to_fingerprint(self, md5s, batch=500):
+        """Lists of up to ``batch`` ``(md5, jpeg)``: thumbnails of these contents without a fingerprint yet."""
         wanted = set(md5s)
         missing = [
             md5
@@ -56,10 +56,10 @@ class GroupsMixin:
             )
             if md5 in wanted
         ]
-        for start in range(0, len(missing), 500):
-            keys = missing[start : start + 500]
+        for start in range(0, len(missing), batch):
+            keys = missing[start : start + batch]
             sql = "select md5, jpeg from thumbnails where md5 in ({})".format(", ".join("?" * len(keys)))
-            yield from self.db.execute(sql, keys).fetchall()
+            yield self.db.execute(sql, keys).fetchall()
 
     def save_fingerprints(self, rows):
         """Store ``(md5, view, hashes, spread)``: view as uint8 pixels, hashes as uint64."""
