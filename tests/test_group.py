@@ -13,6 +13,7 @@ from wand.drawing import Drawing
 from wand.image import Image
 
 from conftest import json_lines, make_photo, run
+from shashin.store import Store
 
 
 def edit(source, target, change):
@@ -139,6 +140,21 @@ def test_not_duplicates_survive_rescan_and_rename(tmp_path, db):
     assert hash_and_group(folder, db) == []
     run("shashin-hash", "--db", db, "--prune", folder, folder, check=0)
     assert json_lines(run("shashin-group", "--db", db, check=0).stdout) == []
+
+
+def test_a_pair_marked_on_the_review_page_never_shares_a_group(tmp_path, db):
+    folder = tmp_path / "Pictures"
+    original = make_photo(folder / "photo.jpg", 0)
+    edit(original, folder / "half.jpg", TRANSFORMS["half.jpg"])
+    edit(original, folder / "grey.jpg", TRANSFORMS["grey.jpg"])
+    assert members(hash_and_group(folder, db)) == [["grey.jpg", "half.jpg", "photo.jpg"]]
+
+    store = Store(db)
+    rows = store.images_by_path([str(folder / "photo.jpg"), str(folder / "half.jpg")])
+    store.add_not_duplicates([row["md5"] for row in rows.values()])
+    store.close()
+    groups = members(json_lines(run("shashin-group", "--db", db, check=0).stdout))
+    assert len(groups) == 1 and "grey.jpg" in groups[0] and len(groups[0]) == 2
 
 
 def test_not_duplicates_needs_hashed_files(tmp_path, db):
