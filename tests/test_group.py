@@ -70,13 +70,16 @@ def test_every_transform_lands_in_its_original_group(tmp_path, db):
     originals = [make_photo(folder / "photo{}.jpg".format(index), index) for index in range(3)]
     copies = [edit(originals[0], folder / ("photo0-" + name), change) for name, change in TRANSFORMS.items()]
     shutil.copyfile(originals[0], folder / "photo0-copy.jpg")
-    shutil.copyfile(originals[0], folder / "photo0-stripped.jpg")
-    subprocess.run(["exiftool", "-q", "-overwrite_original", "-all=", str(folder / "photo0-stripped.jpg")], check=True)
+    for name, change in [("stripped", "-all="), ("edited", "-Artist=Someone else")]:
+        shutil.copyfile(originals[0], folder / "photo0-{}.jpg".format(name))
+        subprocess.run(["exiftool", "-q", "-overwrite_original", change, str(folder / "photo0-{}.jpg".format(name))], check=True)
     shutil.copyfile(originals[1], folder / "photo1-copy.jpg")
 
     groups = hash_and_group(folder, db)
 
-    expected_similar = sorted(["photo0.jpg", "photo0-copy.jpg", "photo0-stripped.jpg"] + [c.name for c in copies])
+    expected_similar = sorted(
+        ["photo0.jpg", "photo0-copy.jpg", "photo0-stripped.jpg", "photo0-edited.jpg"] + [c.name for c in copies]
+    )
     assert members(groups) == sorted([expected_similar, ["photo1-copy.jpg", "photo1.jpg"]])
     kinds = {group["kind"] for group in groups if "photo1.jpg" in str(group["paths"])}
     assert kinds == {"exact"}
