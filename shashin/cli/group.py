@@ -79,6 +79,10 @@ def cli(paths, threshold, rotations, not_duplicates, jobs, db_path, no_db, verbo
     if store:
         _fingerprint(store, {md5 for _, md5, _ in files}, jobs or os.cpu_count() or 1, reporter)
         prints, spreads = store.fingerprints()
+        for path, md5, _ in files:
+            if md5 not in prints:
+                reporter.count("without thumbnail")
+                reporter.skip(path, "no thumbnail in the database: only exact copies can be found")
         groups = similarity.find_groups(
             [(path, md5) for path, md5, _ in files],
             prints,
@@ -105,7 +109,8 @@ def cli(paths, threshold, rotations, not_duplicates, jobs, db_path, no_db, verbo
     reporter.counts["files"] = len(files)
     for kind in ("exact", "similar"):
         reporter.counts[kind] = sum(1 for group in groups if group.kind == kind)
-    return reporter.finish(("files", "exact", "similar", "missing", "changed", "failed"))
+    extra = ("without thumbnail",) if "without thumbnail" in reporter.counts else ()
+    return reporter.finish(("files", "exact", "similar", "missing", "changed") + extra + ("failed",))
 
 
 def _record_not_duplicates(store, paths):
