@@ -138,9 +138,8 @@ def hamming_search(index, queries, threshold):
     meets index entries whose chunk is one of its few neighbours there, looked up in a
     table of bucket offsets. m is chosen to make the expected work smallest.
     """
-    found = list(_close_pairs(index, queries, threshold, upward=False))
     parts = []
-    for query, entry, distance in found:
+    for query, entry, distance in _close_pairs(index, queries, threshold, upward=False):
         # A pair close on several chunks is found once per chunk.
         _, first = numpy.unique(query * len(index) + entry, return_index=True)
         parts.append((query[first], entry[first], distance[first]))
@@ -150,8 +149,8 @@ def hamming_search(index, queries, threshold):
 def hamming_pairs(hashes, threshold):
     """Every ``(i, j, distance)`` with i < j and distance at most ``threshold`` among ``hashes``.
 
-    A self-join: a pair one bit apart on a chunk is only looked up from the hash with
-    that bit clear, which halves the lookups of :func:`hamming_search`.
+    A self-join: a pair whose chunks differ is only looked up from the hash with the
+    smaller chunk, which halves the lookups of :func:`hamming_search`.
     """
     parts = []
     for query, entry, distance in _close_pairs(hashes, hashes, threshold, upward=True):
@@ -238,11 +237,14 @@ class _ChunkTable:
         """
         keys = self._keys(queries)[:, None]
         neighbours = (keys ^ self.variants[None, :]).ravel()
-        slot = numpy.flatnonzero((neighbours >= keys.repeat(len(self.variants))) if upward else neighbours >= 0)
-        neighbours = neighbours[slot]
+        if upward:
+            slot = numpy.flatnonzero(neighbours >= keys.repeat(len(self.variants)))
+            neighbours = neighbours[slot]
+        else:
+            slot = numpy.arange(len(neighbours))
         low = self.bounds[neighbours]
         count = self.bounds[neighbours + 1] - low
-        # Buckets hold one entry or none on average: expand them a rank at a time.
+        # Buckets hold a few entries: expand them a rank at a time.
         hit = numpy.flatnonzero(count)
         slot, low, count = slot[hit], low[hit], count[hit]
         query, entry = [], []
@@ -421,10 +423,10 @@ class _Matcher:
         """Lists of content indexes, every two of which are similar."""
         if len(self.contents) < 2:
             return
-        a, b, orientation, distance = candidate_pairs(self.prints, self.threshold, self.rotations)
+        a, b, orientation, _ = candidate_pairs(self.prints, self.threshold, self.rotations)
         known = {}
-        for i, j, o, d in zip(a.tolist(), b.tolist(), orientation.tolist(), distance.tolist()):
-            score = self.score(i, j, o) if self.verifier else (-numpy.inf if self._ignored(i, j) else -d)
+        for i, j, o in zip(a.tolist(), b.tolist(), orientation.tolist()):
+            score = self.score(i, j, o)
             if score >= self.min_score:
                 known[i, j] = score
         if not known:
