@@ -25,11 +25,22 @@ ranking the same groups as baseline.
     python benchmarks/bench_rank.py            # 5 seeds per person, 100,000 groups timed
     python benchmarks/bench_rank.py --quick    # 2 seeds, 20,000 groups timed
     python benchmarks/bench_rank.py --speed-only --decisions 100000   # train on 100,000 decisions
+    python benchmarks/bench_rank.py --command 20000   # the shashin-rank command on a database of 20,000 groups
+
+With --command the rows go into a real database (images rows with their metadata, the
+groups, 1,000 decisions recorded as the review page records them) and the shashin-rank
+command is timed end to end: first run (training), second run (the saved model), and
+against the same database without decisions (the rule) as baseline.
 """
 
 import argparse
 import datetime
+import hashlib
+import os
 import random
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,6 +49,8 @@ from sklearn.ensemble import RandomForestClassifier
 from wand.image import Image
 
 from shashin import ranking
+from shashin.similarity import Group
+from shashin.store import Store
 
 SAMPLES = Path(__import__("skimage").data.__file__).parent
 PHOTOS = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png", "retina.jpg",
@@ -269,6 +282,59 @@ def speed(encodings, groups, decisions):
     return trained - started, ranked - trained, rule, ranker.uses_model
 
 
+def command(encodings, groups, decisions=1000):
+    """Seconds of shashin-rank on a database of groups: with decisions (training, then the saved
+    model) and, as baseline, without decisions (the rule)."""
+    library = Library(encodings, 7)
+    rows, seen = [], set()
+    while len(rows) < groups:  # file names repeat in a long simulated library: keep groups of new paths
+        members = library.group()
+        paths = {member["path"] for member in members}
+        if not paths & seen:
+            rows.append(members)
+            seen |= paths
+    timings = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for name, decided in (("rule", 0), ("model", decisions)):
+            db = os.path.join(folder, name + ".db")
+            store = Store(db)
+            records = [dict(member, md5=hashlib.md5(member["path"].encode()).hexdigest(), dhash="0" * 16)
+                       for members in rows for member in members]
+            store.save_hashed(records, {})
+            store.save_metadata(records)
+            md5 = {record["path"]: record["md5"] for record in records}
+            store.replace_groups(Group("similar", [(m["path"], md5[m["path"]], 0) for m in members], 0)
+                                 for members in rows)
+            by_path = store.images_by_path(md5)
+            with store.db.atomic():
+                for members in rows[:decided]:
+                    members, kept = decide("keeps the Camera/ original", members)
+                    group_id = store.groups_of_paths([members[0]["path"]])[members[0]["path"]]
+                    store.record_decision(group_id, "keep", [(by_path[m["path"]], k) for m, k in zip(members, kept)])
+            store.close()
+            runs = []
+            for _ in range(2 if decided else 1):
+                started = time.perf_counter()
+                subprocess.run([str(Path(sys.executable).parent / "shashin-rank"), "-q", "--db", db],
+                               stdout=subprocess.DEVNULL, check=True)
+                runs.append(time.perf_counter() - started)
+            timings[name] = runs
+    return timings
+
+
+def print_command(encodings, groups):
+    timings = command(encodings, groups)
+    rule = timings["rule"][0]
+    print()
+    print("| shashin-rank on {:,} groups | seconds | vs rule |".format(groups))
+    print("|---|---:|---:|")
+    print("| 1,000 decisions, first run (trains, saves the model) | {:.2f} | {:.1f}x |".format(
+        timings["model"][0], timings["model"][0] / rule))
+    print("| 1,000 decisions, second run (saved model) | {:.2f} | {:.1f}x |".format(
+        timings["model"][1], timings["model"][1] / rule))
+    print("| no decisions: the rule (baseline) | {:.2f} | 1.0x |".format(rule))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="2 seeds per person, 20,000 groups timed")
@@ -276,10 +342,15 @@ def main():
     parser.add_argument("--groups", type=int, help="groups to rank in the timing (default 100,000)")
     parser.add_argument("--decisions", type=int, default=1000, help="decisions to train on in the timing")
     parser.add_argument("--speed-only", action="store_true", help="only the timing")
+    parser.add_argument("--command", type=int, metavar="GROUPS",
+                        help="only time the shashin-rank command on a database of this many groups")
     args = parser.parse_args()
     seeds = args.seeds or (2 if args.quick else 5)
     groups = args.groups or (20_000 if args.quick else 100_000)
     encodings = measure_encodings()
+    if args.command:
+        print_command(encodings, args.command)
+        return
     if not args.speed_only:
         print_accuracy(encodings, seeds)
     print_speed(encodings, groups, args.decisions)
