@@ -60,7 +60,8 @@ def keeps_camera(folder, tmp_path, photos=range(PHOTOS - 1)):
     with open(path, "w") as lines:
         for n in photos:
             paths = copies(folder, n)
-            lines.write(json.dumps({"kept": [paths["camera"]], "deleted": [paths["whatsapp"], paths["exports"]]}) + "\n")
+            decision = {"kept": [paths["camera"]], "deleted": [paths["whatsapp"], paths["exports"]]}
+            lines.write(json.dumps(decision) + "\n")
     return path
 
 

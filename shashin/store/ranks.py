@@ -99,7 +99,10 @@ class RanksMixin:
             " where keeper.rank = 1 and keeper.keep_probability >= ?"
         )
         if self.db["decisions"].exists():
-            sql += " and keeper.group_id not in (select group_id from decisions where undone_at is null and group_id is not null)"
+            sql += (
+                " and keeper.group_id not in"
+                " (select group_id from decisions where undone_at is null and group_id is not null)"
+            )
         suggestions = {}
         for group_id, keep, probability, path, md5, size, mtime in self.db.execute(
             sql + " order by keeper.group_id, other.rank", [threshold]
