@@ -5,7 +5,8 @@ flipped). For each size the search's wall and CPU time and peak memory (numpy's
 allocations, as tracemalloc sees them, in a second run); up to --brute-max a plain numpy brute force over the same hashes
 in the same run, the ratio, and a check that both found the same pairs. Then the search
 as shashin-group runs it: nine hashes a photo (8 rotations/mirrors and the crop view)
-against every upright hash, at the default threshold.
+against every upright hash, at the default threshold. Last, the whole command over a
+database of stored photos (stat of every file, search, verification, the grouping written).
 
     python benchmarks/bench_group.py                  # N = 10^4, 10^5, 10^6
     python benchmarks/bench_group.py --quick          # N = 10^4, 10^5
@@ -14,12 +15,19 @@ against every upright hash, at the default threshold.
 
 import argparse
 import resource
+import subprocess
+import sys
+import tempfile
 import time
 import tracemalloc
+from pathlib import Path
 
 import numpy
 
 from shashin import similarity
+from shashin.store import Store
+
+BIN = Path(sys.executable).parent
 
 
 def planted(size, threshold, rng):
@@ -69,6 +77,42 @@ def brute_force(hashes, threshold, block=128):
     return numpy.concatenate(found_a), numpy.concatenate(found_b)
 
 
+def whole_command(size, rng, folder, batch=10_000):
+    """(groups printed, [seconds of a run, of a re-run]) of shashin-group over size stored photos.
+
+    The photos are empty files with rows in a real database, as shashin-hash would leave
+    them, and random 64x64 views as fingerprints; 1% are copies of others with noise added.
+    """
+    store = Store(folder / "bench.db")
+    (folder / "photos").mkdir()
+    for start in range(0, size, batch):
+        count = min(batch, size - start)
+        views = rng.integers(0, 256, (count, 64, 64)).astype(numpy.uint8)
+        copies = count // 100
+        noise = rng.integers(-3, 4, (copies, 64, 64))
+        views[count - copies :] = numpy.clip(views[: copies].astype(int) + noise, 0, 255).astype(numpy.uint8)
+        prints, spreads = similarity.fingerprints(views), similarity.spreads(views)
+        records, rows = [], []
+        for offset in range(count):
+            path = folder / "photos" / "{:07d}.jpg".format(start + offset)
+            path.touch()
+            md5 = "{:032x}".format(start + offset)
+            stat = path.stat()
+            records.append({"path": str(path), "size": stat.st_size, "mtime": stat.st_mtime, "md5": md5,
+                            "dhash": "{:016x}".format(int(prints[offset, 0]))})
+            rows.append((md5, views[offset], prints[offset], spreads[offset]))
+        store.save_hashed(records, {})
+        store.save_fingerprints(rows)
+    store.close()
+    seconds = []
+    for _ in range(2):
+        started = time.perf_counter()
+        result = subprocess.run([str(BIN / "shashin-group"), "-q", "--db", str(folder / "bench.db")],
+                                check=True, capture_output=True, text=True)
+        seconds.append(time.perf_counter() - started)
+    return len(result.stdout.splitlines()), seconds
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="sizes 10^4 and 10^5 only")
@@ -76,6 +120,8 @@ def main():
     parser.add_argument("--threshold", type=int, default=4)
     parser.add_argument("--brute-max", type=int, default=10**5, help="largest size also brute-forced")
     parser.add_argument("--fingerprint-max", type=int, default=10**6, help="largest size of the 9-hash search")
+    parser.add_argument("--command-sizes", type=int, nargs="+", default=[10**4, 10**5],
+                        help="sizes of the whole-command run")
     parser.add_argument("--seed", type=int, default=1)
     options = parser.parse_args()
     sizes = [10**4, 10**5] if options.quick else options.sizes
@@ -105,6 +151,14 @@ def main():
         prints = numpy.stack([planted(size, threshold, rng) for _ in range(similarity.CROP_COLUMN + 1)], axis=1)
         (a, _, _, _), seconds, cpu, peak = measured(similarity.candidate_pairs, prints, threshold, True)
         print("| {} | {} | {:.2f} ({:.2f}) | {:.0f} |".format(size, len(a), seconds, cpu, peak))
+
+    print("\nthe whole command, shashin-group --db, over photos whose fingerprints are stored (1% near-duplicates)")
+    print("| N photos | groups | run s | re-run s |")
+    print("|---:|---:|---:|---:|")
+    for size in [10**4] if options.quick else options.command_sizes:
+        with tempfile.TemporaryDirectory(prefix="shashin-bench-group-") as folder:
+            groups, seconds = whole_command(size, rng, Path(folder))
+        print("| {} | {} | {:.1f} | {:.1f} |".format(size, groups, *seconds))
     print("\npeak resident memory of this process: {:.0f} MB".format(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3))
 
 
