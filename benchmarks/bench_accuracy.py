@@ -130,10 +130,10 @@ def build(folder, quick):
                     image.format = suffix.lstrip(".").replace("jpg", "jpeg")
                     image.save(filename=str(target))
             labels[target.name] = label_of(target.name)
-    edited = lambda transform: [str(folder / n) for n in labels if n.endswith("_" + transform + ".jpg")]  # noqa: E731
-    subprocess.run(["exiftool", "-q", "-overwrite_original", "-all=", *edited("exif_stripped")], check=True)
-    subprocess.run(["exiftool", "-q", "-overwrite_original", "-DateTimeOriginal=2020:01:01 00:00:00",
-                    "-Artist=Someone", *edited("exif_edited")], check=True)
+    for transform, changes in [("exif_stripped", ["-all="]),
+                               ("exif_edited", ["-DateTimeOriginal=2020:01:01 00:00:00", "-Artist=Someone"])]:
+        copies = [str(folder / name) for name in labels if name.endswith("_{}.jpg".format(transform))]
+        subprocess.run(["exiftool", "-q", "-overwrite_original", *changes, *copies], check=True)
     return labels
 
 
