@@ -316,12 +316,11 @@ class Verifier:
 
     def __init__(self, view):
         self.view = view
-        self._upright = functools.lru_cache(maxsize=FEATURE_CACHE)(self._features)
+        self._cached = functools.lru_cache(maxsize=FEATURE_CACHE)(self._features)
 
     def score(self, a, b, orientation=0):
         """Best correlation of a (turned by orientation) and b, whole against centre-cropped either way."""
-        first = self._upright(a) if orientation == 0 else self._features(a, orientation)
-        scores = first @ self._upright(b).T
+        scores = self._cached(a, orientation) @ self._cached(b, 0).T
         return float(max(scores[0].max(), scores[:, 0].max()))
 
     def _features(self, index, orientation=0):
