@@ -285,14 +285,16 @@ def speed(encodings, groups, decisions):
 def command(encodings, groups, decisions=1000):
     """Seconds of shashin-rank on a database of groups: with decisions (training, then the saved
     model) and, as baseline, without decisions (the rule)."""
-    library = Library(encodings, 7)
     rows, seen = [], set()
-    while len(rows) < groups:  # file names repeat in a long simulated library: keep groups of new paths
-        members = library.group()
-        paths = {member["path"] for member in members}
-        if not paths & seen:
-            rows.append(members)
-            seen |= paths
+    while len(rows) < groups:
+        # Phone numbering wraps at IMG_9999: each 400 groups get a library of their own under a folder.
+        library, prefix = Library(encodings, len(rows)), "/library{:03}".format(len(rows) // 400)
+        for members in library.groups(min(400, groups - len(rows))):
+            members = [dict(member, path=prefix + member["path"]) for member in members]
+            paths = {member["path"] for member in members}
+            if not paths & seen:  # the odd WhatsApp name drawn twice
+                rows.append(members)
+                seen |= paths
     timings = {}
     with tempfile.TemporaryDirectory() as folder:
         for name, decided in (("rule", 0), ("model", decisions)):
