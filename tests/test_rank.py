@@ -91,7 +91,7 @@ def test_without_decisions_the_rule_orders_groups(library):
 def test_learns_from_imported_decisions_and_explains(library, tmp_path):
     folder, db = library
     result = run("shashin-rank", "--db", db, "--decisions", keeps_camera(folder, tmp_path), check=0)
-    assert "the model orders groups" in result.stderr and "6 imported, 0 failed" in result.stderr
+    assert "the model orders groups" in result.stderr and "6 imported, 0 already imported, 0 failed" in result.stderr
     undecided = copies(folder, PHOTOS - 1)
     for group in json_lines(result.stdout):
         keeper, second, third = group["members"]
@@ -165,7 +165,8 @@ def test_saved_model_is_reused_until_decisions_change(library, tmp_path):
     saved = os.stat(model).st_mtime_ns
     run("shashin-rank", "--db", db, "-q", check=0)
     assert os.stat(model).st_mtime_ns == saved
-    run("shashin-rank", "--db", db, "--decisions", keeps_camera(folder, tmp_path, [5]), "-q", check=0)
+    result = run("shashin-rank", "--db", db, "--decisions", keeps_camera(folder, tmp_path, range(6)), check=0)
+    assert "1 imported, 5 already imported, 0 failed" in result.stderr
     assert ranking.load(model).evaluation["groups"] == 6
 
 
@@ -202,7 +203,7 @@ def test_bad_decision_lines_are_reported_and_the_rest_imported(library, tmp_path
     assert "decisions.jsonl line 2: not a JSON object" in errors[1]
     assert "never-scanned.jpg: not in the database" in errors[2]
     assert "line 3: needs a kept and a deleted file" in errors[3]
-    assert "1 imported, 3 failed" in result.stderr
+    assert "1 imported, 0 already imported, 3 failed" in result.stderr
     assert len(json_lines(result.stdout)) == PHOTOS  # ranking went on
 
 

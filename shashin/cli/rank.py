@@ -60,7 +60,7 @@ def cli(decisions_file, evaluate, db_path, no_db, verbose, quiet):
     reporter = Reporter("shashin-rank", verbose, quiet, unit="group")
     if decisions_file:
         _import(decisions_file, store, reporter)
-    imports = ("imported", "failed") if decisions_file else ()
+    imports = ("imported", "already imported", "failed") if decisions_file else ()
     if evaluate:
         result = ranking.evaluate(store.keep_decisions())
         curve = result.pop("learning_curve")
@@ -113,8 +113,13 @@ def _chosen(evaluation):
 
 
 def _import(stream, store, reporter):
-    """Record each line's decision, with snapshots of its members' rows as they are now."""
+    """Record each line's decision, with snapshots of its members' rows as they are now.
+
+    A decision already recorded (the same files kept and deleted) is not recorded again,
+    so importing a growing history again and again teaches each decision once.
+    """
     name = getattr(stream, "name", "-")
+    known = {frozenset((m["path"], k) for m, k in zip(members, kept)) for members, kept in store.keep_decisions()}
     for number, line in enumerate(stream, 1):
         if not line.strip():
             continue
@@ -137,6 +142,11 @@ def _import(stream, store, reporter):
             reporter.count("failed")
             reporter.error(where, "needs a kept and a deleted file that are in the database")
             continue
+        decided = frozenset((row["path"], kept) for row, kept in members)
+        if decided in known:
+            reporter.count("already imported")
+            continue
+        known.add(decided)
         groups = collections.Counter(store.groups_of_paths(rows).values())
         group_id = groups.most_common(1)[0][0] if groups else None
         store.record_decision(group_id, "keep", members, source="import")
