@@ -282,7 +282,6 @@ class Ranker:
     def uses_model(self):
         return self.pipeline is not None
 
-
     def weights(self):
         """Per-feature weight on the unscaled features."""
         scaler, emphasis, model = self.pipeline
