@@ -61,6 +61,7 @@ ENCODINGS = [("heic", "heic", 50, 1.0), ("camera", "jpeg", 92, 1.0), ("whatsapp"
 PHONES = [("Apple", "iPhone 12", 4032, 3024, "16.1"), ("Google", "Pixel 6", 4080, 3072, "HDR+ 1.0.4"),
           ("samsung", "SM-G991B", 4000, 3000, "G991BXXU5CVK1")]
 CHECKPOINTS = (10, 30, 100)
+THRESHOLDS = (0.8, 0.9, 0.95, 0.99)
 HELD_OUT = 300
 
 
@@ -238,9 +239,10 @@ def top1(keepers, truths):
     return float(np.mean([truth[keeper] for keeper, truth in zip(keepers, truths)]))
 
 
-def accuracy(person, encodings, seeds):
+def accuracy(person, encodings, seeds, confidence):
     """Mean top-1 on held-out groups per checkpoint, ``{n: {ranker: accuracy, "worst": shashin's lowest}}``,
-    and how often the model was used."""
+    and how often the model was used. Appends ``(keep_probability, right)`` of every suggested
+    keeper to ``confidence[n]``."""
     results = {n: {"shashin": [], "rule": [], "original": []} for n in CHECKPOINTS}
     used = {n: 0 for n in CHECKPOINTS}
     for seed in range(seeds):
@@ -254,8 +256,11 @@ def accuracy(person, encodings, seeds):
         for n in CHECKPOINTS:
             ranker = ranking.train(decided[:n])
             used[n] += ranker.uses_model
-            paths = [members[0]["path"] for members in ranker.rank(groups)]
-            shashin = [[m["path"] for m in members].index(path) for members, path in zip(groups, paths)]
+            keepers = [members[0] for members in ranker.rank(groups)]
+            shashin = [[m["path"] for m in members].index(k["path"]) for members, k in zip(groups, keepers)]
+            confidence[n].extend(
+                (k["keep_probability"], truth[i]) for k, i, truth in zip(keepers, shashin, truths) if ranker.uses_model
+            )
             original = Original(decided[:n])
             results[n]["shashin"].append(top1(shashin, truths))
             results[n]["rule"].append(top1(rule, truths))
@@ -363,12 +368,26 @@ def print_accuracy(encodings, seeds):
     print()
     print("| person | decisions | shashin | shashin, worst library | rule | original (RF on signs) | model used |")
     print("|---|---:|---:|---:|---:|---:|---:|")
+    confidence = {n: [] for n in CHECKPOINTS}
     for person in PEOPLE:
-        results, used = accuracy(person, encodings, seeds)
+        results, used = accuracy(person, encodings, seeds, confidence)
         for n in CHECKPOINTS:
             row = results[n]
             print("| {} | {} | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {}/{} |".format(
                 person, n, row["shashin"], row["worst"], row["rule"], row["original"], used[n], seeds), flush=True)
+    print()
+    print("Accepting suggestions above a keep probability, all people pooled: share of held-out groups")
+    print("whose keeper is that sure, and how often it is the copy the person keeps")
+    print()
+    print("| decisions | " + " | ".join("p >= {}: groups, right".format(t) for t in THRESHOLDS) + " |")
+    print("|---:|" + "---:|" * len(THRESHOLDS))
+    for n in CHECKPOINTS:
+        probability, right = np.array(confidence[n], dtype=float).T
+        cells = []
+        for threshold in THRESHOLDS:
+            sure = probability >= threshold
+            cells.append("{:.2f}, {:.4f}".format(sure.mean(), right[sure].mean() if sure.any() else float("nan")))
+        print("| {} | {} |".format(n, " | ".join(cells)))
 
 
 def print_speed(encodings, groups, decisions):
