@@ -1,4 +1,4 @@
-"""What the review page shows of a group, and the decisions it records besides removals.
+"""What the review page shows of a group, and the decisions it records besides single removals.
 
 Pure: members in, a description of each member and the group's warnings out.
 """
@@ -12,6 +12,7 @@ from wand.image import Image
 
 from . import ranking, trash
 from .imaging import ImageError
+from .store.decisions import SUGGESTION
 
 #: Tags that differ between copies without saying anything about the photo.
 _IGNORED_TAG_PREFIXES = ("File:", "ExifTool:", "System:", "SourceFile", "Composite:")
@@ -105,6 +106,29 @@ def not_duplicates(store, group_id):
         rows = store.images_by_path([member["path"] for member in members])
         store.record_decision(group_id, "not_duplicates", [(rows.get(m["path"], m), True) for m in members])
     return len(members)
+
+
+def accept_suggestions(store, suggestions):
+    """Keep every suggested keeper and move the rest of its group to the trash, all in one batch.
+
+    ``suggestions`` as :meth:`Store.confident_suggestions` gives them. Each group goes
+    through :func:`trash.remove` on its own: a group it refuses (its other copies changed
+    or gone) is a failed outcome and the others go on. Decisions are recorded with source
+    ``suggestion``, which ranking does not learn from. Returns
+    ``(batch, groups accepted, [Outcome])``; :func:`trash.restore_batch` undoes them all.
+    """
+    batch, accepted, outcomes = trash.new_batch(), 0, []
+    for suggestion in suggestions:
+        paths = [member["path"] for member in suggestion["remove"]]
+        try:
+            _, removed = trash.remove(store, suggestion["group"], paths, SUGGESTION, batch)
+        except trash.Refused as refused:
+            message = "group {}: {}".format(suggestion["group"], refused)
+            outcomes.append(trash.Outcome(suggestion["keep"], False, message))
+            continue
+        accepted += any(outcome.ok for outcome in removed)
+        outcomes += removed
+    return batch, accepted, outcomes
 
 
 def browser_jpeg(path):

@@ -54,15 +54,16 @@ def _may_hold_trash(folder, device):
     return info.st_dev == device and not shared and os.access(folder, os.W_OK | os.X_OK)
 
 
-def remove(store, group_id, paths, source="ui"):
+def remove(store, group_id, paths, source="ui", batch=None):
     """Move these members of a group to the trash, keeping the rest; record the decision.
 
     Refuses as a whole (:class:`Refused`) unless another member stays in place,
     unchanged since its scan. Each file is checked again just before it moves; a file
     that changed or cannot move is left where it is, with a message. Returns
-    ``(batch, [Outcome])``; :func:`restore_batch` undoes the batch.
+    ``(batch, [Outcome])``; :func:`restore_batch` undoes the batch. Give ``batch`` to
+    make several groups' removals one (accepting suggestions), else it is new.
     """
-    batch = uuid.uuid4().hex
+    batch = batch or new_batch()
     wanted = list(dict.fromkeys(paths))
     journaled, outcomes = [], []
     # The write lock makes the check and the journal one step: two requests racing
@@ -105,6 +106,11 @@ def remove(store, group_id, paths, source="ui"):
             ]
             store.record_decision(group_id, "keep", decided, source, batch)
     return batch, outcomes
+
+
+def new_batch():
+    """An id for one removal: what :func:`restore_batch` undoes together."""
+    return uuid.uuid4().hex
 
 
 def finish_unfinished(store):
@@ -199,9 +205,12 @@ def restore(store, entry_ids):
             if not found:
                 outcomes.append(Outcome(str(entry_id), False, "trash entry {}: not in the trash".format(entry_id)))
                 continue
-            outcome = _restore(store, found[0])
-            if outcome.ok and not store.trash_batch(found[0]["batch"]):
-                store.undo_decisions(found[0]["batch"])
+            entry = found[0]
+            outcome = _restore(store, entry)
+            # A group whose removed files are all back is undecided again, even when
+            # other groups of the same batch (accepted suggestions) stay removed.
+            if outcome.ok and not store.trash_batch(entry["batch"], entry["group_id"]):
+                store.undo_decisions(entry["batch"], entry["group_id"])
         outcomes.append(outcome)
     return outcomes
 

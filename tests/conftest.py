@@ -120,14 +120,22 @@ def duplicates(duplicates_template):
     copied back (mtimes included) from that run.
     """
     root, pristine, paths = duplicates_template
-    for name in ("Pictures", ".shashin-trash"):
-        shutil.rmtree(root / name, ignore_errors=True)
-    for suffix in ("", "-wal", "-shm"):
-        (root / ("shashin.db" + suffix)).unlink(missing_ok=True)
-    shutil.copytree(pristine / "Pictures", root / "Pictures")
-    shutil.copy2(pristine / "shashin.db", root / "shashin.db")
-    (root / ".shashin-trash").mkdir()
+    reset_from(pristine, root)
     return root / "shashin.db", dict(paths)
+
+
+def reset_from(pristine, root):
+    """Make root a copy of pristine again (mtimes included, so scans still match), with an empty trash.
+
+    Tests that change files and databases made once a session get them back at the same paths.
+    """
+    for entry in Path(root).iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    shutil.copytree(pristine, root, dirs_exist_ok=True)
+    (Path(root) / ".shashin-trash").mkdir()
 
 
 @contextlib.contextmanager

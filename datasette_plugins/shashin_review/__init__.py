@@ -13,6 +13,8 @@ def register_routes():
         (r"^/-/shashin/thumbnail/(?P<md5>[0-9a-f]{32})\.jpg$", views.thumbnail),
         (r"^/-/shashin/image/(?P<md5>[0-9a-f]{32})$", views.image),
         (r"^/-/shashin/remove$", views.remove),
+        (r"^/-/shashin/suggestions$", views.suggestions_page),
+        (r"^/-/shashin/accept$", views.accept),
         (r"^/-/shashin/not-duplicates$", views.not_duplicates),
         (r"^/-/shashin/restore$", views.restore),
         (r"^/-/shashin/empty$", views.empty),

@@ -14,13 +14,20 @@ import weakref
 from datasette.utils import actor_matches_allow
 from datasette.utils.asgi import AsgiFileDownload, Forbidden, NotFound, Response
 
-from shashin import review, trash
+from shashin import ranking, review, trash
 from shashin.imaging import ImageError
 from shashin.store import MIGRATION_SETS, Store
 
 PLUGIN = "shashin-review"
 PAGE_SIZE = 10
 TRASH_PAGE_SIZE = 100
+#: Removals the trash page offers to undo as a whole.
+TRASH_BATCHES = 5
+#: Groups listed on the preview of accepting suggestions.
+SUGGESTIONS_SHOWN = 20
+DEFAULT_THRESHOLD = 0.95
+#: Messages carried to the next page (in a cookie, which browsers cap at 4 kB).
+MAX_MESSAGES = 10
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 YEAR = 365 * 24 * 3600
 _MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp", "BMP": "image/bmp"}
@@ -146,7 +153,10 @@ def _reply(datasette, request, result, back):
     """JSON for the page's script; a message and a redirect for a plain form."""
     if _wants_json(request):
         return Response.json(result, status=200 if result["ok"] else 409)
-    for message in result["messages"]:
+    messages = result["messages"]
+    if len(messages) > MAX_MESSAGES:
+        messages = messages[: MAX_MESSAGES - 1] + ["... and {} more".format(len(messages) - MAX_MESSAGES + 1)]
+    for message in messages:
         datasette.add_message(request, message, datasette.INFO if result["ok"] else datasette.ERROR)
     return Response.redirect(back)
 
@@ -169,9 +179,9 @@ async def review_page(datasette, request):
         groups, members = store.review_groups(ids), store.review_members(ids)
         # A group rewritten since the order was read is left out rather than shown wrong.
         views = [_group_view(groups[i], members[i], saving) for i, _, saving in shown if i in groups]
-        return len(order), views, store.trash_totals()
+        return len(order), views, store.trash_totals(), store.ranked_by_model()
 
-    total, groups, (trashed, trashed_bytes) = await _read(datasette, read)
+    total, groups, (trashed, trashed_bytes), ranked_by_model = await _read(datasette, read)
     pages = max(1, -(-total // PAGE_SIZE))
     return Response.html(
         await datasette.render_template(
@@ -183,6 +193,9 @@ async def review_page(datasette, request):
                 "pages": pages,
                 "kind": kind,
                 "can_change": can_change(datasette, request.actor),
+                "ranked_by_model": ranked_by_model,
+                "min_decisions": ranking.MIN_GROUPS,
+                "threshold": DEFAULT_THRESHOLD,
                 "trashed": trashed,
                 "trashed_size": trash.human_size(trashed_bytes),
                 "query": lambda **changes: "?" + urllib.parse.urlencode(
@@ -265,9 +278,9 @@ async def trash_page(datasette, request):
 
     def read(store):
         entries = store.trash_entries(limit=TRASH_PAGE_SIZE, offset=(page - 1) * TRASH_PAGE_SIZE)
-        return entries, store.trash_totals()
+        return entries, store.trash_totals(), store.trash_batches(TRASH_BATCHES)
 
-    entries, (files, size) = await _read(datasette, read)
+    entries, (files, size), batches = await _read(datasette, read)
     return Response.html(
         await datasette.render_template(
             "shashin_trash.html",
@@ -281,6 +294,7 @@ async def trash_page(datasette, request):
                     )
                     for entry in entries
                 ],
+                "batches": [dict(batch, size_text=trash.human_size(batch["bytes"])) for batch in batches],
                 "files": files,
                 "size_text": trash.human_size(size),
                 "page": page,
@@ -290,6 +304,70 @@ async def trash_page(datasette, request):
             request=request,
         )
     )
+
+
+async def suggestions_page(datasette, request):
+    """What accepting suggestions above a threshold would remove, before anything is removed."""
+    await _check_visitor(datasette, request)
+    if not can_change(datasette, request.actor):
+        raise Forbidden("only an actor allowed by the shashin-review allow_delete setting may accept suggestions")
+    threshold, problem = _threshold(request.args.get("threshold", str(DEFAULT_THRESHOLD)))
+
+    def read(store):
+        if problem or not store.ranked_by_model():
+            return [], [], False
+        suggestions = store.confident_suggestions(threshold)
+        return suggestions, _suggestion_views(store, suggestions[:SUGGESTIONS_SHOWN]), True
+
+    suggestions, shown, ranked_by_model = await _read(datasette, read)
+    preview = ranking.acceptance_preview(suggestions)
+    return Response.html(
+        await datasette.render_template(
+            "shashin_suggestions.html",
+            {
+                "threshold": threshold,
+                "problem": problem,
+                "ranked_by_model": ranked_by_model,
+                "min_decisions": ranking.MIN_GROUPS,
+                "preview": preview,
+                "size_text": trash.human_size(preview["bytes"]),
+                "shown": shown,
+            },
+            request=request,
+        )
+    )
+
+
+def _threshold(text):
+    """``(threshold, problem)`` from a form's text: the default and why when it is not a usable one."""
+    try:
+        threshold = float(text)
+    except (TypeError, ValueError):
+        threshold = None
+    if threshold is None or not 0.5 <= threshold <= 1:
+        return DEFAULT_THRESHOLD, "the threshold is a keep probability from 0.5 to 1"
+    return threshold, None
+
+
+def _suggestion_views(store, suggestions):
+    keepers = store.images_by_path([suggestion["keep"] for suggestion in suggestions])
+
+    def view(path, row):
+        return {
+            "name": printable(os.path.basename(path)),
+            "folder": printable(os.path.dirname(path)),
+            "md5": row.get("md5"),
+            "size_text": trash.human_size(row.get("size") or 0),
+        }
+
+    return [
+        dict(
+            suggestion,
+            keeper=view(suggestion["keep"], keepers.get(suggestion["keep"], {})),
+            removed=[view(member["path"], member) for member in suggestion["remove"]],
+        )
+        for suggestion in suggestions
+    ]
 
 
 def member_key(path):
@@ -378,6 +456,43 @@ async def remove(datasette, request):
         }
 
     return _reply(datasette, request, await _write(datasette, write), _back(form, "/-/shashin"))
+
+
+@change
+async def accept(datasette, request):
+    """Accept the suggestions a preview showed: one batch of removals, one group at a time."""
+    form = await _form(request)
+    threshold, problem = _threshold(form.get("threshold", [None])[0])
+    try:
+        previewed = {name: int(form[name][0]) for name in ("groups", "files", "bytes")}
+    except (KeyError, ValueError):
+        problem = problem or "give groups, files and bytes as the preview showed them"
+    if problem:
+        return Response.text(problem, status=400)
+    preview_page = "/-/shashin/suggestions?" + urllib.parse.urlencode({"threshold": threshold})
+
+    def write(store):
+        suggestions = store.confident_suggestions(threshold)
+        now = ranking.acceptance_preview(suggestions)
+        if now != previewed:
+            message = "the suggestions changed since the preview (now {groups} groups, {files} files): look again"
+            return {"ok": False, "messages": [message.format(**now)]}
+        batch, accepted, outcomes = review.accept_suggestions(store, suggestions)
+        sizes = {member["path"]: member["size"] or 0 for s in suggestions for member in s["remove"]}
+        moved = [outcome.path for outcome in outcomes if outcome.ok]
+        summary = "accepted the suggestions for {} of {} groups: {} files, {}, moved to the trash".format(
+            accepted, len(suggestions), len(moved), trash.human_size(sum(sizes[path] for path in moved))
+        )
+        return {
+            "ok": len(moved) == len(outcomes),
+            "groups": accepted,
+            "removed": len(moved),
+            "batch": batch,
+            "messages": [summary] + [outcome.message for outcome in outcomes if not outcome.ok],
+        }
+
+    result = await _write(datasette, write)
+    return _reply(datasette, request, result, "/-/shashin/trash" if "batch" in result else preview_page)
 
 
 @change

@@ -12,6 +12,10 @@ from .base import db_path, fs_path, now
 
 migrations = Migrations("shashin-decisions")
 
+#: The source of decisions made by accepting shashin-rank's suggestions in bulk. Ranking
+#: does not learn from them: they are its own guesses, not a person's choices.
+SUGGESTION = "suggestion"
+
 
 @migrations()
 def create_decisions(db):
@@ -55,11 +59,14 @@ class DecisionsMixin:
         )
         return decision_id
 
-    def undo_decisions(self, batch):
-        """Mark the decisions of a removal whose files are all back as undone."""
-        self.db.execute(
-            "update decisions set undone_at = ? where batch = ? and undone_at is null", [now(), batch]
-        )
+    def undo_decisions(self, batch, group_id=None):
+        """Mark the decisions of a removal (of one group of it, if given) whose files are all back as undone."""
+        sql = "update decisions set undone_at = ? where batch = ? and undone_at is null"
+        params = [now(), batch]
+        if group_id is not None:
+            sql += " and group_id = ?"
+            params.append(group_id)
+        self.db.execute(sql, params)
 
     def decided_groups(self):
         """Ids of groups with a decision that stands."""

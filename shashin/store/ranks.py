@@ -5,6 +5,7 @@ import json
 from sqlite_utils import Migrations
 
 from .base import db_path, fs_path
+from .decisions import SUGGESTION
 
 migrations = Migrations("shashin-ranks")
 
@@ -52,17 +53,20 @@ class RanksMixin:
         return found
 
     def keep_decisions(self):
-        """Decisions that stand, oldest first, as ``(members, kept)``: member snapshots and booleans."""
+        """Decisions people made that stand, oldest first, as ``(members, kept)``: member snapshots and booleans.
+
+        Accepted suggestions are left out: learning from them would only make the model surer of itself.
+        """
         if not self.db["decisions"].exists():
             return []
         sql = (
             "select decisions.id, decision_members.kept, decision_members.snapshot"
             " from decisions join decision_members on decision_members.decision_id = decisions.id"
-            " where decisions.action = 'keep' and decisions.undone_at is null"
+            " where decisions.action = 'keep' and decisions.undone_at is null and decisions.source is not ?"
             " order by decisions.id, decision_members.rowid"
         )
         decisions = {}
-        for decision_id, kept, snapshot in self.db.execute(sql).fetchall():
+        for decision_id, kept, snapshot in self.db.execute(sql, [SUGGESTION]).fetchall():
             members, flags = decisions.setdefault(decision_id, ([], []))
             members.append(json.loads(snapshot))
             flags.append(bool(kept))
@@ -72,8 +76,11 @@ class RanksMixin:
         """What the training set is: ``[count, last id]`` of the decisions that stand."""
         if not self.db["decisions"].exists():
             return [0, None]
-        sql = "select count(*), max(id) from decisions where action = 'keep' and undone_at is null"
-        return list(self.db.execute(sql).fetchone())
+        sql = (
+            "select count(*), max(id) from decisions"
+            " where action = 'keep' and undone_at is null and source is not ?"
+        )
+        return list(self.db.execute(sql, [SUGGESTION]).fetchone())
 
     def save_ranks(self, rows):
         """Replace all ranks with rows of path, group_id, rank, keep_probability and reasons (a list)."""
@@ -83,6 +90,12 @@ class RanksMixin:
                 (dict(row, path=db_path(row["path"]), reasons=json.dumps(row["reasons"])) for row in rows),
                 batch_size=1000,
             )
+
+    def ranked_by_model(self):
+        """Whether the ranks come from a trained model (they have keep probabilities), not the rule."""
+        return self.db["ranks"].exists() and bool(
+            self.db.execute("select 1 from ranks where keep_probability is not null limit 1").fetchone()
+        )
 
     def confident_suggestions(self, threshold):
         """Undecided groups whose keeper's keep probability is at least threshold, with what else to remove.
@@ -95,6 +108,8 @@ class RanksMixin:
             " other.path, images.md5, images.size, images.mtime"
             " from ranks as keeper join ranks as other"
             " on other.group_id = keeper.group_id and other.rank > 1"
+            # Ranks older than the grouping name groups that are gone: not suggested.
+            " join group_members on group_members.path = other.path and group_members.group_id = other.group_id"
             " join images on images.path = other.path"
             " where keeper.rank = 1 and keeper.keep_probability >= ?"
         )

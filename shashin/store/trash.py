@@ -93,10 +93,23 @@ class TrashMixin:
         """Rows of moves that were journaled but never completed (a crash between the two)."""
         return [_decoded(row) for row in self.db.query("select * from trash where trashed_at is null and " + _ACTIVE)]
 
-    def trash_batch(self, batch):
-        """Ids of the files of one removal that are still in the trash."""
+    def trash_batch(self, batch, group_id=None):
+        """Ids of the files of one removal that are still in the trash (of one group of it, if given)."""
         sql = "select id from trash where batch = ? and trashed_at is not null and " + _ACTIVE
-        return [entry_id for (entry_id,) in self.db.execute(sql, [batch]).fetchall()]
+        params = [batch]
+        if group_id is not None:
+            sql += " and group_id = ?"
+            params.append(group_id)
+        return [entry_id for (entry_id,) in self.db.execute(sql, params).fetchall()]
+
+    def trash_batches(self, limit):
+        """The latest removals with files still in the trash: batch, files, bytes, groups, trashed_at."""
+        sql = (
+            "select batch, count(*) as files, coalesce(sum(size), 0) as bytes,"
+            " count(distinct group_id) as groups, max(trashed_at) as trashed_at"
+            " from trash where trashed_at is not null and {} group by batch order by max(id) desc limit ?"
+        )
+        return list(self.db.query(sql.format(_ACTIVE), [limit]))
 
     def last_trash_batch(self):
         """The batch of the most recent removal with files still in the trash, or None."""

@@ -67,7 +67,7 @@
   }));
 
   document.addEventListener("keydown", event => {
-    if (event.ctrlKey || event.metaKey || event.altKey || event.target.matches("input[type=text], textarea, select")) return;
+    if (event.ctrlKey || event.metaKey || event.altKey || event.target.matches("input[type=text], input[type=number], textarea, select")) return;
     const here = members(g)[m];
     const group = groups[g] && groups[g].dataset.group;
     switch (event.key) {
