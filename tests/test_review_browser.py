@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from conftest import BIN
+from shashin.store import Store
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -64,7 +65,7 @@ def server(duplicates):
 
 def test_delete_with_keyboard_see_trash_undo(server, duplicates, tmp_path):
     sign_in, base = server
-    _, photos = duplicates
+    db, photos = duplicates
     by_name = {}
     for path in (photos["photo"], photos["photo copy"], photos["backup"]):
         by_name.setdefault(os.path.basename(path), []).append(path)
@@ -124,5 +125,29 @@ def test_delete_with_keyboard_see_trash_undo(server, duplicates, tmp_path):
         page.keyboard.press("Enter")
         expect(page.locator("#shashin-status")).to_contain_text("moved to")
         assert os.path.exists(photos["beach"]) != os.path.exists(photos["beach-small"])
+
+        # Accept suggestions: Enter in the threshold previews (the review keys leave it alone), then move, then undo.
+        copies = [photos["photo"], photos["photo copy"], photos["backup"]]
+        store = Store(db)
+        group = store.groups_of_paths(copies)[photos["photo"]]
+        store.save_ranks([
+            {"path": path, "group_id": group, "rank": rank, "keep_probability": p, "reasons": []}
+            for path, rank, p in zip(copies, (1, 2, 3), (0.98, 0.01, 0.01))
+        ])
+        store.close()
+        page.goto(base + "/-/shashin")
+        page.screenshot(path=str(tmp_path / "accept.png"))
+        page.fill("input[name=threshold]", "0.9")
+        page.press("input[name=threshold]", "Enter")
+        expect(page.locator(".shashin-preview")).to_contain_text("1 group, 2 files")
+        page.screenshot(path=str(tmp_path / "suggestions.png"), full_page=True)
+        assert all(map(os.path.exists, copies))
+        page.click("text=Move 2 files")
+        expect(page.locator(".shashin-batches li").first).to_contain_text("2 files")
+        page.screenshot(path=str(tmp_path / "accepted.png"), full_page=True)
+        assert os.path.exists(photos["photo"]) and not any(map(os.path.exists, copies[1:]))
+        page.locator(".shashin-undo").first.click()
+        expect(page.locator(".shashin-batches li")).to_have_count(1)
+        assert all(map(os.path.exists, copies))
         assert errors == []
         browser.close()

@@ -80,7 +80,7 @@ async def test_review_page_offers_it_to_those_who_may_delete(ranked):
     ds = await datasette(db)
     page = (await Visitor(ds, {"id": "root"}).get("/-/shashin")).text
     assert "Accept suggestions" in page and 'name="threshold" value="0.95"' in page
-    assert "3 groups to review" in page
+    assert "3 groups to review" in page and page.count("· 0.99</span>") == 3  # each keeper's keep probability
     assert "Accept suggestions" not in (await Visitor(ds).get("/-/shashin")).text
 
 
