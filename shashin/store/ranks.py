@@ -93,9 +93,11 @@ class RanksMixin:
 
     def ranked_by_model(self):
         """Whether the ranks come from a trained model (they have keep probabilities), not the rule."""
-        return self.db["ranks"].exists() and bool(
-            self.db.execute("select 1 from ranks where keep_probability is not null limit 1").fetchone()
-        )
+        if not self.db["ranks"].exists():
+            return False
+        # One run writes all ranks, with probabilities for every member or for none: one row tells.
+        row = self.db.execute("select keep_probability is not null from ranks limit 1").fetchone()
+        return bool(row and row[0])
 
     def confident_suggestions(self, threshold):
         """Undecided groups whose keeper's keep probability is at least threshold, with what else to remove.
