@@ -39,6 +39,12 @@ def create_trash(db):
     db["trash"].create_index(["batch"])
 
 
+@migrations()
+def index_trash_batch_groups(db):
+    # An acceptance of suggestions is one batch over many groups; a restore asks what is left of one.
+    db["trash"].create_index(["batch", "group_id"])
+
+
 class TrashMixin:
     """Queries over the trash journal."""
 
