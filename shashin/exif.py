@@ -7,6 +7,7 @@ import shutil
 import tempfile
 import threading
 import time
+import warnings
 from typing import NamedTuple
 
 import exiftool
@@ -48,7 +49,10 @@ class Session:
     def close(self):
         if self._tool is not None:
             try:
-                self._tool.terminate()
+                with warnings.catch_warnings():
+                    # PyExifTool warns when the process already died: the watchdog saw to that.
+                    warnings.simplefilter("ignore", UserWarning)
+                    self._tool.terminate()
             except (ExifToolException, OSError, ValueError):
                 pass
             self._tool = None
