@@ -1,5 +1,6 @@
 """Metadata through one long-lived exiftool process, and the dates and fields shashin derives from it."""
 
+import contextlib
 import datetime
 import os
 import re
@@ -49,9 +50,7 @@ class Session:
     def close(self):
         if self._tool is not None:
             try:
-                with warnings.catch_warnings():
-                    # PyExifTool warns when the process already died: the watchdog saw to that.
-                    warnings.simplefilter("ignore", UserWarning)
+                with _quiet():
                     self._tool.terminate()
             except (ExifToolException, OSError, ValueError):
                 pass
@@ -65,7 +64,8 @@ class Session:
 
     def _read_batch(self, paths):
         try:
-            found = self._run(paths)
+            with _quiet():
+                found = self._run(paths)
         except (ExifToolException, OSError, ValueError):
             # The process died or garbled its answer: start afresh and isolate the file at fault.
             self.close()
@@ -175,6 +175,14 @@ def raw_preview(path):
                 str(tags.get("File:FileType") or "RAW"),
             )
     return None
+
+
+@contextlib.contextmanager
+def _quiet():
+    """PyExifTool warns when it finds its process dead; the watchdog and the restart see to that."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "ExifTool process was previously running but died")
+        yield
 
 
 def _safe_argument(path):
