@@ -18,7 +18,6 @@ import argparse
 import datetime
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys

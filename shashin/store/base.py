@@ -30,6 +30,14 @@ def fs_path(value):
     return os.fsdecode(value) if isinstance(value, bytes) else value
 
 
+def in_chunks(values, size=500):
+    """``(chunk, marks)`` over values: lists small enough for one SQL ``in (marks)``, and its ``?, ?, ...``."""
+    values = list(values)
+    for start in range(0, len(values), size):
+        chunk = values[start : start + size]
+        yield chunk, ", ".join("?" * len(chunk))
+
+
 def connect(path, readonly, migration_sets):
     """A sqlite-utils Database in WAL mode, migrated unless read-only."""
     try:

@@ -5,7 +5,7 @@ import itertools
 import numpy
 from sqlite_utils import Migrations
 
-from .base import db_path, fs_path, now
+from .base import db_path, fs_path, in_chunks, now
 
 migrations = Migrations("shashin-groups")
 
@@ -56,10 +56,8 @@ class GroupsMixin:
             )
             if md5 in wanted
         ]
-        for start in range(0, len(missing), batch):
-            keys = missing[start : start + batch]
-            sql = "select md5, jpeg from thumbnails where md5 in ({})".format(", ".join("?" * len(keys)))
-            yield self.db.execute(sql, keys).fetchall()
+        for keys, marks in in_chunks(missing, batch):
+            yield self.db.execute("select md5, jpeg from thumbnails where md5 in ({})".format(marks), keys).fetchall()
 
     def save_fingerprints(self, rows):
         """Store ``(md5, view, hashes, spread)``: view as uint8 pixels, hashes as uint64."""

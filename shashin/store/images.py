@@ -6,7 +6,7 @@ import os
 from sqlite_utils import Migrations
 
 from ..records import HASH_FIELDS, META_FIELDS
-from .base import db_path, fs_path, now
+from .base import db_path, fs_path, in_chunks, now
 
 migrations = Migrations("shashin-images")
 
@@ -50,11 +50,8 @@ class ImagesMixin:
     def images_by_path(self, paths):
         """Rows of the given paths, as ``{path: row}``."""
         found = {}
-        paths = list(paths)
-        for start in range(0, len(paths), 500):
-            keys = [db_path(p) for p in paths[start : start + 500]]
-            sql = "select * from images where path in ({})".format(", ".join("?" * len(keys)))
-            for row in self.db.query(sql, keys):
+        for keys, marks in in_chunks(db_path(p) for p in paths):
+            for row in self.db.query("select * from images where path in ({})".format(marks), keys):
                 row["path"] = fs_path(row["path"])
                 found[row["path"]] = row
         return found
@@ -119,9 +116,7 @@ class ImagesMixin:
                 if not os.path.lexists(fs_path(path)):
                     gone.append(path)
         with self.db.atomic():
-            for start in range(0, len(gone), 500):
-                keys = gone[start : start + 500]
-                marks = ", ".join("?" * len(keys))
+            for keys, marks in in_chunks(gone):
                 self.db.execute("delete from images where path in ({})".format(marks), keys)
             self.db.execute(
                 "delete from thumbnails where md5 not in (select md5 from images where md5 is not null)"
@@ -131,12 +126,9 @@ class ImagesMixin:
     # failures
 
     def failures_by_path(self, paths):
-        keys = [db_path(p) for p in paths]
         found = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            sql = "select * from failures where path in ({})".format(", ".join("?" * len(chunk)))
-            for row in self.db.query(sql, chunk):
+        for keys, marks in in_chunks(db_path(p) for p in paths):
+            for row in self.db.query("select * from failures where path in ({})".format(marks), keys):
                 found[fs_path(row["path"])] = row
         return found
 
@@ -153,7 +145,5 @@ class ImagesMixin:
             )
 
     def _forget_failures(self, keys):
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            sql = "delete from failures where path in ({})".format(", ".join("?" * len(chunk)))
-            self.db.execute(sql, chunk)
+        for chunk, marks in in_chunks(keys):
+            self.db.execute("delete from failures where path in ({})".format(marks), chunk)

@@ -6,7 +6,7 @@ import os
 
 from sqlite_utils import Migrations
 
-from .base import db_path, fs_path, now
+from .base import db_path, fs_path, in_chunks, now
 
 migrations = Migrations("shashin-organize")
 
@@ -63,15 +63,13 @@ class OrganizeMixin:
         """What the images table knows of these paths, as ``{path: row}`` with ``tags`` parsed
         only where a QuickTime UTC date needs them."""
         found = {}
-        paths = list(paths)
-        for start in range(0, len(paths), 500):
-            keys = [db_path(p) for p in paths[start : start + 500]]
+        for keys, marks in in_chunks(db_path(p) for p in paths):
             sql = (
                 "select path, size, mtime, md5, taken_at, taken_at_source, make, model,"
                 " metadata is not null as has_metadata,"
                 " case when taken_at_source = 'CreateDate' and taken_at like '%+00:00'"
                 " then metadata end as tags"
-                " from images where path in ({})".format(", ".join("?" * len(keys)))
+                " from images where path in ({})".format(marks)
             )
             for row in self.db.query(sql, keys):
                 row["path"] = fs_path(row["path"])

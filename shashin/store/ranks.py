@@ -4,7 +4,7 @@ import json
 
 from sqlite_utils import Migrations
 
-from .base import db_path, fs_path
+from .base import db_path, fs_path, in_chunks
 from .decisions import SUGGESTION
 
 migrations = Migrations("shashin-ranks")
@@ -43,11 +43,9 @@ class RanksMixin:
         """``{path: group_id}`` for the paths that are members of a group."""
         if not self.db["group_members"].exists():
             return {}
-        keys = [db_path(path) for path in paths]
         found = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            sql = "select path, group_id from group_members where path in ({})".format(", ".join("?" * len(chunk)))
+        for chunk, marks in in_chunks(db_path(path) for path in paths):
+            sql = "select path, group_id from group_members where path in ({})".format(marks)
             for path, group_id in self.db.execute(sql, chunk).fetchall():
                 found[fs_path(path)] = group_id
         return found

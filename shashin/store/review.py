@@ -1,8 +1,6 @@
 """What the review page reads: groups in order of the space they free, and their members."""
 
-from .base import fs_path
-
-_BATCH = 500
+from .base import fs_path, in_chunks
 
 
 class ReviewMixin:
@@ -52,12 +50,11 @@ class ReviewMixin:
             order by m.group_id, m.path
         """
         found = {group_id: [] for group_id in group_ids}
-        for start in range(0, len(group_ids), _BATCH):
-            chunk = list(group_ids[start : start + _BATCH])
+        for chunk, marks in in_chunks(group_ids):
             query = sql.format(
                 ranks=", r.rank, r.keep_probability, r.reasons" if ranked else "",
                 join="left join ranks r on r.path = m.path and r.group_id = m.group_id" if ranked else "",
-                marks=", ".join("?" * len(chunk)),
+                marks=marks,
             )
             for row in self.db.query(query, chunk):
                 row["path"] = fs_path(row.pop("member_path"))
