@@ -5,13 +5,13 @@ new or changed files go to the worker processes, and their results come back in 
 """
 
 import hashlib
-import multiprocessing
 import os
 from dataclasses import dataclass
 
 from .files import is_image
 from .records import HASH_FIELDS
 from .store import Store
+from .workers import Workers
 
 HASHED, CACHED, REUSED, SKIPPED, FAILED = "hashed", "cached", "reused", "skipped", "failed"
 
@@ -34,9 +34,9 @@ def hash_paths(paths, store=None, jobs=None, batch=None):
     ``store`` (a :class:`~shashin.store.Store` or None) provides the rapid rescan and
     receives nothing: saving is the caller's job, batch by batch.
     """
-    workers = _Workers(jobs or os.cpu_count() or 1, store.path if store else None)
     batch = batch or 512
-    try:
+    db_path = store.path if store else None
+    with Workers(jobs or os.cpu_count() or 1, _worker_setup, (db_path,)) as workers:
         pending = []
         for path in paths:
             pending.append(path)
@@ -44,30 +44,6 @@ def hash_paths(paths, store=None, jobs=None, batch=None):
                 yield from _hash_batch(pending, store, workers)
                 pending = []
         yield from _hash_batch(pending, store, workers)
-    finally:
-        workers.close()
-
-
-class _Workers:
-    """Worker processes, started only when there is decoding to do."""
-
-    def __init__(self, jobs, db_path):
-        self.jobs, self.db_path, self.pool = jobs, db_path, None
-
-    def map(self, work):
-        if self.pool is None and (self.jobs == 1 or len(work) < 4):
-            _worker_setup(self.db_path)
-            return map(hash_file, work)
-        if self.pool is None:
-            # forkserver: workers must not inherit the parent's SQLite connection or ImageMagick state.
-            context = multiprocessing.get_context("forkserver")
-            self.pool = context.Pool(self.jobs, initializer=_worker_setup, initargs=(self.db_path,))
-        return self.pool.imap(hash_file, work)
-
-    def close(self):
-        if self.pool is not None:
-            self.pool.close()
-            self.pool.join()
 
 
 def _hash_batch(paths, store, workers):
@@ -91,7 +67,7 @@ def _hash_batch(paths, store, workers):
             outcomes[path] = Outcome(path, FAILED, message=failure["error"], remembered=True)
         else:
             work.append((path, stat.st_size, stat.st_mtime))
-    for item, outcome in zip(work, workers.map(work) if work else ()):
+    for item, outcome in zip(work, workers.map(hash_file, work) if work else ()):
         outcomes[item[0]] = outcome
     for path in absolute:
         yield outcomes[path]

@@ -1,6 +1,5 @@
 """shashin-group: exact and near-duplicate groups of the hashed files, into the database and as JSON lines."""
 
-import multiprocessing
 import os
 import sys
 
@@ -8,6 +7,7 @@ import click
 from wand.exceptions import WandException
 
 from .. import imaging, records, similarity
+from ..workers import Workers
 from .common import Reporter, SetupError, command, db_options, open_store, shown, verbosity_options, write_record
 
 SAVE_EVERY = 500
@@ -155,7 +155,7 @@ def _present(files, reporter):
 
 def _fingerprint(store, md5s, jobs, reporter):
     """Derive and store the fingerprints missing for these contents, from their thumbnails."""
-    with _Workers(jobs) as workers:
+    with Workers(jobs, imaging.configure, inline_below=SAVE_EVERY, chunksize=32) as workers:
         for batch in store.thumbnails_to_fingerprint(md5s, SAVE_EVERY):
             rows = []
             for md5, outcome in workers.map(_fingerprint_one, batch):
@@ -174,26 +174,3 @@ def _fingerprint_one(item):
         return md5, similarity.fingerprint(jpeg)
     except WandException as error:
         return md5, str(error).splitlines()[0]
-
-
-class _Workers:
-    """Processes decoding thumbnails, started only for a full batch: a small run decodes here."""
-
-    def __init__(self, jobs):
-        self.jobs, self.pool = jobs, None
-
-    def map(self, function, items):
-        if self.pool is None and (self.jobs == 1 or len(items) < SAVE_EVERY):
-            return map(function, items)
-        if self.pool is None:
-            # forkserver: workers must not inherit the parent's SQLite connection or ImageMagick state.
-            self.pool = multiprocessing.get_context("forkserver").Pool(self.jobs, imaging.configure)
-        return self.pool.imap(function, items, chunksize=32)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        if self.pool is not None:
-            self.pool.close()
-            self.pool.join()
