@@ -26,6 +26,11 @@ _MAGIC = (
 )
 
 
+def os_error_text(error):
+    """An OSError as a person reads it: "no such file or directory", "permission denied"."""
+    return (error.strerror or str(error)).lower()
+
+
 def extension(path):
     return os.path.splitext(path)[1].lower()
 
@@ -61,7 +66,7 @@ def expand(path):
     try:
         mode = os.lstat(path).st_mode
     except OSError as error:
-        yield path, Problem((error.strerror or str(error)).lower(), skipped=False)
+        yield path, Problem(os_error_text(error), skipped=False)
         return
     if stat.S_ISLNK(mode):
         yield path, SYMLINK
@@ -73,10 +78,10 @@ def expand(path):
     for folder, subfolders, names in os.walk(path, onerror=errors.append):
         while errors:
             error = errors.pop()
-            yield error.filename, Problem((error.strerror or str(error)).lower(), skipped=False)
+            yield error.filename, Problem(os_error_text(error), skipped=False)
         subfolders[:] = sorted(d for d in subfolders if d not in SKIPPED_FOLDERS)
         for name in sorted(names):
             file_path = os.path.join(folder, name)
             yield file_path, SYMLINK if os.path.islink(file_path) else None
     for error in errors:
-        yield error.filename, Problem((error.strerror or str(error)).lower(), skipped=False)
+        yield error.filename, Problem(os_error_text(error), skipped=False)

@@ -8,7 +8,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 
-from .files import is_image
+from .files import is_image, os_error_text
 from .records import HASH_FIELDS
 from .store import Store
 from .workers import Workers
@@ -54,7 +54,7 @@ def _hash_batch(paths, store, workers):
         try:
             stats[path] = os.stat(path)
         except OSError as error:
-            outcomes[path] = Outcome(path, FAILED, message=_describe(error))
+            outcomes[path] = Outcome(path, FAILED, message=os_error_text(error))
     known = store.images_by_path(stats) if store else {}
     failures = store.failures_by_path(stats) if store else {}
     work = []
@@ -109,7 +109,7 @@ def hash_file(item):
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
     except OSError as error:
-        return Outcome(path, FAILED, record, _describe(error))
+        return Outcome(path, FAILED, record, os_error_text(error))
     record["md5"] = digest.hexdigest()
     stored = _worker_store.content(record["md5"]) if _worker_store else None
     if stored:
@@ -124,6 +124,3 @@ def hash_file(item):
     record.update(fields)
     return Outcome(path, HASHED, record=record, thumbnail=thumbnail)
 
-
-def _describe(error):
-    return (error.strerror or str(error)).lower() if isinstance(error, OSError) else str(error)

@@ -21,7 +21,7 @@ import string
 from dataclasses import dataclass
 
 from . import exif
-from .files import IMAGE_EXTENSIONS, RAW_EXTENSIONS, expand, extension, is_image
+from .files import IMAGE_EXTENSIONS, RAW_EXTENSIONS, expand, extension, is_image, os_error_text
 
 VIDEO_EXTENSIONS = frozenset(
     ".mov .mp4 .m4v .3gp .3g2 .avi .mts .m2ts .mkv .webm .wmv .mpg .mpeg .insv .lrv".split()
@@ -602,9 +602,7 @@ def fsync_folder(folder):
 
 
 def describe_error(error):
-    if isinstance(error, OSError):
-        return (error.strerror or str(error)).lower()
-    return str(error)
+    return os_error_text(error) if isinstance(error, OSError) else str(error)
 
 
 # Recovery and undo

@@ -15,6 +15,8 @@ import stat
 import uuid
 from typing import NamedTuple
 
+from .files import os_error_text
+
 TRASH_FOLDER = ".shashin-trash"
 
 
@@ -190,7 +192,7 @@ def _reason(error):
         return "permission denied"
     if error.errno == errno.EROFS:
         return "read-only filesystem"
-    return (error.strerror or str(error)).lower()
+    return os_error_text(error)
 
 
 def restore(store, entry_ids):

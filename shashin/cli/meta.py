@@ -6,6 +6,7 @@ import os
 import click
 
 from .. import exif
+from ..files import os_error_text
 from ..records import HASH_FIELDS, META_FIELDS
 from .common import Reporter, SetupError, command, db_options, input_items, open_store, verbosity_options, write_record
 
@@ -64,7 +65,7 @@ def _enrich(items, store, session, reporter):
             stat = os.stat(path)
         except OSError as error:
             reporter.count("failed")
-            reporter.error(path, (error.strerror or str(error)).lower())
+            reporter.error(path, os_error_text(error))
             continue
         record["size"], record["mtime"] = stat.st_size, stat.st_mtime
         if row and row["metadata"] and (row["size"], row["mtime"]) == (stat.st_size, stat.st_mtime):
