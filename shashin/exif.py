@@ -64,14 +64,25 @@ class Session:
 
     def _read_batch(self, paths):
         try:
-            with _quiet():
-                found = self._run(paths)
+            with _exiftool_names(paths) as (names, aliases):
+                output = self._call(lambda tool: tool.get_metadata(names))
+        except exiftool.exceptions.ExifToolOutputEmptyError:
+            output = []
         except (ExifToolException, OSError, ValueError):
             # The process died or garbled its answer: start afresh and isolate the file at fault.
             self.close()
             if len(paths) == 1:
                 return [(paths[0], None, "exiftool failed on this file")]
             return [item for path in paths for item in self._read_batch([path])]
+        found = {}
+        for tags in output:
+            source = tags.get("SourceFile")
+            path = aliases.get(source, source)
+            if source in aliases:
+                tags["SourceFile"] = path
+                tags["File:FileName"] = os.path.basename(path)
+                tags["File:Directory"] = os.path.dirname(path)
+            found[path] = tags
         results = []
         for path in paths:
             tags = found.get(path)
@@ -83,44 +94,36 @@ class Session:
                 results.append((path, tags, None))
         return results
 
-    def _run(self, paths):
-        if self._tool is None:
-            self._tool = exiftool.ExifToolHelper(check_execute=False)
-        safe, aliases = [], {}
-        with tempfile.TemporaryDirectory(prefix="shashin-exif-") as links:
-            for index, path in enumerate(paths):
-                if _safe_argument(path):
-                    safe.append(path)
-                else:
-                    # exiftool takes file names one per line, as UTF-8: others go in by a link.
-                    link = os.path.join(links, "{}{}".format(index, os.path.splitext(path)[1][:16]))
-                    os.symlink(os.path.abspath(path), link)
-                    safe.append(link)
-                    aliases[link] = path
-            try:
-                output = self._guarded(self._tool, safe)
-            except exiftool.exceptions.ExifToolOutputEmptyError:
-                output = []
-        found = {}
-        for tags in output:
-            source = tags.get("SourceFile")
-            path = aliases.get(source, source)
-            if source in aliases:
-                tags["SourceFile"] = path
-                tags["File:FileName"] = os.path.basename(path)
-                tags["File:Directory"] = os.path.dirname(path)
-            found[path] = tags
-        return found
+    def preview(self, path):
+        """The largest JPEG a RAW file embeds, as a :class:`Preview`, or None."""
+        try:
+            with _exiftool_names([path]) as (names, _):
+                (tags,) = self._call(
+                    lambda tool: tool.get_tags(names, ["FileType", "ImageWidth", "ImageHeight", "Orientation"])
+                ) or [{}]
+                for tag in ("JpgFromRaw", "PreviewImage", "ThumbnailImage"):
+                    jpeg = self._call(lambda tool: tool.execute("-b", "-" + tag, names[0], raw_bytes=True))
+                    if jpeg.startswith(b"\xff\xd8"):
+                        return Preview(
+                            jpeg,
+                            int(tags.get("EXIF:ImageWidth") or tags.get("File:ImageWidth") or 0),
+                            int(tags.get("EXIF:ImageHeight") or tags.get("File:ImageHeight") or 0),
+                            int(tags.get("EXIF:Orientation") or 1),
+                            str(tags.get("File:FileType") or "RAW"),
+                        )
+        except (ExifToolException, OSError, ValueError):
+            self.close()
+        return None
 
-
-    @staticmethod
-    def _guarded(tool, paths):
-        """tool.get_metadata(paths), unless exiftool dies or hangs: then an OSError.
+    def _call(self, request):
+        """request(tool) on the running exiftool, unless it dies or hangs: then an OSError.
 
         PyExifTool reads exiftool's output until a marker and spins forever at end of
         file, so a watchdog kills a dead or stuck process and closes the pipe under it.
         """
-        finished = threading.Event()
+        if self._tool is None:
+            self._tool = exiftool.ExifToolHelper(check_execute=False)
+        tool, finished = self._tool, threading.Event()
 
         def watch():
             deadline = time.monotonic() + BATCH_TIMEOUT
@@ -133,7 +136,8 @@ class Session:
         watchdog = threading.Thread(target=watch, daemon=True)
         watchdog.start()
         try:
-            return tool.get_metadata(paths)
+            with _quiet():
+                return request(tool)
         except ValueError as error:  # select() on the pipe the watchdog closed
             raise OSError("exiftool stopped: {}".format(error)) from None
         finally:
@@ -151,30 +155,23 @@ class Preview(NamedTuple):
     format: str
 
 
-_preview_tool = None
+@contextlib.contextmanager
+def _exiftool_names(paths):
+    """``(names, aliases)``: names exiftool can take for paths, and the real path behind each link made.
 
-
-def raw_preview(path):
-    """The embedded JPEG preview of a RAW file (through one exiftool process per process), or None."""
-    global _preview_tool
-    if _preview_tool is None:
-        _preview_tool = exiftool.ExifToolHelper(check_execute=False)
-    try:
-        (tags,) = _preview_tool.get_tags([path], ["FileType", "ImageWidth", "ImageHeight", "Orientation"]) or [{}]
-        jpegs = [_preview_tool.execute("-b", "-" + tag, path, raw_bytes=True)
-                 for tag in ("JpgFromRaw", "PreviewImage", "ThumbnailImage")]
-    except (ExifToolException, UnicodeEncodeError, ValueError):
-        return None
-    for jpeg in jpegs:
-        if jpeg.startswith(b"\xff\xd8"):
-            return Preview(
-                jpeg,
-                int(tags.get("EXIF:ImageWidth") or tags.get("File:ImageWidth") or 0),
-                int(tags.get("EXIF:ImageHeight") or tags.get("File:ImageHeight") or 0),
-                int(tags.get("EXIF:Orientation") or tags.get("IFD0:Orientation") or 1),
-                str(tags.get("File:FileType") or "RAW"),
-            )
-    return None
+    exiftool takes file names one per line, as UTF-8: others go in by a symbolic link.
+    """
+    names, aliases = [], {}
+    with tempfile.TemporaryDirectory(prefix="shashin-exif-") as links:
+        for index, path in enumerate(paths):
+            if _safe_argument(path):
+                names.append(path)
+            else:
+                link = os.path.join(links, "{}{}".format(index, os.path.splitext(path)[1][:16]))
+                os.symlink(os.path.abspath(path), link)
+                names.append(link)
+                aliases[link] = path
+        yield names, aliases
 
 
 @contextlib.contextmanager

@@ -11,7 +11,7 @@ from wand.image import ORIENTATION_TYPES as ORIENTATIONS
 from wand.image import Image
 from wand.resource import limits
 
-from .exif import raw_preview
+from .exif import Session
 from .files import RAW_EXTENSIONS, extension
 
 THUMBNAIL_EDGE = 256
@@ -77,10 +77,14 @@ def _analyse(path):
         return _finish(image, width, height, orientation, format_)
 
 
+#: exiftool for RAW previews, started on the first RAW file this process meets.
+_raw_previews = Session()
+
+
 def _analyse_raw(path):
     # Debian's ImageMagick hands RAW files to ufraw, which is long gone; and developing a RAW file
     # would cost seconds. Cameras embed a full-size or large JPEG preview: that is what is hashed.
-    preview = raw_preview(path)
+    preview = _raw_previews.preview(path)
     if preview is None:
         raise ImageError("RAW file without an embedded JPEG preview (ImageMagick cannot develop RAW files here)")
     with Image.ping(blob=preview.jpeg) as header:
