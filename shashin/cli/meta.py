@@ -92,6 +92,8 @@ def _enrich(items, store, session, reporter):
             fresh.append(record)
     if store and fresh:
         store.save_metadata(fresh)
+    unread = {id(record) for record in to_read} - {id(record) for record in fresh}
     for record in records:
-        if "metadata" in record:
+        # A record that came in with metadata but could not be read again is not passed on stale.
+        if id(record) not in unread:
             write_record(record)
