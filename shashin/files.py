@@ -9,11 +9,12 @@ SKIPPED_FOLDERS = frozenset(
     {"@eaDir", "#snapshot", "#recycle", "@Recycle", "@Recently-Snapshot", ".shashin-trash", ".Trash-0"}
 )
 
-IMAGE_EXTENSIONS = frozenset(
-    ".jpg .jpeg .jpe .jfif .png .gif .tif .tiff .webp .heic .heif .avif .bmp .jxl .jp2"
-    " .dng .cr2 .cr3 .nef .nrw .arw .srf .sr2 .orf .rw2 .raf .pef .srw .x3f .3fr .erf .kdc .mrw".split()
+RAW_EXTENSIONS = frozenset(
+    ".dng .cr2 .cr3 .nef .nrw .arw .srf .sr2 .orf .rw2 .raf .pef .srw .x3f .3fr .erf .kdc .mrw".split()
 )
-RAW_EXTENSIONS = frozenset(".dng .cr2 .cr3 .nef .nrw .arw .srf .sr2 .orf .rw2 .raf .pef .srw .x3f .3fr .erf .kdc .mrw".split())
+IMAGE_EXTENSIONS = RAW_EXTENSIONS | frozenset(
+    ".jpg .jpeg .jpe .jfif .png .gif .tif .tiff .webp .heic .heif .avif .bmp .jxl .jp2".split()
+)
 
 _MAGIC = (
     b"\xff\xd8\xff",  # JPEG

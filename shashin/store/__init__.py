@@ -10,10 +10,25 @@ import sqlite_utils
 from . import decisions, groups, images, organize, ranks, review, trash
 from .base import DatabaseError, connect, db_path, fs_path
 
-MIGRATION_SETS = [images.migrations, groups.migrations, trash.migrations, decisions.migrations, ranks.migrations, organize.migrations]
+MIGRATION_SETS = [
+    images.migrations,
+    groups.migrations,
+    trash.migrations,
+    decisions.migrations,
+    ranks.migrations,
+    organize.migrations,
+]
 
 
-class Store(images.ImagesMixin, groups.GroupsMixin, trash.TrashMixin, decisions.DecisionsMixin, review.ReviewMixin, ranks.RanksMixin, organize.OrganizeMixin):
+class Store(
+    images.ImagesMixin,
+    groups.GroupsMixin,
+    trash.TrashMixin,
+    decisions.DecisionsMixin,
+    review.ReviewMixin,
+    ranks.RanksMixin,
+    organize.OrganizeMixin,
+):
     """shashin's SQLite database, in WAL mode so Datasette can read while a scan writes."""
 
     def __init__(self, path, readonly=False):
