@@ -32,11 +32,15 @@ def hash_paths(paths, store=None, jobs=None, batch=None):
     """Yield an :class:`Outcome` for each path, in input order.
 
     ``store`` (a :class:`~shashin.store.Store` or None) provides the rapid rescan and
-    receives nothing: saving is the caller's job, batch by batch.
+    receives nothing: saving is the caller's job, batch by batch. Workers are forked, so
+    the calling process must not have loaded ImageMagick (the commands never do).
     """
     batch = batch or 512
     db_path = store.path if store else None
-    with Workers(jobs or os.cpu_count() or 1, _worker_setup, (db_path,)) as workers:
+    # fork: this process never decodes, so workers inherit no ImageMagick or exiftool state,
+    # and they never use its SQLite connection (a worker exits without closing it).
+    jobs = jobs or os.cpu_count() or 1
+    with Workers(jobs, _worker_setup, (db_path,), inline_below=0, start_method="fork") as workers:
         pending = []
         for path in paths:
             pending.append(path)
@@ -67,9 +71,11 @@ def _hash_batch(paths, store, workers):
             outcomes[path] = Outcome(path, FAILED, message=failure["error"], remembered=True)
         else:
             work.append((path, stat.st_size, stat.st_mtime))
-    for item, outcome in zip(work, workers.map(hash_file, work) if work else ()):
-        outcomes[item[0]] = outcome
+    # Yielded as they come, so the caller saves and prints while the workers go on.
+    results = iter(workers.map(hash_file, work) if work else ())
     for path in absolute:
+        if path not in outcomes:
+            outcomes[path] = next(results)
         yield outcomes[path]
 
 
@@ -86,7 +92,7 @@ _worker_store = None
 
 def _worker_setup(db_path):
     global _worker_store
-    # Imported here: loading ImageMagick costs half a second that a rescan of unchanged files never needs.
+    # Imported here: a rescan of unchanged files never needs ImageMagick loaded.
     from . import imaging
 
     imaging.configure(threads=1)
@@ -105,9 +111,8 @@ def hash_file(item):
                 return Outcome(path, SKIPPED, message="not an image")
             if size == 0:
                 return Outcome(path, FAILED, record, "empty file (0 bytes)")
-            digest = hashlib.md5(head)
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+            handle.seek(0)
+            digest = hashlib.file_digest(handle, "md5")
     except OSError as error:
         return Outcome(path, FAILED, record, os_error_text(error))
     record["md5"] = digest.hexdigest()

@@ -29,6 +29,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from wand.image import Image
 
+from .dhash import area_resampler, dhashes
+
 VIEW_SIDE = 64
 SIDE = 32
 CROPS = (1.0, 0.975, 0.95, 0.925, 0.9, 0.875, 0.85)
@@ -91,7 +93,7 @@ def inverse(orientation):
 def fingerprints(views):
     """``(n, 9)`` uint64: dHash of each view in the 8 orientations, then of its crop view."""
     views = numpy.asarray(views, numpy.float32).reshape(-1, VIEW_SIDE, VIEW_SIDE)
-    columns = [_dhash(orient(views, o)) for o in range(ORIENTATIONS)] + [_dhash(views, CROP_VIEW)]
+    columns = [dhashes(orient(views, o)) for o in range(ORIENTATIONS)] + [dhashes(views, CROP_VIEW)]
     return numpy.stack(columns, axis=1)
 
 
@@ -104,23 +106,6 @@ def spreads(views):
     views = numpy.asarray(views, numpy.float32).reshape(len(views), -1)
     low, high = numpy.percentile(views, [10, 90], axis=1)
     return high - low
-
-
-def _dhash(views, crop=1.0):
-    small = _resampler(8, crop) @ views @ _resampler(9, crop).T
-    bits = small[:, :, 1:] > small[:, :, :-1]
-    packed = numpy.packbits(bits.reshape(len(views), 64), axis=1)
-    return packed.view(">u8")[:, 0].astype(numpy.uint64)
-
-
-@functools.cache
-def _resampler(size, crop=1.0):
-    """Area-averaging matrix taking the central ``crop`` of VIEW_SIDE samples to ``size`` samples."""
-    edges = VIEW_SIDE * (1 - crop) / 2 + numpy.arange(size + 1) * (VIEW_SIDE * crop / size)
-    low, high = edges[:-1, None], edges[1:, None]
-    pixel = numpy.arange(VIEW_SIDE)[None, :]
-    weights = numpy.clip(numpy.minimum(high, pixel + 1) - numpy.maximum(low, pixel), 0, None)
-    return (weights / weights.sum(axis=1, keepdims=True)).astype(numpy.float32)
 
 
 def hash_int(hex_digits):
@@ -338,7 +323,7 @@ class Verifier:
 
 @functools.cache
 def _crop_resamplers():
-    return numpy.stack([_resampler(SIDE, crop) for crop in CROPS])
+    return numpy.stack([area_resampler(SIDE, VIEW_SIDE, crop) for crop in CROPS])
 
 
 # Grouping

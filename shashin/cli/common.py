@@ -17,6 +17,9 @@ DEFAULT_DB = "shashin.db"
 #: Exit codes: every input handled; some inputs failed; usage or set-up error.
 OK, SOME_FAILED, USAGE = 0, 1, 2
 
+# No tqdm monitor thread: shashin-hash forks its workers, and a fork should find one thread only.
+tqdm.monitor_interval = 0
+
 
 class SetupError(click.ClickException):
     """The command cannot start (database, missing tool); exits 2 like a usage error."""
