@@ -6,6 +6,7 @@ new or changed files go to the worker processes, and their results come back in 
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 
 from .files import is_image, os_error_text
@@ -40,7 +41,7 @@ def hash_paths(paths, store=None, jobs=None, batch=None):
     # fork: this process never decodes, so workers inherit no ImageMagick or exiftool state,
     # and they never use its SQLite connection (a worker exits without closing it).
     jobs = jobs or os.cpu_count() or 1
-    with Workers(jobs, _worker_setup, (db_path,), inline_below=0, start_method="fork") as workers:
+    with Workers(jobs, _worker_setup, (db_path,), died=_died, inline_below=0, start_method="fork") as workers:
         pending = []
         for path in paths:
             pending.append(path)
@@ -56,21 +57,27 @@ def _hash_batch(paths, store, workers):
     outcomes = {}
     for path in absolute:
         try:
-            stats[path] = os.stat(path)
+            status = os.stat(path)
         except OSError as error:
             outcomes[path] = Outcome(path, FAILED, message=os_error_text(error))
+            continue
+        if stat.S_ISREG(status.st_mode):
+            stats[path] = status
+        else:
+            # A FIFO or a device would block the worker that opened it, or never end.
+            outcomes[path] = Outcome(path, SKIPPED, message="not a regular file")
     known = store.images_by_path(stats) if store else {}
     failures = store.failures_by_path(stats) if store else {}
     work = []
-    for path, stat in stats.items():
+    for path, status in stats.items():
         row = known.get(path)
         failure = failures.get(path)
-        if row and row["md5"] and _unchanged(row, stat):
+        if row and row["md5"] and _unchanged(row, status):
             outcomes[path] = Outcome(path, CACHED, record=_hash_record(row))
-        elif failure and _unchanged(failure, stat):
+        elif failure and _unchanged(failure, status):
             outcomes[path] = Outcome(path, FAILED, message=failure["error"], remembered=True)
         else:
-            work.append((path, stat.st_size, stat.st_mtime))
+            work.append((path, status.st_size, status.st_mtime))
     # Yielded as they come, so the caller saves and prints while the workers go on.
     results = iter(workers.map(hash_file, work) if work else ())
     for path in absolute:
@@ -79,8 +86,8 @@ def _hash_batch(paths, store, workers):
         yield outcomes[path]
 
 
-def _unchanged(row, stat):
-    return row["size"] == stat.st_size and row["mtime"] == stat.st_mtime
+def _unchanged(row, status):
+    return row["size"] == status.st_size and row["mtime"] == status.st_mtime
 
 
 def _hash_record(row):
@@ -98,6 +105,11 @@ def _worker_setup(db_path):
     imaging.configure(threads=1)
     if db_path and _worker_store is None:
         _worker_store = Store(db_path, readonly=True)
+
+
+def _died(item):
+    # Not remembered as a failure: the out-of-memory killer may have picked the worker for another's sake.
+    return Outcome(item[0], FAILED, message="the worker process hashing it died (killed, or crashed in the decoder)")
 
 
 def hash_file(item):

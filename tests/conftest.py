@@ -40,6 +40,7 @@ def run(command, *args, input=None, env=None, check=None):
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
+        timeout=300,  # a command that hangs fails its test instead of the whole run
     )
     if check is not None:
         assert result.returncode == check, result.stderr

@@ -2,10 +2,12 @@
 
 import os
 import shutil
+import signal
 import sqlite3
 import struct
 import subprocess
 import zlib
+from pathlib import Path
 
 import exiftool
 import pytest
@@ -188,6 +190,7 @@ def test_bad_inputs_get_one_line_each_and_the_run_goes_on(tmp_path, db):
     os.symlink(folder / "loop-a", folder / "loop-b")
     os.symlink(folder / "loop-b", folder / "loop-a")
     os.symlink(folder, folder / "self")
+    os.mkfifo(folder / "pipe.jpg")  # opening it would wait for a writer for ever
     result = run("shashin-hash", "--db", db, "-v", folder, check=1)
     lines = result.stderr.splitlines()
     errors = {name: [line for line in lines if "/{}:".format(name) in line] for name in
@@ -198,11 +201,44 @@ def test_bad_inputs_get_one_line_each_and_the_run_goes_on(tmp_path, db):
     assert "megapixel" in errors["huge.png"][0]
     assert any("skipped" in line and "notes.txt" in line for line in lines)
     assert any("skipped" in line and "loop-a" in line and "symbolic link" in line for line in lines)
+    assert any("skipped" in line and "pipe.jpg: not a regular file" in line for line in lines)
     assert [r["path"] for r in json_lines(result.stdout)] == [str(good)]
     assert "1 hashed" in result.stderr and "5 failed" in result.stderr
     # Remembered: an unchanged bad file is not decoded again, and still reported.
     again = run("shashin-hash", "--db", db, folder, check=1)
     assert "5 failed" in again.stderr and "1 cached" in again.stderr
+
+
+def test_a_worker_killed_mid_run_does_not_stop_the_run(tmp_path, db):
+    # What the kernel's out-of-memory killer does to a worker decoding a huge photo.
+    photo = make_photo(tmp_path / "base.jpg", 0, 3000, 2000).read_bytes()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for index in range(60):
+        (folder / "IMG_{:03d}.jpg".format(index)).write_bytes(photo + index.to_bytes(4, "big"))
+    process = subprocess.Popen(
+        [str(BIN / "shashin-hash"), "-j", "2", "--db", str(db), str(folder)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    first = process.stdout.readline()
+    for pid in _children(process.pid):
+        os.kill(pid, signal.SIGKILL)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert len(json_lines(first + out)) == 60
+    assert "60 hashed" in err
+
+
+def _children(parent):
+    children = []
+    for entry in os.listdir("/proc"):
+        try:
+            fields = (Path("/proc") / entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == parent:
+            children.append(int(entry))
+    return children
 
 
 def test_missing_input_and_usage_errors(tmp_path, db):

@@ -155,7 +155,7 @@ def _present(files, reporter):
 
 def _fingerprint(store, md5s, jobs, reporter):
     """Derive and store the fingerprints missing for these contents, from their thumbnails."""
-    with Workers(jobs, imaging.configure, inline_below=SAVE_EVERY, chunksize=32) as workers:
+    with Workers(jobs, imaging.configure, died=_died, inline_below=SAVE_EVERY, chunksize=32) as workers:
         for batch in store.thumbnails_to_fingerprint(md5s, SAVE_EVERY):
             rows = []
             for md5, outcome in workers.map(_fingerprint_one, batch):
@@ -166,6 +166,10 @@ def _fingerprint(store, md5s, jobs, reporter):
                     rows.append((md5, *outcome))
                     reporter.progress.update()
             store.save_fingerprints(rows)
+
+
+def _died(item):
+    return item[0], "the worker process reading it died (killed, or crashed in the decoder)"
 
 
 def _fingerprint_one(item):
