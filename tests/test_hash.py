@@ -211,22 +211,39 @@ def test_bad_inputs_get_one_line_each_and_the_run_goes_on(tmp_path, db):
 
 def test_a_worker_killed_mid_run_does_not_stop_the_run(tmp_path, db):
     # What the kernel's out-of-memory killer does to a worker decoding a huge photo.
-    photo = make_photo(tmp_path / "base.jpg", 0, 3000, 2000).read_bytes()
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for index in range(60):
-        (folder / "IMG_{:03d}.jpg".format(index)).write_bytes(photo + index.to_bytes(4, "big"))
-    process = subprocess.Popen(
-        [str(BIN / "shashin-hash"), "-j", "2", "--db", str(db), str(folder)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    process = _started(tmp_path, db, 60)
     first = process.stdout.readline()
     for pid in _children(process.pid):
         os.kill(pid, signal.SIGKILL)
     out, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
-    assert len(json_lines(first + out)) == 60
-    assert "60 hashed" in err
+    assert len(json_lines((first + out).decode())) == 60
+    assert b"60 hashed" in err
+
+
+def test_an_interrupted_scan_keeps_what_it_printed(tmp_path, db):
+    process = _started(tmp_path, db, 60)
+    printed = b"".join(process.stdout.readline() for _ in range(3))
+    process.send_signal(signal.SIGINT)
+    printed += process.communicate(timeout=120)[0]
+    assert process.returncode != 0
+    again = run("shashin-hash", "--db", db, tmp_path / "in", check=0)
+    cached = int(again.stderr.split(" cached")[0].rsplit(" ", 1)[1])
+    assert 3 <= len(json_lines(printed.decode())) <= cached
+
+
+def _started(tmp_path, db, count):
+    """shashin-hash -j 2 started on count 6 MP JPEGs (distinct by their bytes): a run long enough to disturb.
+
+    Unbuffered, so that reading its first lines reads nothing more.
+    """
+    photo = make_photo(tmp_path / "base.jpg", 0, 3000, 2000).read_bytes()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for index in range(count):
+        (folder / "IMG_{:03d}.jpg".format(index)).write_bytes(photo + index.to_bytes(4, "big"))
+    command = [str(BIN / "shashin-hash"), "-j", "2", "--db", str(db), str(folder)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
 
 
 def _children(parent):

@@ -66,22 +66,25 @@ def _hash(items, store, jobs, reporter):
                 store.save_failures(failures)
         hashed.clear(), thumbnails.clear(), failures.clear()
 
-    for outcome in hash_paths((path for path, _ in items), store, jobs):
-        reporter.count(outcome.status)
-        if outcome.status == SKIPPED:
-            reporter.skip(outcome.path, outcome.message)
-        elif outcome.status == FAILED:
-            reporter.error(outcome.path, outcome.message)
-            if outcome.record and not outcome.remembered:
-                record = outcome.record
-                failures.append((record["path"], record["size"], record["mtime"], outcome.message))
-        else:
-            write_record(outcome.record)
-            if outcome.status != CACHED:
-                hashed.append(outcome.record)
-                if outcome.thumbnail:
-                    thumbnails[outcome.record["md5"]] = outcome.thumbnail
-        if len(hashed) + len(failures) >= SAVE_EVERY:
-            save()
-    save()
+    try:
+        for outcome in hash_paths((path for path, _ in items), store, jobs):
+            reporter.count(outcome.status)
+            if outcome.status == SKIPPED:
+                reporter.skip(outcome.path, outcome.message)
+            elif outcome.status == FAILED:
+                reporter.error(outcome.path, outcome.message)
+                if outcome.record and not outcome.remembered:
+                    record = outcome.record
+                    failures.append((record["path"], record["size"], record["mtime"], outcome.message))
+            else:
+                if outcome.status != CACHED:  # kept before it is printed: a printed record is never lost
+                    hashed.append(outcome.record)
+                    if outcome.thumbnail:
+                        thumbnails[outcome.record["md5"]] = outcome.thumbnail
+                write_record(outcome.record)
+            if len(hashed) + len(failures) >= SAVE_EVERY:
+                save()
+    finally:
+        # Interrupted (Ctrl-C, a closed pipe) or not, what was hashed is kept: the next run goes on from there.
+        save()
 
