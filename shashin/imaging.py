@@ -60,7 +60,7 @@ def analyse(path):
 
 def _analyse(path):
     with Image.ping(filename=_magick_name(path)) as header:
-        format_ = header.format
+        format_ = _avif_or(header.format, path)
         width, height = header.width, header.height
         orientation = header.orientation
     if format_ != "JPEG" and width * height > MAX_PIXELS:
@@ -76,6 +76,15 @@ def _analyse(path):
         if warning and "Premature end" in warning:
             raise ImageError("truncated file ({})".format(warning))
         return _finish(image, width, height, orientation, format_)
+
+
+def _avif_or(format_, path):
+    # ImageMagick 6 reads AVIF with its HEIC coder and calls it HEIC; the file's brand says which it is.
+    if format_ == "HEIC":
+        with open(path, "rb") as handle:
+            if handle.read(12)[8:12] == b"avif":
+                return "AVIF"
+    return format_
 
 
 #: exiftool for RAW previews, started on the first RAW file this process meets.

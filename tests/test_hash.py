@@ -68,14 +68,15 @@ def test_formats(tmp_path, name, fmt):
     assert (record["width"], record["height"]) == (120, 80)
 
 
-def test_heic_when_imagemagick_can_write_it(tmp_path):
-    path = tmp_path / "a.heic"
+@pytest.mark.parametrize("fmt", ["HEIC", "AVIF"])
+def test_heic_and_avif_when_imagemagick_can_write_them(tmp_path, fmt):
+    path = tmp_path / ("a." + fmt.lower())
     try:
-        make_photo(path, 1, 128, 96, fmt="heic")
-    except Exception as error:  # the encoder is an optional libheif plugin
-        pytest.skip("this ImageMagick cannot write HEIC: {}".format(error))
+        make_photo(path, 1, 128, 96, fmt=fmt.lower())
+    except Exception as error:  # the encoders are optional libheif plugins
+        pytest.skip("this ImageMagick cannot write {}: {}".format(fmt, error))
     (record,) = json_lines(run("shashin-hash", "--no-db", path, check=0).stdout)
-    assert (record["width"], record["height"], record["format"]) == (128, 96, "HEIC")
+    assert (record["width"], record["height"], record["format"]) == (128, 96, fmt)
 
 
 def test_cmyk_16bit_greyscale_alpha_and_multiframe(tmp_path):
