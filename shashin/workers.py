@@ -6,9 +6,10 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-#: Chunks in flight per worker: enough that a slow photo at the head never idles the others,
-#: few enough that re-running them one by one after a worker died is quick.
-WINDOW_PER_JOB = 8
+#: Chunks in flight per worker: enough that a slow photo at the head (a 100 MP PNG takes
+#: seconds) leaves the other workers busy, few enough that re-running them one by one after
+#: a worker died takes seconds, not minutes.
+WINDOW_PER_JOB = 64
 
 
 class Workers:
