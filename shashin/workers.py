@@ -90,7 +90,8 @@ class Workers:
 
     def __exit__(self, *exc):
         if self.executor is not None:
-            self.executor.shutdown(wait=True)
+            # Cancelled: after an interruption nobody wants the photos still waiting in the window.
+            self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _apply(function, chunk):
