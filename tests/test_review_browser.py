@@ -63,6 +63,26 @@ def server(duplicates):
         process.wait(timeout=10)
 
 
+def test_the_undo_button_after_a_delete(server, duplicates):
+    sign_in, base = server
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(sign_in)
+        page.goto(base + "/-/shashin")
+        page.keyboard.press("l")
+        focused = page.locator(".shashin-group").first.locator(".shashin-member.shashin-focused")
+        target = os.path.join(focused.locator(".shashin-folder").inner_text().strip(),
+                              focused.locator(".shashin-name").inner_text().strip())
+        page.keyboard.press("d")
+        expect(page.locator("#shashin-status")).to_contain_text("moved to")
+        assert not os.path.exists(target)
+        page.locator("#shashin-status button").click()
+        expect(page.locator("#shashin-status")).to_contain_text("restored")
+        assert os.path.exists(target)
+        browser.close()
+
+
 def test_delete_with_keyboard_see_trash_undo(server, duplicates, tmp_path):
     sign_in, base = server
     db, photos = duplicates

@@ -4,6 +4,8 @@
   const groups = Array.from(document.querySelectorAll(".shashin-group"));
   const status = document.getElementById("shashin-status");
   const csrf = (document.querySelector("input[name=csrftoken]") || {}).value;
+  // Where the actions live, with Datasette's base_url: the template says.
+  const actions = (status && status.dataset.actions) || "/-/shashin/";
   let g = 0, m = 0;
 
   function members(i) { return groups[i] ? Array.from(groups[i].querySelectorAll(".shashin-member")) : []; }
@@ -39,7 +41,7 @@
     }
     let result;
     try {
-      const response = await fetch(action, {
+      const response = await fetch(actions + action, {
         method: "POST", body, credentials: "same-origin",
         headers: { "Accept": "application/json", "x-csrftoken": csrf },
       });
@@ -93,14 +95,14 @@
         if (here) { const box = here.querySelector("input[name=member]"); box.checked = !box.checked; box.dispatchEvent(new Event("change")); }
         break;
       case "d": case "Delete":
-        if (here) post("/-/shashin/remove", { group, member: selected().length ? selected() : [here.dataset.member] });
+        if (here) post("remove", { group, member: selected().length ? selected() : [here.dataset.member] });
         break;
       case "Enter":
-        if (here) post("/-/shashin/remove", { group, keep: here.dataset.member });
+        if (here) post("remove", { group, keep: here.dataset.member });
         break;
-      case "n": if (group) post("/-/shashin/not-duplicates", { group }); break;
+      case "n": if (group) post("not-duplicates", { group }); break;
       case "o": if (here) window.open(here.querySelector("a").href, "_blank", "noopener"); break;
-      case "u": post("/-/shashin/restore", {}); break;
+      case "u": post("restore", {}); break;
       default: return;
     }
     event.preventDefault();
