@@ -15,28 +15,28 @@ from .store import Store
 from .workers import Workers
 
 HASHED, CACHED, REUSED, SKIPPED, FAILED = "hashed", "cached", "reused", "skipped", "failed"
+#: Paths stat-ed and looked up in the database together.
+BATCH = 512
 
 
 @dataclass
 class Outcome:
-    """What happened to one input path."""
+    """What happened to one input path (a failure with a record is one to remember)."""
 
     path: str
     status: str
     record: dict = None
     message: str = None
     thumbnail: bytes = None
-    remembered: bool = False  # a failure answered from an earlier run
 
 
-def hash_paths(paths, store=None, jobs=None, batch=None):
+def hash_paths(paths, store=None, jobs=None):
     """Yield an :class:`Outcome` for each path, in input order.
 
     ``store`` (a :class:`~shashin.store.Store` or None) provides the rapid rescan and
     receives nothing: saving is the caller's job, batch by batch. Workers are forked, so
     the calling process must not have loaded ImageMagick (the commands never do).
     """
-    batch = batch or 512
     db_path = store.path if store else None
     # fork: this process never decodes, so workers inherit no ImageMagick or exiftool state,
     # and they never use its SQLite connection (a worker exits without closing it).
@@ -45,7 +45,7 @@ def hash_paths(paths, store=None, jobs=None, batch=None):
         pending = []
         for path in paths:
             pending.append(path)
-            if len(pending) >= batch:
+            if len(pending) >= BATCH:
                 yield from _hash_batch(pending, store, workers)
                 pending = []
         yield from _hash_batch(pending, store, workers)
@@ -75,7 +75,8 @@ def _hash_batch(paths, store, workers):
         if row and row["md5"] and _unchanged(row, status):
             outcomes[path] = Outcome(path, CACHED, record=_hash_record(row))
         elif failure and _unchanged(failure, status):
-            outcomes[path] = Outcome(path, FAILED, message=failure["error"], remembered=True)
+            # No record: it is remembered already.
+            outcomes[path] = Outcome(path, FAILED, message=failure["error"])
         else:
             work.append((path, status.st_size, status.st_mtime))
     # Yielded as they come, so the caller saves and prints while the workers go on.
@@ -108,7 +109,7 @@ def _worker_setup(db_path):
 
 
 def _died(item):
-    # Not remembered as a failure: the out-of-memory killer may have picked the worker for another's sake.
+    # No record, so not remembered as a failure: the out-of-memory killer may have picked the worker for another's sake.
     return Outcome(item[0], FAILED, message="the worker process hashing it died (killed, or crashed in the decoder)")
 
 
@@ -135,7 +136,7 @@ def hash_file(item):
     from . import imaging
 
     try:
-        fields, thumbnail = imaging.analyse(path)
+        fields, thumbnail = imaging.analyse(path, head)
     except imaging.ImageError as error:
         return Outcome(path, FAILED, record, str(error))
     record.update(fields)

@@ -38,29 +38,30 @@ def configure(threads=1, memory=256 << 20):
     limits["area"] = MAX_PIXELS * 2
 
 
-def _magick_name(path, frame="[0]"):
+def _magick_name(path):
     # The frame suffix makes ImageMagick read only the first frame of a GIF, TIFF or HEIC
     # sequence; it still opens a file whose own name ends in brackets.
-    return os.fsencode(path) + frame.encode()
+    return os.fsencode(path) + b"[0]"
 
 
-def analyse(path):
+def analyse(path, head):
     """Decode an image file once; return ``(fields, thumbnail_jpeg)``.
 
-    fields holds width and height as displayed (after EXIF orientation), the
-    format, and the 64-bit difference hash as 16 hex digits.
+    head is the file's first bytes (at least 12). fields holds width and height as
+    displayed (after EXIF orientation), the format, and the 64-bit difference hash as
+    16 hex digits.
     """
     try:
         if extension(path) in RAW_EXTENSIONS:
             return _analyse_raw(path)
-        return _analyse(path)
+        return _analyse(path, head)
     except WandException as error:
         raise ImageError(_first_line(error)) from None
 
 
-def _analyse(path):
+def _analyse(path, head):
     with Image.ping(filename=_magick_name(path)) as header:
-        format_ = _avif_or(header.format, path)
+        format_ = _avif_or(header.format, head)
         width, height = header.width, header.height
         orientation = header.orientation
     if format_ != "JPEG" and width * height > MAX_PIXELS:
@@ -78,13 +79,9 @@ def _analyse(path):
         return _finish(image, width, height, orientation, format_)
 
 
-def _avif_or(format_, path):
+def _avif_or(format_, head):
     # ImageMagick 6 reads AVIF with its HEIC coder and calls it HEIC; the file's brand says which it is.
-    if format_ == "HEIC":
-        with open(path, "rb") as handle:
-            if handle.read(12)[8:12] == b"avif":
-                return "AVIF"
-    return format_
+    return "AVIF" if format_ == "HEIC" and head[8:12] == b"avif" else format_
 
 
 #: exiftool for RAW previews, started on the first RAW file this process meets.

@@ -73,7 +73,7 @@ def _hash(items, store, jobs, reporter):
                 reporter.skip(outcome.path, outcome.message)
             elif outcome.status == FAILED:
                 reporter.error(outcome.path, outcome.message)
-                if outcome.record and not outcome.remembered:
+                if outcome.record:  # a failure with a record is remembered until the file changes
                     record = outcome.record
                     failures.append((record["path"], record["size"], record["mtime"], outcome.message))
             else:
