@@ -1,5 +1,7 @@
-"""Finding files: walking folders the way a photo scan should, and telling images from the rest."""
+"""Files: walking folders the way a photo scan should, telling images from the rest, moving without replacing."""
 
+import ctypes
+import errno
 import os
 import stat
 from typing import NamedTuple
@@ -86,3 +88,30 @@ def expand(path):
             yield file_path, SYMLINK if os.path.islink(file_path) else None
     for error in errors:
         yield error.filename, Problem(os_error_text(error), skipped=False)
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_renameat2 = getattr(_libc, "renameat2", None)
+_AT_FDCWD, _RENAME_NOREPLACE = -100, 1
+
+
+def rename_noreplace(src, dest):
+    """Rename atomically, failing with FileExistsError rather than replacing dest."""
+    if _renameat2 is not None:
+        if _renameat2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dest), _RENAME_NOREPLACE) == 0:
+            return
+        code = ctypes.get_errno()
+        if code not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+            raise OSError(code, os.strerror(code), src, None, dest)
+    try:
+        # A file system without RENAME_NOREPLACE: a hard link cannot replace a file either.
+        os.link(src, dest, follow_symlinks=False)
+    except OSError as error:
+        if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK):
+            raise
+        # Nor hard links (FAT, some FUSE): check, then rename.
+        if os.path.lexists(dest):
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dest)
+        os.rename(src, dest)
+        return
+    os.unlink(src)

@@ -9,7 +9,6 @@ interrupted run can always be finished (:func:`recover`) or reversed (:func:`und
 """
 
 import contextlib
-import ctypes
 import datetime
 import errno
 import fcntl
@@ -21,7 +20,7 @@ import string
 from dataclasses import dataclass
 
 from . import exif
-from .files import IMAGE_EXTENSIONS, RAW_EXTENSIONS, expand, extension, is_image, os_error_text
+from .files import IMAGE_EXTENSIONS, RAW_EXTENSIONS, expand, extension, is_image, os_error_text, rename_noreplace
 
 VIDEO_EXTENSIONS = frozenset(
     ".mov .mp4 .m4v .3gp .3g2 .avi .mts .m2ts .mkv .webm .wmv .mpg .mpeg .insv .lrv".split()
@@ -555,42 +554,12 @@ def _remove_copy(path, twin):
     os.unlink(path)
 
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_renameat2 = getattr(_libc, "renameat2", None)
-_AT_FDCWD, _RENAME_NOREPLACE = -100, 1
-
-
-def rename_noreplace(src, dest):
-    """Rename atomically, failing with FileExistsError rather than replacing dest."""
-    if _renameat2 is not None:
-        if _renameat2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dest), _RENAME_NOREPLACE) == 0:
-            return
-        code = ctypes.get_errno()
-        if code not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
-            raise OSError(code, os.strerror(code), src, None, dest)
-    try:
-        # A file system without RENAME_NOREPLACE: a hard link cannot replace a file either.
-        os.link(src, dest)
-    except OSError as error:
-        if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK):
-            raise
-        # Nor hard links (FAT, some FUSE): check, then rename.
-        if os.path.lexists(dest):
-            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dest)
-        os.rename(src, dest)
-        return
-    os.unlink(src)
-
-
 def md5_of(path, uncached=False):
-    digest = hashlib.md5()
     with open(path, "rb") as handle:
         if uncached:
             # Read back from the disk, not from the page cache the copy just filled.
             os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "md5").hexdigest()
 
 
 def fsync_folder(folder):

@@ -15,7 +15,7 @@ import stat
 import uuid
 from typing import NamedTuple
 
-from .files import os_error_text
+from .files import os_error_text, rename_noreplace
 
 TRASH_FOLDER = ".shashin-trash"
 
@@ -228,7 +228,7 @@ def _restore(store, entry):
         if os.path.lexists(original):
             raise FileExistsError(errno.EEXIST, "exists")
         os.makedirs(os.path.dirname(original), exist_ok=True)
-        _move_no_replace(held, original)
+        rename_noreplace(held, original)
     except OSError as error:
         if error.errno == errno.EEXIST:
             reason = "a file is there now; not overwriting it"
@@ -238,21 +238,6 @@ def _restore(store, entry):
     _remove_empty(os.path.dirname(held))
     store.mark_restored(entry["id"])
     return Outcome(original, True, "{}: restored".format(original), entry["id"])
-
-
-def _move_no_replace(source, target):
-    """A rename that fails with EEXIST rather than replace a file: a hard link, then unlink."""
-    try:
-        os.link(source, target, follow_symlinks=False)
-    except OSError as error:
-        if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
-            raise
-        # Filesystems without hard links (FAT, some network mounts): check, then rename.
-        if os.path.lexists(target):
-            raise FileExistsError(errno.EEXIST, "exists") from None
-        os.rename(source, target)
-        return
-    os.unlink(source)
 
 
 def empty(store):
