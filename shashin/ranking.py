@@ -16,7 +16,6 @@ import json
 import math
 import os
 import re
-import time
 
 import joblib
 import numpy as np
@@ -499,12 +498,10 @@ def train(decisions):
     The regularisation strength is chosen by grouped cross-validation over the latest
     decisions; the model is used only if it is at least as accurate as the rule there.
     """
-    started = time.monotonic()
     decisions, vectorizer, matrix, evaluation = _select(decisions)
     if evaluation["used"] == "rule":
         return Ranker(evaluation=evaluation)
     pipeline = _fit(decisions, matrix, _emphasis(vectorizer), np.arange(len(decisions)), evaluation["regularisation"])
-    evaluation["training_seconds"] = round(time.monotonic() - started, 2)
     return Ranker(vectorizer, pipeline, evaluation)
 
 

@@ -20,8 +20,6 @@ _LIVE_PHOTO_EXTENSIONS = (".MOV", ".mov", ".MP4", ".mp4")
 #: Sequence numbers in names: runs of three digits or more (IMG_1234, DSC01234, 20190101_120000_003).
 _NUMBERS = re.compile(r"\d{3,}")
 MAX_TAGS = 8
-#: Formats shown to a browser as they are; others are converted to JPEG on the way out.
-BROWSER_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP", "BMP"})
 FULL_IMAGE_EDGE = 4096
 
 

@@ -8,7 +8,7 @@ brought up to date) and a mixin of the queries over them. :class:`Store` is all 
 import sqlite_utils
 
 from . import decisions, groups, images, organize, ranks, review, trash
-from .base import DatabaseError, connect, db_path, fs_path
+from .base import DatabaseError, connect
 
 MIGRATION_SETS = [
     images.migrations,
@@ -46,4 +46,4 @@ class Store(
         self.db.close()
 
 
-__all__ = ["DatabaseError", "Store", "db_path", "fs_path"]
+__all__ = ["DatabaseError", "Store"]

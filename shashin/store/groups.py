@@ -9,10 +9,6 @@ from .base import db_path, fs_path, in_chunks, now
 
 migrations = Migrations("shashin-groups")
 
-#: Bytes of a stored view: 64x64 greyscale, one byte a pixel.
-VIEW_BYTES = 64 * 64
-
-
 @migrations()
 def create_groups(db):
     # AUTOINCREMENT: an id once used is never given to another group, so a link to a

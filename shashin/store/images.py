@@ -5,7 +5,7 @@ import os
 
 from sqlite_utils import Migrations
 
-from ..records import HASH_FIELDS, META_FIELDS
+from ..records import META_FIELDS, RECORD_FIELDS
 from .base import db_path, fs_path, in_chunks, now
 
 migrations = Migrations("shashin-images")
@@ -72,7 +72,7 @@ class ImagesMixin:
         hashed_at = now()
         rows = []
         for record in records:
-            row = {field: record.get(field) for field in HASH_FIELDS + META_FIELDS}
+            row = {field: record.get(field) for field in RECORD_FIELDS}
             row["path"] = db_path(row["path"])
             row["hashed_at"] = hashed_at
             rows.append(row)
