@@ -300,7 +300,8 @@ class Verifier:
     """Scores pairs by gradient correlation; ``view(i)`` gives image i's uint8 view."""
 
     def __init__(self, view):
-        self.view = view
+        # Cached too: a pair tried in all 8 orientations would read one view from the database 8 times.
+        self.view = functools.lru_cache(maxsize=FEATURE_CACHE)(view)
         self._cached = functools.lru_cache(maxsize=FEATURE_CACHE)(self._features)
 
     def score(self, a, b, orientation=0):
