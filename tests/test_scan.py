@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import re
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 from datasette.app import Datasette
 
 from conftest import BIN, make_photo, run
-from shashin import demo
+from shashin import demo, files
 from shashin.store import Store
 
 SCAN = Path(__file__).parent.parent / "bin" / "shashin-scan"
@@ -51,3 +52,9 @@ def test_datasette_reads_while_a_scan_writes(tmp_path):
     finally:
         writer.db.rollback()
         writer.close()
+
+
+def test_scan_script_prunes_the_folders_shashin_hash_skips():
+    script = SCAN.read_text()
+    pruned = set(re.findall(r"-name '([^']+)'", script))
+    assert pruned == set(files.SKIPPED_FOLDERS)
