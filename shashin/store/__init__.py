@@ -8,7 +8,7 @@ brought up to date) and a mixin of the queries over them. :class:`Store` is all 
 import sqlite_utils
 
 from . import decisions, groups, images, organize, ranks, review, trash
-from .base import DatabaseError, connect
+from .base import DatabaseError, connect, write_lock
 
 MIGRATION_SETS = [
     images.migrations,
@@ -41,6 +41,10 @@ class Store(
         store = cls.__new__(cls)
         store.path, store.db = None, sqlite_utils.Database(conn)
         return store
+
+    def write_lock(self):
+        """See :func:`base.write_lock`: for checks no other writer may invalidate before they act."""
+        return write_lock(self.db.conn)
 
     def close(self):
         self.db.close()

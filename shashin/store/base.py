@@ -1,5 +1,6 @@
-"""What every part of the store shares: opening the database, path and time encoding."""
+"""What every part of the store shares: opening the database, the write lock, path and time encoding."""
 
+import contextlib
 import datetime
 import os
 import sqlite3
@@ -75,11 +76,23 @@ def _migrate(db, migration_sets):
     if not any(migrations.pending(db) for migrations in migration_sets):
         return
     # One process migrates at a time: the write lock is taken first, then pending is asked again.
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with write_lock(db.conn):
         for migrations in migration_sets:
             migrations.apply(db)
+
+
+@contextlib.contextmanager
+def write_lock(conn):
+    """One transaction holding SQLite's write lock from its first statement (BEGIN IMMEDIATE).
+
+    Checks made inside it cannot be invalidated by another writer (a second browser tab,
+    the command line) before it ends. sqlite-utils' atomic() begins a deferred transaction,
+    which takes the lock only at its first write.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
     except BaseException:
-        db.rollback()
+        conn.rollback()
         raise
-    db.commit()
+    conn.commit()

@@ -6,8 +6,6 @@ trash (``emptied_at``). A row with neither is *in the trash*: its file is gone f
 the original path as far as groups and the review page are concerned.
 """
 
-import contextlib
-
 from sqlite_utils import Migrations
 
 from .base import db_path, fs_path, now
@@ -47,22 +45,6 @@ def index_trash_batch_groups(db):
 
 class TrashMixin:
     """Queries over the trash journal."""
-
-    @contextlib.contextmanager
-    def write_lock(self):
-        """One transaction holding SQLite's write lock from its first statement.
-
-        Checks made inside it cannot be invalidated by another writer (a second
-        browser tab, the command line) before the transaction ends.
-        """
-        conn = self.db.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            conn.rollback()
-            raise
-        conn.commit()
 
     def journal_trash(self, entry):
         """Write the row of a file about to move; returns its id."""
