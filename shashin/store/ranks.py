@@ -6,6 +6,7 @@ from sqlite_utils import Migrations
 
 from .base import db_path, fs_path, in_chunks
 from .decisions import SUGGESTION
+from .trash import not_in_trash
 
 migrations = Migrations("shashin-ranks")
 
@@ -29,8 +30,7 @@ class RanksMixin:
         sql = (
             "select group_members.group_id as group_id, images.* from group_members"
             " join images on images.path = group_members.path"
-            " where not exists (select 1 from trash where trash.original_path = group_members.path"
-            " and trash.restored_at is null and trash.emptied_at is null)"
+            " where " + not_in_trash("group_members.path") +
             " order by group_members.group_id, group_members.path"
         )
         groups = {}

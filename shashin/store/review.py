@@ -1,6 +1,7 @@
 """What the review page reads: groups in order of the space they free, and their members."""
 
 from .base import fs_path, in_chunks
+from .trash import not_in_trash
 
 
 class ReviewMixin:
@@ -45,8 +46,7 @@ class ReviewMixin:
               exists(select 1 from thumbnails t where t.md5 = i.md5) as has_thumbnail{ranks}
             from group_members m left join images i on i.path = m.path {join}
             where m.group_id in ({marks})
-              and not exists (select 1 from trash x where x.original_path = m.path
-                              and x.restored_at is null and x.emptied_at is null)
+              and {not_in_trash}
             order by m.group_id, m.path
         """
         found = {group_id: [] for group_id in group_ids}
@@ -55,6 +55,7 @@ class ReviewMixin:
                 ranks=", r.rank, r.keep_probability, r.reasons" if ranked else "",
                 join="left join ranks r on r.path = m.path and r.group_id = m.group_id" if ranked else "",
                 marks=marks,
+                not_in_trash=not_in_trash("m.path"),
             )
             for row in self.db.query(query, chunk):
                 row["path"] = fs_path(row.pop("member_path"))
@@ -70,8 +71,7 @@ class ReviewMixin:
         """Paths of files recorded with this content, not in the trash."""
         sql = """
             select path, format from images i where md5 = ?
-            and not exists (select 1 from trash x where x.original_path = i.path
-                            and x.restored_at is null and x.emptied_at is null)
+            and {}
             order by path
-        """
+        """.format(not_in_trash("i.path"))
         return [(fs_path(path), format_) for path, format_ in self.db.execute(sql, [md5]).fetchall()]

@@ -15,6 +15,11 @@ migrations = Migrations("shashin-trash")
 _ACTIVE = "restored_at is null and emptied_at is null"
 
 
+def not_in_trash(path_column):
+    """SQL condition: the file at ``path_column`` has no open trash row (it is not moved, nor moving, away)."""
+    return "not exists (select 1 from trash where trash.original_path = {} and {})".format(path_column, _ACTIVE)
+
+
 @migrations()
 def create_trash(db):
     db["trash"].create(
