@@ -164,13 +164,30 @@ def _reply(datasette, request, result, back):
 # Pages
 
 
+def _page(request):
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def _pages(count, size):
+    return max(1, -(-count // size))
+
+
+def _file_fields(path, size):
+    """A file as the pages name it: its name, its folder and its size, printable."""
+    return {
+        "name": printable(os.path.basename(path)),
+        "folder": printable(os.path.dirname(path)),
+        "size_text": trash.human_size(size or 0),
+    }
+
+
 async def review_page(datasette, request):
     await _check_visitor(datasette, request)
     kind = request.args.get("kind") if request.args.get("kind") in ("exact", "similar") else None
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = _page(request)
 
     def read(store):
         order = _review_order(datasette, store, kind)
@@ -182,7 +199,7 @@ async def review_page(datasette, request):
         return len(order), views, store.trash_totals(), store.ranked_by_model()
 
     total, groups, (trashed, trashed_bytes), ranked_by_model = await _read(datasette, read)
-    pages = max(1, -(-total // PAGE_SIZE))
+    pages = _pages(total, PAGE_SIZE)
     return Response.html(
         await datasette.render_template(
             "shashin_review.html",
@@ -254,12 +271,10 @@ def _group_view(group, members, saving):
         "members": [
             dict(
                 member,
+                **_file_fields(member["path"], member["size"]),
                 keeper=index == 0,
                 key=member_key(member["path"]),
-                folder=printable(os.path.dirname(member["path"])),
-                name=printable(os.path.basename(member["path"])),
                 reasons=json.loads(member.get("reasons") or "[]"),
-                size_text=trash.human_size(member["size"] or 0),
                 camera=review.camera(member),
                 taken=review.taken(member),
                 tags={tag.split(":", 1)[-1]: (tag, value) for tag, value in tags[index].items()},
@@ -271,10 +286,7 @@ def _group_view(group, members, saving):
 
 async def trash_page(datasette, request):
     await _check_visitor(datasette, request)
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = _page(request)
 
     def read(store):
         entries = store.trash_entries(limit=TRASH_PAGE_SIZE, offset=(page - 1) * TRASH_PAGE_SIZE)
@@ -286,19 +298,14 @@ async def trash_page(datasette, request):
             "shashin_trash.html",
             {
                 "entries": [
-                    dict(
-                        entry,
-                        name=printable(os.path.basename(entry["original_path"])),
-                        folder=printable(os.path.dirname(entry["original_path"])),
-                        size_text=trash.human_size(entry["size"] or 0),
-                    )
+                    dict(entry, **_file_fields(entry["original_path"], entry["size"]))
                     for entry in entries
                 ],
                 "batches": [dict(batch, size_text=trash.human_size(batch["bytes"])) for batch in batches],
                 "files": files,
                 "size_text": trash.human_size(size),
                 "page": page,
-                "pages": max(1, -(-files // TRASH_PAGE_SIZE)),
+                "pages": _pages(files, TRASH_PAGE_SIZE),
                 "can_change": can_change(datasette, request.actor),
             },
             request=request,
@@ -353,12 +360,7 @@ def _suggestion_views(store, suggestions):
     keepers = store.images_by_path([suggestion["keep"] for suggestion in suggestions])
 
     def view(path, row):
-        return {
-            "name": printable(os.path.basename(path)),
-            "folder": printable(os.path.dirname(path)),
-            "md5": row.get("md5"),
-            "size_text": trash.human_size(row.get("size") or 0),
-        }
+        return dict(_file_fields(path, row.get("size")), md5=row.get("md5"))
 
     return [
         dict(
