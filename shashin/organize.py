@@ -141,26 +141,23 @@ def _relative(folder):
 def capture_time(taken_at, source, tags=None):
     """The wall-clock capture time from a normalised ``taken_at``, or None without one.
 
-    QuickTime dates are UTC: they are turned into the local time of the offset the
-    file records (Apple's ``CreationDate``), else of this computer's time zone.
+    A QuickTime CreateDate is UTC: it is turned into this computer's local time. (Apple's
+    ``CreationDate``, which ranks before it, already carries the local time and its offset.)
     """
     if not taken_at:
         return None
     try:
         moment = datetime.datetime.fromisoformat(taken_at)
         if tags and _from_quicktime(source, tags):
-            recorded = exif.normalise_date(tags.get("QuickTime:CreationDate") or "")
-            zone = datetime.datetime.fromisoformat(recorded).tzinfo if recorded else None
-            moment = moment.astimezone(zone) if zone else moment.astimezone()
+            moment = moment.astimezone()
     except (ValueError, OverflowError, OSError):
         return None  # a date out of any calendar this computer can convert
     return moment.replace(tzinfo=None)
 
 
 def _from_quicktime(source, tags):
-    return source == "CreateDate" and "QuickTime:CreateDate" in tags and not (
-        "EXIF:CreateDate" in tags or "XMP:CreateDate" in tags
-    )
+    # Of the tags named CreateDate, EXIF's ranks before QuickTime's and XMP's after (exif.DATE_SOURCES).
+    return source == "CreateDate" and "QuickTime:CreateDate" in tags and "EXIF:CreateDate" not in tags
 
 
 def date_file(file, taken_at, source, tags, mtime_fallback):

@@ -242,10 +242,13 @@ def test_videos_quicktime_utc_in_local_time(tmp_path, db):
     video(src / "iphone.mov", **{"QuickTime:CreateDate": "2022:12:31 23:30:00",
                                  "Keys:CreationDate": "2023:01:01 00:30:00+01:00"})
     video(src / "camera.mp4", **{"QuickTime:CreateDate": "2022:06:30 20:00:00"})  # UTC, no offset: this computer's zone
+    # Edited in a tool that added an XMP CreateDate: QuickTime's (UTC) still ranks first.
+    video(src / "edited.mp4", **{"QuickTime:CreateDate": "2022:06:30 20:00:00", "XMP:CreateDate": "2022:06:30 20:00:00"})
     results = json_lines(organize_run(db, "--dry-run", src, tmp_path / "out", env={"TZ": "Asia/Tokyo"}).stdout)
     dests = {Path(r["src"]).name: r["dest"] for r in results}
     assert dests["iphone.mov"] == str(tmp_path / "out/2023/01/01/iphone.mov")
     assert dests["camera.mp4"] == str(tmp_path / "out/2022/07/01/camera.mp4")
+    assert dests["edited.mp4"] == str(tmp_path / "out/2022/07/01/edited.mp4")
 
 
 def test_move_keeps_the_database_true(tmp_path, db):
