@@ -88,7 +88,7 @@ def _ranker(store, db_path, reporter):
     state = store.decisions_state()
     path = ranking.model_path(db_path)
     if state[0] == 0:
-        return ranking.Ranker(evaluation={"groups": 0, "pairs": 0, "used": "rule"})
+        return ranking.train([])  # the rule, with nothing saved
     try:
         saved = ranking.load(path)
     except Exception as error:  # a model pickled by another scikit-learn version: retrain
