@@ -31,11 +31,11 @@ from wand.color import Color
 from wand.drawing import Drawing
 from wand.image import Image
 
-from shashin import similarity
+from shashin import demo, similarity
 from shashin.store import Store
 
 BIN = Path(sys.executable).parent
-SAMPLES = Path(__import__("skimage").data.__file__).parent
+SAMPLES = demo.sample_folder()
 PHOTOS = [
     "astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png", "retina.jpg",
     "hubble_deep_field.jpg", "moon.png", "camera.png", "coins.png", "grass.png", "gravel.png", "brick.png",

@@ -48,11 +48,11 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 from wand.image import Image
 
-from shashin import ranking
+from shashin import demo, ranking
 from shashin.similarity import Group
 from shashin.store import Store
 
-SAMPLES = Path(__import__("skimage").data.__file__).parent
+SAMPLES = demo.sample_folder()
 PHOTOS = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png", "retina.jpg",
           "hubble_deep_field.jpg", "motorcycle_right.png", "ihc.png"]
 #: Encodings measured on every photo: (name, format, quality, scale).

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 from wand.image import Image
 
+from shashin import demo
+
 BIN = Path(sys.executable).parent
-SAMPLES = Path(__import__("skimage").data.__file__).parent
+SAMPLES = demo.sample_folder()
 PHOTOS = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png", "retina.jpg"]
 
 
