@@ -49,7 +49,7 @@ def fill(root, groups):
         store.db["images"].insert_all(images, batch_size=5000)
     ids = store.replace_groups(grouped)
     store.save_ranks(dict(row, group_id=ids[index // 2]) for index, row in enumerate(ranks))
-    (root / ".shashin-trash").mkdir()
+    (root / ".shashin-trash").mkdir(mode=0o700)
     return store
 
 

@@ -95,23 +95,57 @@ _renameat2 = getattr(_libc, "renameat2", None)
 _AT_FDCWD, _RENAME_NOREPLACE = -100, 1
 
 
-def rename_noreplace(src, dest):
-    """Rename atomically, failing with FileExistsError rather than replacing dest."""
+def rename_noreplace(src, dest, src_dir_fd=None):
+    """Rename atomically, failing with FileExistsError rather than replacing dest.
+
+    With ``src_dir_fd``, src is a name in that open folder (which no link swapped in can redirect).
+    """
     if _renameat2 is not None:
-        if _renameat2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dest), _RENAME_NOREPLACE) == 0:
+        src_folder = _AT_FDCWD if src_dir_fd is None else src_dir_fd
+        if _renameat2(src_folder, os.fsencode(src), _AT_FDCWD, os.fsencode(dest), _RENAME_NOREPLACE) == 0:
             return
         code = ctypes.get_errno()
         if code not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
             raise OSError(code, os.strerror(code), src, None, dest)
     try:
         # A file system without RENAME_NOREPLACE: a hard link cannot replace a file either.
-        os.link(src, dest, follow_symlinks=False)
+        os.link(src, dest, src_dir_fd=src_dir_fd, follow_symlinks=False)
     except OSError as error:
         if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK):
             raise
         # Nor hard links (FAT, some FUSE): check, then rename.
         if os.path.lexists(dest):
             raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dest)
-        os.rename(src, dest)
+        os.rename(src, dest, src_dir_fd=src_dir_fd)
         return
-    os.unlink(src)
+    os.unlink(src, dir_fd=src_dir_fd)
+
+
+#: Folders are opened only to walk through them: O_PATH needs search permission alone (a 0711 home).
+_FOLDER_FLAGS = getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+#: O_NONBLOCK: a FIFO put where a photo was must not hang the open.
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+def open_no_follow(path):
+    """Open a regular file for reading (binary) without following a symbolic link anywhere on its path.
+
+    Each folder from ``/`` down is opened relative to the one above it with O_NOFOLLOW, so a
+    folder swapped for a link, even while this runs, makes the open fail instead of reaching the
+    link's target; what is read is what the returned descriptor was checked to be. Raises
+    OSError for a link (ELOOP or ENOTDIR), anything missing, or something not a regular file.
+    """
+    *folders, name = os.fsencode(os.path.abspath(path)).split(b"/")[1:]
+    folder = os.open(b"/", _FOLDER_FLAGS)
+    try:
+        for part in folders:
+            child = os.open(part, _FOLDER_FLAGS, dir_fd=folder)
+            os.close(folder)
+            folder = child
+        descriptor = os.open(name, _FILE_FLAGS, dir_fd=folder)
+    finally:
+        os.close(folder)
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise OSError(errno.EINVAL, "not a regular file", path)
+    return open(descriptor, "rb")

@@ -10,7 +10,7 @@ import stat
 from dataclasses import dataclass
 
 from .files import is_image, os_error_text
-from .records import HASH_FIELDS
+from .records import HASH_FIELDS, IDENTITY_FIELDS
 from .store import Store
 from .workers import Workers
 
@@ -28,6 +28,8 @@ class Outcome:
     record: dict = None
     message: str = None
     thumbnail: bytes = None
+    #: A cached file whose identity the database lacks or has wrong (a relinked folder, an older database).
+    identity_changed: bool = False
 
 
 def hash_paths(paths, store=None, jobs=None):
@@ -55,6 +57,7 @@ def _hash_batch(paths, store, workers):
     absolute = [os.path.abspath(p) for p in paths]
     stats = {}
     outcomes = {}
+    real_folders = {}
     for path in absolute:
         try:
             status = os.stat(path)
@@ -73,7 +76,9 @@ def _hash_batch(paths, store, workers):
         row = known.get(path)
         failure = failures.get(path)
         if row and row["md5"] and _unchanged(row, status):
-            outcomes[path] = Outcome(path, CACHED, record=_hash_record(row))
+            record = dict(_hash_record(row), **_identity(path, status, real_folders))
+            moved = any(row[field] != record[field] for field in IDENTITY_FIELDS)
+            outcomes[path] = Outcome(path, CACHED, record=record, identity_changed=moved)
         elif failure and _unchanged(failure, status):
             # No record: it is remembered already.
             outcomes[path] = Outcome(path, FAILED, message=failure["error"])
@@ -84,15 +89,27 @@ def _hash_batch(paths, store, workers):
     for path in absolute:
         if path not in outcomes:
             outcomes[path] = next(results)
+            if outcomes[path].record:
+                outcomes[path].record.update(_identity(path, stats[path], real_folders))
         yield outcomes[path]
 
 
 def _unchanged(row, status):
-    return row["size"] == status.st_size and row["mtime"] == status.st_mtime
+    # Another file put in its place (a new inode) is read again even with the same size and mtime.
+    same_file = row.get("inode") is None or (row["device"], row["inode"]) == (status.st_dev, status.st_ino)
+    return same_file and row["size"] == status.st_size and row["mtime"] == status.st_mtime
 
 
 def _hash_record(row):
     return {field: row[field] for field in HASH_FIELDS}
+
+
+def _identity(path, status, real_folders):
+    """The identity fields of a record: the path with every link on the way resolved, device and inode."""
+    folder, name = os.path.split(path)
+    if folder not in real_folders:
+        real_folders[folder] = os.path.realpath(folder)
+    return {"real_path": os.path.join(real_folders[folder], name), "device": status.st_dev, "inode": status.st_ino}
 
 
 _worker_store = None

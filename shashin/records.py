@@ -10,8 +10,10 @@ import json
 import os
 
 HASH_FIELDS = ("path", "size", "mtime", "md5", "dhash", "width", "height", "format")
+#: Which file a path leads to: two paths with one device and inode are one file, not two copies.
+IDENTITY_FIELDS = ("real_path", "device", "inode")
 META_FIELDS = ("metadata", "taken_at", "taken_at_source", "mime_type", "make", "model")
-RECORD_FIELDS = HASH_FIELDS + META_FIELDS
+RECORD_FIELDS = HASH_FIELDS + IDENTITY_FIELDS + META_FIELDS
 
 
 def dumps(record):

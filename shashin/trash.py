@@ -1,4 +1,4 @@
-"""Removing copies safely: into a trash on the same filesystem, journaled first, restorable.
+"""Removing copies safely: into a private trash on the same filesystem, journaled first, restorable.
 
 A removed file is renamed into a ``.shashin-trash`` folder on its own filesystem: the
 nearest one found going up from the file, else a new one at the top of the file's
@@ -6,10 +6,17 @@ tree (the highest folder above it on the same filesystem that this user may writ
 and that is not shared with everybody, like ``/tmp``). A rename never copies, never
 crosses a filesystem and leaves the bytes and mtime as they were.
 
-Nothing is unlinked until :func:`empty` is called.
+Every check rests on what cannot lie, read at the moment of acting: a file is its
+device and inode (two paths to one file are never two copies of it), its content is
+the md5 read now (not its size and mtime), and a trash folder is used only when this
+user owns it and nobody else may enter it (mode 0700). Inside the trash nothing is
+reached through a path: each folder is opened without following links and the next
+name is looked up in the open folder. Nothing is unlinked until :func:`empty` is called.
 """
 
+import contextlib
 import errno
+import hashlib
 import os
 import stat
 import uuid
@@ -18,6 +25,9 @@ from typing import NamedTuple
 from .files import os_error_text, rename_noreplace
 
 TRASH_FOLDER = ".shashin-trash"
+_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# Non-blocking: a FIFO put in a photo's place must not hang the check that will refuse it.
+_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 class Outcome(NamedTuple):
@@ -33,13 +43,31 @@ class Refused(Exception):
     """A removal that would be unsafe as a whole (the last copy); nothing was moved."""
 
 
+class Unsafe(Exception):
+    """A file or trash folder that is not what the journal or the scan says; nothing is done to it."""
+
+
+class Located(NamedTuple):
+    """A group member as it is on disk now: the path given, the path with no link on the way, its identity."""
+
+    path: str
+    real_path: str
+    device: int
+    inode: int
+    md5: str
+
+    @property
+    def identity(self):
+        return self.device, self.inode
+
+
 def trash_folder(path):
     """The trash folder for a file: nearest existing ``.shashin-trash`` above it, else the top of its tree."""
     current = os.path.dirname(os.path.abspath(path))
     device = os.stat(current).st_dev
     while True:
         candidate = os.path.join(current, TRASH_FOLDER)
-        if os.path.isdir(candidate) and not os.path.islink(candidate):
+        if os.path.lexists(candidate):
             return candidate
         parent = os.path.dirname(current)
         if parent == current or not _may_hold_trash(parent, device):
@@ -59,55 +87,129 @@ def _may_hold_trash(folder, device):
 def remove(store, group_id, paths, source="ui", batch=None):
     """Move these members of a group to the trash, keeping the rest; record the decision.
 
-    Refuses as a whole (:class:`Refused`) unless another member stays in place,
-    unchanged since its scan. Each file is checked again just before it moves; a file
-    that changed or cannot move is left where it is, with a message. Returns
+    Refuses as a whole (:class:`Refused`) unless another member stays: a different
+    file (device and inode) whose md5, read now, is the one scanned. A path that is the
+    same file as a member that stays is left alone. Each file's md5 is read again just
+    before it moves; a file that changed or cannot move is left where it is, with a
+    message. The journal rows and the decision are written together before anything
+    moves, so :func:`finish_unfinished` settles both after a crash. Returns
     ``(batch, [Outcome])``; :func:`restore_batch` undoes the batch. Give ``batch`` to
     make several groups' removals one (accepting suggestions), else it is new.
     """
     batch = batch or new_batch()
     wanted = list(dict.fromkeys(paths))
-    journaled, outcomes = [], []
-    # The write lock makes the check and the journal one step: two requests racing
-    # for the last copies of a group are served one after the other.
+    # The write lock makes the checks, the journal and the decision one step: two requests
+    # racing for the last copies of a group are served one after the other.
     with store.write_lock():
         members = {row["path"]: row for row in store.review_members([group_id])[group_id]}
         strangers = [path for path in wanted if path not in members]
         if strangers:
             raise Refused("{}: not in group {}, or already in the trash".format(strangers[0], group_id))
-        staying = [row for path, row in members.items() if path not in wanted]
-        if not any(unchanged(row) is None for row in staying):
-            raise Refused(
-                "refused: no other copy in group {} would stay in place unchanged;"
-                " shashin never removes the last copy".format(group_id)
-            )
-        for path in wanted:
-            row = members[path]
+        moving, outcomes = _plan(members, wanted, group_id)
+        journaled = []
+        for located in moving:
             try:
-                target = os.path.join(trash_folder(path), uuid.uuid4().hex[:16], os.path.basename(path))
+                trash = trash_folder(located.real_path)
             except OSError as error:
-                outcomes.append(Outcome(path, False, "{}: not removed: {}".format(path, _reason(error))))
+                outcomes.append(_not_removed(located.path, _reason(error)))
                 continue
-            entry = {
-                "original_path": path,
-                "trash_path": target,
-                "md5": row["md5"],
-                "size": row["size"],
-                "mtime": row["mtime"],
-                "group_id": group_id,
-                "batch": batch,
-            }
-            journaled.append((store.journal_trash(entry), row, target))
-    outcomes += [_move(store, entry_id, row, target) for entry_id, row, target in journaled]
-    removed = {outcome.path for outcome in outcomes if outcome.ok}
-    if removed:
-        with store.write_lock():
+            target = os.path.join(trash, uuid.uuid4().hex[:16], os.path.basename(located.real_path))
+            row = members[located.path]
+            entry = dict(
+                located._asdict(), original_path=located.path, trash_path=target, size=row["size"],
+                mtime=row["mtime"], group_id=group_id, batch=batch,
+            )
+            del entry["path"]
+            journaled.append((store.journal_trash(entry), located, target))
+        if journaled:
+            leaving = {located.path for _, located, _ in journaled}
             rows = store.images_by_path(members)
-            decided = [
-                (rows.get(path, {"path": path, "md5": row["md5"]}), path not in removed) for path, row in members.items()
-            ]
-            store.record_decision(group_id, "keep", decided, source, batch)
-    return batch, outcomes
+            store.record_decision(
+                group_id,
+                "keep",
+                [(rows.get(path, {"path": path, "md5": row["md5"]}), path not in leaving) for path, row in members.items()],
+                source,
+                batch,
+            )
+    moves = [_move(store, entry_id, located, target) for entry_id, located, target in journaled]
+    stayed = [outcome.path for outcome in moves if not outcome.ok]
+    if stayed:
+        with store.write_lock():
+            store.keep_in_decision(batch, group_id, stayed)
+    return batch, outcomes + moves
+
+
+def _plan(members, wanted, group_id):
+    """``([Located] to move, [Outcome] of paths left alone)``; :class:`Refused` when no copy would stay."""
+    located, problems = {}, {}
+    for path, row in members.items():
+        try:
+            located[path] = locate(row)
+        except Unsafe as problem:
+            problems[path] = str(problem)
+    staying = [path for path in members if path not in wanted and path in located]
+    files_staying = {located[path].identity: path for path in staying}
+    moving, outcomes, moving_files = [], [], {}
+    for path in wanted:
+        if path in problems:
+            outcomes.append(_not_removed(path, problems[path]))
+            continue
+        identity = located[path].identity
+        twin = files_staying.get(identity) or moving_files.get(identity)
+        if twin:
+            outcomes.append(_not_removed(path, "it is the same file as {} (one file, two paths), not a copy".format(twin)))
+            continue
+        moving_files[identity] = path
+        moving.append(located[path])
+    if moving and not any(identity not in moving_files and _verified(located[path]) for identity, path in files_staying.items()):
+        raise Refused(
+            "refused: no other copy in group {} would stay in place unchanged (a different file whose md5"
+            " is still the one scanned); shashin never removes the last copy".format(group_id)
+        )
+    return moving, outcomes
+
+
+def locate(row):
+    """The member of an images row as it is now, if it is still the file scanned; else :class:`Unsafe`."""
+    path = row["path"]
+    folder, name = os.path.split(os.path.abspath(path))
+    real_path = os.path.join(os.path.realpath(folder), name)
+    if row.get("real_path") and real_path != row["real_path"]:
+        raise Unsafe("its path leads to {} now, not to {} as scanned; scan it again".format(real_path, row["real_path"]))
+    try:
+        info = os.lstat(real_path)
+    except FileNotFoundError:
+        raise Unsafe("no longer on disk") from None
+    except OSError as error:
+        raise Unsafe(_reason(error)) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise Unsafe("no longer a regular file")
+    if row.get("inode") is not None and (info.st_dev, info.st_ino) != (row["device"], row["inode"]):
+        raise Unsafe("another file is at this path now (not the one scanned); scan it again")
+    return Located(path, real_path, info.st_dev, info.st_ino, row["md5"])
+
+
+def _verified(located):
+    try:
+        _check_content(located)
+    except Unsafe:
+        return False
+    return True
+
+
+def _check_content(located):
+    """Unsafe unless the file at the real path is still this file, with the scanned md5."""
+    try:
+        with _opened(located.real_path, _FILE) as fd:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or (info.st_dev, info.st_ino) != located.identity:
+                raise Unsafe("another file is at this path now (not the one scanned); scan it again")
+            with open(fd, "rb", closefd=False) as handle:
+                md5 = hashlib.file_digest(handle, "md5").hexdigest()
+    except OSError as error:
+        raise Unsafe(_reason(error)) from None
+    if md5 != located.md5:
+        raise Unsafe("changed since it was scanned (its md5 is not the one scanned); scan it again")
 
 
 def new_batch():
@@ -116,23 +218,38 @@ def new_batch():
 
 
 def finish_unfinished(store):
-    """Settle moves a crash interrupted, from what is on disk; returns how many.
+    """Settle what a crash interrupted, from what is on disk; returns how many files.
 
-    Call it only when no removal is under way (the review server does at start).
+    A move journaled but not completed is completed when the file is in the trash,
+    else forgotten (and its member kept in the decision); a deletion under way is
+    completed when the file is gone, else called off. Call it only when no removal
+    is under way (the review server does at start).
     """
-    unfinished = store.unfinished_trash()
-    for entry in unfinished:
-        moved = os.path.lexists(entry["trash_path"]) and not os.path.lexists(entry["original_path"])
-        with store.write_lock():
-            if moved:
+    unfinished, emptying = store.unfinished_trash(), store.unfinished_emptying()
+    with store.write_lock():
+        stayed = {}
+        for entry in unfinished:
+            original = entry["real_path"] or entry["original_path"]
+            if os.path.lexists(entry["trash_path"]) and not os.path.lexists(original):
                 store.complete_trash(entry["id"])
             else:
                 store.forget_trash(entry["id"])
-    return len(unfinished)
+                stayed.setdefault((entry["batch"], entry["group_id"]), []).append(entry["original_path"])
+        for (batch, group_id), paths in stayed.items():
+            store.keep_in_decision(batch, group_id, paths)
+        for entry in emptying:
+            if os.path.lexists(entry["trash_path"]):
+                store.cancel_emptying(entry["id"])
+            else:
+                store.mark_emptied(entry["id"])
+    return len(unfinished) + len(emptying)
 
 
 def unchanged(row):
-    """None when the file of an images row is on disk as scanned, else why not."""
+    """None when the file of an images row is on disk with its scanned size and mtime, else why not.
+
+    A quick look for the review page's warnings; removal itself reads the md5 (:func:`locate`).
+    """
     try:
         info = os.stat(row["path"], follow_symlinks=False)
     except FileNotFoundError:
@@ -146,43 +263,123 @@ def unchanged(row):
     return None
 
 
-def _move(store, entry_id, row, target):
-    path = row["path"]
-    problem = unchanged(row)
-    if problem is None:
-        trash = os.path.dirname(os.path.dirname(target))
-        try:
-            _rename_into(trash, path, target)
-        except OSError as error:
-            problem = "cannot move it into {}: {}".format(trash, _reason(error))
+def _move(store, entry_id, located, target):
+    removal, name = os.path.split(target)
+    trash = os.path.dirname(removal)
+    try:
+        _move_into(located, trash, os.path.basename(removal), name)
+        problem = None
+    except Unsafe as unsafe:
+        problem = str(unsafe)
+    except OSError as error:
+        problem = "cannot move it into {}: {}".format(trash, _reason(error))
     with store.write_lock():
         if problem:
             store.forget_trash(entry_id)
         else:
             store.complete_trash(entry_id)
     if problem:
-        return Outcome(path, False, "{}: not removed: {}".format(path, problem))
-    return Outcome(path, True, "{}: moved to {}".format(path, target), entry_id)
+        return _not_removed(located.path, problem)
+    return Outcome(located.path, True, "{}: moved to {}".format(located.path, target), entry_id)
 
 
-def _rename_into(trash, path, target):
-    # Private like the freedesktop trash: others may not list what was removed.
-    os.makedirs(trash, mode=0o700, exist_ok=True)
-    if os.stat(trash).st_dev != os.stat(os.path.dirname(path)).st_dev:
-        raise OSError(errno.EXDEV, "it is on another filesystem")
-    os.mkdir(os.path.dirname(target))
+def _move_into(located, trash, removal, name):
+    with _private_trash(trash, create=True) as trash_fd:
+        if os.fstat(trash_fd).st_dev != located.device:
+            raise OSError(errno.EXDEV, "it is on another filesystem")
+        os.mkdir(removal, 0o700, dir_fd=trash_fd)
+        try:
+            with _opened(removal, _FOLDER, trash_fd) as removal_fd:
+                _check_content(located)
+                os.rename(located.real_path, name, dst_dir_fd=removal_fd)
+                moved = os.stat(name, dir_fd=removal_fd, follow_symlinks=False)
+                if (moved.st_dev, moved.st_ino) != located.identity:
+                    # Another file was put in its place between the check and the rename: it goes back.
+                    rename_noreplace(name, located.real_path, src_dir_fd=removal_fd)
+                    raise Unsafe("it was replaced while being moved; left in place")
+        except BaseException:
+            _remove_empty(removal, trash_fd)
+            raise
+
+
+@contextlib.contextmanager
+def _opened(path, flags, dir_fd=None):
+    fd = os.open(path, flags, dir_fd=dir_fd)
     try:
-        os.rename(path, target)
-    except OSError:
-        _remove_empty(os.path.dirname(target))
+        yield fd
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _private_trash(trash, create=False):
+    """The trash folder, open, once it is known to be this user's alone; else :class:`Unsafe`."""
+    if create:
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(trash, 0o700)
+    try:
+        fd = os.open(trash, _FOLDER)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise Unsafe("{} is a symbolic link; shashin never follows one to a trash".format(trash)) from None
         raise
-
-
-def _remove_empty(folder):
     try:
-        os.rmdir(folder)
+        info = os.fstat(fd)
+        if info.st_uid != os.geteuid():
+            raise Unsafe(
+                "{} belongs to another user (uid {}), who could read or swap what is moved there;"
+                " shashin uses only a trash of its own: remove that folder".format(trash, info.st_uid)
+            )
+        if info.st_mode & 0o077:
+            raise Unsafe(
+                "{} is open to other users (mode {:o}); make it private (chmod 700) or remove it".format(
+                    trash, stat.S_IMODE(info.st_mode)
+                )
+            )
+        yield fd
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _held(entry):
+    """``(removal_fd, name, stat)`` of a file in the trash, once it is the very file the journal moved there."""
+    removal, name = os.path.split(entry["trash_path"])
+    trash = os.path.dirname(removal)
+    with _private_trash(trash) as trash_fd:
+        try:
+            removal_fd = os.open(os.path.basename(removal), _FOLDER, dir_fd=trash_fd)
+        except OSError as error:
+            if error.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise Unsafe("{} is not the folder shashin made (a link was put there)".format(removal)) from None
+            raise
+        try:
+            info = os.stat(name, dir_fd=removal_fd, follow_symlinks=False)
+            if not stat.S_ISREG(info.st_mode) or not _is_journaled_file(entry, info, name, removal_fd):
+                raise Unsafe("{} is not the file shashin moved there; left alone".format(entry["trash_path"]))
+            yield removal_fd, name, info
+        finally:
+            os.close(removal_fd)
+        _remove_empty(os.path.basename(removal), trash_fd)
+
+
+def _is_journaled_file(entry, info, name, removal_fd):
+    if entry["inode"] is not None:
+        return (info.st_dev, info.st_ino) == (entry["device"], entry["inode"])
+    # Journaled before shashin recorded identities: the content decides.
+    with _opened(name, _FILE, removal_fd) as fd, open(fd, "rb", closefd=False) as handle:
+        return hashlib.file_digest(handle, "md5").hexdigest() == entry["md5"]
+
+
+def _remove_empty(folder, dir_fd=None):
+    try:
+        os.rmdir(folder, dir_fd=dir_fd)
     except OSError:
         pass
+
+
+def _not_removed(path, reason):
+    return Outcome(path, False, "{}: not removed: {}".format(path, reason))
 
 
 def _reason(error):
@@ -192,6 +389,8 @@ def _reason(error):
         return "permission denied"
     if error.errno == errno.EROFS:
         return "read-only filesystem"
+    if error.errno == errno.ELOOP:
+        return "a symbolic link is in the way (links are never followed)"
     return os_error_text(error)
 
 
@@ -204,7 +403,7 @@ def restore(store, entry_ids):
     for entry_id in entry_ids:
         with store.write_lock():
             found = store.trash_entries([entry_id])
-            if not found:
+            if not found or found[0]["emptying_at"]:
                 outcomes.append(Outcome(str(entry_id), False, "trash entry {}: not in the trash".format(entry_id)))
                 continue
             entry = found[0]
@@ -223,46 +422,67 @@ def restore_batch(store, batch):
 
 
 def _restore(store, entry):
-    original, held = entry["original_path"], entry["trash_path"]
+    original = entry["original_path"]
+    # Back where the file really was, even if a link on the way to it has changed since.
+    destination = entry["real_path"] or original
     try:
-        if os.path.lexists(original):
-            raise FileExistsError(errno.EEXIST, "exists")
-        os.makedirs(os.path.dirname(original), exist_ok=True)
-        rename_noreplace(held, original)
+        with _held(entry) as (removal_fd, name, _):
+            if os.path.lexists(destination):
+                raise FileExistsError(errno.EEXIST, "exists")
+            os.makedirs(os.path.dirname(destination), exist_ok=True)
+            rename_noreplace(name, destination, src_dir_fd=removal_fd)
+    except Unsafe as unsafe:
+        return Outcome(original, False, "{}: not restored: {}".format(original, unsafe), entry["id"])
     except OSError as error:
         if error.errno == errno.EEXIST:
             reason = "a file is there now; not overwriting it"
         else:
             reason = _reason(error)
         return Outcome(original, False, "{}: not restored: {}".format(original, reason), entry["id"])
-    _remove_empty(os.path.dirname(held))
     store.mark_restored(entry["id"])
     return Outcome(original, True, "{}: restored".format(original), entry["id"])
 
 
 def empty(store):
-    """Unlink every file in the trash. Returns ``(files, bytes_freed, [Outcome])``."""
+    """Unlink every file in the trash. Returns ``(files, bytes_freed, [Outcome])``.
+
+    Only the very file each journal row moved there is unlinked (its device and
+    inode); the row says so before the unlink and is closed after, so a crash in
+    between is settled by :func:`finish_unfinished`.
+    """
     count, freed, outcomes = 0, 0, []
     for entry_id in [entry["id"] for entry in store.trash_entries()]:
         with store.write_lock():
             found = store.trash_entries([entry_id])
             if not found:
                 continue  # restored or emptied meanwhile
-            held = found[0]["trash_path"]
-            try:
-                size = os.stat(held, follow_symlinks=False).st_size
-                os.unlink(held)
-            except FileNotFoundError:
-                size = 0
-            except OSError as error:
-                outcomes.append(Outcome(held, False, "{}: not deleted: {}".format(held, _reason(error)), entry_id))
-                continue
-            _remove_empty(os.path.dirname(held))
+            entry = found[0]
+            store.mark_emptying(entry_id)
+        held = entry["trash_path"]
+        try:
+            size = _unlink_held(entry)
+        except (Unsafe, OSError) as error:
+            with store.write_lock():
+                store.cancel_emptying(entry_id)
+            reason = str(error) if isinstance(error, Unsafe) else _reason(error)
+            outcomes.append(Outcome(held, False, "{}: not deleted: {}".format(held, reason), entry_id))
+            continue
+        with store.write_lock():
             store.mark_emptied(entry_id)
         count += 1
         freed += size
         outcomes.append(Outcome(held, True, "{}: deleted".format(held), entry_id))
     return count, freed, outcomes
+
+
+def _unlink_held(entry):
+    """Bytes freed by unlinking a file of the trash (0 when it is gone already)."""
+    try:
+        with _held(entry) as (removal_fd, name, info):
+            os.unlink(name, dir_fd=removal_fd)
+            return info.st_size
+    except FileNotFoundError:
+        return 0
 
 
 def human_size(size):

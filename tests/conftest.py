@@ -138,7 +138,20 @@ def reset_from(pristine, root):
         else:
             entry.unlink()
     shutil.copytree(pristine, root, dirs_exist_ok=True)
-    (Path(root) / ".shashin-trash").mkdir()
+    (Path(root) / ".shashin-trash").mkdir(mode=0o700)
+    database = Path(root) / "shashin.db"
+    if database.exists():
+        _identify_again(database)
+
+
+def _identify_again(database):
+    # The copies are new files (new inodes): the database learns them as a rescan would.
+    with contextlib.closing(sqlite3.connect(database)) as conn, conn:
+        paths = [path for (path,) in conn.execute("select path from images where inode is not null")]
+        conn.executemany(
+            "update images set device = ?, inode = ? where path = ?",
+            [(os.stat(path).st_dev, os.stat(path).st_ino, path) for path in paths if os.path.exists(path)],
+        )
 
 
 @contextlib.contextmanager

@@ -139,7 +139,7 @@ def test_deleted_files_still_teach(library, tmp_path):
 
 def test_review_page_removals_teach_and_trashed_copies_are_not_ranked(library):
     folder, db = library
-    (folder.parent / ".shashin-trash").mkdir(exist_ok=True)
+    (folder.parent / ".shashin-trash").mkdir(mode=0o700, exist_ok=True)
     paths = copies(folder, 0)
     store = Store(db)
     group = store.groups_of_paths([paths["camera"]])[paths["camera"]]

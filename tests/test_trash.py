@@ -82,13 +82,39 @@ def test_refuses_when_the_copy_that_stays_changed(store, photos):
     assert os.path.exists(photos["beach"])
 
 
-def test_changed_file_is_left_in_place(store, photos):
+def rewrite_keeping_size_and_mtime(path):
+    """Other bytes in the same file, same size, its mtime put back: only the md5 can tell."""
+    info = os.stat(path)
+    with open(path, "r+b") as handle:
+        handle.seek(info.st_size // 2)
+        byte = handle.read(1)
+        handle.seek(info.st_size // 2)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+
+def test_same_size_rewrite_with_mtime_put_back_is_left_in_place(store, photos):
+    group = group_of(store, photos["photo"])
+    rewrite_keeping_size_and_mtime(photos["photo copy"])
+    _, [outcome] = trash.remove(store, group, [photos["photo copy"]])
+    assert not outcome.ok and "changed since it was scanned (its md5" in outcome.message
+    assert os.path.exists(photos["photo copy"])
+    assert store.trash_entries() == [] and store.decisions(group) == []
+
+
+def test_keeper_rewritten_with_same_size_and_mtime_is_not_a_copy_that_stays(store, photos):
+    group = group_of(store, photos["beach"])
+    rewrite_keeping_size_and_mtime(photos["beach"])
+    with pytest.raises(trash.Refused, match="last copy"):
+        trash.remove(store, group, [photos["beach-small"]])
+    assert os.path.exists(photos["beach-small"]) and store.decisions(group) == []
+
+
+def test_only_the_mtime_changed_is_still_the_same_content(store, photos):
     group = group_of(store, photos["photo"])
     os.utime(photos["photo copy"], (1_000_000_000, 1_000_000_000))
     _, [outcome] = trash.remove(store, group, [photos["photo copy"]])
-    assert not outcome.ok and "changed since it was scanned" in outcome.message
-    assert os.path.exists(photos["photo copy"])
-    assert store.trash_entries() == [] and store.decisions(group) == []
+    assert outcome.ok and not os.path.exists(photos["photo copy"])
 
 
 def test_permission_denied_is_left_in_place(store, photos):

@@ -56,7 +56,7 @@ def cli(paths, nul, jobs, prune, db_path, no_db, verbose, quiet):
 
 
 def _hash(items, store, jobs, reporter):
-    hashed, thumbnails, failures = [], {}, []
+    hashed, thumbnails, failures, identified = [], {}, [], []
 
     def save():
         if store:
@@ -64,7 +64,9 @@ def _hash(items, store, jobs, reporter):
                 store.save_hashed(hashed, thumbnails)
             if failures:
                 store.save_failures(failures)
-        hashed.clear(), thumbnails.clear(), failures.clear()
+            if identified:
+                store.save_identities(identified)
+        hashed.clear(), thumbnails.clear(), failures.clear(), identified.clear()
 
     try:
         for outcome in hash_paths((path for path, _ in items), store, jobs):
@@ -81,8 +83,10 @@ def _hash(items, store, jobs, reporter):
                     hashed.append(outcome.record)
                     if outcome.thumbnail:
                         thumbnails[outcome.record["md5"]] = outcome.thumbnail
+                elif outcome.identity_changed:
+                    identified.append(outcome.record)
                 write_record(outcome.record)
-            if len(hashed) + len(failures) >= SAVE_EVERY:
+            if len(hashed) + len(failures) + len(identified) >= SAVE_EVERY:
                 save()
     finally:
         # Interrupted (Ctrl-C, a closed pipe) or not, what was hashed is kept: the next run goes on from there.

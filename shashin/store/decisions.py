@@ -59,6 +59,23 @@ class DecisionsMixin:
         )
         return decision_id
 
+    def keep_in_decision(self, batch, group_id, paths):
+        """Members of a removal's decision that did not move after all: kept. A decision with none removed goes."""
+        decisions = "select id from decisions where batch = ? and group_id = ?"
+        self.db.conn.executemany(
+            "update decision_members set kept = 1 where path = ? and decision_id in ({})".format(decisions),
+            [(db_path(path), batch, group_id) for path in paths],
+        )
+        removed_none = (
+            "id in ({}) and not exists (select 1 from decision_members"
+            " where decision_id = decisions.id and kept = 0)".format(decisions)
+        )
+        self.db.execute(
+            "delete from decision_members where decision_id in (select id from decisions where {})".format(removed_none),
+            [batch, group_id],
+        )
+        self.db.execute("delete from decisions where " + removed_none, [batch, group_id])
+
     def undo_decisions(self, batch, group_id=None):
         """Mark the decisions of a removal (of one group of it, if given) whose files are all back as undone."""
         sql = "update decisions set undone_at = ? where batch = ? and undone_at is null"

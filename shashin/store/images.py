@@ -42,6 +42,15 @@ def create_images(db):
     )
 
 
+@migrations()
+def add_images_identity(db):
+    # A file is its device and inode, not its path: two paths to one file are never two copies.
+    db["images"].add_column("real_path", str)
+    db["images"].add_column("device", int)
+    db["images"].add_column("inode", int)
+    db["images"].create_index(["device", "inode"])
+
+
 class ImagesMixin:
     """Queries over images, thumbnails and failures."""
 
@@ -52,7 +61,7 @@ class ImagesMixin:
         found = {}
         for keys, marks in in_chunks(db_path(p) for p in paths):
             for row in self.db.query("select * from images where path in ({})".format(marks), keys):
-                row["path"] = fs_path(row["path"])
+                row["path"], row["real_path"] = fs_path(row["path"]), fs_path(row["real_path"])
                 found[row["path"]] = row
         return found
 
@@ -74,6 +83,7 @@ class ImagesMixin:
         for record in records:
             row = {field: record.get(field) for field in RECORD_FIELDS}
             row["path"] = db_path(row["path"])
+            row["real_path"] = db_path(row["real_path"]) if row["real_path"] else None
             row["hashed_at"] = hashed_at
             rows.append(row)
         with self.db.atomic():
@@ -84,6 +94,14 @@ class ImagesMixin:
                 ignore=True,
             )
             self._forget_failures([row["path"] for row in rows])
+
+    def save_identities(self, records):
+        """Store which file each record's path leads to (real path, device, inode), nothing else."""
+        with self.db.atomic():
+            self.db.conn.executemany(
+                "update images set real_path = ?, device = ?, inode = ? where path = ?",
+                [(db_path(r["real_path"]), r["device"], r["inode"], db_path(r["path"])) for r in records],
+            )
 
     def save_metadata(self, records):
         """Store the metadata fields of records, creating rows for paths not hashed yet.

@@ -155,6 +155,11 @@ class OrganizeMixin:
             )
             self._follow_moves([(a.src, a.dest) for a in done if a.action == "move"])
             self._copy_rows([(a.src, a.dest) for a in done if a.action == "copy"])
+            # Known again at the next scan; until then a removal trusts the md5 it reads, not a stale inode.
+            self.db.conn.executemany(
+                "update images set real_path = null, device = null, inode = null where path = ?",
+                [(db_path(a.dest),) for a in done if a.action in ("move", "copy")],
+            )
             # A copy on a file system with coarser times: the row stays true, so nothing is hashed again.
             self.db.conn.executemany(
                 "update images set mtime = ? where path = ? and mtime = ?",

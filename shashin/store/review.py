@@ -58,7 +58,7 @@ class ReviewMixin:
                 not_in_trash=not_in_trash("m.path"),
             )
             for row in self.db.query(query, chunk):
-                row["path"] = fs_path(row.pop("member_path"))
+                row["path"], row["real_path"] = fs_path(row.pop("member_path")), fs_path(row["real_path"])
                 found[row["group_id"]].append(row)
         return found
 

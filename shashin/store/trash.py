@@ -48,12 +48,24 @@ def index_trash_batch_groups(db):
     db["trash"].create_index(["batch", "group_id"])
 
 
+@migrations()
+def add_trash_identity(db):
+    # The moved file's device and inode: emptying and restoring touch only that file. emptying_at is
+    # set, committed, before the unlink: a crash in between is settled at the next start.
+    db["trash"].add_column("real_path", str)
+    db["trash"].add_column("device", int)
+    db["trash"].add_column("inode", int)
+    db["trash"].add_column("emptying_at", str)
+
+
 class TrashMixin:
     """Queries over the trash journal."""
 
     def journal_trash(self, entry):
         """Write the row of a file about to move; returns its id."""
         row = dict(entry, original_path=db_path(entry["original_path"]), trash_path=db_path(entry["trash_path"]))
+        if entry.get("real_path"):
+            row["real_path"] = db_path(entry["real_path"])
         return self.db["trash"].insert(row).last_pk
 
     def complete_trash(self, entry_id):
@@ -66,8 +78,19 @@ class TrashMixin:
     def mark_restored(self, entry_id):
         self.db.execute("update trash set restored_at = ? where id = ?", [now(), entry_id])
 
+    def mark_emptying(self, entry_id):
+        self.db.execute("update trash set emptying_at = ? where id = ?", [now(), entry_id])
+
+    def cancel_emptying(self, entry_id):
+        self.db.execute("update trash set emptying_at = null where id = ?", [entry_id])
+
     def mark_emptied(self, entry_id):
         self.db.execute("update trash set emptied_at = ? where id = ?", [now(), entry_id])
+
+    def unfinished_emptying(self):
+        """Rows of files whose deletion was under way when a crash came: gone, or still in the trash."""
+        sql = "select * from trash where emptying_at is not null and " + _ACTIVE
+        return [_decoded(row) for row in self.db.query(sql)]
 
     def trash_entries(self, ids=None, limit=None, offset=0):
         """Rows of files in the trash, newest first; all of them, or those with these ids."""
@@ -117,6 +140,6 @@ class TrashMixin:
 
 
 def _decoded(row):
-    row["original_path"] = fs_path(row["original_path"])
-    row["trash_path"] = fs_path(row["trash_path"])
+    for column in ("original_path", "trash_path", "real_path"):
+        row[column] = fs_path(row[column])
     return row
