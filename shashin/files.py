@@ -57,37 +57,57 @@ class Problem(NamedTuple):
 
 
 SYMLINK = Problem("symbolic link (links are never followed)", skipped=True)
+# Opening a FIFO waits for a writer for ever; a device may never end.
+NOT_REGULAR = Problem("not a regular file (a FIFO, socket or device)", skipped=True)
 
 
 def expand(path):
     """Yield ``(path, problem)`` for a path: itself, or every file below a folder.
 
-    problem is None for a file to hash. Symbolic links are never followed or hashed:
+    problem is None for a regular file. Symbolic links are never followed or hashed:
     a link and its target would look like two copies, and removing the "copy" that is
-    the target would lose the photo.
+    the target would lose the photo. Folders are walked depth first in name order,
+    with a stack rather than recursion, however deep they nest.
     """
     try:
         mode = os.lstat(path).st_mode
     except OSError as error:
         yield path, Problem(os_error_text(error), skipped=False)
         return
-    if stat.S_ISLNK(mode):
-        yield path, SYMLINK
-        return
     if not stat.S_ISDIR(mode):
-        yield path, None
+        yield path, None if stat.S_ISREG(mode) else SYMLINK if stat.S_ISLNK(mode) else NOT_REGULAR
         return
-    errors = []
-    for folder, subfolders, names in os.walk(path, onerror=errors.append):
-        while errors:
-            error = errors.pop()
-            yield error.filename, Problem(os_error_text(error), skipped=False)
-        subfolders[:] = sorted(d for d in subfolders if d not in SKIPPED_FOLDERS)
-        for name in sorted(names):
-            file_path = os.path.join(folder, name)
-            yield file_path, SYMLINK if os.path.islink(file_path) else None
-    for error in errors:
-        yield error.filename, Problem(os_error_text(error), skipped=False)
+    folders = [path]
+    while folders:
+        folder = folders.pop()
+        try:
+            subfolders, found = folder_contents(folder)
+        except OSError as error:
+            yield folder, Problem(os_error_text(error), skipped=False)
+            continue
+        yield from found
+        folders.extend(reversed(subfolders))
+
+
+def folder_contents(folder):
+    """What one folder holds, in name order: ``(subfolders to walk, [(file path, problem)])``.
+
+    Raises OSError when the folder cannot be read.
+    """
+    subfolders, found = [], []
+    with os.scandir(folder) as entries:
+        for entry in sorted(entries, key=lambda entry: entry.name):
+            try:
+                if entry.is_symlink():
+                    found.append((entry.path, SYMLINK))
+                elif entry.is_dir(follow_symlinks=False):
+                    if entry.name not in SKIPPED_FOLDERS:
+                        subfolders.append(entry.path)
+                else:
+                    found.append((entry.path, None if entry.is_file(follow_symlinks=False) else NOT_REGULAR))
+            except OSError as error:
+                found.append((entry.path, Problem(os_error_text(error), skipped=False)))
+    return subfolders, found
 
 
 _libc = ctypes.CDLL(None, use_errno=True)

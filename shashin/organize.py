@@ -20,7 +20,16 @@ import string
 from dataclasses import dataclass
 
 from . import exif
-from .files import IMAGE_EXTENSIONS, RAW_EXTENSIONS, expand, extension, is_image, os_error_text, rename_noreplace
+from .files import (
+    IMAGE_EXTENSIONS,
+    RAW_EXTENSIONS,
+    expand,
+    extension,
+    folder_contents,
+    is_image,
+    os_error_text,
+    rename_noreplace,
+)
 
 VIDEO_EXTENSIONS = frozenset(
     ".mov .mp4 .m4v .3gp .3g2 .avi .mts .m2ts .mkv .webm .wmv .mpg .mpeg .insv .lrv".split()
@@ -206,11 +215,11 @@ def kind(path):
 
 
 def gather(paths, dest):
-    """Yield ``(files, problems)`` folder by folder: absolute paths to place, and skip actions.
+    """Yield ``(files, problems)`` folder by folder: absolute paths of regular files to place, and skip actions.
 
     A file given by name brings its companions from its folder. A destination
     inside a source is not gathered (a source inside the destination is), nor a
-    temporary file of an interrupted run.
+    temporary file of an interrupted run. Links, FIFOs and devices are skipped.
     """
     dest = os.path.join(os.path.abspath(dest), "")
     named = {}
@@ -225,9 +234,7 @@ def gather(paths, dest):
                     if problem is None:
                         files.append(found)
                     else:
-                        problems.append(
-                            Action(SKIP, found, None, problem.message, failed=not problem.skipped)
-                        )
+                        problems.append(_skipped(found, problem))
                 yield files, problems
         else:
             named.setdefault(os.path.dirname(path), []).append(path)
@@ -236,24 +243,25 @@ def gather(paths, dest):
 
 
 def _with_companions(folder, files):
-    problems = []
-    for path in files:
-        if os.path.islink(path):
-            problems.append(Action(SKIP, path, None, "symbolic link (links are never followed)"))
-        elif not os.path.lexists(path):
-            problems.append(failure(path, "no such file or directory"))
-    wanted = dict.fromkeys(path for path in files if os.path.isfile(path) and not os.path.islink(path))
+    wanted, problems = {}, []
+    for found, problem in itertools.chain.from_iterable(map(expand, files)):
+        if problem is None:
+            wanted[found] = None
+        else:
+            problems.append(_skipped(found, problem))
     keys = {split_name(os.path.basename(path))[0].casefold() for path in wanted}
     try:
-        names = sorted(os.listdir(folder))
+        _, contents = folder_contents(folder)
     except OSError:
-        names = []
-    for name in names:
-        path = os.path.join(folder, name)
-        if path not in wanted and split_name(name)[0].casefold() in keys:
-            if os.path.isfile(path) and not os.path.islink(path):
-                wanted[path] = None
+        contents = []
+    for path, problem in contents:
+        if problem is None and path not in wanted and split_name(os.path.basename(path))[0].casefold() in keys:
+            wanted[path] = None
     return list(wanted), problems
+
+
+def _skipped(path, problem):
+    return Action(SKIP, path, None, problem.message, failed=not problem.skipped)
 
 
 def describe(paths, store, session, mtime_fallback=False):
