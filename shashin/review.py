@@ -129,10 +129,11 @@ def accept_suggestions(store, suggestions):
     return batch, accepted, outcomes
 
 
-def browser_jpeg(path):
-    """A JPEG of an image file a browser cannot show (HEIC, TIFF, RAW), upright, at most 4096 px."""
+def browser_jpeg(blob):
+    """A JPEG of an image a browser cannot show (HEIC, TIFF, RAW), from its file's bytes: the first
+    frame, upright, at most 4096 px."""
     try:
-        with Image(filename=os.fsencode(path) + b"[0]") as image:
+        with Image(blob=blob) as frames, Image(image=frames.sequence[0]) as image:
             image.auto_orient()
             if max(image.width, image.height) > FULL_IMAGE_EDGE:
                 image.transform(resize="{0}x{0}>".format(FULL_IMAGE_EDGE))

@@ -82,8 +82,9 @@ async def test_page_lists_groups_largest_saving_first_read_only(db, photos):
     similar_only = await Visitor(ds).get("/-/shashin?kind=similar")
     assert similar_only.text.count('<figure class="shashin-member') == 2
     assert "1 group to review" in similar_only.text
-    deep = await Visitor(ds).get("/-/shashin?page=9")
-    assert deep.status_code == 200 and "No groups to review" in deep.text
+    past_the_end = await Visitor(ds).get("/-/shashin?page=9")  # the last page
+    assert past_the_end.status_code == 200 and "page 1 of 1" in past_the_end.text
+    assert past_the_end.text.count('<figure class="shashin-member') == 5
 
 
 async def test_keeper_first_by_cold_start_rule(db, photos):
@@ -176,25 +177,6 @@ async def test_path_traversal_is_404(db, photos, path):
     response = await Visitor(await datasette(db)).get(path, follow_redirects=True)
     assert response.status_code == 404
     assert "root:" not in response.text
-
-
-@pytest.mark.parametrize("host", ["evil.example", "evil.example:8001", "192.168.1.20:8001"])
-async def test_non_local_host_refused(db, photos, host):
-    ds = await datasette(db)
-    visitor = Visitor(ds, {"id": "root"})
-    content = md5(photos["photo"])
-    for path in ("/-/shashin", "/-/shashin/trash", "/-/shashin/thumbnail/{}.jpg".format(content), "/-/shashin/image/" + content):
-        assert (await visitor.get(path, headers={"host": host})).status_code == 403, path
-    group = group_of(db, photos["photo"])
-    response = await visitor.post("/-/shashin/remove", {"group": group, "member": key(photos["backup"])}, headers={"host": host})
-    assert response.status_code == 403 and os.path.exists(photos["backup"])
-    assert (await visitor.get("/-/shashin", headers={"host": "127.0.0.1:8001"})).status_code == 200
-    assert (await visitor.get("/-/shashin", headers={"host": "[::1]:8001"})).status_code == 200
-
-
-async def test_allowed_hosts_setting(db, photos):
-    ds = await datasette(db, {"allowed_hosts": ["photos.lan"]})
-    assert (await Visitor(ds).get("/-/shashin", headers={"host": "photos.lan:8001"})).status_code == 200
 
 
 async def test_anonymous_cannot_change(db, photos):

@@ -22,6 +22,11 @@ def register_routes():
 
 
 @hookimpl
+def asgi_wrapper(datasette):
+    return lambda app: views.local_only(datasette, app)
+
+
+@hookimpl
 def startup(datasette):
     async def inner():
         await views.migrate(datasette)

@@ -3,8 +3,11 @@ changes through its single write connection, files only by md5 from the database
 
 import asyncio
 import functools
+import hashlib
+import ipaddress
 import json
 import os
+import re
 import sqlite3
 import sys
 import threading
@@ -12,9 +15,9 @@ import urllib.parse
 import weakref
 
 from datasette.utils import actor_matches_allow
-from datasette.utils.asgi import AsgiFileDownload, Forbidden, NotFound, Response
+from datasette.utils.asgi import BadRequest, Forbidden, NotFound, Response
 
-from shashin import ranking, review, trash
+from shashin import files, ranking, review, trash
 from shashin.imaging import ImageError
 from shashin.store import MIGRATION_SETS, Store
 
@@ -28,7 +31,13 @@ SUGGESTIONS_SHOWN = 20
 DEFAULT_THRESHOLD = 0.95
 #: Messages carried to the next page (in a cookie, which browsers cap at 4 kB).
 MAX_MESSAGES = 10
-LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+NOT_LOCAL = "this server answers local requests only: the Host header names another machine\n"
+#: What a Host header may be: a name, an IPv4 literal or a bracketed IPv6 literal, then an optional port.
+_HOST = re.compile(r"(?:\[(?P<ipv6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9._-]+))(?::(?P<port>[0-9]{1,5}))?")
+#: SQLite's integers, which every id and count from a URL or form ends up compared with.
+LARGEST_INTEGER = 2**63 - 1
+#: Largest photo the image route reads into memory to check its md5 before sending it.
+MAX_IMAGE_BYTES = 256 << 20
 YEAR = 365 * 24 * 3600
 _MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp", "BMP": "image/bmp"}
 
@@ -44,12 +53,51 @@ def _config(datasette):
     return datasette.plugin_config(PLUGIN) or {}
 
 
-async def _check_visitor(datasette, request):
-    """Local requests only (a DNS-rebinding page cannot reach them), by visitors who may see the data."""
-    host = request.host.lower()
-    name = host[1:].split("]")[0] if host.startswith("[") else host.rsplit(":", 1)[0]
-    if name not in LOCAL_HOSTS and name not in _config(datasette).get("allowed_hosts", []):
-        raise Forbidden("shashin review answers local requests only (Host: {})".format(request.host))
+def local_only(datasette, app):
+    """An ASGI app answering, on every route of Datasette, only requests whose Host is local.
+
+    A web page that rebinds its own name to 127.0.0.1 reaches the server under that name;
+    refusing it by its Host header keeps every page, table, JSON and BLOB away from it.
+    Other scopes (lifespan) pass.
+    """
+
+    async def guarded(scope, receive, send):
+        if scope["type"] == "http":
+            hosts = [value for name, value in scope["headers"] if name.lower() == b"host"]
+            allowed = _config(datasette).get("allowed_hosts", [])
+            if len(hosts) != 1 or not host_allowed(hosts[0].decode("latin-1"), allowed):
+                await Response.text(NOT_LOCAL, status=403).asgi_send(send)
+                return
+        await app(scope, receive, send)
+
+    return guarded
+
+
+def host_allowed(header, allowed=()):
+    """True for a Host header naming this machine (localhost, 127.x.x.x, [::1]) or a name in allowed,
+    with an optional port; anything else (user info, junk around it, a port not of digits) is not."""
+    match = _HOST.fullmatch(header.lower())
+    if match is None or (match["port"] is not None and int(match["port"]) > 65535):
+        return False
+    if match["ipv6"] is not None:
+        return _address(match["ipv6"], ipaddress.IPv6Address) == ipaddress.IPv6Address("::1")
+    name = match["name"]
+    if name == "localhost" or name in {other.lower() for other in allowed}:
+        return True
+    address = _address(name, ipaddress.IPv4Address)
+    return address is not None and address.is_loopback
+
+
+def _address(text, kind):
+    """An IP address of that kind written as text, or None."""
+    try:
+        return kind(text)
+    except ValueError:
+        return None
+
+
+async def _check_may_view(datasette, request):
+    """Visitors who may see the data (the Host was checked by :func:`local_only`)."""
     if not await _may_view(datasette, request.actor, shashin_database(datasette).name):
         raise Forbidden("you may not see this database")
 
@@ -75,17 +123,30 @@ def change(view):
 
     @functools.wraps(view)
     async def guarded(datasette, request):
-        await _check_visitor(datasette, request)
+        await _check_may_view(datasette, request)
         if request.method != "POST":
             raise Forbidden("changes are POST requests")
         if not can_change(datasette, request.actor):
             raise Forbidden("only an actor allowed by the shashin-review allow_delete setting may change files")
         try:
             return await view(datasette, request)
+        except BadRequest as error:
+            return Response.text(str(error), status=400)
         except WriteFailed as error:
             return _reply(datasette, request, {"ok": False, "messages": [str(error)]}, "/-/shashin")
 
     return guarded
+
+
+def integer(text, name, least=1):
+    """A whole number from a URL or form, from least to SQLite's largest integer; else BadRequest (400)."""
+    try:
+        number = int(text)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not least <= number <= LARGEST_INTEGER:
+        raise BadRequest("{}: give a whole number from {} to {}".format(name, least, LARGEST_INTEGER))
+    return number
 
 
 def _back(form, default):
@@ -145,6 +206,11 @@ async def _form(request):
     return urllib.parse.parse_qs(body)
 
 
+def _first(form, name):
+    """A form field's first value, or None when the form has none."""
+    return form.get(name, [None])[0]
+
+
 def _wants_json(request):
     return "application/json" in request.headers.get("accept", "")
 
@@ -165,10 +231,7 @@ def _reply(datasette, request, result, back):
 
 
 def _page(request):
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
+    return integer(request.args.get("page", "1"), "page")
 
 
 def _pages(count, size):
@@ -185,20 +248,22 @@ def _file_fields(path, size):
 
 
 async def review_page(datasette, request):
-    await _check_visitor(datasette, request)
+    await _check_may_view(datasette, request)
     kind = request.args.get("kind") if request.args.get("kind") in ("exact", "similar") else None
-    page = _page(request)
+    asked = _page(request)
 
     def read(store):
         order = _review_order(datasette, store, kind)
+        # Past the end (the last groups were just decided): the last page.
+        page = min(asked, _pages(len(order), PAGE_SIZE))
         shown = order[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         ids = [group_id for group_id, _, _ in shown]
         groups, members = store.review_groups(ids), store.review_members(ids)
         # A group rewritten since the order was read is left out rather than shown wrong.
         views = [_group_view(groups[i], members[i], saving) for i, _, saving in shown if i in groups]
-        return len(order), views, store.trash_totals(), store.ranked_by_model()
+        return page, len(order), views, store.trash_totals(), store.ranked_by_model()
 
-    total, groups, (trashed, trashed_bytes), ranked_by_model = await _read(datasette, read)
+    page, total, groups, (trashed, trashed_bytes), ranked_by_model = await _read(datasette, read)
     pages = _pages(total, PAGE_SIZE)
     return Response.html(
         await datasette.render_template(
@@ -285,14 +350,16 @@ def _group_view(group, members, saving):
 
 
 async def trash_page(datasette, request):
-    await _check_visitor(datasette, request)
-    page = _page(request)
+    await _check_may_view(datasette, request)
+    asked = _page(request)
 
     def read(store):
+        trashed, size = store.trash_totals()
+        page = min(asked, _pages(trashed, TRASH_PAGE_SIZE))
         entries = store.trash_entries(limit=TRASH_PAGE_SIZE, offset=(page - 1) * TRASH_PAGE_SIZE)
-        return entries, store.trash_totals(), store.trash_batches(TRASH_BATCHES)
+        return page, entries, trashed, size, store.trash_batches(TRASH_BATCHES)
 
-    entries, (files, size), batches = await _read(datasette, read)
+    page, entries, trashed, size, batches = await _read(datasette, read)
     return Response.html(
         await datasette.render_template(
             "shashin_trash.html",
@@ -302,10 +369,10 @@ async def trash_page(datasette, request):
                     for entry in entries
                 ],
                 "batches": [dict(batch, size_text=trash.human_size(batch["bytes"])) for batch in batches],
-                "files": files,
+                "files": trashed,
                 "size_text": trash.human_size(size),
                 "page": page,
-                "pages": _pages(files, TRASH_PAGE_SIZE),
+                "pages": _pages(trashed, TRASH_PAGE_SIZE),
                 "can_change": can_change(datasette, request.actor),
             },
             request=request,
@@ -315,7 +382,7 @@ async def trash_page(datasette, request):
 
 async def suggestions_page(datasette, request):
     """What accepting suggestions above a threshold would remove, before anything is removed."""
-    await _check_visitor(datasette, request)
+    await _check_may_view(datasette, request)
     if not can_change(datasette, request.actor):
         raise Forbidden("only an actor allowed by the shashin-review allow_delete setting may accept suggestions")
     threshold, problem = _threshold(request.args.get("threshold", str(DEFAULT_THRESHOLD)))
@@ -386,7 +453,7 @@ def printable(path):
 
 
 async def thumbnail(datasette, request):
-    await _check_visitor(datasette, request)
+    await _check_may_view(datasette, request)
     md5 = request.url_vars["md5"]
     jpeg = await _read(datasette, lambda store: store.thumbnail(md5))
     if jpeg is None:
@@ -403,23 +470,47 @@ thumbnail._datasette_static = True
 
 
 async def image(datasette, request):
-    await _check_visitor(datasette, request)
+    """The photo with this md5, sent only when the bytes read are that content."""
+    await _check_may_view(datasette, request)
     md5 = request.url_vars["md5"]
     recorded = await _read(datasette, lambda store: store.paths_with_md5(md5))
-    # A regular file, never a symbolic link put where a photo was.
-    found = [(path, format_) for path, format_ in recorded if os.path.isfile(path) and not os.path.islink(path)]
-    if not found:
-        raise NotFound("no such image")
-    path, format_ = found[0]
+    if any((size or 0) > MAX_IMAGE_BYTES for _, _, size in recorded):
+        message = "this photo is over {} MB, more than the review page reads into memory".format(MAX_IMAGE_BYTES >> 20)
+        return Response.text(message, status=403)
+    # Reading and converting run in a worker thread, never on the event loop.
+    loop = asyncio.get_running_loop()
+    found = await loop.run_in_executor(None, _photo_with_md5, md5, recorded)
+    if found is None:
+        raise NotFound("no such image: no file holds this content now")
+    photo, format_ = found
     caching = {"cache-control": "private, max-age=3600"}
     if format_ in _MIME:
-        return AsgiFileDownload(path, content_type=_MIME[format_], headers=caching)
-    # HEIC, TIFF, RAW: converted in a worker thread, never on the event loop.
+        return Response(photo, content_type=_MIME[format_], headers=caching)
     try:
-        jpeg = await asyncio.get_running_loop().run_in_executor(None, review.browser_jpeg, path)
+        jpeg = await loop.run_in_executor(None, review.browser_jpeg, photo)
     except ImageError as error:
         return Response.text("cannot show this image: {}".format(error), status=415)
     return Response(jpeg, content_type="image/jpeg", headers=caching)
+
+
+def _photo_with_md5(md5, recorded):
+    """``(bytes, format)`` of the first recorded file that still holds this content, or None.
+
+    Each file is opened once, through no symbolic link, and everything is checked on that
+    descriptor (a regular file of the size scanned, whose bytes have this md5): a folder
+    swapped for a link or a file rewritten since the scan is never what is sent.
+    """
+    for path, format_, size in recorded:
+        try:
+            with files.open_no_follow(path) as photo:
+                if os.fstat(photo.fileno()).st_size != size:
+                    continue
+                content = photo.read(size + 1)
+        except OSError:
+            continue
+        if hashlib.md5(content).hexdigest() == md5:
+            return content, format_
+    return None
 
 
 # Changes: POST, CSRF-checked by Datasette, by an allowed actor, on the write connection
@@ -429,12 +520,9 @@ async def image(datasette, request):
 async def remove(datasette, request):
     """Remove the selected members of a group (``member``), or all but one (``keep``)."""
     form = await _form(request)
-    try:
-        group_id = int(form["group"][0])
-        chosen = set(form.get("member", []))
-        keep = form["keep"][0] if "keep" in form else None
-    except (KeyError, ValueError):
-        return Response.text("give group and member or keep", status=400)
+    group_id = integer(_first(form, "group"), "group")
+    chosen = set(form.get("member", []))
+    keep = _first(form, "keep")
 
     def write(store):
         members = store.review_members([group_id])[group_id]
@@ -464,13 +552,10 @@ async def remove(datasette, request):
 async def accept(datasette, request):
     """Accept the suggestions a preview showed: one batch of removals, one group at a time."""
     form = await _form(request)
-    threshold, problem = _threshold(form.get("threshold", [None])[0])
-    try:
-        previewed = {name: int(form[name][0]) for name in ("groups", "files", "bytes")}
-    except (KeyError, ValueError):
-        problem = problem or "give groups, files and bytes as the preview showed them"
+    threshold, problem = _threshold(_first(form, "threshold"))
     if problem:
         return Response.text(problem, status=400)
+    previewed = {name: integer(_first(form, name), name, least=0) for name in ("groups", "files", "bytes")}
     preview_page = "/-/shashin/suggestions?" + urllib.parse.urlencode({"threshold": threshold})
 
     def write(store):
@@ -500,10 +585,7 @@ async def accept(datasette, request):
 @change
 async def not_duplicates(datasette, request):
     form = await _form(request)
-    try:
-        group_id = int(form["group"][0])
-    except (KeyError, ValueError):
-        return Response.text("give group", status=400)
+    group_id = integer(_first(form, "group"), "group")
     count = await _write(datasette, lambda store: review.not_duplicates(store, group_id))
     message = "group {}: {} photos marked as not duplicates".format(group_id, count)
     return _reply(datasette, request, {"ok": count > 1, "messages": [message]}, _back(form, "/-/shashin"))
@@ -513,11 +595,8 @@ async def not_duplicates(datasette, request):
 async def restore(datasette, request):
     """Restore trash entries (``entry``), or a whole removal (``batch``), or the last removal (neither)."""
     form = await _form(request)
-    try:
-        entries = [int(value) for value in form.get("entry", [])]
-    except ValueError:
-        return Response.text("entry ids are numbers", status=400)
-    batch = form.get("batch", [None])[0]
+    entries = [integer(value, "entry") for value in form.get("entry", [])]
+    batch = _first(form, "batch")
 
     def write(store):
         if entries:

@@ -68,10 +68,10 @@ class ReviewMixin:
         return row[0] if row else None
 
     def paths_with_md5(self, md5):
-        """Paths of files recorded with this content, not in the trash."""
+        """``(path, format, size)`` of the files recorded with this content, not in the trash."""
         sql = """
-            select path, format from images i where md5 = ?
+            select path, format, size from images i where md5 = ?
             and {}
             order by path
         """.format(not_in_trash("i.path"))
-        return [(fs_path(path), format_) for path, format_ in self.db.execute(sql, [md5]).fetchall()]
+        return [(fs_path(path), format_, size) for path, format_, size in self.db.execute(sql, [md5]).fetchall()]
