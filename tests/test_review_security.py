@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from shashin.store import Store
 from test_review_routes import Visitor, datasette, db, group_of, key, md5, md5_of_recorded, photos  # noqa: F401
 
 pytestmark = pytest.mark.asyncio
@@ -151,6 +152,13 @@ async def test_photo_rewritten_since_the_scan_is_not_served_under_its_old_md5(db
     os.utime(photos["beach"], ns=(before.st_atime_ns, before.st_mtime_ns))
     response = await Visitor(await datasette(db)).get("/-/shashin/image/" + scanned)
     assert response.status_code == 404 and bytes(rewritten) not in response.content
+
+
+async def test_photo_over_the_size_cap_is_refused_with_a_message(db, photos):
+    content = md5(photos["beach"])
+    Store(db).db.execute("update images set size = ? where md5 = ?", [(256 << 20) + 1, content])
+    response = await Visitor(await datasette(db)).get("/-/shashin/image/" + content)
+    assert response.status_code == 403 and "over 256 MB" in response.text
 
 
 async def test_huge_page_numbers(db, photos):
