@@ -1,4 +1,4 @@
-"""Files: walking folders the way a photo scan should, telling images from the rest, moving without replacing."""
+"""Files: walking folders the way a photo scan should, moving without replacing."""
 
 import ctypes
 import errno
@@ -6,47 +6,17 @@ import os
 import stat
 from typing import NamedTuple
 
+# Moved to formats; organize.py still imports them from here.
+from .formats import IMAGE_EXTENSIONS, RAW_EXTENSIONS, extension, is_image  # noqa: F401
+
 #: Folders never walked: NAS thumbnails and recycle bins, and shashin's own trash.
 SKIPPED_FOLDERS = frozenset(
     {"@eaDir", "#snapshot", "#recycle", "@Recycle", "@Recently-Snapshot", ".shashin-trash", ".Trash-0"}
 )
 
-RAW_EXTENSIONS = frozenset(
-    ".dng .cr2 .cr3 .nef .nrw .arw .srf .sr2 .orf .rw2 .raf .pef .srw .x3f .3fr .erf .kdc .mrw".split()
-)
-IMAGE_EXTENSIONS = RAW_EXTENSIONS | frozenset(
-    ".jpg .jpeg .jpe .jfif .png .gif .tif .tiff .webp .heic .heif .avif .bmp .jxl .jp2".split()
-)
-
-_MAGIC = (
-    b"\xff\xd8\xff",  # JPEG
-    b"\x89PNG\r\n\x1a\n",
-    b"GIF87a",
-    b"GIF89a",
-    b"II*\x00",  # TIFF, and most RAW formats
-    b"MM\x00*",
-    b"BM",
-)
-
-
 def os_error_text(error):
     """An OSError as a person reads it: "no such file or directory", "permission denied"."""
     return (error.strerror or str(error)).lower()
-
-
-def extension(path):
-    return os.path.splitext(path)[1].lower()
-
-
-def is_image(path, head):
-    """True when a file is worth decoding: a known image extension, or image magic bytes."""
-    if extension(path) in IMAGE_EXTENSIONS:
-        return True
-    if head.startswith(_MAGIC):
-        return True
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return True
-    return head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"avif", b"msf1")
 
 
 class Problem(NamedTuple):
@@ -142,9 +112,9 @@ def rename_noreplace(src, dest, src_dir_fd=None):
 
 
 #: Folders are opened only to walk through them: O_PATH needs search permission alone (a 0711 home).
-_FOLDER_FLAGS = getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+FOLDER_FLAGS = getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 #: O_NONBLOCK: a FIFO put where a photo was must not hang the open.
-_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 def open_no_follow(path):
@@ -156,13 +126,13 @@ def open_no_follow(path):
     OSError for a link (ELOOP or ENOTDIR), anything missing, or something not a regular file.
     """
     *folders, name = os.fsencode(os.path.abspath(path)).split(b"/")[1:]
-    folder = os.open(b"/", _FOLDER_FLAGS)
+    folder = os.open(b"/", FOLDER_FLAGS)
     try:
         for part in folders:
-            child = os.open(part, _FOLDER_FLAGS, dir_fd=folder)
+            child = os.open(part, FOLDER_FLAGS, dir_fd=folder)
             os.close(folder)
             folder = child
-        descriptor = os.open(name, _FILE_FLAGS, dir_fd=folder)
+        descriptor = os.open(name, FILE_FLAGS, dir_fd=folder)
     finally:
         os.close(folder)
     if not stat.S_ISREG(os.fstat(descriptor).st_mode):

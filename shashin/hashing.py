@@ -9,7 +9,8 @@ import os
 import stat
 from dataclasses import dataclass
 
-from .files import is_image, os_error_text
+from . import formats
+from .files import os_error_text
 from .records import HASH_FIELDS, IDENTITY_FIELDS
 from .store import Store
 from .workers import Workers
@@ -136,13 +137,19 @@ def hash_file(item):
     record = {"path": path, "size": size, "mtime": mtime}
     try:
         with open(path, "rb") as handle:
-            head = handle.read(1 << 16)
-            if not is_image(path, head):
+            head = handle.read(formats.HEAD_BYTES)
+            if not formats.is_image(path, head):
                 return Outcome(path, SKIPPED, message="not an image")
             if size == 0:
                 return Outcome(path, FAILED, record, "empty file (0 bytes)")
+            format_ = formats.format_of(path, head)
+            problem = formats.png_text_problem(handle) if format_ == "PNG" else None
+            if problem:
+                return Outcome(path, FAILED, record, problem)
             handle.seek(0)
             digest = hashlib.file_digest(handle, "md5")
+    except formats.NotItsFormat as error:
+        return Outcome(path, FAILED, record, str(error))
     except OSError as error:
         return Outcome(path, FAILED, record, os_error_text(error))
     record["md5"] = digest.hexdigest()
@@ -153,7 +160,7 @@ def hash_file(item):
     from . import imaging
 
     try:
-        fields, thumbnail = imaging.analyse(path, head)
+        fields, thumbnail = imaging.analyse(path, format_)
     except imaging.ImageError as error:
         return Outcome(path, FAILED, record, str(error))
     record.update(fields)

@@ -6,20 +6,24 @@ import re
 
 import numpy
 from wand.api import libmagick, library
-from wand.exceptions import WandException
+from wand.exceptions import ResourceLimitError, WandException, WandRuntimeError
 from wand.image import ORIENTATION_TYPES as ORIENTATIONS
 from wand.image import Image
 from wand.resource import limits
 
 from .dhash import dhashes
 from .exif import Session
-from .files import RAW_EXTENSIONS, extension
+from .formats import CODERS, RAW_EXTENSIONS, extension
 
 THUMBNAIL_EDGE = 256
 THUMBNAIL_QUALITY = 80
-#: Largest image decoded at full size. JPEGs are decoded scaled down by libjpeg, so
-#: this bounds PNG, TIFF and the like: a 16000x16000 PNG is refused, not decoded.
+#: Largest image decoded at full size, unless ImageMagick's own limits allow less (decode_limit).
+#: JPEGs are decoded scaled down by libjpeg, so this bounds PNG, TIFF and the like.
 MAX_PIXELS = 120_000_000
+#: Pixel cache bytes a decode takes per pixel, measured on the worst case: ImageMagick 6 (Q16) keeps
+#: 8 bytes a pixel, and a greyscale PNG needs a second image on the way (one of 59 MP decodes within a
+#: 1 GiB disk limit, one of 60 MP does not; RGB ones decode up to 133 MP).
+CACHE_BYTES_PER_PIXEL = 18
 
 #: EXIF orientations (as Wand names them) that swap width and height on display.
 _TRANSPOSING = frozenset({"left_top", "right_top", "right_bottom", "left_bottom"})
@@ -38,50 +42,81 @@ def configure(threads=1, memory=256 << 20):
     limits["area"] = MAX_PIXELS * 2
 
 
-def _magick_name(path):
-    # The frame suffix makes ImageMagick read only the first frame of a GIF, TIFF or HEIC
-    # sequence; it still opens a file whose own name ends in brackets.
-    return os.fsencode(path) + b"[0]"
+def magick_name(path, format_):
+    """The name ImageMagick is given for a file of a known format (formats.format_of).
+
+    The coder prefix makes ImageMagick use that coder and never guess from the content;
+    the frame suffix makes it read only the first frame of a GIF, TIFF or HEIC sequence
+    (it still opens a file whose own name ends in brackets).
+    """
+    if format_ not in CODERS:
+        raise ImageError("{} is not a format shashin decodes with ImageMagick".format(format_))
+    return CODERS[format_].encode("ascii") + b":" + os.fsencode(path) + b"[0]"
 
 
-def analyse(path, head):
+def analyse(path, format_):
     """Decode an image file once; return ``(fields, thumbnail_jpeg)``.
 
-    head is the file's first bytes (at least 12). fields holds width and height as
-    displayed (after EXIF orientation), the format, and the 64-bit difference hash as
-    16 hex digits.
+    format_ is the file's format as its bytes say (formats.format_of). fields holds width
+    and height as displayed (after EXIF orientation), the format, and the 64-bit
+    difference hash as 16 hex digits.
     """
     try:
-        if extension(path) in RAW_EXTENSIONS:
+        if format_ == "RAW" or extension(path) in RAW_EXTENSIONS:
             return _analyse_raw(path)
-        return _analyse(path, head)
+        return _analyse(path, format_)
+    except ResourceLimitError as error:
+        raise ImageError("over ImageMagick's resource limits ({})".format(_first_line(error))) from None
+    except WandRuntimeError as error:
+        if "returns false" not in str(error):
+            raise ImageError(_first_line(error)) from None
+        # ImageMagick 6 drops some coders' reasons on the way to Wand; its size limits are the usual one.
+        raise ImageError("ImageMagick refused it without saying why ({})".format(_limits_text())) from None
     except WandException as error:
         raise ImageError(_first_line(error)) from None
 
 
-def _analyse(path, head):
-    with Image.ping(filename=_magick_name(path)) as header:
-        format_ = _avif_or(header.format, head)
+def _analyse(path, format_):
+    with Image.ping(filename=magick_name(path, format_)) as header:
         width, height = header.width, header.height
         orientation = header.orientation
-    if format_ != "JPEG" and width * height > MAX_PIXELS:
-        raise ImageError(
-            "{}x{} pixels ({:.0f} megapixels) is over the {:.0f}-megapixel decode limit".format(
-                width, height, width * height / 1e6, MAX_PIXELS / 1e6
-            )
-        )
+    if not width or not height:
+        raise ImageError("ImageMagick's {} coder found no picture in it".format(CODERS[format_]))
+    if format_ != "JPEG":
+        _check_size(width, height)
     with Image() as image:
         _hint_size(image, width, height)
-        image.read(filename=_magick_name(path))
+        image.read(filename=magick_name(path, format_))
         warning = _decode_warning(image)
         if warning and "Premature end" in warning:
             raise ImageError("truncated file ({})".format(warning))
         return _finish(image, width, height, orientation, format_)
 
 
-def _avif_or(format_, head):
-    # ImageMagick 6 reads AVIF with its HEIC coder and calls it HEIC; the file's brand says which it is.
-    return "AVIF" if format_ == "HEIC" and head[8:12] == b"avif" else format_
+def decode_limit():
+    """The most pixels decoded at full size: MAX_PIXELS, or less when ImageMagick's policy allows less.
+
+    Checked before decoding, because a decode that runs out of pixel cache leaves ImageMagick 6's
+    resource counts raised, and the process then refuses every large image after it.
+    """
+    return min(MAX_PIXELS, limits["disk"] // CACHE_BYTES_PER_PIXEL)
+
+
+def _limits_text():
+    """ImageMagick's size limits in this process, as a person reads them."""
+    return "at most {:.1f} megapixels and {}x{} pixels here; ImageMagick's policy.xml sets its limits".format(
+        decode_limit() / 1e6, limits["width"], limits["height"]
+    )
+
+
+def _check_size(width, height):
+    """Refuse, with the reason, an image too large to decode at full size."""
+    if width * height > decode_limit() or width > limits["width"] or height > limits["height"]:
+        raise ImageError(
+            "{}x{} pixels ({:.1f} megapixels) is too large to decode ({})".format(
+                width, height, width * height / 1e6, _limits_text()
+            )
+        )
 
 
 #: exiftool for RAW previews, started on the first RAW file this process meets.

@@ -305,13 +305,15 @@ def test_read_only_database_directory(tmp_path, library):
 
 
 def test_raw_files_are_hashed_from_their_embedded_preview(tmp_path):
-    # A stand-in RAW file: a container exiftool reads, with an embedded JPEG and an orientation tag.
-    # (No RAW encoder exists to make a real one; exiftool's RAW parsing is exiftool's to test.)
+    # A stand-in RAW file: TIFF-structured like most RAW formats, with an embedded JPEG and an
+    # orientation tag (a JPEG's EXIF block is one). No RAW encoder exists to make a real one.
     preview = make_photo(tmp_path / "preview.jpg", 2, 160, 120)
     container = make_photo(tmp_path / "container.jpg", 0, 320, 240)
+    raw = tmp_path / "IMG_0001.NEF"
     with exiftool.ExifToolHelper() as tool:
-        tool.execute("-overwrite_original", "-Orientation#=6", "-ThumbnailImage<={}".format(preview), str(container))
-    raw = container.rename(tmp_path / "IMG_0001.NEF")
+        tool.execute("-overwrite_original", "-Orientation#=6", "-EXIF:ImageWidth=320", "-EXIF:ImageHeight=240",
+                     "-ThumbnailImage<={}".format(preview), str(container))
+        raw.write_bytes(tool.execute("-b", "-EXIF", str(container), raw_bytes=True))
     upright = tmp_path / "turned.png"
     with Image(filename=str(preview)) as image:
         image.rotate(90)
