@@ -2,9 +2,11 @@
 
 import contextlib
 import datetime
+import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -14,9 +16,13 @@ from typing import NamedTuple
 import exiftool
 from exiftool.exceptions import ExifToolException
 
-BATCH = 128
-#: A batch that takes longer than this has exiftool stuck on a file: it is killed and restarted.
-BATCH_TIMEOUT = 300
+from . import formats
+from .files import os_error_text
+
+#: Seconds exiftool may take over one file; past that it is stuck: killed, restarted, the file reported.
+FILE_TIMEOUT = 30
+#: Longest tag value kept, in characters: a comment of megabytes would make a record no database row can hold.
+TAG_CHARS = 16384
 
 #: Where the capture time comes from, best first: (source name, tag keys, offset tag keys).
 #: QuickTime dates are UTC by specification, so they get offset +00:00.
@@ -36,10 +42,11 @@ _OFFSET = re.compile(r"^[+-]\d\d:\d\d$")
 
 
 class Session:
-    """One exiftool process kept open (``-stay_open``) and fed batches of files."""
+    """One exiftool process kept open (``-stay_open``) and fed one file at a time, each within a time limit."""
 
-    def __init__(self):
+    def __init__(self, file_timeout=FILE_TIMEOUT):
         self._tool = None
+        self.file_timeout = file_timeout
 
     def __enter__(self):
         return self
@@ -57,42 +64,37 @@ class Session:
             self._tool = None
 
     def read(self, paths):
-        """Yield ``(path, tags, error)`` for each path, in order; tags is None on error."""
-        paths = list(paths)
-        for start in range(0, len(paths), BATCH):
-            yield from self._read_batch(paths[start : start + BATCH])
+        """Yield ``(path, tags, error)`` for each path, in order; tags is None on error.
 
-    def _read_batch(self, paths):
+        One file per request: a file exiftool is stuck on costs file_timeout seconds, and the next
+        is read by a fresh exiftool (one request per file costs under a millisecond).
+        """
+        for path in paths:
+            yield self._read_one(path)
+
+    def _read_one(self, path):
+        refusal = _refusal(path)
+        if refusal:
+            return path, None, refusal
         try:
-            with _exiftool_names(paths) as (names, aliases):
+            with _exiftool_names([path]) as (names, aliases):
                 output = self._call(lambda tool: tool.get_metadata(names))
         except exiftool.exceptions.ExifToolOutputEmptyError:
             output = []
-        except (ExifToolException, OSError, ValueError):
-            # The process died or garbled its answer: start afresh and isolate the file at fault.
+        except (ExifToolException, OSError, ValueError) as error:
+            # The process died, hung or garbled its answer: the next file gets a fresh one.
             self.close()
-            if len(paths) == 1:
-                return [(paths[0], None, "exiftool failed on this file")]
-            return [item for path in paths for item in self._read_batch([path])]
-        found = {}
-        for tags in output:
-            source = tags.get("SourceFile")
-            path = aliases.get(source, source)
-            if source in aliases:
-                tags["SourceFile"] = path
-                tags["File:FileName"] = os.path.basename(path)
-                tags["File:Directory"] = os.path.dirname(path)
-            found[path] = tags
-        results = []
-        for path in paths:
-            tags = found.get(path)
-            if tags is None:
-                results.append((path, None, "exiftool could not read the file"))
-            elif "ExifTool:Error" in tags:
-                results.append((path, None, str(tags["ExifTool:Error"])))
-            else:
-                results.append((path, tags, None))
-        return results
+            return path, None, str(error) if isinstance(error, Stuck) else "exiftool failed on this file"
+        if not output:
+            return path, None, "exiftool could not read the file"
+        (tags,) = output
+        if "ExifTool:Error" in tags:
+            return path, None, str(tags["ExifTool:Error"])
+        if tags.get("SourceFile") in aliases:
+            tags["SourceFile"] = path
+            tags["File:FileName"] = os.path.basename(path)
+            tags["File:Directory"] = os.path.dirname(path)
+        return path, {key: _bounded(value) for key, value in tags.items()}, None
 
     def preview(self, path):
         """The largest JPEG a RAW file embeds, as a :class:`Preview`, or None."""
@@ -123,12 +125,14 @@ class Session:
         """
         if self._tool is None:
             self._tool = exiftool.ExifToolHelper(check_execute=False)
-        tool, finished = self._tool, threading.Event()
+        tool, finished, stuck = self._tool, threading.Event(), threading.Event()
 
         def watch():
-            deadline = time.monotonic() + BATCH_TIMEOUT
-            while not finished.wait(0.2):
-                if tool._process.poll() is not None or time.monotonic() > deadline:
+            deadline = time.monotonic() + self.file_timeout
+            while not finished.wait(0.1):
+                if time.monotonic() > deadline:
+                    stuck.set()
+                if tool._process.poll() is not None or stuck.is_set():
                     tool._process.kill()
                     tool._process.stdout.close()
                     return
@@ -139,10 +143,41 @@ class Session:
             with _quiet():
                 return request(tool)
         except ValueError as error:  # select() on the pipe the watchdog closed
+            if stuck.is_set():
+                raise Stuck("exiftool took more than {:g} s over it; stopped".format(self.file_timeout)) from None
             raise OSError("exiftool stopped: {}".format(error)) from None
         finally:
             finished.set()
             watchdog.join()
+
+
+class Stuck(OSError):
+    """exiftool ran past the time limit on a file and was stopped."""
+
+
+def _refusal(path):
+    """Why a file is not given to exiftool, or None.
+
+    A FIFO would block exiftool for ever and /dev/zero never ends; a PNG whose text chunks
+    inflate to gigabytes would take exiftool's memory with them.
+    """
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return "not a regular file"
+        with open(path, "rb") as handle:
+            return formats.png_text_problem(handle)
+    except OSError as error:
+        return os_error_text(error)
+
+
+def _bounded(value):
+    """A tag value, cut to TAG_CHARS characters (lists and structures as their JSON) when longer."""
+    if isinstance(value, (int, float)):
+        return value
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if len(text) <= TAG_CHARS:
+        return value
+    return "{}… (cut: {:,} characters in all)".format(text[:TAG_CHARS], len(text))
 
 
 class Preview(NamedTuple):

@@ -2,6 +2,7 @@
 
 import json
 import os
+import stat
 
 import click
 
@@ -10,7 +11,8 @@ from ..files import os_error_text
 from ..records import HASH_FIELDS, META_FIELDS
 from .common import Reporter, SetupError, command, db_options, input_items, open_store, verbosity_options, write_record
 
-BATCH = exif.BATCH
+#: Records read and stored together.
+BATCH = 128
 
 
 @command(
@@ -62,13 +64,18 @@ def _enrich(items, store, session, reporter):
         record = dict(given) if given else {f: row[f] for f in HASH_FIELDS} if row else {}
         record["path"] = path
         try:
-            stat = os.stat(path)
+            status = os.stat(path)
         except OSError as error:
             reporter.count("failed")
             reporter.error(path, os_error_text(error))
             continue
-        record["size"], record["mtime"] = stat.st_size, stat.st_mtime
-        if row and row["metadata"] and (row["size"], row["mtime"]) == (stat.st_size, stat.st_mtime):
+        if not stat.S_ISREG(status.st_mode):
+            # A FIFO would block exiftool for ever, and /dev/zero never ends.
+            reporter.count("skipped")
+            reporter.skip(path, "not a regular file")
+            continue
+        record["size"], record["mtime"] = status.st_size, status.st_mtime
+        if row and row["metadata"] and (row["size"], row["mtime"]) == (status.st_size, status.st_mtime):
             record.update({field: row[field] for field in META_FIELDS})
             record["metadata"] = json.loads(row["metadata"])
             reporter.count("cached")
