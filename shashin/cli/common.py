@@ -17,6 +17,14 @@ DEFAULT_DB = "shashin.db"
 #: Exit codes: every input handled; some inputs failed; usage or set-up error.
 OK, SOME_FAILED, USAGE = 0, 1, 2
 
+#: An id as SQLite stores it (signed 64 bits): a larger number is a usage error, not an OverflowError.
+ROW_ID = click.IntRange(1, 2**63 - 1)
+#: Worker processes: a larger number is a slip of the keyboard, and each one would be started.
+JOBS = click.IntRange(1, 1024)
+#: Input paths are checked by the command, one line for each that fails: click would end the
+#: whole run with a usage error at the first unreadable one.
+INPUT_PATH = click.Path(readable=False)
+
 # No tqdm monitor thread: shashin-hash forks its workers, and a fork should find one thread only.
 tqdm.monitor_interval = 0
 
@@ -81,14 +89,24 @@ def verbosity_options(function):
     return wrapper
 
 
-def open_store(db_path, no_db):
-    """The database, or None with --no-db; a clear error when it cannot be used."""
-    if no_db:
-        return None
+def database(db_path, advice=None, readonly=False):
+    """The database; when it cannot be used, a set-up error saying why, and the advice if given."""
     try:
-        return Store(db_path)
+        return Store(db_path, readonly=readonly)
     except DatabaseError as error:
-        raise SetupError("{} (use --no-db to stream only)".format(error))
+        raise SetupError("{} ({})".format(error, advice) if advice else str(error))
+
+
+def open_store(db_path, no_db):
+    """The database, or None with --no-db, for a command that can stream without one."""
+    return None if no_db else database(db_path, "use --no-db to stream only")
+
+
+def required_store(db_path, no_db, why):
+    """The database of a command that cannot work without one; why says what it keeps there."""
+    if no_db:
+        raise click.UsageError("{}: drop --no-db".format(why))
+    return database(db_path)
 
 
 def shown(path):

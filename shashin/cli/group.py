@@ -8,7 +8,18 @@ from wand.exceptions import WandException
 
 from .. import imaging, records, similarity
 from ..workers import Workers
-from .common import Reporter, SetupError, command, db_options, open_store, shown, verbosity_options, write_record
+from .common import (
+    INPUT_PATH,
+    JOBS,
+    Reporter,
+    SetupError,
+    command,
+    db_options,
+    open_store,
+    shown,
+    verbosity_options,
+    write_record,
+)
 
 SAVE_EVERY = 500
 
@@ -22,7 +33,7 @@ SAVE_EVERY = 500
   shashin-hash --no-db ~/Pictures | shashin-group --no-db - --threshold 4
 """,
 )
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=INPUT_PATH)
 @click.option(
     "--threshold",
     type=click.IntRange(0, 32),
@@ -41,7 +52,7 @@ SAVE_EVERY = 500
     is_flag=True,
     help="Record that the PATHS (two or more hashed files) are not duplicates of each other, then regroup.",
 )
-@click.option("-j", "--jobs", type=click.IntRange(1), help="Processes decoding thumbnails.  [default: all CPUs]")
+@click.option("-j", "--jobs", type=JOBS, help="Processes decoding thumbnails.  [default: all CPUs]")
 @db_options
 @verbosity_options
 def cli(paths, threshold, rotations, not_duplicates, jobs, db_path, no_db, verbose, quiet):
@@ -75,7 +86,12 @@ def cli(paths, threshold, rotations, not_duplicates, jobs, db_path, no_db, verbo
     elif store is None and not from_stdin:
         raise click.UsageError('--no-db needs the hashes on stdin: shashin-group --no-db -')
     reporter = Reporter("shashin-group", verbose, quiet)
-    files = list(_present(_stdin_files(reporter) if from_stdin else store.hashed_files(), reporter))
+    files, same = similarity.one_path_per_file(
+        _present(_stdin_files(reporter) if from_stdin else store.hashed_files(), reporter)
+    )
+    for path, kept in same:
+        reporter.count("same file")
+        reporter.skip(path, "the same file as {} (one file, two paths), not a copy of it".format(shown(kept)))
     if store:
         _fingerprint(store, {md5 for _, md5, _ in files}, jobs or os.cpu_count() or 1, reporter)
         prints, spreads = store.fingerprints()
@@ -109,7 +125,7 @@ def cli(paths, threshold, rotations, not_duplicates, jobs, db_path, no_db, verbo
     reporter.counts["files"] = len(files)
     for kind in ("exact", "similar"):
         reporter.counts[kind] = sum(1 for group in groups if group.kind == kind)
-    extra = ("without thumbnail",) if "without thumbnail" in reporter.counts else ()
+    extra = tuple(count for count in ("same file", "without thumbnail") if count in reporter.counts)
     return reporter.finish(("files", "exact", "similar", "missing", "changed") + extra + ("failed",))
 
 
@@ -138,7 +154,7 @@ def _stdin_files(reporter):
 
 
 def _present(files, reporter):
-    """``(path, md5, dhash)`` of the files still on disk as they were hashed."""
+    """``(path, md5, dhash, (device, inode))`` of the files still on disk as they were hashed."""
     for path, size, mtime, md5, dhash in files:
         try:
             stat = os.stat(path)
@@ -150,7 +166,7 @@ def _present(files, reporter):
             reporter.count("changed")
             reporter.skip(path, "changed since it was hashed (run shashin-hash again)")
             continue
-        yield path, md5, dhash
+        yield path, md5, dhash, (stat.st_dev, stat.st_ino)
 
 
 def _fingerprint(store, md5s, jobs, reporter):

@@ -8,8 +8,17 @@ import sys
 import click
 
 from .. import exif, organize
-from ..store import DatabaseError, Store
-from .common import Reporter, SetupError, command, db_options, open_store, verbosity_options, write_record
+from .common import (
+    INPUT_PATH,
+    ROW_ID,
+    Reporter,
+    SetupError,
+    command,
+    database,
+    db_options,
+    verbosity_options,
+    write_record,
+)
 
 #: What the summary line calls each action, done or (--dry-run) planned.
 DONE = {organize.COPY: "copied", organize.MOVE: "moved", organize.REMOVE: "removed", organize.SKIP: "skipped"}
@@ -28,7 +37,7 @@ PLANNED = {organize.COPY: "to copy", organize.MOVE: "to move", organize.REMOVE: 
   shashin-organize --undo 7                       # put back what journal 7 moved
 """,
 )
-@click.argument("paths", nargs=-1, type=click.Path(), metavar="SRC... DEST")
+@click.argument("paths", nargs=-1, type=INPUT_PATH, metavar="SRC... DEST")
 @click.option("--move", is_flag=True, help="Move instead of copying (within one file system, a rename).")
 @click.option(
     "--pattern",
@@ -59,7 +68,7 @@ PLANNED = {organize.COPY: "to copy", organize.MOVE: "to move", organize.REMOVE: 
     "--dry-run", is_flag=True, help="Print the plan and change nothing: no file, folder or database row."
 )
 @click.option(
-    "--undo", type=int, metavar="JOURNAL", help="Put back what run JOURNAL did (its number is printed at its end)."
+    "--undo", type=ROW_ID, metavar="JOURNAL", help="Put back what run JOURNAL did (its number is printed at its end)."
 )
 @db_options
 @verbosity_options
@@ -97,7 +106,8 @@ def cli(paths, move, pattern, rename, undated, mtime_fallback, dry_run, undo, db
         raise click.UsageError("give at least one SRC and a DEST (see --help)")
     reporter = Reporter("shashin-organize", verbose, quiet)
     options = None if undo is not None else _options(paths, move, pattern, rename, undated, mtime_fallback)
-    store = _open(db_path, no_db or (dry_run and not os.path.exists(db_path)), dry_run)
+    without_store = no_db or (dry_run and not os.path.exists(db_path))
+    store = None if without_store else database(db_path, readonly=dry_run)
     if store is None and undo is not None:
         raise click.UsageError("no journal {}: there is no database {}".format(undo, db_path))
     try:
@@ -117,15 +127,6 @@ def cli(paths, move, pattern, rename, undated, mtime_fallback, dry_run, undo, db
     verbs = (organize.REMOVE, organize.MOVE) if undo is not None else (organize.COPY, organize.MOVE)
     names = PLANNED if dry_run else DONE
     return reporter.finish([names[verb] for verb in verbs + (organize.SKIP,)] + ["failed"])
-
-
-def _open(db_path, no_db, dry_run):
-    if not dry_run or no_db:
-        return open_store(db_path, no_db)
-    try:
-        return Store(db_path, readonly=True)
-    except DatabaseError as error:
-        raise SetupError(str(error))
 
 
 def _options(paths, move, pattern, rename, undated, mtime_fallback):

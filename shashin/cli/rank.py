@@ -7,7 +7,7 @@ import os
 import click
 
 from .. import ranking
-from .common import Reporter, command, db_options, open_store, verbosity_options, write_record
+from .common import Reporter, command, db_options, required_store, verbosity_options, write_record
 
 
 @command(
@@ -54,9 +54,7 @@ def cli(decisions_file, evaluate, db_path, no_db, verbose, quiet):
 
     Exit status: 0 done, 1 some imported decisions failed, 2 usage or database error.
     """
-    if no_db:
-        raise click.UsageError("shashin-rank learns from and writes to the database: drop --no-db")
-    store = open_store(db_path, no_db)
+    store = required_store(db_path, no_db, "shashin-rank learns from and writes to the database")
     reporter = Reporter("shashin-rank", verbose, quiet, unit="group")
     if decisions_file:
         _import(decisions_file, store, reporter)

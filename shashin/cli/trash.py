@@ -3,7 +3,7 @@
 import click
 
 from .. import trash
-from .common import OK, SOME_FAILED, SetupError, db_options, open_store, write_record
+from .common import OK, ROW_ID, SOME_FAILED, db_options, required_store, write_record
 
 LIST_FIELDS = ("id", "original_path", "trash_path", "md5", "size", "group_id", "batch", "trashed_at")
 EXAMPLES = """
@@ -31,9 +31,7 @@ def cli():
 
 
 def _store(db_path, no_db):
-    if no_db:
-        raise SetupError("the trash is journaled in the database: drop --no-db")
-    return open_store(db_path, no_db)
+    return required_store(db_path, no_db, "the trash is journaled in the database")
 
 
 @cli.command("list")
@@ -48,7 +46,7 @@ def list_(db_path, no_db):
 
 
 @cli.command("restore")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ROW_ID)
 @click.option("--batch", help="Restore every file of this removal (the batch of `list`).")
 @db_options
 def restore(ids, batch, db_path, no_db):
@@ -58,7 +56,9 @@ def restore(ids, batch, db_path, no_db):
     store = _store(db_path, no_db)
     outcomes = trash.restore(store, list(ids))
     if batch:
-        outcomes += trash.restore_batch(store, batch)
+        outcomes += trash.restore_batch(store, batch) or [
+            trash.Outcome(batch, False, "removal {}: not in the trash".format(batch))
+        ]
     _exit(_report(outcomes))
 
 
@@ -89,7 +89,6 @@ def _report(outcomes):
             failed += 1
             click.echo("shashin-trash: {}".format(outcome.message), err=True)
     return SOME_FAILED if failed else OK
-
 
 
 def _exit(code):
