@@ -22,12 +22,9 @@ import stat
 import uuid
 from typing import NamedTuple
 
-from .files import os_error_text, rename_noreplace
+from .files import FILE_FLAGS, FOLDER_FLAGS, open_no_follow, os_error_text, rename_noreplace
 
 TRASH_FOLDER = ".shashin-trash"
-_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-# Non-blocking: a FIFO put in a photo's place must not hang the check that will refuse it.
-_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 class Outcome(NamedTuple):
@@ -200,12 +197,11 @@ def _verified(located):
 def _check_content(located):
     """Unsafe unless the file at the real path is still this file, with the scanned md5."""
     try:
-        with _opened(located.real_path, _FILE) as fd:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode) or (info.st_dev, info.st_ino) != located.identity:
+        with open_no_follow(located.real_path) as handle:
+            info = os.fstat(handle.fileno())
+            if (info.st_dev, info.st_ino) != located.identity:
                 raise Unsafe("another file is at this path now (not the one scanned); scan it again")
-            with open(fd, "rb", closefd=False) as handle:
-                md5 = hashlib.file_digest(handle, "md5").hexdigest()
+            md5 = hashlib.file_digest(handle, "md5").hexdigest()
     except OSError as error:
         raise Unsafe(_reason(error)) from None
     if md5 != located.md5:
@@ -289,7 +285,7 @@ def _move_into(located, trash, removal, name):
             raise OSError(errno.EXDEV, "it is on another filesystem")
         os.mkdir(removal, 0o700, dir_fd=trash_fd)
         try:
-            with _opened(removal, _FOLDER, trash_fd) as removal_fd:
+            with _opened(removal, FOLDER_FLAGS, trash_fd) as removal_fd:
                 _check_content(located)
                 os.rename(located.real_path, name, dst_dir_fd=removal_fd)
                 moved = os.stat(name, dir_fd=removal_fd, follow_symlinks=False)
@@ -318,10 +314,10 @@ def _private_trash(trash, create=False):
         with contextlib.suppress(FileExistsError):
             os.mkdir(trash, 0o700)
     try:
-        fd = os.open(trash, _FOLDER)
+        fd = os.open(trash, FOLDER_FLAGS)
     except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise Unsafe("{} is a symbolic link; shashin never follows one to a trash".format(trash)) from None
+        if error.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise Unsafe("{} is a symbolic link or a file; shashin never follows a link to a trash".format(trash)) from None
         raise
     try:
         info = os.fstat(fd)
@@ -348,7 +344,7 @@ def _held(entry):
     trash = os.path.dirname(removal)
     with _private_trash(trash) as trash_fd:
         try:
-            removal_fd = os.open(os.path.basename(removal), _FOLDER, dir_fd=trash_fd)
+            removal_fd = os.open(os.path.basename(removal), FOLDER_FLAGS, dir_fd=trash_fd)
         except OSError as error:
             if error.errno in (errno.ELOOP, errno.ENOTDIR):
                 raise Unsafe("{} is not the folder shashin made (a link was put there)".format(removal)) from None
@@ -367,7 +363,7 @@ def _is_journaled_file(entry, info, name, removal_fd):
     if entry["inode"] is not None:
         return (info.st_dev, info.st_ino) == (entry["device"], entry["inode"])
     # Journaled before shashin recorded identities: the content decides.
-    with _opened(name, _FILE, removal_fd) as fd, open(fd, "rb", closefd=False) as handle:
+    with _opened(name, FILE_FLAGS, removal_fd) as fd, open(fd, "rb", closefd=False) as handle:
         return hashlib.file_digest(handle, "md5").hexdigest() == entry["md5"]
 
 
