@@ -49,9 +49,14 @@ def magick_name(path, format_):
     the frame suffix makes it read only the first frame of a GIF, TIFF or HEIC sequence
     (it still opens a file whose own name ends in brackets).
     """
+    return coder(format_).encode("ascii") + b":" + os.fsencode(path) + b"[0]"
+
+
+def coder(format_):
+    """The ImageMagick coder that reads a format (as formats.sniff names it); ImageError for any other."""
     if format_ not in CODERS:
-        raise ImageError("{} is not a format shashin decodes with ImageMagick".format(format_))
-    return CODERS[format_].encode("ascii") + b":" + os.fsencode(path) + b"[0]"
+        raise ImageError("{} is not a format shashin decodes with ImageMagick".format(format_ or "this"))
+    return CODERS[format_]
 
 
 def analyse(path, format_):
@@ -81,7 +86,7 @@ def _analyse(path, format_):
         width, height = header.width, header.height
         orientation = header.orientation
     if not width or not height:
-        raise ImageError("ImageMagick's {} coder found no picture in it".format(CODERS[format_]))
+        raise ImageError("ImageMagick's {} coder found no picture in it".format(coder(format_)))
     if format_ != "JPEG":
         _check_size(width, height)
     with Image() as image:

@@ -11,7 +11,8 @@ from wand.exceptions import WandException
 from wand.image import Image
 
 from . import ranking, trash
-from .imaging import ImageError
+from .formats import sniff
+from .imaging import ImageError, coder
 from .store.decisions import SUGGESTION
 
 #: Tags that differ between copies without saying anything about the photo.
@@ -133,7 +134,7 @@ def browser_jpeg(blob):
     """A JPEG of an image a browser cannot show (HEIC, TIFF, RAW), from its file's bytes: the first
     frame, upright, at most 4096 px."""
     try:
-        with Image(blob=blob) as frames, Image(image=frames.sequence[0]) as image:
+        with Image(blob=blob, format=coder(sniff(blob))) as frames, Image(image=frames.sequence[0]) as image:
             image.auto_orient()
             if max(image.width, image.height) > FULL_IMAGE_EDGE:
                 image.transform(resize="{0}x{0}>".format(FULL_IMAGE_EDGE))
