@@ -124,7 +124,7 @@ def test_a_png_over_the_decode_limit_says_why_and_the_next_decodes(tmp_path):
         path.write_bytes(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", data) + _chunk(b"IEND", b""))
         return path
 
-    # Just over the limit (59.6 MP under Debian's ImageMagick policy of 1 GiB of pixel cache): refused, saying
+    # Just over the limit (59.7 MP under Debian's ImageMagick policy of 1 GiB of pixel cache): refused, saying
     # why; the same worker then decodes the next (a failed decode would have left it refusing large ones).
     imaging.configure()
     side = math.isqrt(imaging.decode_limit()) + 1
