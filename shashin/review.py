@@ -79,6 +79,12 @@ def warnings(members):
         problem = trash.unchanged(member)
         if problem:
             found.append("{}: {}".format(os.path.basename(member["path"]), problem))
+        for other in member.get("same_file", ()):
+            found.append(
+                "{} is the same file as {} (one file, two paths), not another copy".format(
+                    os.path.basename(member["path"]), other
+                )
+            )
         stem = os.path.splitext(member["path"])[0]
         for extension in _LIVE_PHOTO_EXTENSIONS:
             if os.path.exists(stem + extension):

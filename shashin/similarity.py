@@ -22,6 +22,7 @@ are never similar to anything: their hashes are noise.
 
 import functools
 import math
+import os
 from dataclasses import dataclass, field
 
 import numpy
@@ -341,6 +342,26 @@ class Group:
     kind: str
     members: list = field(default_factory=list)
     max_distance: int = 0
+
+
+def one_path_per_file(files):
+    """``(files, same)``: one path per file, and ``[(path, path kept)]`` for the others.
+
+    ``files`` are ``(path, md5, dhash, identity)``, identity the file's ``(device, inode)``;
+    the files returned are ``(path, md5, dhash)``. Two paths to one file (a hard link, a
+    folder reached through a symbolic link and by its real path) are never two copies of
+    it: the path kept is one with no link on the way, else the first in order.
+    """
+    paths_of = {}
+    for path, md5, dhash, identity in files:
+        paths_of.setdefault(identity, []).append((path, md5, dhash))
+    kept, same = [], []
+    for entries in paths_of.values():
+        if len(entries) > 1:
+            entries = sorted(entries, key=lambda entry: (os.path.realpath(entry[0]) != entry[0], entry[0]))
+            same += [(entry[0], entries[0][0]) for entry in entries[1:]]
+        kept.append(entries[0])
+    return kept, same
 
 
 def find_groups(files, prints, threshold, rotations=True, view=None, spread=None, ignored=()):

@@ -1,6 +1,6 @@
 """What the review page reads: groups in order of the space they free, and their members."""
 
-from .base import fs_path, in_chunks
+from .base import db_path, fs_path, in_chunks
 from .trash import not_in_trash
 
 
@@ -37,8 +37,9 @@ class ReviewMixin:
     def review_members(self, group_ids):
         """Members of these groups still in place (not trashed), as ``{group_id: [row]}``.
 
-        A row is the member's images row plus distance, has_thumbnail, and rank,
-        keep_probability and reasons when shashin-rank has ranked it.
+        A row is the member's images row plus distance, has_thumbnail, same_file (the
+        other scanned paths to the same file: a hard link, a folder reached through a
+        link), and rank, keep_probability and reasons when shashin-rank has ranked it.
         """
         ranked = self.db["ranks"].exists()
         sql = """
@@ -59,8 +60,15 @@ class ReviewMixin:
             )
             for row in self.db.query(query, chunk):
                 row["path"], row["real_path"] = fs_path(row.pop("member_path")), fs_path(row["real_path"])
+                row["same_file"] = self._other_paths(row)
                 found[row["group_id"]].append(row)
         return found
+
+    def _other_paths(self, row):
+        if row["inode"] is None:
+            return []
+        sql = "select path from images where device = ? and inode = ? and path != ? order by path"
+        return [fs_path(path) for (path,) in self.db.execute(sql, [row["device"], row["inode"], db_path(row["path"])])]
 
     def thumbnail(self, md5):
         """The JPEG thumbnail of this content, or None."""

@@ -1,0 +1,241 @@
+"""The moment of removal: one file is one file however it is reached, the trash is private, a crash settles."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from contextlib import closing
+
+import pytest
+
+from conftest import json_lines, make_photo, run, run_unprivileged
+from shashin import review, trash
+from shashin.similarity import Group
+from shashin.store import Store
+
+
+def scan(db, *paths):
+    run("shashin-hash", "--db", db, "-q", *paths, check=0)
+    return json_lines(run("shashin-group", "--db", db, "-v", check=0).stdout)
+
+
+def forced_group(store, *paths):
+    """A group holding these paths, as an older shashin (or a hand-edited database) could have stored it."""
+    rows = store.images_by_path(paths)
+    [group_id] = store.replace_groups([Group("exact", [(path, rows[path]["md5"], 0) for path in paths])])
+    return group_id
+
+
+@pytest.fixture
+def nas(tmp_path):
+    """nas/Pictures with a photo, its byte-identical copy and another photo; Pictures links to it."""
+    pictures = tmp_path / "nas" / "Pictures"
+    make_photo(pictures / "a.jpg", 0)
+    shutil.copy2(pictures / "a.jpg", pictures / "a copy.jpg")
+    make_photo(pictures / "b.jpg", 1)
+    (tmp_path / "Pictures").symlink_to(pictures)
+    return tmp_path
+
+
+def test_a_folder_scanned_through_a_link_and_by_its_real_path_is_one_set_of_files(nas, db):
+    groups = scan(db, str(nas / "Pictures") + "/", nas / "nas" / "Pictures")
+    real = nas / "nas" / "Pictures"
+    # The only copies are the two real files: b.jpg is not a copy of itself, nor a.jpg of itself.
+    assert [sorted(group["paths"]) for group in groups] == [[str(real / "a copy.jpg"), str(real / "a.jpg")]]
+    result = run("shashin-group", "--db", db, "-v", check=0)
+    assert "3 same file" in result.stderr
+    assert "Pictures/b.jpg: the same file as {} (one file, two paths)".format(real / "b.jpg") in result.stderr
+    with closing(Store(db)) as store:
+        row = store.images_by_path([str(nas / "Pictures" / "b.jpg")])[str(nas / "Pictures" / "b.jpg")]
+        assert row["real_path"] == str(real / "b.jpg") and row["inode"] == os.stat(real / "b.jpg").st_ino
+        # The review page says so beside the group.
+        members = store.review_members([groups[0]["group"]])[groups[0]["group"]]
+        assert "a.jpg is the same file as {} (one file, two paths), not another copy".format(
+            nas / "Pictures" / "a.jpg"
+        ) in review.warnings(members)
+
+
+def test_a_double_slash_prefix_is_the_same_file(nas, db):
+    real = nas / "nas" / "Pictures" / "b.jpg"
+    assert scan(db, real, "/" + str(real)) == []
+
+
+def test_hard_links_are_one_file(tmp_path, db):
+    photo = make_photo(tmp_path / "Pictures" / "a.jpg", 0)
+    os.link(photo, tmp_path / "Pictures" / "a link.jpg")
+    assert scan(db, tmp_path / "Pictures") == []
+
+
+@pytest.mark.parametrize("how", ["folder link", "hard link"])
+def test_removal_never_takes_the_file_that_stays_by_another_path(nas, db, how):
+    real = nas / "nas" / "Pictures"
+    other = nas / "Pictures" / "b.jpg"
+    if how == "hard link":
+        other = real / "b again.jpg"
+        os.link(real / "b.jpg", other)
+    scan(db, str(nas / "Pictures") + "/", real)
+    with closing(Store(db)) as store:
+        group = forced_group(store, str(other), str(real / "b.jpg"))
+        _, [outcome] = trash.remove(store, group, [str(other)])
+        assert not outcome.ok and "same file as {}".format(real / "b.jpg") in outcome.message
+        assert store.trash_entries() == [] and store.decisions(group) == []
+        _, [outcome] = trash.remove(store, group, [str(real / "b.jpg")])
+        assert not outcome.ok and "same file as {}".format(other) in outcome.message
+    assert (real / "b.jpg").exists() and other.exists()
+
+
+def test_a_trash_folder_of_another_user_is_never_used(tmp_path, db):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to act as a second user")
+    share = tmp_path / "share"
+    share.mkdir()
+    share.chmod(0o1777)  # a folder everybody may write, like a NAS share or /tmp
+    make_photo(share / "a.jpg", 0)
+    shutil.copy2(share / "a.jpg", share / "a copy.jpg")
+    planted = share / trash.TRASH_FOLDER
+    assert run_unprivileged(tmp_path, shutil.which("mkdir"), "-m", "777", planted).returncode == 0
+    [group] = scan(db, share)
+    with closing(Store(db)) as store:
+        _, [outcome] = trash.remove(store, group["group"], [str(share / "a copy.jpg")])
+        assert not outcome.ok and "belongs to another user (uid 65534)" in outcome.message
+        assert store.trash_entries() == [] and store.decisions(group["group"]) == []
+    assert (share / "a copy.jpg").exists() and os.listdir(planted) == []
+
+
+def test_a_trash_folder_others_may_enter_is_refused(duplicates):
+    db, photos = duplicates
+    folder = db.parent / trash.TRASH_FOLDER
+    folder.chmod(0o755)
+    with closing(Store(db)) as store:
+        group = store.groups_of_paths([photos["photo copy"]])[photos["photo copy"]]
+        _, [outcome] = trash.remove(store, group, [photos["photo copy"]])
+    assert not outcome.ok and "open to other users (mode 755)" in outcome.message
+    assert os.path.exists(photos["photo copy"])
+
+
+def removed_into_trash(db, photos):
+    store = Store(db)
+    group = store.groups_of_paths([photos["photo copy"]])[photos["photo copy"]]
+    _, [outcome] = trash.remove(store, group, [photos["photo copy"]])
+    assert outcome.ok
+    [entry] = store.trash_entries()
+    return store, entry
+
+
+def test_emptying_never_follows_a_removal_folder_swapped_for_a_link(duplicates, tmp_path):
+    db, photos = duplicates
+    store, entry = removed_into_trash(db, photos)
+    removal = os.path.dirname(entry["trash_path"])
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    shutil.copy2(photos["photo"], victim / "photo copy.jpg")  # a kept copy with the removed file's name
+    os.rename(removal, str(tmp_path / "moved away"))
+    os.symlink(victim, removal)
+    count, _, [outcome] = trash.empty(store)
+    assert count == 0 and not outcome.ok and "not the folder shashin made" in outcome.message
+    assert (victim / "photo copy.jpg").exists()
+    assert [row["id"] for row in store.trash_entries()] == [entry["id"]]
+    assert store.unfinished_emptying() == []
+    [refused] = trash.restore(store, [entry["id"]])
+    assert not refused.ok and not os.path.exists(photos["photo copy"])
+
+
+def test_emptying_never_follows_a_trash_swapped_for_a_link(duplicates, tmp_path):
+    db, photos = duplicates
+    store, entry = removed_into_trash(db, photos)
+    folder = db.parent / trash.TRASH_FOLDER
+    os.rename(folder, tmp_path / "moved away")
+    shutil.copytree(tmp_path / "moved away", tmp_path / "lookalike", symlinks=True)
+    folder.symlink_to(tmp_path / "lookalike")
+    _, _, [outcome] = trash.empty(store)
+    assert not outcome.ok and "is a symbolic link" in outcome.message
+    assert os.path.exists(tmp_path / "lookalike" / os.path.relpath(entry["trash_path"], folder))
+
+
+def test_emptying_deletes_only_the_file_that_was_moved_there(duplicates):
+    db, photos = duplicates
+    store, entry = removed_into_trash(db, photos)
+    # Same name and content, another file (copied first: an unlinked file's inode number is soon given again).
+    shutil.copy2(photos["photo"], entry["trash_path"] + ".new")
+    os.replace(entry["trash_path"] + ".new", entry["trash_path"])
+    _, _, [outcome] = trash.empty(store)
+    assert not outcome.ok and "not the file shashin moved there" in outcome.message
+    assert os.path.exists(entry["trash_path"])
+
+
+# kill -9: wherever a removal or an emptying dies, a restart leaves every file and row in agreement.
+
+KILLED = textwrap.dedent(
+    """
+    import sys
+    from shashin import review, trash
+    from shashin.store import Store
+    store = Store(sys.argv[1])
+    if sys.argv[2] == "keep":
+        group = int(sys.argv[3])
+        members = [row["path"] for row in store.review_members([group])[group]]
+        print("ready", flush=True)
+        trash.remove(store, group, sorted(members)[1:])
+    else:
+        print("ready", flush=True)
+        trash.empty(store)
+    """
+)
+
+
+def killed_midway(db, action, *args, moved):
+    """Run a removal or emptying in a process and kill -9 it once ``moved()`` says it is under way."""
+    process = subprocess.Popen([sys.executable, "-c", KILLED, str(db), action, *map(str, args)], stdout=subprocess.PIPE)
+    assert process.stdout.readline() == b"ready\n"
+    deadline = time.monotonic() + 20
+    while not moved() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.0005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
+@pytest.fixture
+def copies(tmp_path, db):
+    """A group of 30 byte-identical copies, hashed and grouped: ``(folder, group id)``."""
+    folder = tmp_path / "Pictures"
+    make_photo(folder / "copy00.jpg", 0, 160, 120)
+    for index in range(1, 30):
+        shutil.copy2(folder / "copy00.jpg", folder / "copy{:02}.jpg".format(index))
+    [group] = scan(db, folder)
+    (tmp_path / trash.TRASH_FOLDER).mkdir(mode=0o700)
+    return folder, group["group"]
+
+
+def in_trash(tmp_path):
+    return [name for _, _, names in os.walk(tmp_path / trash.TRASH_FOLDER) for name in names]
+
+
+def test_kill_during_keep_settles_files_journal_and_decision(tmp_path, db, copies):
+    folder, group = copies
+    killed_midway(db, "keep", group, moved=lambda: len(in_trash(tmp_path)) >= 5)
+    with closing(Store(db)) as store:
+        trash.finish_unfinished(store)
+        entries = store.trash_entries()
+        assert store.unfinished_trash() == [] and 5 <= len(entries) < 29
+        for entry in entries:
+            assert os.path.exists(entry["trash_path"]) and not os.path.exists(entry["original_path"])
+        assert len(entries) + len(os.listdir(folder)) == 30 and len(in_trash(tmp_path)) == len(entries)
+        [decision] = store.decisions(group)
+        removed = {member["path"] for member in decision["members"] if not member["kept"]}
+        assert removed == {entry["original_path"] for entry in entries}
+        assert os.path.exists(folder / "copy00.jpg")
+
+
+def test_kill_during_empty_closes_the_rows_of_deleted_files(tmp_path, db, copies):
+    folder, group = copies
+    with closing(Store(db)) as store:
+        trash.remove(store, group, sorted(str(path) for path in folder.iterdir())[1:])
+    killed_midway(db, "empty", moved=lambda: len(in_trash(tmp_path)) <= 24)
+    with closing(Store(db)) as store:
+        trash.finish_unfinished(store)
+        entries = store.trash_entries()
+        assert store.unfinished_emptying() == [] and 0 < len(entries) <= 24
+        assert sorted(os.path.basename(entry["trash_path"]) for entry in entries) == sorted(in_trash(tmp_path))
