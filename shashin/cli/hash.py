@@ -3,7 +3,17 @@
 import click
 
 from ..hashing import CACHED, FAILED, HASHED, REUSED, SKIPPED, hash_paths
-from .common import Reporter, command, db_options, input_items, open_store, verbosity_options, write_record
+from .common import (
+    INPUT_PATH,
+    JOBS,
+    Reporter,
+    command,
+    db_options,
+    input_items,
+    open_store,
+    verbosity_options,
+    write_record,
+)
 
 SAVE_EVERY = 256
 
@@ -17,9 +27,9 @@ SAVE_EVERY = 256
   shashin-hash --no-db photo.jpg | jq .dhash
 """,
 )
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=INPUT_PATH)
 @click.option("-0", "--null", "nul", is_flag=True, help="Input paths on stdin are NUL-separated (find -print0).")
-@click.option("-j", "--jobs", type=click.IntRange(1), help="Worker processes.  [default: all CPUs]")
+@click.option("-j", "--jobs", type=JOBS, help="Worker processes.  [default: all CPUs]")
 @click.option(
     "--prune",
     "prune",

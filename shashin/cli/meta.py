@@ -9,7 +9,17 @@ import click
 from .. import exif
 from ..files import os_error_text
 from ..records import HASH_FIELDS, META_FIELDS
-from .common import Reporter, SetupError, command, db_options, input_items, open_store, verbosity_options, write_record
+from .common import (
+    INPUT_PATH,
+    Reporter,
+    SetupError,
+    command,
+    db_options,
+    input_items,
+    open_store,
+    verbosity_options,
+    write_record,
+)
 
 #: Records read and stored together.
 BATCH = 128
@@ -23,7 +33,7 @@ BATCH = 128
   shashin-meta --no-db IMG_0001.HEIC | jq '.metadata["EXIF:Model"]'
 """,
 )
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=INPUT_PATH)
 @click.option("-0", "--null", "nul", is_flag=True, help="Input paths on stdin are NUL-separated (find -print0).")
 @db_options
 @verbosity_options
