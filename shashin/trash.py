@@ -112,22 +112,26 @@ def remove(store, group_id, paths, source="ui", batch=None):
                 continue
             target = os.path.join(trash, uuid.uuid4().hex[:16], os.path.basename(located.real_path))
             row = members[located.path]
-            entry = dict(
-                located._asdict(), original_path=located.path, trash_path=target, size=row["size"],
-                mtime=row["mtime"], group_id=group_id, batch=batch,
-            )
-            del entry["path"]
+            entry = {
+                "original_path": located.path,
+                "real_path": located.real_path,
+                "device": located.device,
+                "inode": located.inode,
+                "trash_path": target,
+                "md5": located.md5,
+                "size": row["size"],
+                "mtime": row["mtime"],
+                "group_id": group_id,
+                "batch": batch,
+            }
             journaled.append((store.journal_trash(entry), located, target))
         if journaled:
             leaving = {located.path for _, located, _ in journaled}
             rows = store.images_by_path(members)
-            store.record_decision(
-                group_id,
-                "keep",
-                [(rows.get(path, {"path": path, "md5": row["md5"]}), path not in leaving) for path, row in members.items()],
-                source,
-                batch,
-            )
+            decided = [
+                (rows.get(path, {"path": path, "md5": row["md5"]}), path not in leaving) for path, row in members.items()
+            ]
+            store.record_decision(group_id, "keep", decided, source, batch)
     moves = [_move(store, entry_id, located, target) for entry_id, located, target in journaled]
     stayed = [outcome.path for outcome in moves if not outcome.ok]
     if stayed:
