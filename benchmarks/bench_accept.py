@@ -1,8 +1,9 @@
 """Benchmark: accepting suggestions in bulk, against the same removals one click at a time.
 
-Fills a database with 2N groups of two files each (real files on disk: the trash checks
-their size and mtime and renames them; it never reads a photo) through the real store,
-ranked as a trained model ranks them. Then, in the same run:
+Fills a database with 2N groups of two small files each (real files on disk: the trash
+reads their md5 and renames them; ``bench_removal.py`` measures what the md5 costs on
+photo-sized files) through the real store, ranked as a trained model ranks them. Then, in
+the same run:
 
   * baseline: the first N groups removed as "Keep this one, delete the others" removes
     them, one ``trash.remove`` and one batch per group, then undone one batch at a time;
