@@ -72,7 +72,7 @@ class Session:
         for path in paths:
             yield self._read_one(path)
 
-    def _read_one(self, path):
+    def _read_one(self, path, retry=True):
         refusal = _refusal(path)
         if refusal:
             return path, None, refusal
@@ -82,9 +82,12 @@ class Session:
         except exiftool.exceptions.ExifToolOutputEmptyError:
             output = []
         except (ExifToolException, OSError, ValueError) as error:
-            # The process died, hung or garbled its answer: the next file gets a fresh one.
+            # The process died, hung or garbled its answer: the next file gets a fresh one. A file it
+            # died on is tried once more, since it may have died over the file before (or been killed).
             self.close()
-            return path, None, str(error) if isinstance(error, Stuck) else "exiftool failed on this file"
+            if isinstance(error, Stuck):
+                return path, None, str(error)
+            return self._read_one(path, retry=False) if retry else (path, None, "exiftool failed on this file")
         if not output:
             return path, None, "exiftool could not read the file"
         (tags,) = output
@@ -129,12 +132,15 @@ class Session:
 
         def watch():
             deadline = time.monotonic() + self.file_timeout
-            while not finished.wait(0.1):
+            while not finished.wait(min(0.1, self.file_timeout)):
+                process = tool._process  # None until PyExifTool has started it
+                if process is None:
+                    continue
                 if time.monotonic() > deadline:
                     stuck.set()
-                if tool._process.poll() is not None or stuck.is_set():
-                    tool._process.kill()
-                    tool._process.stdout.close()
+                if process.poll() is not None or stuck.is_set():
+                    process.kill()
+                    process.stdout.close()
                     return
 
         watchdog = threading.Thread(target=watch, daemon=True)
@@ -142,10 +148,12 @@ class Session:
         try:
             with _quiet():
                 return request(tool)
-        except ValueError as error:  # select() on the pipe the watchdog closed
+        except (ExifToolException, OSError, ValueError) as error:
             if stuck.is_set():
                 raise Stuck("exiftool took more than {:g} s over it; stopped".format(self.file_timeout)) from None
-            raise OSError("exiftool stopped: {}".format(error)) from None
+            if isinstance(error, ValueError):  # select() on the pipe the watchdog closed
+                raise OSError("exiftool stopped: {}".format(error)) from None
+            raise
         finally:
             finished.set()
             watchdog.join()

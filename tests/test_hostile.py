@@ -11,7 +11,7 @@ import time
 import zlib
 
 from conftest import BIN, json_lines, make_photo, run
-from shashin import imaging
+from shashin import exif, imaging
 
 #: Peak memory of shashin-hash and shashin-meta (and their workers and exiftool) on the zTXt bomb.
 #: Measured at 75-88 MB (hash) and 76-78 MB (meta); before the bomb was refused, 1.1 GB and 16 s for hash.
@@ -135,3 +135,15 @@ def test_a_png_over_the_decode_limit_says_why_and_the_next_decodes(tmp_path):
     assert "{0}x{0} pixels".format(side) in line and "is too large to decode (at most" in line
     assert "policy.xml" in line and "delegate" not in line
     assert [record["width"] for record in json_lines(result.stdout)] == [2000]
+
+
+def test_exiftool_gets_a_time_limit_per_file_and_the_next_file_a_fresh_exiftool(tmp_path):
+    photos = [str(make_photo(tmp_path / "{}.jpg".format(i), i, 64, 48)) for i in range(2)]
+    # No file makes this exiftool hang, so the limit is set below the time exiftool takes to start (50 ms or more).
+    started = time.monotonic()
+    with exif.Session(file_timeout=0.01) as session:
+        results = list(session.read(photos))
+    assert [error for _, _, error in results] == ["exiftool took more than 0.01 s over it; stopped"] * 2
+    assert time.monotonic() - started < 5
+    with exif.Session() as session:
+        assert all(tags and not error for _, tags, error in session.read(photos))
