@@ -1,6 +1,7 @@
 """Shared fixtures: photo-like images made with Wand, and running shashin's commands for real."""
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -10,9 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from wand.image import Image
 
 from shashin import demo
+from shashin.store import Store
 
 BIN = Path(sys.executable).parent
 SAMPLES = demo.sample_folder()
@@ -34,6 +37,25 @@ def make_photo(path, index=0, width=640, height=480, fmt=None):
     return path
 
 
+def copies(folder, n):
+    """Photo n of a :func:`phone_library`: its Camera/ original, a WhatsApp/ copy and an Exports/ PNG."""
+    return {
+        "camera": str(folder / "Camera" / "IMG_{:04}.jpg".format(n)),
+        "whatsapp": str(folder / "WhatsApp" / "IMG-20190704-WA{:04}.jpg".format(n)),
+        "exports": str(folder / "Exports" / "IMG_{:04}.png".format(n)),
+    }
+
+
+def phone_library(folder, count):
+    """count photos from a phone's Camera/ folder, each with a half-size WhatsApp/ copy and an Exports/ PNG
+    (same size, larger file)."""
+    for n in range(count):
+        paths = copies(folder, n)
+        make_photo(paths["camera"], n)
+        make_photo(paths["whatsapp"], n, 320, 240)
+        make_photo(paths["exports"], n)
+
+
 def run(command, *args, input=None, env=None, check=None):
     """Run a shashin console script; returns the CompletedProcess (text mode)."""
     result = subprocess.run(
@@ -46,6 +68,18 @@ def run(command, *args, input=None, env=None, check=None):
     )
     if check is not None:
         assert result.returncode == check, result.stderr
+    return result
+
+
+def invoke(command, *args, input=None, check=None):
+    """Run a command's click function in this process: for usage errors and --help, which need no process.
+
+    A process of its own costs an interpreter and the command's imports (seconds for shashin-rank).
+    """
+    result = CliRunner().invoke(command, [str(arg) for arg in args], input=input)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception  # no traceback
+    if check is not None:
+        assert result.exit_code == check, result.output
     return result
 
 
@@ -65,6 +99,30 @@ def run_unprivileged(tmp_path, command, *args):
 
 def json_lines(text):
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def md5(path):
+    return hashlib.md5(Path(path).read_bytes()).hexdigest()
+
+
+def group_of(db, path):
+    """The id of the group a scanned path is in."""
+    with contextlib.closing(Store(db)) as store:
+        return store.groups_of_paths([path])[path]
+
+
+@pytest.fixture
+def open_store():
+    """``open_store(db)``: a Store that is closed when the test ends, however it ends."""
+    opened = []
+
+    def open_(db):
+        opened.append(Store(db))
+        return opened[-1]
+
+    yield open_
+    for store in opened:
+        store.close()
 
 
 @pytest.fixture
@@ -101,6 +159,12 @@ def duplicate_library(folder, db):
     run("shashin-hash", "--db", db, "-q", folder, check=0)
     run("shashin-group", "--db", db, "-q", check=0)
     return {name: str(path.resolve()) for name, path in paths.items()}
+
+
+@pytest.fixture
+def photos(duplicates):
+    """The paths of the :func:`duplicate_library` of this test, by name."""
+    return duplicates[1]
 
 
 @pytest.fixture(scope="session")

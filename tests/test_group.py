@@ -12,8 +12,8 @@ from wand.color import Color
 from wand.drawing import Drawing
 from wand.image import Image
 
-from conftest import json_lines, make_photo, run
-from shashin.store import Store
+from conftest import invoke, json_lines, make_photo, run
+from shashin.cli import group as group_command
 
 
 def edit(source, target, change):
@@ -145,17 +145,16 @@ def test_not_duplicates_survive_rescan_and_rename(tmp_path, db):
     assert json_lines(run("shashin-group", "--db", db, check=0).stdout) == []
 
 
-def test_a_pair_marked_on_the_review_page_never_shares_a_group(tmp_path, db):
+def test_a_pair_marked_on_the_review_page_never_shares_a_group(tmp_path, db, open_store):
     folder = tmp_path / "Pictures"
     original = make_photo(folder / "photo.jpg", 0)
     edit(original, folder / "half.jpg", TRANSFORMS["half.jpg"])
     edit(original, folder / "grey.jpg", TRANSFORMS["grey.jpg"])
     assert members(hash_and_group(folder, db)) == [["grey.jpg", "half.jpg", "photo.jpg"]]
 
-    store = Store(db)
+    store = open_store(db)
     rows = store.images_by_path([str(folder / "photo.jpg"), str(folder / "half.jpg")])
     store.add_not_duplicates([row["md5"] for row in rows.values()])
-    store.close()
     groups = members(json_lines(run("shashin-group", "--db", db, check=0).stdout))
     assert len(groups) == 1 and "grey.jpg" in groups[0] and len(groups[0]) == 2
 
@@ -163,7 +162,8 @@ def test_a_pair_marked_on_the_review_page_never_shares_a_group(tmp_path, db):
 def test_not_duplicates_needs_hashed_files(tmp_path, db):
     folder = tmp_path / "Pictures"
     make_photo(folder / "photo.jpg", 3)
-    result = run("shashin-group", "--db", db, "--not-duplicates", folder / "photo.jpg", folder / "other.jpg", check=2)
+    paths = [folder / "photo.jpg", folder / "other.jpg"]
+    result = invoke(group_command.cli, "--db", db, "--not-duplicates", *paths, check=2)
     assert "not hashed" in result.stderr
 
 
@@ -259,5 +259,4 @@ def test_stdin_records_and_no_db(tmp_path):
 
 @pytest.mark.parametrize("args", [["--no-db"], ["some/file.jpg"]])
 def test_usage_errors(args, db):
-    result = run("shashin-group", "--db", db, *args, check=2)
-    assert "Error" in result.stderr
+    assert "Error" in invoke(group_command.cli, "--db", db, *args, check=2).stderr

@@ -14,7 +14,8 @@ import pytest
 from wand.color import Color
 from wand.image import Image
 
-from conftest import BIN, json_lines, make_photo, run, run_unprivileged
+from conftest import BIN, invoke, json_lines, make_photo, run, run_unprivileged
+from shashin.cli import hash as hash_command
 
 
 def hamming(a, b):
@@ -260,9 +261,9 @@ def _children(parent):
 
 
 def test_missing_input_and_usage_errors(tmp_path, db):
-    result = run("shashin-hash", "--db", db, tmp_path / "nope.jpg", check=1)
+    result = invoke(hash_command.cli, "--db", db, tmp_path / "nope.jpg", check=1)
     assert "nope.jpg: no such file or directory" in result.stderr
-    assert run("shashin-hash", "--jobs", "0", tmp_path).returncode == 2
+    invoke(hash_command.cli, "--jobs", "0", tmp_path, check=2)
 
 
 def test_odd_file_names(tmp_path, db):

@@ -5,9 +5,8 @@ import os
 import subprocess
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import BIN, json_lines, make_photo, run, run_unprivileged
+from conftest import BIN, invoke, json_lines, make_photo, run, run_unprivileged
 from shashin.cli import group, organize, rank, trash
 from shashin.store import Store
 
@@ -69,12 +68,6 @@ def test_fifos_in_organize_sources_are_skipped(tmp_path, db):
     assert sorted(os.listdir(tmp_path / "named/undated")) == ["a.jpg"]
 
 
-def invoke(command, *args):
-    result = CliRunner().invoke(command, [str(arg) for arg in args])
-    assert isinstance(result.exception, SystemExit), result.exception  # no traceback
-    return result
-
-
 @pytest.mark.parametrize(
     "command, args",
     [
@@ -84,14 +77,14 @@ def invoke(command, *args):
     ],
 )
 def test_huge_numbers_are_usage_errors(db, command, args):
-    result = invoke(command, *args, "--db", db)
-    assert result.exit_code == 2 and "99999999999999999999 is not in the range" in result.output
+    result = invoke(command, *args, "--db", db, check=2)
+    assert "99999999999999999999 is not in the range" in result.output
 
 
 def test_an_unknown_removal_is_reported(db):
     Store(db).close()
-    result = invoke(trash.cli, "restore", "--batch", "3f2a", "--db", db)
-    assert result.exit_code == 1 and result.output == "shashin-trash: removal 3f2a: not in the trash\n"
+    result = invoke(trash.cli, "restore", "--batch", "3f2a", "--db", db, check=1)
+    assert result.output == "shashin-trash: removal 3f2a: not in the trash\n"
 
 
 @pytest.mark.parametrize(
@@ -101,8 +94,8 @@ def test_an_unknown_removal_is_reported(db):
 def test_database_errors_advise_only_options_the_command_has(tmp_path, command, args):
     broken = tmp_path / "broken.db"
     broken.write_text("not a database")
-    result = invoke(command, *args, "--db", broken)
-    assert result.exit_code == 2 and "file is not a database" in result.output
+    result = invoke(command, *args, "--db", broken, check=2)
+    assert "file is not a database" in result.output
     assert "--no-db" not in result.output
 
 

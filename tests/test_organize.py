@@ -1,7 +1,6 @@
 """shashin-organize as a user meets it: dated folders, names, companions, collisions, safety, the database, undo."""
 
 import datetime
-import hashlib
 import os
 import shutil
 import signal
@@ -13,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, json_lines, make_photo, run
-
+from conftest import BIN, invoke, json_lines, make_photo, md5, run
 from shashin import exif, organize
-from shashin.store import Store
+from shashin.cli import organize as organize_command
 
 DAY = "2021:07:14 09:30:00"
 
@@ -51,10 +49,6 @@ def video(path, **tags):
 
 def organize_run(db, *args, check=None, env=None):
     return run("shashin-organize", "--db", db, *args, check=check, env=env)
-
-
-def md5(path):
-    return hashlib.md5(Path(path).read_bytes()).hexdigest()
 
 
 def tree(folder):
@@ -133,14 +127,14 @@ def test_pattern_and_rename_fields(tmp_path, db):
     ],
 )
 def test_bad_options_are_usage_errors(tmp_path, db, args, message):
-    photo(tmp_path / "in/a.jpg")
-    result = organize_run(db, *args, tmp_path / "in", tmp_path / "out", check=2)
+    make_photo(tmp_path / "in/a.jpg", 0, 64, 48)
+    result = invoke(organize_command.cli, "--db", db, *args, tmp_path / "in", tmp_path / "out", check=2)
     assert message in result.stderr
     assert not (tmp_path / "out").exists()
 
 
 def test_help_has_examples_and_states_the_undated_default():
-    result = run("shashin-organize", "--help", check=0)
+    result = invoke(organize_command.cli, "--help", check=0)
     assert "Examples:" in result.stdout and "--mtime-fallback" in result.stdout
     assert "[default: undated]" in result.stdout
 
@@ -251,7 +245,7 @@ def test_videos_quicktime_utc_in_local_time(tmp_path, db):
     assert dests["edited.mp4"] == str(tmp_path / "out/2022/07/01/edited.mp4")
 
 
-def test_move_keeps_the_database_true(tmp_path, db):
+def test_move_keeps_the_database_true(tmp_path, db, open_store):
     src = tmp_path / "in"
     for index in range(3):
         photo(src / "IMG_{}.jpg".format(index), index)
@@ -276,7 +270,7 @@ def test_move_keeps_the_database_true(tmp_path, db):
         ).fetchone()[0]
     assert after == {str(dest / ("093000_" + Path(path).name)): value for path, value in before.items()}
     assert [path for path, md5_ in members] == [str(dest / "093000_IMG_0.jpg"), str(dest / "093000_copy of IMG_0.jpg")]
-    store = Store(db)
+    store = open_store(db)
     shown = [row for rows in store.review_members(list(store.group_ids())).values() for row in rows]
     assert [(row["path"], row["has_thumbnail"]) for row in shown] == [(path, 1) for path, _ in members]
     assert metadata == "093000_IMG_1.jpg"
@@ -432,12 +426,12 @@ def test_no_hashing_again_after_a_move_to_coarser_file_times(tmp_path, db, mount
     assert "0 hashed, 2 cached" in run("shashin-hash", "--db", db, dest, check=0).stderr
 
 
-def test_recover_finishes_a_move_killed_between_copy_and_removal(tmp_path, db, tmpfs):
+def test_recover_finishes_a_move_killed_between_copy_and_removal(tmp_path, db, tmpfs, open_store):
     """The narrowest window: the verified copy is in place, the source not yet removed."""
     src = photo(tmp_path / "in/a.jpg")
     dest = tmpfs("nas") / "2021/07/14/a.jpg"
     dest.parent.mkdir(parents=True)
-    store = Store(db)
+    store = open_store(db)
     stat = src.stat()
     action = organize.Action("move", str(src), str(dest), None, stat.st_size, stat.st_mtime)
     store.journal_organize(store.start_organize_run("move", None), [action])
@@ -470,12 +464,12 @@ def test_one_run_at_a_time(tmp_path, db):
     assert tree(tmp_path / "in") == ["a.jpg"]
 
 
-def test_a_file_vanishing_mid_run(tmp_path, db):
+def test_a_file_vanishing_mid_run(tmp_path, db, open_store):
     src = tmp_path / "in"
     for index in range(3):
         photo(src / "{}.jpg".format(index), index)
     options = organize.Options(str(tmp_path / "out"), move=True)
-    store = Store(db)
+    store = open_store(db)
     with exif.Session() as session:
         plan = list(organize.planned([str(src)], options, store, session))
     (src / "1.jpg").unlink()
@@ -490,14 +484,14 @@ def test_a_file_vanishing_mid_run(tmp_path, db):
     assert states == ["done", "failed", "done"]
 
 
-def test_a_duplicate_of_a_file_already_moved_by_the_run(tmp_path, db):
+def test_a_duplicate_of_a_file_already_moved_by_the_run(tmp_path, db, open_store):
     """Planning goes on while earlier batches are moved: the first copy is compared where it went."""
     src = tmp_path / "in"
     photo(src / "a/x.jpg")
     (src / "b").mkdir()
     shutil.copy2(src / "a/x.jpg", src / "b/x.jpg")
     options = organize.Options(str(tmp_path / "out"), move=True)
-    store = Store(db)
+    store = open_store(db)
     with exif.Session() as session:
         plan = organize.planned([str(src)], options, store, session)
         results = list(organize.apply(plan, store, store.start_organize_run("move", options), batch=1))

@@ -8,23 +8,19 @@ import sqlite3
 import exiftool
 import pytest
 
-from conftest import json_lines, make_photo, run
+from conftest import copies, invoke, json_lines, phone_library, run
 from shashin import ranking, trash
-from shashin.store import Store
+from shashin.cli import rank as rank_command
 
 PHOTOS = 7  # the last one is never decided
 
 
 @pytest.fixture(scope="module")
 def scanned(tmp_path_factory):
-    """Photos from a phone's Camera/ folder, each with a half-size WhatsApp/ copy and an Exports/ PNG
-    (same size, larger file, edited), hashed, read and grouped for real."""
+    """A :func:`phone_library` (the Exports/ PNGs edited in Photoshop), hashed, read and grouped for real."""
     root = tmp_path_factory.mktemp("library")
     folder, db = root / "Pictures", root / "shashin.db"
-    for n in range(PHOTOS):
-        make_photo(folder / "Camera" / "IMG_{:04}.jpg".format(n), n)
-        make_photo(folder / "WhatsApp" / "IMG-20190704-WA{:04}.jpg".format(n), n, 320, 240)
-        make_photo(folder / "Exports" / "IMG_{:04}.png".format(n), n)
+    phone_library(folder, PHOTOS)
     with exiftool.ExifToolHelper() as tool:
         params = ["-overwrite_original"]
         tool.set_tags(sorted(map(str, (folder / "Camera").iterdir())),
@@ -46,14 +42,6 @@ def library(scanned, tmp_path):
     return folder, own
 
 
-def copies(folder, n):
-    return {
-        "camera": str(folder / "Camera" / "IMG_{:04}.jpg".format(n)),
-        "whatsapp": str(folder / "WhatsApp" / "IMG-20190704-WA{:04}.jpg".format(n)),
-        "exports": str(folder / "Exports" / "IMG_{:04}.png".format(n)),
-    }
-
-
 def keeps_camera(folder, tmp_path, photos=range(PHOTOS - 1)):
     """A decisions file of someone who kept the Camera/ original of these photos."""
     path = tmp_path / "decisions.jsonl"
@@ -69,7 +57,7 @@ def keepers(output):
     return {line["group"]: line["members"][0] for line in json_lines(output)}
 
 
-def test_without_decisions_the_rule_orders_groups(library):
+def test_without_decisions_the_rule_orders_groups(library, open_store):
     folder, db = library
     result = run("shashin-rank", "--db", db, check=0)
     groups = json_lines(result.stdout)
@@ -83,12 +71,11 @@ def test_without_decisions_the_rule_orders_groups(library):
         assert all(m["keep_probability"] is None for m in members)
     assert "the rule orders groups (0 of the 5 decided groups needed to learn)" in result.stderr
     assert not os.path.exists(ranking.model_path(str(db)))
-    store = Store(db)
+    store = open_store(db)
     assert store.db["ranks"].count == 3 * PHOTOS
-    store.close()
 
 
-def test_learns_from_imported_decisions_and_explains(library, tmp_path):
+def test_learns_from_imported_decisions_and_explains(library, tmp_path, open_store):
     folder, db = library
     result = run("shashin-rank", "--db", db, "--decisions", keeps_camera(folder, tmp_path), check=0)
     assert "the model orders groups" in result.stderr and "6 imported, 0 already imported, 0 failed" in result.stderr
@@ -105,7 +92,7 @@ def test_learns_from_imported_decisions_and_explains(library, tmp_path):
             assert all(1 <= len(member["reasons"]) <= 3 for member in group["members"])
             assert any(reason.endswith("rather than Camera/") for reason in second["reasons"] + third["reasons"])
     assert os.path.exists(ranking.model_path(str(db)))
-    store = Store(db)
+    store = open_store(db)
     ranks = {row["path"]: row for row in store.db.query("select * from ranks")}
     assert ranks[undecided["camera"]]["rank"] == 1
     assert json.loads(ranks[undecided["camera"]]["reasons"]) == keepers(result.stdout)[
@@ -113,7 +100,6 @@ def test_learns_from_imported_decisions_and_explains(library, tmp_path):
     [decision] = [d for d in store.decisions() if d["members"][0]["path"] == copies(folder, 0)["camera"]]
     assert decision["source"] == "import" and decision["action"] == "keep"
     assert decision["group_id"] == ranks[copies(folder, 0)["camera"]]["group_id"]
-    store.close()
 
 
 def test_deleted_files_still_teach(library, tmp_path):
@@ -137,11 +123,11 @@ def test_deleted_files_still_teach(library, tmp_path):
     assert "/Camera/" in group["members"][0]["path"] and group["members"][0]["keep_probability"] > 0.5
 
 
-def test_review_page_removals_teach_and_trashed_copies_are_not_ranked(library):
+def test_review_page_removals_teach_and_trashed_copies_are_not_ranked(library, open_store):
     folder, db = library
     (folder.parent / ".shashin-trash").mkdir(mode=0o700, exist_ok=True)
     paths = copies(folder, 0)
-    store = Store(db)
+    store = open_store(db)
     group = store.groups_of_paths([paths["camera"]])[paths["camera"]]
     batch, outcomes = trash.remove(store, group, [paths["whatsapp"], paths["exports"]])
     try:
@@ -155,7 +141,6 @@ def test_review_page_removals_teach_and_trashed_copies_are_not_ranked(library):
         assert "the rule orders groups (1 of the 5 decided groups needed to learn)" in result.stderr
     finally:  # the library is shared by this module's tests
         trash.restore_batch(store, batch)
-        store.close()
 
 
 def test_saved_model_is_reused_until_decisions_change(library, tmp_path):
@@ -170,7 +155,7 @@ def test_saved_model_is_reused_until_decisions_change(library, tmp_path):
     assert ranking.load(model).evaluation["groups"] == 6
 
 
-def test_evaluate_compares_model_and_rule(library, tmp_path):
+def test_evaluate_compares_model_and_rule(library, tmp_path, open_store):
     folder, db = library
     result = run("shashin-rank", "--db", db, "--evaluate", "--decisions", keeps_camera(folder, tmp_path), check=0)
     summary, *curve = json_lines(result.stdout)
@@ -178,9 +163,8 @@ def test_evaluate_compares_model_and_rule(library, tmp_path):
     assert summary["model_accuracy"] == 1.0 and summary["rule_accuracy"] == 0.0 and summary["used"] == "model"
     assert [point["decisions"] for point in curve] == [5]
     assert curve[0]["model_accuracy"] == 1.0
-    store = Store(db)
+    store = open_store(db)
     assert store.db["ranks"].count == 0  # evaluating ranks nothing
-    store.close()
 
 
 def test_bad_decision_lines_are_reported_and_the_rest_imported(library, tmp_path):
@@ -207,10 +191,10 @@ def test_bad_decision_lines_are_reported_and_the_rest_imported(library, tmp_path
     assert len(json_lines(result.stdout)) == PHOTOS  # ranking went on
 
 
-def test_accept_preview_counts_what_would_go(library, tmp_path):
+def test_accept_preview_counts_what_would_go(library, tmp_path, open_store):
     folder, db = library
     run("shashin-rank", "--db", db, "--decisions", keeps_camera(folder, tmp_path), "-q", check=0)
-    store = Store(db)
+    store = open_store(db)
     [suggestion] = store.confident_suggestions(0.5)  # decided groups are not suggested again
     undecided = copies(folder, PHOTOS - 1)
     assert suggestion["keep"] == undecided["camera"]
@@ -222,12 +206,10 @@ def test_accept_preview_counts_what_would_go(library, tmp_path):
         "bytes": os.path.getsize(undecided["whatsapp"]) + os.path.getsize(undecided["exports"]),
     }
     assert store.confident_suggestions(1.0) == []
-    store.close()
 
 
-def test_no_db_is_a_usage_error(library):
-    result = run("shashin-rank", "--no-db", check=2)
-    assert "drop --no-db" in result.stderr
+def test_no_db_is_a_usage_error():
+    assert "drop --no-db" in invoke(rank_command.cli, "--no-db", check=2).stderr
 
 
 def test_cold_start_order_is_the_documented_rule():

@@ -116,18 +116,19 @@ def test_a_trash_folder_others_may_enter_is_refused(duplicates):
     assert os.path.exists(photos["photo copy"])
 
 
-def removed_into_trash(db, photos):
-    store = Store(db)
+def removed_into_trash(store, photos):
+    """The trash entry of "photo copy", removed from its group."""
     group = store.groups_of_paths([photos["photo copy"]])[photos["photo copy"]]
     _, [outcome] = trash.remove(store, group, [photos["photo copy"]])
     assert outcome.ok
     [entry] = store.trash_entries()
-    return store, entry
+    return entry
 
 
-def test_emptying_never_follows_a_removal_folder_swapped_for_a_link(duplicates, tmp_path):
+def test_emptying_never_follows_a_removal_folder_swapped_for_a_link(duplicates, tmp_path, open_store):
     db, photos = duplicates
-    store, entry = removed_into_trash(db, photos)
+    store = open_store(db)
+    entry = removed_into_trash(store, photos)
     removal = os.path.dirname(entry["trash_path"])
     victim = tmp_path / "victim"
     victim.mkdir()
@@ -143,9 +144,10 @@ def test_emptying_never_follows_a_removal_folder_swapped_for_a_link(duplicates, 
     assert not refused.ok and not os.path.exists(photos["photo copy"])
 
 
-def test_emptying_never_follows_a_trash_swapped_for_a_link(duplicates, tmp_path):
+def test_emptying_never_follows_a_trash_swapped_for_a_link(duplicates, tmp_path, open_store):
     db, photos = duplicates
-    store, entry = removed_into_trash(db, photos)
+    store = open_store(db)
+    entry = removed_into_trash(store, photos)
     folder = db.parent / trash.TRASH_FOLDER
     os.rename(folder, tmp_path / "moved away")
     shutil.copytree(tmp_path / "moved away", tmp_path / "lookalike", symlinks=True)
@@ -155,9 +157,10 @@ def test_emptying_never_follows_a_trash_swapped_for_a_link(duplicates, tmp_path)
     assert os.path.exists(tmp_path / "lookalike" / os.path.relpath(entry["trash_path"], folder))
 
 
-def test_emptying_deletes_only_the_file_that_was_moved_there(duplicates):
+def test_emptying_deletes_only_the_file_that_was_moved_there(duplicates, open_store):
     db, photos = duplicates
-    store, entry = removed_into_trash(db, photos)
+    store = open_store(db)
+    entry = removed_into_trash(store, photos)
     # Same name and content, another file (copied first: an unlinked file's inode number is soon given again).
     shutil.copy2(photos["photo"], entry["trash_path"] + ".new")
     os.replace(entry["trash_path"] + ".new", entry["trash_path"])
@@ -198,7 +201,7 @@ def killed_midway(db, action, *args, moved):
 
 
 @pytest.fixture
-def copies(tmp_path, db):
+def thirty_copies(tmp_path, db):
     """A group of 30 byte-identical copies, hashed and grouped: ``(folder, group id)``."""
     folder = tmp_path / "Pictures"
     make_photo(folder / "copy00.jpg", 0, 160, 120)
@@ -213,8 +216,8 @@ def in_trash(tmp_path):
     return [name for _, _, names in os.walk(tmp_path / trash.TRASH_FOLDER) for name in names]
 
 
-def test_kill_during_keep_settles_files_journal_and_decision(tmp_path, db, copies):
-    folder, group = copies
+def test_kill_during_keep_settles_files_journal_and_decision(tmp_path, db, thirty_copies):
+    folder, group = thirty_copies
     killed_midway(db, "keep", group, moved=lambda: len(in_trash(tmp_path)) >= 5)
     with closing(Store(db)) as store:
         trash.finish_unfinished(store)
@@ -229,8 +232,8 @@ def test_kill_during_keep_settles_files_journal_and_decision(tmp_path, db, copie
         assert os.path.exists(folder / "copy00.jpg")
 
 
-def test_kill_during_empty_closes_the_rows_of_deleted_files(tmp_path, db, copies):
-    folder, group = copies
+def test_kill_during_empty_closes_the_rows_of_deleted_files(tmp_path, db, thirty_copies):
+    folder, group = thirty_copies
     with closing(Store(db)) as store:
         trash.remove(store, group, sorted(str(path) for path in folder.iterdir())[1:])
     killed_midway(db, "empty", moved=lambda: len(in_trash(tmp_path)) <= 24)

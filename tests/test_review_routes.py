@@ -1,14 +1,14 @@
 """The review plugin through Datasette's own client: pages, files, changes, permissions, failures."""
 
 import asyncio
-import hashlib
 import os
 import re
 
 import pytest
 from datasette.app import Datasette
 
-from conftest import make_photo, run, unwritable
+from conftest import group_of, make_photo, md5, run, unwritable
+from review_client import Visitor, datasette, key, md5_of_recorded
 from shashin import review
 from shashin.store import Store
 
@@ -18,54 +18,6 @@ pytestmark = pytest.mark.asyncio
 @pytest.fixture
 def db(duplicates):
     return duplicates[0]
-
-
-@pytest.fixture
-def photos(duplicates):
-    return duplicates[1]
-
-
-async def datasette(db, config=None):
-    ds = Datasette([str(db)], metadata={"plugins": {"shashin-review": config}} if config else None)
-    await ds.invoke_startup()
-    return ds
-
-
-class Visitor:
-    """A browser session: cookies for an actor (or none) and the CSRF token the pages hand out."""
-
-    def __init__(self, ds, actor=None):
-        self.ds = ds
-        self.cookies = {"ds_actor": ds.sign({"a": actor}, "actor")} if actor else {}
-
-    def _headers(self, extra):
-        cookie = "; ".join("{}={}".format(k, v) for k, v in self.cookies.items())
-        return dict({"cookie": cookie} if cookie else {}, **(extra or {}))
-
-    async def get(self, path, headers=None, follow_redirects=False):
-        response = await self.ds.client.get(path, headers=self._headers(headers), follow_redirects=follow_redirects)
-        if "ds_csrftoken" in response.cookies:
-            self.cookies["ds_csrftoken"] = response.cookies["ds_csrftoken"]
-        return response
-
-    async def post(self, path, data, token=True, headers=None):
-        if token and "ds_csrftoken" not in self.cookies:
-            await self.get("/-/shashin")
-        form = dict(data, csrftoken=self.cookies["ds_csrftoken"]) if token else data
-        headers = dict({"accept": "application/json"}, **(headers or {}))
-        return await self.ds.client.post(path, data=form, headers=self._headers(headers))
-
-
-def key(path):
-    return os.fsencode(path).hex()
-
-
-def group_of(db, path):
-    return Store(db).db.execute("select group_id from group_members where path = ?", [path]).fetchone()[0]
-
-
-def md5(path):
-    return hashlib.md5(open(path, "rb").read()).hexdigest()
 
 
 async def test_page_lists_groups_largest_saving_first_read_only(db, photos):
@@ -156,10 +108,6 @@ async def test_symbolic_link_in_place_of_a_photo_is_not_followed(db, photos, tmp
     os.symlink(secret, photos["beach-small"])
     response = await Visitor(await datasette(db)).get("/-/shashin/image/" + md5_of_recorded(db, photos["beach-small"]))
     assert response.status_code == 404 and "not a photo" not in response.text
-
-
-def md5_of_recorded(db, path):
-    return Store(db).db.execute("select md5 from images where path = ?", [path]).fetchone()[0]
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from conftest import group_of, md5
+from review_client import Visitor, datasette, key, md5_of_recorded
 from shashin.store import Store
-from test_review_routes import Visitor, datasette, db, group_of, key, md5, md5_of_recorded, photos  # noqa: F401
 
 pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture
+def db(duplicates):
+    return duplicates[0]
 
 #: Host headers a DNS-rebinding page (or a confused parser) could send.
 FOREIGN_HOSTS = [

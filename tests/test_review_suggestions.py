@@ -6,22 +6,14 @@ import re
 
 import pytest
 
-from conftest import make_photo, reset_from, run
+from conftest import copies, group_of, phone_library, reset_from, run
+from review_client import Visitor, datasette
 from shashin.store import Store
-from test_review_routes import Visitor, datasette
 
 pytestmark = pytest.mark.asyncio
 
 PHOTOS = 8
 DECIDED = 5  # the fewest decided groups shashin-rank learns from
-
-
-def copies(folder, n):
-    return {
-        "camera": str(folder / "Camera" / "IMG_{:04}.jpg".format(n)),
-        "whatsapp": str(folder / "WhatsApp" / "IMG-20190704-WA{:04}.jpg".format(n)),
-        "exports": str(folder / "Exports" / "IMG_{:04}.png".format(n)),
-    }
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +22,7 @@ def ranked_template(tmp_path_factory):
     for real; someone kept the Camera/ original of the first five, and shashin-rank learnt from it."""
     root = tmp_path_factory.mktemp("ranked")
     folder = (root / "Pictures").resolve()
-    for n in range(PHOTOS):
-        make_photo(folder / "Camera" / "IMG_{:04}.jpg".format(n), n)
-        make_photo(folder / "WhatsApp" / "IMG-20190704-WA{:04}.jpg".format(n), n, 320, 240)
-        make_photo(folder / "Exports" / "IMG_{:04}.png".format(n), n)
+    phone_library(folder, PHOTOS)
     db = root / "shashin.db"
     run("shashin-hash", "--db", db, "-q", folder, check=0)
     run("shashin-group", "--db", db, "-q", check=0)
@@ -63,10 +52,6 @@ def ranked(ranked_template):
 
 def undecided(folder):
     return [copies(folder, n) for n in range(DECIDED, PHOTOS)]
-
-
-def group_of(db, path):
-    return Store(db).db.execute("select group_id from group_members where path = ?", [path]).fetchone()[0]
 
 
 async def preview(visitor, threshold="0.95"):

@@ -1,38 +1,29 @@
 """Safe removal: trash on the same filesystem, journal, last-copy rule, restore and empty."""
 
-import hashlib
+import contextlib
 import os
 import threading
 
 import pytest
 
-from conftest import json_lines, run, unwritable
+from conftest import group_of, invoke, json_lines, md5, unwritable
 from shashin import trash
+from shashin.cli import trash as trash_command
 from shashin.store import Store
 
 
 @pytest.fixture
-def photos(duplicates):
-    return duplicates[1]
+def db(duplicates):
+    return duplicates[0]
 
 
 @pytest.fixture
-def store(duplicates):
-    store = Store(duplicates[0])
-    yield store
-    store.close()
+def store(open_store, db):
+    return open_store(db)
 
 
-def group_of(store, path):
-    return store.db.execute("select group_id from group_members where path = ?", [path]).fetchone()[0]
-
-
-def md5(path):
-    return hashlib.md5(open(path, "rb").read()).hexdigest()
-
-
-def test_remove_moves_into_trash_and_journals(duplicates, store, photos):
-    group = group_of(store, photos["photo copy"])
+def test_remove_moves_into_trash_and_journals(db, store, photos):
+    group = group_of(db, photos["photo copy"])
     content = md5(photos["photo copy"])
     batch, outcomes = trash.remove(store, group, [photos["photo copy"]])
     assert [outcome.ok for outcome in outcomes] == [True]
@@ -40,7 +31,7 @@ def test_remove_moves_into_trash_and_journals(duplicates, store, photos):
     assert os.path.exists(photos["photo"]) and os.path.exists(photos["backup"])
     [entry] = store.trash_entries()
     assert entry["original_path"] == photos["photo copy"] and entry["batch"] == batch
-    assert entry["trash_path"].startswith(str(duplicates[0].parent / ".shashin-trash") + os.sep)
+    assert entry["trash_path"].startswith(str(db.parent / ".shashin-trash") + os.sep)
     assert md5(entry["trash_path"]) == content
     assert store.trash_totals() == (1, os.path.getsize(photos["photo"]))
     [decision] = store.decisions(group)
@@ -63,8 +54,8 @@ def test_trash_folder_is_top_of_tree_without_one(tmp_path):
     assert os.path.dirname(found) != "/tmp"
 
 
-def test_never_removes_last_copy(store, photos):
-    group = group_of(store, photos["photo"])
+def test_never_removes_last_copy(db, store, photos):
+    group = group_of(db, photos["photo"])
     with pytest.raises(trash.Refused, match="last copy"):
         trash.remove(store, group, [photos["photo"], photos["photo copy"], photos["backup"]])
     trash.remove(store, group, [photos["photo copy"], photos["backup"]])
@@ -73,8 +64,8 @@ def test_never_removes_last_copy(store, photos):
     assert os.path.exists(photos["photo"])
 
 
-def test_refuses_when_the_copy_that_stays_changed(store, photos):
-    group = group_of(store, photos["beach"])
+def test_refuses_when_the_copy_that_stays_changed(db, store, photos):
+    group = group_of(db, photos["beach"])
     with open(photos["beach-small"], "ab") as handle:
         handle.write(b"edited")
     with pytest.raises(trash.Refused, match="unchanged"):
@@ -93,8 +84,8 @@ def rewrite_keeping_size_and_mtime(path):
     os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
 
 
-def test_same_size_rewrite_with_mtime_put_back_is_left_in_place(store, photos):
-    group = group_of(store, photos["photo"])
+def test_same_size_rewrite_with_mtime_put_back_is_left_in_place(db, store, photos):
+    group = group_of(db, photos["photo"])
     rewrite_keeping_size_and_mtime(photos["photo copy"])
     _, [outcome] = trash.remove(store, group, [photos["photo copy"]])
     assert not outcome.ok and "changed since it was scanned (its md5" in outcome.message
@@ -102,49 +93,49 @@ def test_same_size_rewrite_with_mtime_put_back_is_left_in_place(store, photos):
     assert store.trash_entries() == [] and store.decisions(group) == []
 
 
-def test_keeper_rewritten_with_same_size_and_mtime_is_not_a_copy_that_stays(store, photos):
-    group = group_of(store, photos["beach"])
+def test_keeper_rewritten_with_same_size_and_mtime_is_not_a_copy_that_stays(db, store, photos):
+    group = group_of(db, photos["beach"])
     rewrite_keeping_size_and_mtime(photos["beach"])
     with pytest.raises(trash.Refused, match="last copy"):
         trash.remove(store, group, [photos["beach-small"]])
     assert os.path.exists(photos["beach-small"]) and store.decisions(group) == []
 
 
-def test_only_the_mtime_changed_is_still_the_same_content(store, photos):
-    group = group_of(store, photos["photo"])
+def test_only_the_mtime_changed_is_still_the_same_content(db, store, photos):
+    group = group_of(db, photos["photo"])
     os.utime(photos["photo copy"], (1_000_000_000, 1_000_000_000))
     _, [outcome] = trash.remove(store, group, [photos["photo copy"]])
     assert outcome.ok and not os.path.exists(photos["photo copy"])
 
 
-def test_permission_denied_is_left_in_place(store, photos):
-    group = group_of(store, photos["photo"])
+def test_permission_denied_is_left_in_place(db, store, photos):
+    group = group_of(db, photos["photo"])
     with unwritable(os.path.dirname(photos["backup"])):
         _, [outcome] = trash.remove(store, group, [photos["backup"]])
     assert not outcome.ok and "permission denied" in outcome.message
     assert os.path.exists(photos["backup"]) and store.trash_entries() == []
 
 
-def test_trash_not_writable(duplicates, store, photos):
-    group = group_of(store, photos["photo"])
-    with unwritable(duplicates[0].parent / ".shashin-trash"):
+def test_trash_not_writable(db, store, photos):
+    group = group_of(db, photos["photo"])
+    with unwritable(db.parent / ".shashin-trash"):
         _, [outcome] = trash.remove(store, group, [photos["photo copy"]])
     assert not outcome.ok and "permission denied" in outcome.message
     assert os.path.exists(photos["photo copy"])
 
 
-def test_concurrent_removals_keep_one_copy(duplicates, store, photos):
-    group = group_of(store, photos["beach"])
+def test_concurrent_removals_keep_one_copy(db, store, photos):
+    group = group_of(db, photos["beach"])
     results, barrier = {}, threading.Barrier(2)
 
     def remove(name):
-        own = Store(duplicates[0])
-        barrier.wait()
-        try:
-            results[name] = trash.remove(own, group, [photos[name]])[1][0].ok
-        except trash.Refused:
-            results[name] = False
-        own.close()
+        # A store of each thread's own: an SQLite connection serves the thread that opened it.
+        with contextlib.closing(Store(db)) as own:
+            barrier.wait()
+            try:
+                results[name] = trash.remove(own, group, [photos[name]])[1][0].ok
+            except trash.Refused:
+                results[name] = False
 
     threads = [threading.Thread(target=remove, args=(name,)) for name in ("beach", "beach-small")]
     for thread in threads:
@@ -155,8 +146,8 @@ def test_concurrent_removals_keep_one_copy(duplicates, store, photos):
     assert os.path.exists(photos["beach"]) != os.path.exists(photos["beach-small"])
 
 
-def test_restore_and_undo(store, photos):
-    group = group_of(store, photos["photo"])
+def test_restore_and_undo(db, store, photos):
+    group = group_of(db, photos["photo"])
     content = md5(photos["backup"])
     batch, _ = trash.remove(store, group, [photos["photo copy"], photos["backup"]])
     outcomes = trash.restore_batch(store, batch)
@@ -167,8 +158,8 @@ def test_restore_and_undo(store, photos):
     assert group not in store.decided_groups()
 
 
-def test_restore_never_overwrites(store, photos):
-    group = group_of(store, photos["photo"])
+def test_restore_never_overwrites(db, store, photos):
+    group = group_of(db, photos["photo"])
     _, [outcome] = trash.remove(store, group, [photos["photo copy"]])
     with open(photos["photo copy"], "wb") as handle:
         handle.write(b"new file")
@@ -178,8 +169,8 @@ def test_restore_never_overwrites(store, photos):
     assert len(store.trash_entries()) == 1
 
 
-def test_empty_unlinks_and_reports_bytes(store, photos):
-    group = group_of(store, photos["photo"])
+def test_empty_unlinks_and_reports_bytes(db, store, photos):
+    group = group_of(db, photos["photo"])
     _, [outcome] = trash.remove(store, group, [photos["photo copy"]])
     held = store.trash_entries()[0]["trash_path"]
     count, freed, _ = trash.empty(store)
@@ -190,39 +181,37 @@ def test_empty_unlinks_and_reports_bytes(store, photos):
     assert not refused.ok
 
 
-def test_command_list_restore_empty(duplicates, store, photos):
-    db = duplicates[0]
-    group = group_of(store, photos["photo"])
+def test_command_list_restore_empty(db, store, photos):
+    group = group_of(db, photos["photo"])
     batch, outcomes = trash.remove(store, group, [photos["photo copy"], photos["backup"]])
-    listed = run("shashin-trash", "list", "--db", db, check=0)
+    listed = invoke(trash_command.cli, "list", "--db", db, check=0)
     entries = json_lines(listed.stdout)
     assert {entry["original_path"] for entry in entries} == {photos["photo copy"], photos["backup"]}
     assert {entry["batch"] for entry in entries} == {batch}
     assert "2 files" in listed.stderr
-    restored = run("shashin-trash", "restore", "--db", db, outcomes[0].entry_id, check=0)
+    restored = invoke(trash_command.cli, "restore", "--db", db, outcomes[0].entry_id, check=0)
     assert os.path.exists(photos["photo copy"]) and "restored" in restored.stdout
-    again = run("shashin-trash", "restore", "--db", db, outcomes[0].entry_id, check=1)
+    again = invoke(trash_command.cli, "restore", "--db", db, outcomes[0].entry_id, check=1)
     assert "not in the trash" in again.stderr
-    kept = run("shashin-trash", "empty", "--db", db, input="n\n", check=1)
+    kept = invoke(trash_command.cli, "empty", "--db", db, input="n\n", check=1)
     assert "Aborted" in kept.stderr and os.path.exists(outcomes[1].message.split(" moved to ")[1])
-    emptied = run("shashin-trash", "empty", "--db", db, "--yes", check=0)
+    emptied = invoke(trash_command.cli, "empty", "--db", db, "--yes", check=0)
     assert "deleted 1 files, freed {}".format(trash.human_size(os.path.getsize(photos["photo"]))) in emptied.stderr
-    assert json_lines(run("shashin-trash", "list", "--db", db, check=0).stdout) == []
+    assert json_lines(invoke(trash_command.cli, "list", "--db", db, check=0).stdout) == []
 
 
-def test_command_restore_batch_and_usage(duplicates, store, photos):
-    db = duplicates[0]
-    group = group_of(store, photos["beach"])
+def test_command_restore_batch_and_usage(db, store, photos):
+    group = group_of(db, photos["beach"])
     batch, _ = trash.remove(store, group, [photos["beach-small"]])
-    run("shashin-trash", "restore", "--db", db, "--batch", batch, check=0)
+    invoke(trash_command.cli, "restore", "--db", db, "--batch", batch, check=0)
     assert os.path.exists(photos["beach-small"])
-    assert "give trash ids" in run("shashin-trash", "restore", "--db", db, check=2).stderr
-    assert "drop --no-db" in run("shashin-trash", "list", "--no-db", check=2).stderr
-    assert "Examples:" in run("shashin-trash", "--help", check=0).stdout
+    assert "give trash ids" in invoke(trash_command.cli, "restore", "--db", db, check=2).stderr
+    assert "drop --no-db" in invoke(trash_command.cli, "list", "--no-db", check=2).stderr
+    assert "Examples:" in invoke(trash_command.cli, "--help", check=0).stdout
 
 
-def test_interrupted_moves_are_settled_from_disk(store, photos):
-    group = group_of(store, photos["photo"])
+def test_interrupted_moves_are_settled_from_disk(db, store, photos):
+    group = group_of(db, photos["photo"])
     moved_target = os.path.join(trash.trash_folder(photos["backup"]), "crashed", "photo.jpg")
     with store.write_lock():
         moved = store.journal_trash({"original_path": photos["backup"], "trash_path": moved_target, "group_id": group})
