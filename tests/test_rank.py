@@ -59,7 +59,7 @@ def keepers(output):
 
 def test_without_decisions_the_rule_orders_groups(library, open_store):
     folder, db = library
-    result = run("shashin-rank", "--db", db, check=0)
+    result = invoke(rank_command.cli, "--db", db, check=0)
     groups = json_lines(result.stdout)
     assert len(groups) == PHOTOS
     for group in groups:
@@ -77,7 +77,7 @@ def test_without_decisions_the_rule_orders_groups(library, open_store):
 
 def test_learns_from_imported_decisions_and_explains(library, tmp_path, open_store):
     folder, db = library
-    result = run("shashin-rank", "--db", db, "--decisions", keeps_camera(folder, tmp_path), check=0)
+    result = invoke(rank_command.cli, "--db", db, "--decisions", keeps_camera(folder, tmp_path), check=0)
     assert "the model orders groups" in result.stderr and "6 imported, 0 already imported, 0 failed" in result.stderr
     undecided = copies(folder, PHOTOS - 1)
     for group in json_lines(result.stdout):
@@ -104,7 +104,7 @@ def test_learns_from_imported_decisions_and_explains(library, tmp_path, open_sto
 
 def test_deleted_files_still_teach(library, tmp_path):
     folder, db = library
-    run("shashin-rank", "--db", db, "--decisions", keeps_camera(folder, tmp_path), "-q", check=0)
+    invoke(rank_command.cli, "--db", db, "--decisions", keeps_camera(folder, tmp_path), "-q", check=0)
     deleted = [copies(folder, n)[kind] for n in range(PHOTOS - 1) for kind in ("whatsapp", "exports")]
     aside = tmp_path / "aside"
     aside.mkdir()
@@ -117,7 +117,7 @@ def test_deleted_files_still_teach(library, tmp_path):
         for path in deleted:
             shutil.move(aside / os.path.basename(path), path)
     os.remove(ranking.model_path(str(db)))  # retrain from the snapshots alone
-    result = run("shashin-rank", "--db", db, check=0)
+    result = invoke(rank_command.cli, "--db", db, check=0)
     assert "the model orders groups" in result.stderr
     [group] = json_lines(result.stdout)  # only the undecided photo still has copies
     assert "/Camera/" in group["members"][0]["path"] and group["members"][0]["keep_probability"] > 0.5
@@ -132,7 +132,7 @@ def test_review_page_removals_teach_and_trashed_copies_are_not_ranked(library, o
     batch, outcomes = trash.remove(store, group, [paths["whatsapp"], paths["exports"]])
     try:
         assert all(outcome.ok for outcome in outcomes)
-        result = run("shashin-rank", "--db", db, check=0)
+        result = invoke(rank_command.cli, "--db", db, check=0)
         ranked = {line["group"]: [member["path"] for member in line["members"]] for line in json_lines(result.stdout)}
         assert ranked[group] == [paths["camera"]]
         [(members, kept)] = store.keep_decisions()
@@ -145,19 +145,19 @@ def test_review_page_removals_teach_and_trashed_copies_are_not_ranked(library, o
 
 def test_saved_model_is_reused_until_decisions_change(library, tmp_path):
     folder, db = library
-    run("shashin-rank", "--db", db, "--decisions", keeps_camera(folder, tmp_path, range(5)), "-q", check=0)
+    invoke(rank_command.cli, "--db", db, "--decisions", keeps_camera(folder, tmp_path, range(5)), "-q", check=0)
     model = ranking.model_path(str(db))
     saved = os.stat(model).st_mtime_ns
-    run("shashin-rank", "--db", db, "-q", check=0)
+    invoke(rank_command.cli, "--db", db, "-q", check=0)
     assert os.stat(model).st_mtime_ns == saved
-    result = run("shashin-rank", "--db", db, "--decisions", keeps_camera(folder, tmp_path, range(6)), check=0)
+    result = invoke(rank_command.cli, "--db", db, "--decisions", keeps_camera(folder, tmp_path, range(6)), check=0)
     assert "1 imported, 5 already imported, 0 failed" in result.stderr
     assert ranking.load(model).evaluation["groups"] == 6
 
 
 def test_evaluate_compares_model_and_rule(library, tmp_path, open_store):
     folder, db = library
-    result = run("shashin-rank", "--db", db, "--evaluate", "--decisions", keeps_camera(folder, tmp_path), check=0)
+    result = invoke(rank_command.cli, "--db", db, "--evaluate", "--decisions", keeps_camera(folder, tmp_path), check=0)
     summary, *curve = json_lines(result.stdout)
     assert summary["groups"] == 6 and summary["pairs"] == 12
     assert summary["model_accuracy"] == 1.0 and summary["rule_accuracy"] == 0.0 and summary["used"] == "model"
@@ -181,7 +181,7 @@ def test_bad_decision_lines_are_reported_and_the_rest_imported(library, tmp_path
             ]
         )
     )
-    result = run("shashin-rank", "--db", db, "--decisions", decisions, check=1)
+    result = invoke(rank_command.cli, "--db", db, "--decisions", decisions, check=1)
     errors = result.stderr.splitlines()
     assert "decisions.jsonl line 1: not a JSON object" in errors[0]
     assert "decisions.jsonl line 2: not a JSON object" in errors[1]
@@ -193,7 +193,7 @@ def test_bad_decision_lines_are_reported_and_the_rest_imported(library, tmp_path
 
 def test_accept_preview_counts_what_would_go(library, tmp_path, open_store):
     folder, db = library
-    run("shashin-rank", "--db", db, "--decisions", keeps_camera(folder, tmp_path), "-q", check=0)
+    invoke(rank_command.cli, "--db", db, "--decisions", keeps_camera(folder, tmp_path), "-q", check=0)
     store = open_store(db)
     [suggestion] = store.confident_suggestions(0.5)  # decided groups are not suggested again
     undecided = copies(folder, PHOTOS - 1)
