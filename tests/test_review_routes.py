@@ -1,6 +1,7 @@
 """The review plugin through Datasette's own client: pages, files, changes, permissions, failures."""
 
 import asyncio
+import contextlib
 import os
 import re
 
@@ -8,7 +9,7 @@ import pytest
 from datasette.app import Datasette
 
 from conftest import group_of, make_photo, md5, run, unwritable
-from review_client import Visitor, datasette, key, md5_of_recorded
+from review_client import CROSS_SITE, Visitor, datasette, key, md5_of_recorded
 from shashin import review
 from shashin.store import Store
 
@@ -87,6 +88,7 @@ async def test_thumbnail_cached_for_long(db, photos):
     assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
     assert response.content[:3] == b"\xff\xd8\xff"
     assert "immutable" in response.headers["cache-control"] and "max-age=31536000" in response.headers["cache-control"]
+    assert "shashin-cache-control" not in response.headers
     assert (await visitor.get("/-/shashin/thumbnail/{}.jpg".format("0" * 32))).status_code == 404
 
 
@@ -134,7 +136,15 @@ async def test_anonymous_cannot_change(db, photos):
     assert response.status_code == 403 and os.path.exists(photos["backup"])
     for path in ("/-/shashin/restore", "/-/shashin/empty", "/-/shashin/not-duplicates"):
         assert (await Visitor(ds).post(path, {"group": group})).status_code == 403
-    assert (await Visitor(ds, {"id": "root"}).get("/-/shashin/remove")).status_code == 403
+
+
+async def test_a_get_to_a_change_is_405(db, photos):
+    visitor = Visitor(await datasette(db), {"id": "root"})
+    for path in ("/-/shashin/remove", "/-/shashin/accept", "/-/shashin/not-duplicates", "/-/shashin/restore", "/-/shashin/empty"):
+        response = await visitor.get(path + "?group=1&keep=x")
+        assert response.status_code == 405 and response.headers["allow"] == "POST", path
+    assert (await Visitor(await datasette(db)).get("/-/shashin/empty")).status_code == 405  # anyone: no secret
+    assert os.path.exists(photos["backup"]) and os.path.exists(photos["photo copy"])
 
 
 async def test_allow_delete_setting(db, photos):
@@ -148,11 +158,34 @@ async def test_allow_delete_setting(db, photos):
 
 async def test_cross_site_post_rejected(db, photos):
     visitor = Visitor(await datasette(db), {"id": "root"})
-    group = group_of(db, photos["photo"])
-    response = await visitor.post("/-/shashin/remove", {"group": group, "member": key(photos["backup"])}, token=False)
+    await visitor.get("/-/shashin")  # the signed-in browser holds Datasette 0.65's CSRF cookie too
+    form = {"group": group_of(db, photos["photo"]), "member": key(photos["backup"])}
+    response = await visitor.post("/-/shashin/remove", form, cross_site=True)
     assert response.status_code == 403
     assert "did not match" in response.text or "CSRF check failed" in response.text  # Datasette 0.65 / 1.0
+    # A browser older than Sec-Fetch-Site sends only the Origin.
+    older = {"accept": "application/json", "origin": CROSS_SITE["origin"]}
+    assert (await visitor.ds.client.post("/-/shashin/remove", data=form, headers=visitor._headers(older))).status_code == 403
     assert os.path.exists(photos["backup"])
+
+
+async def test_settings_under_the_old_key_in_metadata(db, photos):
+    # metadata.yaml files written for earlier versions: Datasette 1.0 moves their plugins block to its config.
+    ds = Datasette([str(db)], metadata={"plugins": {"shashin-review": {"allow_delete": {"id": "alice"}}}})
+    await ds.invoke_startup()
+    form = {"group": group_of(db, photos["photo"]), "member": key(photos["backup"])}
+    assert (await Visitor(ds, {"id": "root"}).post("/-/shashin/remove", form)).status_code == 403
+    assert (await Visitor(ds, {"id": "alice"}).post("/-/shashin/remove", form)).status_code == 200
+
+
+async def test_a_removal_interrupted_before_datasette_started_is_settled(db, photos):
+    group = group_of(db, photos["photo"])
+    with contextlib.closing(Store(db)) as store, store.write_lock():
+        store.journal_trash({"original_path": photos["backup"], "trash_path": "/nowhere/photo.jpg", "group_id": group})
+    root = Visitor(await datasette(db), {"id": "root"})  # on start, through Datasette's write connection
+    with contextlib.closing(Store(db)) as store:
+        assert store.unfinished_trash() == []
+    assert "2 groups to review" in (await root.get("/-/shashin")).text and os.path.exists(photos["backup"])
 
 
 async def test_delete_trash_restore_empty(db, photos):

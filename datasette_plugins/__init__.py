@@ -1,1 +1,0 @@
-"""Datasette plugins shipped with shashin."""

@@ -1,0 +1,39 @@
+"""shashin's review page for Datasette: browse duplicate groups, remove copies safely, undo."""
+
+from datasette import hookimpl
+
+from . import actions, database, guards, pages
+
+
+@hookimpl
+def register_routes():
+    return [
+        (r"^/-/shashin$", pages.review_page),
+        (r"^/-/shashin/trash$", pages.trash_page),
+        (r"^/-/shashin/suggestions$", pages.suggestions_page),
+        (r"^/-/shashin/thumbnail/(?P<md5>[0-9a-f]{32})\.jpg$", pages.thumbnail),
+        (r"^/-/shashin/image/(?P<md5>[0-9a-f]{32})$", pages.image),
+        (r"^/-/shashin/remove$", actions.remove),
+        (r"^/-/shashin/accept$", actions.accept),
+        (r"^/-/shashin/not-duplicates$", actions.not_duplicates),
+        (r"^/-/shashin/restore$", actions.restore),
+        (r"^/-/shashin/empty$", actions.empty),
+    ]
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    return lambda app: guards.local_only(datasette, pages.keep_caching(app))
+
+
+@hookimpl
+def startup(datasette):
+    async def inner():
+        await database.migrate(datasette)
+
+    return inner
+
+
+@hookimpl
+def menu_links(datasette, actor):
+    return [{"href": datasette.urls.path("/-/shashin"), "label": "Review duplicate photos"}]

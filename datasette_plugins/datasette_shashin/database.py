@@ -1,0 +1,75 @@
+"""shashin's database inside Datasette: finding it, reading through Datasette's read connections,
+writing through its single write connection, on Datasette 0.65 and 1.0 alike."""
+
+import inspect
+import os
+import sqlite3
+import sys
+
+from datasette.database import Database
+from datasette.utils.asgi import NotFound
+
+from shashin import trash
+from shashin.store import MIGRATION_SETS, Store
+
+from .settings import config
+
+#: Datasette 1.0 runs each write function inside its own BEGIN IMMEDIATE unless told not to
+#: (``transaction=False``); 0.65 has no such parameter and runs it as it is. shashin's writes
+#: open their own transactions, several per call where it matters (trash.remove commits each
+#: journal row before its move), so they must run outside Datasette's.
+_OWN_TRANSACTIONS = (
+    {"transaction": False} if "transaction" in inspect.signature(Database.execute_write_fn).parameters else {}
+)
+
+
+class WriteFailed(Exception):
+    """The database could not be written (disk full, locked too long); files stay as journaled."""
+
+
+def shashin_database(datasette):
+    """The Datasette database holding shashin's tables (setting ``database``, else the first file)."""
+    name = config(datasette).get("database")
+    if name:
+        return datasette.get_database(name)
+    for database in datasette.databases.values():
+        if database.is_mutable and not database.is_memory and os.path.exists(database.path or ""):
+            return database
+    raise NotFound("no shashin database: start datasette with one, like `datasette shashin.db`")
+
+
+async def migrate(datasette):
+    """Create the plugin's tables in a database made before they existed; settle interrupted moves."""
+    for database in datasette.databases.values():
+        if database.is_mutable and not database.is_memory and await database.table_exists("images"):
+            try:
+                await _execute_write(database, _prepare)
+            except sqlite3.Error as error:
+                # Datasette still serves the data; the review page will say what fails.
+                print("shashin review: cannot prepare {}: {}".format(database.name, error), file=sys.stderr)
+
+
+def _prepare(conn):
+    store = Store.over(conn)
+    for migrations in MIGRATION_SETS:
+        migrations.apply(store.db)
+    trash.finish_unfinished(store)
+
+
+async def read(datasette, fn):
+    """``fn(store)`` on one of Datasette's read connections."""
+    return await shashin_database(datasette).execute_fn(lambda conn: fn(Store.over(conn)))
+
+
+async def write(datasette, fn):
+    """``fn(store)`` on Datasette's write connection; a database error is :class:`WriteFailed`."""
+    try:
+        return await _execute_write(shashin_database(datasette), lambda conn: fn(Store.over(conn)))
+    except sqlite3.Error as error:
+        raise WriteFailed(
+            "the database could not be written ({}): nothing moved that is not journaled".format(error)
+        ) from None
+
+
+def _execute_write(database, fn):
+    return database.execute_write_fn(fn, block=True, **_OWN_TRANSACTIONS)
