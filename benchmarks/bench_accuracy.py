@@ -31,7 +31,7 @@ from wand.color import Color
 from wand.drawing import Drawing
 from wand.image import Image
 
-from shashin import demo, similarity
+from shashin import demo, hamming, similarity
 from shashin.store import Store
 
 BIN = Path(sys.executable).parent
@@ -233,19 +233,19 @@ def main():
             cells.append("{:.3f} / {:.3f} / {:.3f} ({})".format(*overall))
         print("| {} | {} |".format(threshold, " | ".join(cells)))
 
-    print("\nrecall (precision) per transform at the default threshold {}".format(similarity.DEFAULT_THRESHOLD))
+    print("\nrecall (precision) per transform at the default threshold {}".format(hamming.DEFAULT_HASH_DISTANCE))
     print("| transform | " + " | ".join(modes) + " |")
     print("|---|" + "---|" * len(modes))
     for transform in CORE + TURNS:
-        cells = ["{:.3f} ({:.3f})".format(*results[mode, similarity.DEFAULT_THRESHOLD][1][transform]) for mode in modes]
+        cells = ["{:.3f} ({:.3f})".format(*results[mode, hamming.DEFAULT_HASH_DISTANCE][1][transform]) for mode in modes]
         print("| {} | {} |".format(transform, " | ".join(cells)))
     for mode in ("rotations", "no rotations"):
-        overall, per = results[mode, similarity.DEFAULT_THRESHOLD]
+        overall, per = results[mode, hamming.DEFAULT_HASH_DISTANCE]
         core = min(per[transform][0] for transform in CORE)
         turns = min(per[transform][0] for transform in TURNS)
         print("{} at {}: precision {:.4f}, lowest recall on core transforms {:.3f}, on rotation/mirror {:.3f}".format(
-            mode, similarity.DEFAULT_THRESHOLD, overall[0], core, turns))
-    _score_margin(files, prints, spreads, store, labels, similarity.DEFAULT_THRESHOLD)
+            mode, hamming.DEFAULT_HASH_DISTANCE, overall[0], core, turns))
+    _score_margin(files, prints, spreads, store, labels, hamming.DEFAULT_HASH_DISTANCE)
     _score_margin(files, prints, spreads, store, labels, max(THRESHOLDS))
     if not options.keep:
         shutil.rmtree(folder)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy
 
-from shashin import similarity
+from shashin import hamming, similarity
 from shashin.store import Store
 
 BIN = Path(sys.executable).parent
@@ -132,7 +132,7 @@ def main():
     print("|---:|---:|---:|---:|---:|---:|---|")
     for size in sizes:
         hashes = planted(size, options.threshold, rng)
-        (a, b, _), seconds, cpu, peak = measured(similarity.hamming_pairs, hashes, options.threshold)
+        (a, b, _), seconds, cpu, peak = measured(hamming.hamming_pairs, hashes, options.threshold)
         found = pairs_of(a, b)
         row = [size, len(found), "{:.2f} ({:.2f})".format(seconds, cpu), "{:.0f}".format(peak)]
         if size <= options.brute_max:
@@ -143,7 +143,7 @@ def main():
             row += ["-", "-", "-"]
         print("| " + " | ".join(map(str, row)) + " |")
 
-    threshold = similarity.DEFAULT_THRESHOLD
+    threshold = hamming.DEFAULT_HASH_DISTANCE
     print("\ncandidate search as shashin-group runs it: 9 hashes a photo, rotations on, threshold {}".format(threshold))
     print("| N photos | candidate pairs | seconds (CPU s) | peak MB |")
     print("|---:|---:|---:|---:|")

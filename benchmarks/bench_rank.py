@@ -4,7 +4,7 @@ Simulated people with hidden preferences decide groups of copies one by one; aft
 30 and 100 decisions each ranker is scored on held-out groups by top-1 accuracy (its
 suggested keeper is the copy the person keeps), in the same run:
 
-* shashin: ``ranking.train`` as shashin-rank uses it (the model, or the cold-start rule
+* shashin: ``ranking.model.train`` as shashin-rank uses it (the model, or the cold-start rule
   when the model did not beat the rule in grouped cross-validation);
 * rule: the cold-start rule alone;
 * original: a re-creation of shashin's original approach, a random forest on the signs of
@@ -48,7 +48,8 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 from wand.image import Image
 
-from shashin import demo, ranking
+from shashin import demo
+from shashin.ranking import model, rule
 from shashin.similarity import Group
 from shashin.store import Store
 
@@ -184,7 +185,7 @@ PEOPLE = {
     "keeps the copy with a capture date": lambda m: (not _dated(m), m["mtime"], *_kept_copy(m)),
     "keeps the edited export": lambda m: ("/Exports/" not in m["path"] or m["format"] != "JPEG", -_pixels(m),
                                           *_kept_copy(m)),
-    "keeps what the rule keeps": ranking.cold_start_key,
+    "keeps what the rule keeps": rule.cold_start_key,
 }
 
 
@@ -201,7 +202,7 @@ _METADATA = ["resolution", "file size", "bytes per pixel", "capture date", "earl
 
 
 def _signs(members):
-    features = ranking.group_features(members)
+    features = model.group_features(members)
     return np.array([[row[name] for name in _METADATA] for row in features])
 
 
@@ -251,10 +252,10 @@ def accuracy(person, encodings, seeds, confidence):
         held_out = [decide(person, members) for members in library.groups(HELD_OUT)]
         groups = [members for members, _ in held_out]
         truths = [kept for _, kept in held_out]
-        rule = [ranking.cold_start_order(members)[0]["path"] for members in groups]
+        rule = [rule.cold_start_order(members)[0]["path"] for members in groups]
         rule = [[m["path"] for m in members].index(path) for members, path in zip(groups, rule)]
         for n in CHECKPOINTS:
-            ranker = ranking.train(decided[:n])
+            ranker = model.train(decided[:n])
             used[n] += ranker.uses_model
             keepers = [members[0] for members in ranker.rank(groups)]
             shashin = [[m["path"] for m in members].index(k["path"]) for members, k in zip(groups, keepers)]
@@ -278,11 +279,11 @@ def speed(encodings, groups, decisions):
     decided = [decide(person, members) for members in library.groups(decisions)]
     todo = library.groups(groups)
     started = time.perf_counter()
-    ranker = ranking.train(decided)
+    ranker = model.train(decided)
     trained = time.perf_counter()
     ranker.rank(todo)
     ranked = time.perf_counter()
-    ranking.Ranker().rank(todo)
+    model.Ranker().rank(todo)
     rule = time.perf_counter() - ranked
     return trained - started, ranked - trained, rule, ranker.uses_model
 

@@ -17,7 +17,7 @@ import exiftool
 from exiftool.exceptions import ExifToolException
 
 from . import formats
-from .files import os_error_text
+from .files import error_text
 
 #: Seconds exiftool may take over one file; past that it is stuck: killed, restarted, the file reported.
 FILE_TIMEOUT = 30
@@ -175,7 +175,7 @@ def _refusal(path):
         with open(path, "rb") as handle:
             return formats.png_text_problem(handle)
     except OSError as error:
-        return os_error_text(error)
+        return error_text(error)
 
 
 def _bounded(value):

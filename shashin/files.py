@@ -6,17 +6,28 @@ import os
 import stat
 from typing import NamedTuple
 
-# Moved to formats; organize.py still imports them from here.
-from .formats import IMAGE_EXTENSIONS, RAW_EXTENSIONS, extension, is_image  # noqa: F401
-
 #: Folders never walked: NAS thumbnails and recycle bins, and shashin's own trash.
 SKIPPED_FOLDERS = frozenset(
     {"@eaDir", "#snapshot", "#recycle", "@Recycle", "@Recently-Snapshot", ".shashin-trash", ".Trash-0"}
 )
 
-def os_error_text(error):
-    """An OSError as a person reads it: "no such file or directory", "permission denied"."""
+
+def error_text(error):
+    """An error as a person reads it: an OSError as "no such file or directory", "permission denied"."""
+    if not isinstance(error, OSError):
+        return str(error)
+    if error.errno == errno.ELOOP:
+        return "a symbolic link is in the way (links are never followed)"
+    if error.errno == errno.EPERM:
+        return "permission denied"
     return (error.strerror or str(error)).lower()
+
+
+def unchanged_since_scan(row, status):
+    """Whether a file is still the one a row (images, failures) recorded: same size and mtime, and the
+    same device and inode where the row has them, since another file put in its place may match both."""
+    same_file = row.get("inode") is None or (row["device"], row["inode"]) == (status.st_dev, status.st_ino)
+    return same_file and row["size"] == status.st_size and row["mtime"] == status.st_mtime
 
 
 class Problem(NamedTuple):
@@ -42,7 +53,7 @@ def expand(path):
     try:
         mode = os.lstat(path).st_mode
     except OSError as error:
-        yield path, Problem(os_error_text(error), skipped=False)
+        yield path, Problem(error_text(error), skipped=False)
         return
     if not stat.S_ISDIR(mode):
         yield path, None if stat.S_ISREG(mode) else SYMLINK if stat.S_ISLNK(mode) else NOT_REGULAR
@@ -53,7 +64,7 @@ def expand(path):
         try:
             subfolders, found = folder_contents(folder)
         except OSError as error:
-            yield folder, Problem(os_error_text(error), skipped=False)
+            yield folder, Problem(error_text(error), skipped=False)
             continue
         yield from found
         folders.extend(reversed(subfolders))
@@ -76,7 +87,7 @@ def folder_contents(folder):
                 else:
                     found.append((entry.path, None if entry.is_file(follow_symlinks=False) else NOT_REGULAR))
             except OSError as error:
-                found.append((entry.path, Problem(os_error_text(error), skipped=False)))
+                found.append((entry.path, Problem(error_text(error), skipped=False)))
     return subfolders, found
 
 

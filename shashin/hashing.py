@@ -10,31 +10,28 @@ import stat
 from dataclasses import dataclass
 
 from . import formats
-from .files import os_error_text
+from .files import error_text, unchanged_since_scan
+from .outcomes import CACHED, FAILED, SKIPPED, Outcome
 from .records import HASH_FIELDS, IDENTITY_FIELDS
 from .store import Store
 from .workers import Workers
 
-HASHED, CACHED, REUSED, SKIPPED, FAILED = "hashed", "cached", "reused", "skipped", "failed"
+HASHED, REUSED = "hashed", "reused"
 #: Paths stat-ed and looked up in the database together.
 BATCH = 512
 
 
 @dataclass
-class Outcome:
+class HashOutcome(Outcome):
     """What happened to one input path (a failure with a record is one to remember)."""
 
-    path: str
-    status: str
-    record: dict = None
-    message: str = None
     thumbnail: bytes = None
     #: A cached file whose identity the database lacks or has wrong (a relinked folder, an older database).
     identity_changed: bool = False
 
 
 def hash_paths(paths, store=None, jobs=None):
-    """Yield an :class:`Outcome` for each path, in input order.
+    """Yield a :class:`HashOutcome` for each path, in input order.
 
     ``store`` (a :class:`~shashin.store.Store` or None) provides the rapid rescan and
     receives nothing: saving is the caller's job, batch by batch. Workers are forked, so
@@ -63,26 +60,26 @@ def _hash_batch(paths, store, workers):
         try:
             status = os.stat(path)
         except OSError as error:
-            outcomes[path] = Outcome(path, FAILED, message=os_error_text(error))
+            outcomes[path] = HashOutcome(path, FAILED, message=error_text(error))
             continue
         if stat.S_ISREG(status.st_mode):
             stats[path] = status
         else:
             # A FIFO or a device would block the worker that opened it, or never end.
-            outcomes[path] = Outcome(path, SKIPPED, message="not a regular file")
+            outcomes[path] = HashOutcome(path, SKIPPED, message="not a regular file")
     known = store.images_by_path(stats) if store else {}
     failures = store.failures_by_path(stats) if store else {}
     work = []
     for path, status in stats.items():
         row = known.get(path)
         failure = failures.get(path)
-        if row and row["md5"] and _unchanged(row, status):
+        if row and row["md5"] and unchanged_since_scan(row, status):
             record = dict(_hash_record(row), **_identity(path, status, real_folders))
             moved = any(row[field] != record[field] for field in IDENTITY_FIELDS)
-            outcomes[path] = Outcome(path, CACHED, record=record, identity_changed=moved)
-        elif failure and _unchanged(failure, status):
+            outcomes[path] = HashOutcome(path, CACHED, record=record, identity_changed=moved)
+        elif failure and unchanged_since_scan(failure, status):
             # No record: it is remembered already.
-            outcomes[path] = Outcome(path, FAILED, message=failure["error"])
+            outcomes[path] = HashOutcome(path, FAILED, message=failure["error"])
         else:
             work.append((path, status.st_size, status.st_mtime))
     # Yielded as they come, so the caller saves and prints while the workers go on.
@@ -93,12 +90,6 @@ def _hash_batch(paths, store, workers):
             if outcomes[path].record:
                 outcomes[path].record.update(_identity(path, stats[path], real_folders))
         yield outcomes[path]
-
-
-def _unchanged(row, status):
-    # Another file put in its place (a new inode) is read again even with the same size and mtime.
-    same_file = row.get("inode") is None or (row["device"], row["inode"]) == (status.st_dev, status.st_ino)
-    return same_file and row["size"] == status.st_size and row["mtime"] == status.st_mtime
 
 
 def _hash_record(row):
@@ -128,7 +119,7 @@ def _worker_setup(db_path):
 
 def _died(item):
     # No record, so not remembered as a failure: the out-of-memory killer may have picked the worker for another's sake.
-    return Outcome(item[0], FAILED, message="the worker process hashing it died (killed, or crashed in the decoder)")
+    return HashOutcome(item[0], FAILED, message="the worker process hashing it died (killed, or crashed in the decoder)")
 
 
 def hash_file(item):
@@ -139,30 +130,30 @@ def hash_file(item):
         with open(path, "rb") as handle:
             head = handle.read(formats.HEAD_BYTES)
             if not formats.is_image(path, head):
-                return Outcome(path, SKIPPED, message="not an image")
+                return HashOutcome(path, SKIPPED, message="not an image")
             if size == 0:
-                return Outcome(path, FAILED, record, "empty file (0 bytes)")
+                return HashOutcome(path, FAILED, record, "empty file (0 bytes)")
             format_ = formats.format_of(path, head)
             problem = formats.png_text_problem(handle) if format_ == "PNG" else None
             if problem:
-                return Outcome(path, FAILED, record, problem)
+                return HashOutcome(path, FAILED, record, problem)
             handle.seek(0)
             digest = hashlib.file_digest(handle, "md5")
     except formats.NotItsFormat as error:
-        return Outcome(path, FAILED, record, str(error))
+        return HashOutcome(path, FAILED, record, str(error))
     except OSError as error:
-        return Outcome(path, FAILED, record, os_error_text(error))
+        return HashOutcome(path, FAILED, record, error_text(error))
     record["md5"] = digest.hexdigest()
     stored = _worker_store.content(record["md5"]) if _worker_store else None
     if stored:
         record.update(stored)
-        return Outcome(path, REUSED, record=record)
+        return HashOutcome(path, REUSED, record=record)
     from . import imaging
 
     try:
         fields, thumbnail = imaging.analyse(path, format_)
     except imaging.ImageError as error:
-        return Outcome(path, FAILED, record, str(error))
+        return HashOutcome(path, FAILED, record, str(error))
     record.update(fields)
-    return Outcome(path, HASHED, record=record, thumbnail=thumbnail)
+    return HashOutcome(path, HASHED, record=record, thumbnail=thumbnail)
 

@@ -14,6 +14,7 @@ from wand.resource import limits
 from .dhash import dhashes
 from .exif import Session
 from .formats import CODERS, RAW_EXTENSIONS, extension
+from .similarity import VIEW_SIDE
 
 THUMBNAIL_EDGE = 256
 THUMBNAIL_QUALITY = 80
@@ -71,14 +72,14 @@ def analyse(path, format_):
             return _analyse_raw(path)
         return _analyse(path, format_)
     except ResourceLimitError as error:
-        raise ImageError("over ImageMagick's resource limits ({})".format(_first_line(error))) from None
+        raise ImageError("over ImageMagick's resource limits ({})".format(magick_message(error))) from None
     except WandRuntimeError as error:
         if "returns false" not in str(error):
-            raise ImageError(_first_line(error)) from None
+            raise ImageError(magick_message(error)) from None
         # ImageMagick 6 drops some coders' reasons on the way to Wand; its size limits are the usual one.
         raise ImageError("ImageMagick refused it without saying why ({})".format(_limits_text())) from None
     except WandException as error:
-        raise ImageError(_first_line(error)) from None
+        raise ImageError(magick_message(error)) from None
 
 
 def _analyse(path, format_):
@@ -122,6 +123,21 @@ def _check_size(width, height):
                 width, height, width * height / 1e6, _limits_text()
             )
         )
+
+
+def view_from_thumbnail(jpeg):
+    """The 64x64 greyscale view (uint8) of a JPEG thumbnail, aspect ratio not kept; ImageError if damaged."""
+    try:
+        with Image() as image:
+            # libjpeg decodes at 1/2 scale (DCT scaling) instead of decoding all 256 px.
+            image.options["jpeg:size"] = "{0}x{0}".format(2 * VIEW_SIDE)
+            image.read(blob=jpeg)
+            image.transform_colorspace("gray")
+            image.resize(VIEW_SIDE, VIEW_SIDE)
+            pixels = image.export_pixels(channel_map="R", storage="char")
+    except WandException as error:
+        raise ImageError(magick_message(error)) from None
+    return numpy.frombuffer(bytes(pixels), numpy.uint8).reshape(VIEW_SIDE, VIEW_SIDE)
 
 
 #: exiftool for RAW previews, started on the first RAW file this process meets.
@@ -212,13 +228,14 @@ def _decode_warning(image):
     try:
         libmagick.GetImageException(library.GetImageFromMagickWand(image.wand), info)
         reason = info.contents.reason
-        return _first_line(reason.decode("utf-8", "replace")) if reason else None
+        return magick_message(reason.decode("utf-8", "replace")) if reason else None
     finally:
         libmagick.DestroyExceptionInfo(info)
 
 
-def _first_line(error):
-    """ImageMagick's message without its source location and the repeated file name."""
+def magick_message(error):
+    """ImageMagick's message (an exception's, or text) as one line, without its source location and the
+    repeated file name."""
     lines = str(error).strip().splitlines()
     if not lines:
         return type(error).__name__

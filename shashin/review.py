@@ -1,6 +1,7 @@
 """What the review page shows of a group, and the decisions it records besides single removals.
 
-Pure: members in, a description of each member and the group's warnings out.
+Members in, a description of each member and the group's warnings out (the warnings look at
+the files on disk); not duplicates and accepted suggestions are written to the database.
 """
 
 import json
@@ -10,9 +11,10 @@ import re
 from wand.exceptions import WandException
 from wand.image import Image
 
-from . import ranking, trash
+from . import trash
+from .ranking import rule
 from .formats import sniff
-from .imaging import ImageError, coder
+from .imaging import ImageError, coder, magick_message
 from .store.decisions import SUGGESTION
 
 #: Tags that differ between copies without saying anything about the photo.
@@ -31,7 +33,7 @@ def keeper_first(members):
     """
     if members and all(member.get("rank") is not None for member in members):
         return sorted(members, key=lambda member: (member["rank"], member["path"]))
-    return ranking.cold_start_order(members)
+    return rule.cold_start_order(members)
 
 
 def differing_tags(members):
@@ -57,7 +59,7 @@ def taken(member):
     if not member.get("taken_at"):
         return "no capture date"
     when = member["taken_at"].replace("T", " ")
-    if ranking.capture_time(member) is None:
+    if rule.capture_timestamp(member) is None:
         return "no capture date (file date {})".format(when[:16])
     return when
 
@@ -76,7 +78,7 @@ def warnings(members):
     """Reasons to look twice before removing anything from this group."""
     found = []
     for member in members:
-        problem = trash.unchanged(member)
+        problem = trash.not_as_scanned(member)
         if problem:
             found.append("{}: {}".format(os.path.basename(member["path"]), problem))
         for other in member.get("same_file", ()):
@@ -101,7 +103,7 @@ def warnings(members):
     return found
 
 
-def not_duplicates(store, group_id):
+def record_not_duplicates(store, group_id):
     """Record that a group's members are different photos; grouping will keep them apart."""
     with store.write_lock():
         members = store.review_members([group_id])[group_id]
@@ -120,7 +122,7 @@ def accept_suggestions(store, suggestions):
     through :func:`trash.remove` on its own: a group it refuses (its other copies changed
     or gone) is a failed outcome and the others go on. Decisions are recorded with source
     ``suggestion``, which ranking does not learn from. Returns
-    ``(batch, groups accepted, [Outcome])``; :func:`trash.restore_batch` undoes them all.
+    ``(batch, groups accepted, [Result])``; :func:`trash.restore_batch` undoes them all.
     """
     batch, accepted, outcomes = trash.new_batch(), 0, []
     for suggestion in suggestions:
@@ -129,7 +131,7 @@ def accept_suggestions(store, suggestions):
             _, removed = trash.remove(store, suggestion["group"], paths, SUGGESTION, batch)
         except trash.Refused as refused:
             message = "group {}: {}".format(suggestion["group"], refused)
-            outcomes.append(trash.Outcome(suggestion["keep"], False, message))
+            outcomes.append(trash.Result(suggestion["keep"], False, message))
             continue
         accepted += any(outcome.ok for outcome in removed)
         outcomes += removed
@@ -148,4 +150,4 @@ def browser_jpeg(blob):
             image.compression_quality = 90
             return image.make_blob()
     except WandException as error:
-        raise ImageError(str(error).splitlines()[0]) from None
+        raise ImageError(magick_message(error)) from None

@@ -22,12 +22,12 @@ import stat
 import uuid
 from typing import NamedTuple
 
-from .files import FILE_FLAGS, FOLDER_FLAGS, open_no_follow, os_error_text, rename_noreplace
+from .files import FILE_FLAGS, FOLDER_FLAGS, error_text, open_no_follow, rename_noreplace, unchanged_since_scan
 
 TRASH_FOLDER = ".shashin-trash"
 
 
-class Outcome(NamedTuple):
+class Result(NamedTuple):
     """What happened to one file: ``ok`` and a message for a person."""
 
     path: str
@@ -90,7 +90,7 @@ def remove(store, group_id, paths, source="ui", batch=None):
     before it moves; a file that changed or cannot move is left where it is, with a
     message. The journal rows and the decision are written together before anything
     moves, so :func:`finish_unfinished` settles both after a crash. Returns
-    ``(batch, [Outcome])``; :func:`restore_batch` undoes the batch. Give ``batch`` to
+    ``(batch, [Result])``; :func:`restore_batch` undoes the batch. Give ``batch`` to
     make several groups' removals one (accepting suggestions), else it is new.
     """
     batch = batch or new_batch()
@@ -108,7 +108,7 @@ def remove(store, group_id, paths, source="ui", batch=None):
             try:
                 trash = trash_folder(located.real_path)
             except OSError as error:
-                outcomes.append(_not_removed(located.path, _reason(error)))
+                outcomes.append(_not_removed(located.path, error_text(error)))
                 continue
             target = os.path.join(trash, uuid.uuid4().hex[:16], os.path.basename(located.real_path))
             row = members[located.path]
@@ -141,7 +141,7 @@ def remove(store, group_id, paths, source="ui", batch=None):
 
 
 def _plan(members, wanted, group_id):
-    """``([Located] to move, [Outcome] of paths left alone)``; :class:`Refused` when no copy would stay."""
+    """``([Located] to move, [Result] of paths left alone)``; :class:`Refused` when no copy would stay."""
     located, problems = {}, {}
     for path, row in members.items():
         try:
@@ -182,7 +182,7 @@ def locate(row):
     except FileNotFoundError:
         raise Unsafe("no longer on disk") from None
     except OSError as error:
-        raise Unsafe(_reason(error)) from None
+        raise Unsafe(error_text(error)) from None
     if not stat.S_ISREG(info.st_mode):
         raise Unsafe("no longer a regular file")
     if row.get("inode") is not None and (info.st_dev, info.st_ino) != (row["device"], row["inode"]):
@@ -207,7 +207,7 @@ def _check_content(located):
                 raise Unsafe("another file is at this path now (not the one scanned); scan it again")
             md5 = hashlib.file_digest(handle, "md5").hexdigest()
     except OSError as error:
-        raise Unsafe(_reason(error)) from None
+        raise Unsafe(error_text(error)) from None
     if md5 != located.md5:
         raise Unsafe("changed since it was scanned (its md5 is not the one scanned); scan it again")
 
@@ -245,8 +245,8 @@ def finish_unfinished(store):
     return len(unfinished) + len(emptying)
 
 
-def unchanged(row):
-    """None when the file of an images row is on disk with its scanned size and mtime, else why not.
+def not_as_scanned(row):
+    """None when the file of an images row is on disk as scanned (:func:`files.unchanged_since_scan`), else why not.
 
     A quick look for the review page's warnings; removal itself reads the md5 (:func:`locate`).
     """
@@ -255,11 +255,11 @@ def unchanged(row):
     except FileNotFoundError:
         return "no longer on disk"
     except OSError as error:
-        return _reason(error)
+        return error_text(error)
     if not stat.S_ISREG(info.st_mode):
         return "no longer a regular file"
-    if (info.st_size, info.st_mtime) != (row["size"], row["mtime"]):
-        return "changed since it was scanned (size or modification time differ); scan it again first"
+    if not unchanged_since_scan(row, info):
+        return "changed since it was scanned (another file, or its size or modification time); scan it again first"
     return None
 
 
@@ -272,7 +272,7 @@ def _move(store, entry_id, located, target):
     except Unsafe as unsafe:
         problem = str(unsafe)
     except OSError as error:
-        problem = "cannot move it into {}: {}".format(trash, _reason(error))
+        problem = "cannot move it into {}: {}".format(trash, error_text(error))
     with store.write_lock():
         if problem:
             store.forget_trash(entry_id)
@@ -280,7 +280,7 @@ def _move(store, entry_id, located, target):
             store.complete_trash(entry_id)
     if problem:
         return _not_removed(located.path, problem)
-    return Outcome(located.path, True, "{}: moved to {}".format(located.path, target), entry_id)
+    return Result(located.path, True, "{}: moved to {}".format(located.path, target), entry_id)
 
 
 def _move_into(located, trash, removal, name):
@@ -379,23 +379,11 @@ def _remove_empty(folder, dir_fd=None):
 
 
 def _not_removed(path, reason):
-    return Outcome(path, False, "{}: not removed: {}".format(path, reason))
-
-
-def _reason(error):
-    if error.errno == errno.ENOSPC:
-        return "disk full"
-    if error.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied"
-    if error.errno == errno.EROFS:
-        return "read-only filesystem"
-    if error.errno == errno.ELOOP:
-        return "a symbolic link is in the way (links are never followed)"
-    return os_error_text(error)
+    return Result(path, False, "{}: not removed: {}".format(path, reason))
 
 
 def restore(store, entry_ids):
-    """Move files back from the trash to where they were. Returns ``[Outcome]``.
+    """Move files back from the trash to where they were. Returns ``[Result]``.
 
     Never overwrites: a file now at the original path makes the restore refuse.
     """
@@ -404,7 +392,7 @@ def restore(store, entry_ids):
         with store.write_lock():
             found = store.trash_entries([entry_id])
             if not found or found[0]["emptying_at"]:
-                outcomes.append(Outcome(str(entry_id), False, "trash entry {}: not in the trash".format(entry_id)))
+                outcomes.append(Result(str(entry_id), False, "trash entry {}: not in the trash".format(entry_id)))
                 continue
             entry = found[0]
             outcome = _restore(store, entry)
@@ -432,19 +420,19 @@ def _restore(store, entry):
             os.makedirs(os.path.dirname(destination), exist_ok=True)
             rename_noreplace(name, destination, src_dir_fd=removal_fd)
     except Unsafe as unsafe:
-        return Outcome(original, False, "{}: not restored: {}".format(original, unsafe), entry["id"])
+        return Result(original, False, "{}: not restored: {}".format(original, unsafe), entry["id"])
     except OSError as error:
         if error.errno == errno.EEXIST:
             reason = "a file is there now; not overwriting it"
         else:
-            reason = _reason(error)
-        return Outcome(original, False, "{}: not restored: {}".format(original, reason), entry["id"])
+            reason = error_text(error)
+        return Result(original, False, "{}: not restored: {}".format(original, reason), entry["id"])
     store.mark_restored(entry["id"])
-    return Outcome(original, True, "{}: restored".format(original), entry["id"])
+    return Result(original, True, "{}: restored".format(original), entry["id"])
 
 
 def empty(store):
-    """Unlink every file in the trash. Returns ``(files, bytes_freed, [Outcome])``.
+    """Unlink every file in the trash. Returns ``(files, bytes_freed, [Result])``.
 
     Only the very file each journal row moved there is unlinked (its device and
     inode); the row says so before the unlink and is closed after, so a crash in
@@ -464,14 +452,14 @@ def empty(store):
         except (Unsafe, OSError) as error:
             with store.write_lock():
                 store.cancel_emptying(entry_id)
-            reason = str(error) if isinstance(error, Unsafe) else _reason(error)
-            outcomes.append(Outcome(held, False, "{}: not deleted: {}".format(held, reason), entry_id))
+            reason = error_text(error)
+            outcomes.append(Result(held, False, "{}: not deleted: {}".format(held, reason), entry_id))
             continue
         with store.write_lock():
             store.mark_emptied(entry_id)
         count += 1
         freed += size
-        outcomes.append(Outcome(held, True, "{}: deleted".format(held), entry_id))
+        outcomes.append(Result(held, True, "{}: deleted".format(held), entry_id))
     return count, freed, outcomes
 
 

@@ -110,20 +110,16 @@ def test_schema_doc_names_every_table_and_column(tmp_path):
         )
 
 
-#: The heavy libraries each command loads when imported, today; only what the command needs. Wand (ImageMagick)
+#: The heavy libraries each command may load when imported: only what the command needs at once. Wand (ImageMagick)
 #: takes 0.2 s to load, exiftool starts a process only when used, scikit-learn takes 2-3 s.
 HEAVY = ("wand", "exiftool", "sklearn")
 NEEDS = {
     "hash": set(),  # ImageMagick is loaded in the workers, only when a file must be decoded
     "meta": {"exiftool"},
-    "group": {"wand"},  # thumbnails are decoded into fingerprints
-    "rank": {"sklearn"},
+    "group": set(),  # Wand is loaded where thumbnails are decoded into fingerprints, only when some are missing
+    "rank": set(),  # scikit-learn is imported where a ranker is trained, loaded or evaluated
     "organize": {"exiftool"},  # capture dates
     "trash": set(),
-}
-#: Commands loading more than they need; restructuring the commands fixes them (issue 11, part 2).
-LOADS_TOO_MUCH = {
-    "group": "loads exiftool: it imports shashin.imaging (for imaging.configure), which imports exif for RAW previews",
 }
 
 
@@ -141,14 +137,6 @@ def loaded():
     return {name: set(process.communicate(timeout=120)[0].split()) for name, process in processes.items()}
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(reason=LOADS_TOO_MUCH[name], strict=True))
-        if name in LOADS_TOO_MUCH
-        else name
-        for name in NEEDS
-    ],
-)
+@pytest.mark.parametrize("name", NEEDS)
 def test_a_command_loads_only_the_heavy_libraries_it_needs(loaded, name):
     assert loaded[name] <= NEEDS[name]

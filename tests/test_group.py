@@ -14,6 +14,7 @@ from wand.image import Image
 
 from conftest import invoke, json_lines, make_photo, run
 from shashin.cli import group as group_command
+from shashin.store import Store
 
 
 def edit(source, target, change):
@@ -163,6 +164,7 @@ def test_not_duplicates_needs_hashed_files(tmp_path, db):
     folder = tmp_path / "Pictures"
     make_photo(folder / "photo.jpg", 3)
     paths = [folder / "photo.jpg", folder / "other.jpg"]
+    Store(db).close()
     result = invoke(group_command.cli, "--db", db, "--not-duplicates", *paths, check=2)
     assert "not hashed" in result.stderr
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shashin import similarity
+from shashin import hamming, similarity
 
 #: The thresholds shashin-group accepts (--threshold).
 THRESHOLDS = range(33)
@@ -66,21 +66,21 @@ def planted(threshold, rng, size=48):
 @pytest.mark.parametrize("threshold", THRESHOLDS)
 def test_every_threshold_finds_exactly_the_pairs_within_it(threshold):
     hashes = planted(threshold, numpy.random.default_rng(threshold))
-    assert found(*similarity.hamming_pairs(hashes, threshold)) == brute_pairs(hashes, threshold)
+    assert found(*hamming.hamming_pairs(hashes, threshold)) == brute_pairs(hashes, threshold)
     queries = hashes[::3]
-    assert found(*similarity.hamming_search(hashes, queries, threshold)) == brute_search(hashes, queries, threshold)
+    assert found(*hamming.hamming_search(hashes, queries, threshold)) == brute_search(hashes, queries, threshold)
 
 
 @QUICK
 @given(hashes=hash_lists(), threshold=st.sampled_from(THRESHOLDS))
 def test_pairs_within_one_set(hashes, threshold):
-    assert found(*similarity.hamming_pairs(hashes, threshold)) == brute_pairs(hashes, threshold)
+    assert found(*hamming.hamming_pairs(hashes, threshold)) == brute_pairs(hashes, threshold)
 
 
 @QUICK
 @given(index=hash_lists(), queries=hash_lists(max_size=12), threshold=st.sampled_from(THRESHOLDS))
 def test_queries_against_an_index(index, queries, threshold):
-    assert found(*similarity.hamming_search(index, queries, threshold)) == brute_search(index, queries, threshold)
+    assert found(*hamming.hamming_search(index, queries, threshold)) == brute_search(index, queries, threshold)
 
 
 def test_uniform_values_and_queries_in_several_blocks():
@@ -88,8 +88,8 @@ def test_uniform_values_and_queries_in_several_blocks():
     rng = numpy.random.default_rng(7)
     index = rng.integers(0, 2**64, 64, dtype=numpy.uint64)
     queries = numpy.concatenate([rng.integers(0, 2**64, 2500 - len(index), dtype=numpy.uint64), index])
-    for threshold in (0, similarity.DEFAULT_THRESHOLD, 24):
-        assert found(*similarity.hamming_search(index, queries, threshold)) == brute_search(index, queries, threshold)
+    for threshold in (0, hamming.DEFAULT_HASH_DISTANCE, 24):
+        assert found(*hamming.hamming_search(index, queries, threshold)) == brute_search(index, queries, threshold)
 
 
 def turn(column):
@@ -155,8 +155,8 @@ def test_turned_copies_are_found_with_the_turn_between_them():
 @pytest.mark.parametrize("size", [0, 1, 2])
 def test_tiny_and_empty_inputs(size):
     hashes = numpy.full(size, 0xF0F0F0F0F0F0F0F0, numpy.uint64)
-    assert found(*similarity.hamming_pairs(hashes, 0)) == brute_pairs(hashes, 0)
-    assert found(*similarity.hamming_search(hashes, hashes, 0)) == brute_search(hashes, hashes, 0)
-    assert found(*similarity.hamming_search(hashes, hashes[:0], 5)) == set()
+    assert found(*hamming.hamming_pairs(hashes, 0)) == brute_pairs(hashes, 0)
+    assert found(*hamming.hamming_search(hashes, hashes, 0)) == brute_search(hashes, hashes, 0)
+    assert found(*hamming.hamming_search(hashes, hashes[:0], 5)) == set()
     assert [len(column) for column in similarity.candidate_pairs(numpy.zeros((size, 9), numpy.uint64), 5)] == [
         size * (size - 1) // 2] * 4

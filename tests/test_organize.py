@@ -16,6 +16,7 @@ import pytest
 
 from conftest import BIN, invoke, json_lines, make_photo, md5, run
 from shashin import exif, organize
+from shashin.organize import applying, planning
 from shashin.cli import organize as organize_command
 
 DAY = "2021:07:14 09:30:00"
@@ -447,8 +448,8 @@ def test_recover_finishes_a_move_killed_between_copy_and_removal(tmp_path, db, t
     stat = src.stat()
     action = organize.Action("move", str(src), str(dest), None, stat.st_size, stat.st_mtime)
     store.journal_organize(store.start_organize_run("move", None), [action])
-    organize.copy_verified(str(src), organize.temp_path(action), str(dest))
-    (finished,) = organize.recover(store)
+    applying.copy_verified(str(src), applying.temp_path(action), str(dest))
+    (finished,) = applying.recover(store)
     assert not finished.failed and not src.exists() and dest.exists()
     assert store.organize_entries(1, "done")[0]["md5"] == md5(dest)
 
@@ -470,7 +471,7 @@ def test_full_destination_disk(tmp_path, db, tmpfs):
 
 def test_one_run_at_a_time(tmp_path, db):
     photo(tmp_path / "in/a.jpg")
-    with organize.exclusive(str(db)):
+    with applying.exclusive(str(db)):
         result = organize_run(db, "--move", tmp_path / "in", tmp_path / "out", check=2)
     assert "another shashin-organize is running on this database" in result.stderr
     assert tree(tmp_path / "in") == ["a.jpg"]
@@ -483,9 +484,9 @@ def test_a_file_vanishing_mid_run(tmp_path, db, open_store):
     options = organize.Options(str(tmp_path / "out"), move=True)
     store = open_store(db)
     with exif.Session() as session:
-        plan = list(organize.planned([str(src)], options, store, session))
+        plan = list(planning.planned([str(src)], options, store, session))
     (src / "1.jpg").unlink()
-    results = list(organize.apply(plan, store, store.start_organize_run("move", options)))
+    results = list(applying.apply(plan, store, store.start_organize_run("move", options)))
     assert [(Path(a.src).name, a.failed, a.reason) for a in results] == [
         ("0.jpg", False, "DateTimeOriginal 2021-07-14 09:30:00"),
         ("1.jpg", True, "no such file or directory"),
@@ -505,8 +506,8 @@ def test_a_duplicate_of_a_file_already_moved_by_the_run(tmp_path, db, open_store
     options = organize.Options(str(tmp_path / "out"), move=True)
     store = open_store(db)
     with exif.Session() as session:
-        plan = organize.planned([str(src)], options, store, session)
-        results = list(organize.apply(plan, store, store.start_organize_run("move", options), batch=1))
+        plan = planning.planned([str(src)], options, store, session)
+        results = list(applying.apply(plan, store, store.start_organize_run("move", options), batch=1))
     assert [(a.action, a.reason) for a in results][1] == ("skip", "duplicate: same content already at dest")
     assert tree(tmp_path / "out") == ["2021/07/14/x.jpg"] and tree(src) == ["b/x.jpg"]
 

@@ -134,7 +134,7 @@ async def accept(datasette, request):
 async def not_duplicates(datasette, request):
     form = await _form(request)
     group_id = integer(_first(form, "group"), "group")
-    count = await database.write(datasette, lambda store: review.not_duplicates(store, group_id))
+    count = await database.write(datasette, lambda store: review.record_not_duplicates(store, group_id))
     message = "group {}: {} photos marked as not duplicates".format(group_id, count)
     return _reply(datasette, request, {"ok": count > 1, "messages": [message]}, _back(form, "/-/shashin"))
 

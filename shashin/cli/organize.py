@@ -8,71 +8,15 @@ import sys
 import click
 
 from .. import exif, organize
-from .common import (
-    INPUT_PATH,
-    ROW_ID,
-    Reporter,
-    SetupError,
-    command,
-    database,
-    db_options,
-    verbosity_options,
-    write_record,
-)
+from ..organize import applying, planning
+from .common import INPUT_PATH, ROW_ID, SetupError, Tool, database, write_record
 
 #: What the summary line calls each action, done or (--dry-run) planned.
 DONE = {organize.COPY: "copied", organize.MOVE: "moved", organize.REMOVE: "removed", organize.SKIP: "skipped"}
 PLANNED = {organize.COPY: "to copy", organize.MOVE: "to move", organize.REMOVE: "to remove", organize.SKIP: "skipped"}
 
 
-@command(
-    "shashin-organize",
-    examples="""
-  shashin-organize --dry-run ~/DCIM ~/Photos      # show the plan, change nothing
-  shashin-organize ~/DCIM /mnt/nas/Photos         # copy into Photos/2024/07/14/...
-  shashin-organize --move ~/Inbox ~/Photos        # move; the database follows the files
-  shashin-organize --pattern '{taken:%Y}/{taken:%Y-%m-%d} {model}' ~/DCIM ~/Photos
-  shashin-organize --rename '{taken:%Y%m%d_%H%M%S}{ext}' ~/DCIM ~/Photos
-  shashin-organize --move --mtime-fallback old-disk/ ~/Photos
-  shashin-organize --undo 7                       # put back what journal 7 moved
-""",
-)
-@click.argument("paths", nargs=-1, type=INPUT_PATH, metavar="SRC... DEST")
-@click.option("--move", is_flag=True, help="Move instead of copying (within one file system, a rename).")
-@click.option(
-    "--pattern",
-    default=organize.DEFAULT_PATTERN,
-    show_default=True,
-    metavar="PATTERN",
-    help="Folder under DEST, from the fields {taken:STRFTIME}, {make}, {model}, {name} and {ext}.",
-)
-@click.option(
-    "--rename",
-    metavar="PATTERN",
-    help="Rename files with the same fields; must contain {ext}.  [default: keep the name]",
-)
-@click.option(
-    "--undated",
-    default=organize.DEFAULT_UNDATED,
-    show_default=True,
-    metavar="FOLDER",
-    help="Folder under DEST for files with no capture date (names are kept).",
-)
-@click.option(
-    "--mtime-fallback",
-    is_flag=True,
-    help="Date files that have no capture date by their modification time (the original shashin's"
-    " behaviour) instead of putting them in --undated.",
-)
-@click.option(
-    "--dry-run", is_flag=True, help="Print the plan and change nothing: no file, folder or database row."
-)
-@click.option(
-    "--undo", type=ROW_ID, metavar="JOURNAL", help="Put back what run JOURNAL did (its number is printed at its end)."
-)
-@db_options
-@verbosity_options
-def cli(paths, move, pattern, rename, undated, mtime_fallback, dry_run, undo, db_path, no_db, verbose, quiet):
+class Organize(Tool):
     """Copy (or --move) photos and videos from each SRC into dated folders under DEST.
 
     Dates come from the database when it knows a file unchanged (as stored by
@@ -98,41 +42,97 @@ def cli(paths, move, pattern, rename, undated, mtime_fallback, dry_run, undo, db
     Exit status: 0 all files handled, 1 some files failed, 2 usage or set-up error
     (or another run on the same database), 130 interrupted.
     """
-    if no_db and not dry_run:
-        raise click.UsageError("--no-db works only with --dry-run: the journal lives in the database")
-    if undo is not None and paths:
-        raise click.UsageError("--undo takes no SRC or DEST")
-    if undo is None and len(paths) < 2:
-        raise click.UsageError("give at least one SRC and a DEST (see --help)")
-    reporter = Reporter("shashin-organize", verbose, quiet)
-    options = None if undo is not None else _options(paths, move, pattern, rename, undated, mtime_fallback)
-    without_store = no_db or (dry_run and not os.path.exists(db_path))
-    store = None if without_store else database(db_path, readonly=dry_run)
-    if store is None and undo is not None:
-        raise click.UsageError("no journal {}: there is no database {}".format(undo, db_path))
-    try:
-        with contextlib.nullcontext() if dry_run else organize.exclusive(store.path):
-            if options is None:
-                _undo(store, undo, dry_run, reporter)
-            else:
-                _organize(paths[:-1], options, store, dry_run, reporter)
-    except organize.OrganizeError as error:
-        raise SetupError(str(error))
-    except KeyboardInterrupt:
-        reporter.progress.close()
-        click.echo("shashin-organize: interrupted; run the same command again to finish", err=True)
-        sys.exit(130)
-    except sqlite3.Error as error:
-        raise SetupError("cannot write the journal ({}): stopped; run again once fixed".format(error))
-    verbs = (organize.REMOVE, organize.MOVE) if undo is not None else (organize.COPY, organize.MOVE)
-    names = PLANNED if dry_run else DONE
-    return reporter.finish([names[verb] for verb in verbs + (organize.SKIP,)] + ["failed"])
+
+    name = "shashin-organize"
+    examples = """
+  shashin-organize --dry-run ~/DCIM ~/Photos      # show the plan, change nothing
+  shashin-organize ~/DCIM /mnt/nas/Photos         # copy into Photos/2024/07/14/...
+  shashin-organize --move ~/Inbox ~/Photos        # move; the database follows the files
+  shashin-organize --pattern '{taken:%Y}/{taken:%Y-%m-%d} {model}' ~/DCIM ~/Photos
+  shashin-organize --rename '{taken:%Y%m%d_%H%M%S}{ext}' ~/DCIM ~/Photos
+  shashin-organize --move --mtime-fallback old-disk/ ~/Photos
+  shashin-organize --undo 7                       # put back what journal 7 moved
+"""
+    params = [
+        click.Argument(["paths"], nargs=-1, type=INPUT_PATH, metavar="SRC... DEST"),
+        click.Option(["--move"], is_flag=True, help="Move instead of copying (within one file system, a rename)."),
+        click.Option(
+            ["--pattern"],
+            default=organize.DEFAULT_PATTERN,
+            show_default=True,
+            metavar="PATTERN",
+            help="Folder under DEST, from the fields {taken:STRFTIME}, {make}, {model}, {name} and {ext}.",
+        ),
+        click.Option(
+            ["--rename"],
+            metavar="PATTERN",
+            help="Rename files with the same fields; must contain {ext}.  [default: keep the name]",
+        ),
+        click.Option(
+            ["--undated"],
+            default=organize.DEFAULT_UNDATED,
+            show_default=True,
+            metavar="FOLDER",
+            help="Folder under DEST for files with no capture date (names are kept).",
+        ),
+        click.Option(
+            ["--mtime-fallback"],
+            is_flag=True,
+            help="Date files that have no capture date by their modification time (the original shashin's"
+            " behaviour) instead of putting them in --undated.",
+        ),
+        click.Option(
+            ["--dry-run"], is_flag=True, help="Print the plan and change nothing: no file, folder or database row."
+        ),
+        click.Option(
+            ["--undo"], type=ROW_ID, metavar="JOURNAL", help="Put back what run JOURNAL did (its number is printed at its end)."
+        ),
+    ]
+
+    def open_store(self, db_path, no_db, options):
+        """None for a dry run without a database; read-only for a dry run: it changes no row."""
+        dry_run, undo, paths = options["dry_run"], options["undo"], options["paths"]
+        if no_db and not dry_run:
+            raise click.UsageError("--no-db works only with --dry-run: the journal lives in the database")
+        if undo is not None and paths:
+            raise click.UsageError("--undo takes no SRC or DEST")
+        if undo is None and len(paths) < 2:
+            raise click.UsageError("give at least one SRC and a DEST (see --help)")
+        if no_db or (dry_run and not os.path.exists(db_path)):
+            if undo is not None:
+                raise click.UsageError("no journal {}: there is no database {}".format(undo, db_path))
+            return None
+        return database(db_path, readonly=dry_run)
+
+    def main(self, paths, move, pattern, rename, undated, mtime_fallback, dry_run, undo):
+        store, reporter = self.store, self.reporter
+        options = None if undo is not None else _options(paths, move, pattern, rename, undated, mtime_fallback)
+        try:
+            with contextlib.nullcontext() if dry_run else applying.exclusive(store.path):
+                if options is None:
+                    _undo(store, undo, dry_run, reporter)
+                else:
+                    _organize(paths[:-1], options, store, dry_run, reporter)
+        except organize.OrganizeError as error:
+            raise SetupError(str(error))
+        except KeyboardInterrupt:
+            reporter.close()
+            click.echo("shashin-organize: interrupted; run the same command again to finish", err=True)
+            sys.exit(130)
+        except sqlite3.Error as error:
+            raise SetupError("cannot write the journal ({}): stopped; run again once fixed".format(error))
+        verbs = (organize.REMOVE, organize.MOVE) if undo is not None else (organize.COPY, organize.MOVE)
+        names = PLANNED if dry_run else DONE
+        self.summary = [names[verb] for verb in verbs + (organize.SKIP,)] + ["failed"]
+
+
+cli = Organize.command()
 
 
 def _options(paths, move, pattern, rename, undated, mtime_fallback):
     options = organize.Options(os.path.abspath(paths[-1]), move, pattern, rename, undated, mtime_fallback)
     try:
-        organize.check_options(options)
+        planning.check_options(options)
     except ValueError as error:
         raise click.UsageError(str(error))
     if os.path.exists(options.dest) and not os.path.isdir(options.dest):
@@ -152,9 +152,9 @@ def _organize(sources, options, store, dry_run, reporter):
         _recover(store, reporter)
     run = None if dry_run else store.start_organize_run("move" if options.move else "copy", options, sources)
     with exif.Session() as session:
-        actions = organize.planned(sources, options, store, session)
+        actions = planning.planned(sources, options, store, session)
         if not dry_run:
-            actions = organize.apply(actions, store, run)
+            actions = applying.apply(actions, store, run)
         for action in actions:
             _report(action, reporter, dry_run)
     if run is not None:
@@ -166,11 +166,11 @@ def _undo(store, journal, dry_run, reporter):
     run = store.organize_run(journal)
     if run is None:
         raise click.UsageError("no journal {} in {}".format(journal, store.path))
-    actions = organize.undo_plan(store, journal)
+    actions = applying.undo_plan(store, journal)
     if not dry_run:
         _recover(store, reporter)
         undo_run = store.start_organize_run("undo", None, undoes=journal)
-        actions = organize.apply(actions, store, undo_run)
+        actions = applying.apply(actions, store, undo_run)
     back = []
     for action in actions:
         _report(action, reporter, dry_run)
@@ -179,18 +179,18 @@ def _undo(store, journal, dry_run, reporter):
     if not dry_run:
         store.finish_organize_run(undo_run)
         if run["dest"]:
-            organize.remove_empty_folders(back, run["dest"])
+            applying.remove_empty_folders(back, run["dest"])
         _announce(undo_run, reporter)
 
 
 def _recover(store, reporter):
-    settled = organize.recover(store)
+    settled = applying.recover(store)
     for action in settled:
-        if action.failed and action.reason != organize.INTERRUPTED:
+        if action.failed and action.reason != applying.INTERRUPTED:
             reporter.error(action.src, "left by an interrupted run: " + action.reason)
     finished = sum(not action.failed for action in settled)
     if finished and not reporter.quiet:
-        click.echo("shashin-organize: finished {} file(s) of an interrupted run".format(finished), err=True)
+        reporter.say("finished {} file(s) of an interrupted run".format(finished))
 
 
 def _report(action, reporter, dry_run):
@@ -206,7 +206,5 @@ def _report(action, reporter, dry_run):
 
 def _announce(run, reporter):
     if not reporter.quiet and any(reporter.counts.get(DONE[verb]) for verb in DONE if verb != organize.SKIP):
-        reporter.progress.clear()
-        message = "shashin-organize: journal {0} (to undo: shashin-organize --undo {0})".format(run)
-        click.echo(message, err=True)
+        reporter.say("journal {0} (to undo: shashin-organize --undo {0})".format(run))
 

@@ -3,7 +3,7 @@
 import click
 
 from .. import trash
-from .common import OK, ROW_ID, SOME_FAILED, db_options, required_store, write_record
+from .common import CONTEXT, NEEDS, ROW_ID, Tool, write_record
 
 LIST_FIELDS = ("id", "original_path", "trash_path", "md5", "size", "group_id", "batch", "trashed_at")
 EXAMPLES = """
@@ -17,7 +17,7 @@ EXAMPLES = """
 @click.group(
     "shashin-trash",
     epilog="\b\nExamples:" + EXAMPLES.rstrip(),
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    context_settings=CONTEXT,
 )
 def cli():
     """The trash of removed copies: list it, restore from it, empty it.
@@ -30,66 +30,73 @@ def cli():
     """
 
 
-def _store(db_path, no_db):
-    return required_store(db_path, no_db, "the trash is journaled in the database")
+class TrashTool(Tool):
+    """A subcommand of shashin-trash: the trash is journaled in the database, which must exist."""
+
+    name = "shashin-trash"
+    database = NEEDS
+    creates_database = False
+    verbosity = False
+    summary = None
+
+    def report(self, results):
+        """Each file's result: done on stdout, not done on stderr (and exit status 1)."""
+        for result in results:
+            if result.ok:
+                click.echo(result.message)
+            else:
+                self.reporter.fail(result.message)
 
 
-@cli.command("list")
-@db_options
-def list_(db_path, no_db):
+class List(TrashTool):
     """Write one JSON line per file in the trash, newest first; the total on stderr."""
-    store = _store(db_path, no_db)
-    for entry in store.trash_entries():
-        write_record({field: entry[field] for field in LIST_FIELDS})
-    files, size = store.trash_totals()
-    click.echo("shashin-trash: {} files, {} in the trash".format(files, trash.human_size(size)), err=True)
+
+    subcommand = "list"
+
+    def main(self):
+        for entry in self.store.trash_entries():
+            write_record({field: entry[field] for field in LIST_FIELDS})
+        files, size = self.store.trash_totals()
+        self.reporter.say("{} files, {} in the trash".format(files, trash.human_size(size)))
 
 
-@cli.command("restore")
-@click.argument("ids", nargs=-1, type=ROW_ID)
-@click.option("--batch", help="Restore every file of this removal (the batch of `list`).")
-@db_options
-def restore(ids, batch, db_path, no_db):
+class Restore(TrashTool):
     """Move files back to where they were, by trash id; never over a file that is there now."""
-    if not ids and not batch:
-        raise click.UsageError("give trash ids (see shashin-trash list) or --batch")
-    store = _store(db_path, no_db)
-    outcomes = trash.restore(store, list(ids))
-    if batch:
-        outcomes += trash.restore_batch(store, batch) or [
-            trash.Outcome(batch, False, "removal {}: not in the trash".format(batch))
-        ]
-    _exit(_report(outcomes))
+
+    subcommand = "restore"
+    params = [
+        click.Argument(["ids"], nargs=-1, type=ROW_ID),
+        click.Option(["--batch"], help="Restore every file of this removal (the batch of `list`)."),
+    ]
+
+    def main(self, ids, batch):
+        if not ids and not batch:
+            raise click.UsageError("give trash ids (see shashin-trash list) or --batch")
+        self.report(trash.restore(self.store, list(ids)))
+        if batch:
+            self.report(
+                trash.restore_batch(self.store, batch)
+                or [trash.Result(batch, False, "removal {}: not in the trash".format(batch))]
+            )
 
 
-@cli.command("empty")
-@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
-@db_options
-def empty(yes, db_path, no_db):
+class Empty(TrashTool):
     """Delete every file in the trash for good, and say how much space that freed."""
-    store = _store(db_path, no_db)
-    files, size = store.trash_totals()
-    if not files:
-        click.echo("shashin-trash: the trash is empty", err=True)
-        return
-    if not yes:
-        click.confirm("Delete {} files ({}) for good?".format(files, trash.human_size(size)), abort=True, err=True)
-    count, freed, outcomes = trash.empty(store)
-    code = _report([outcome for outcome in outcomes if not outcome.ok])
-    click.echo("shashin-trash: deleted {} files, freed {}".format(count, trash.human_size(freed)), err=True)
-    _exit(code)
+
+    subcommand = "empty"
+    params = [click.Option(["-y", "--yes"], is_flag=True, help="Do not ask for confirmation.")]
+
+    def main(self, yes):
+        files, size = self.store.trash_totals()
+        if not files:
+            self.reporter.say("the trash is empty")
+            return
+        if not yes:
+            click.confirm("Delete {} files ({}) for good?".format(files, trash.human_size(size)), abort=True, err=True)
+        count, freed, results = trash.empty(self.store)
+        self.report([result for result in results if not result.ok])
+        self.reporter.say("deleted {} files, freed {}".format(count, trash.human_size(freed)))
 
 
-def _report(outcomes):
-    failed = 0
-    for outcome in outcomes:
-        if outcome.ok:
-            click.echo(outcome.message)
-        else:
-            failed += 1
-            click.echo("shashin-trash: {}".format(outcome.message), err=True)
-    return SOME_FAILED if failed else OK
-
-
-def _exit(code):
-    click.get_current_context().exit(code)
+for tool in (List, Restore, Empty):
+    cli.add_command(tool.command())

@@ -43,7 +43,8 @@ class GroupsMixin:
             yield fs_path(path), size, mtime, md5, dhash
 
     def thumbnails_to_fingerprint(self, md5s, batch=500):
-        """Lists of up to ``batch`` ``(md5, jpeg)``: thumbnails of these contents without a fingerprint yet."""
+        """``(count, batches)``: how many of these contents have a thumbnail but no fingerprint yet,
+        and their ``(md5, jpeg)`` in lists of up to ``batch``."""
         wanted = set(md5s)
         missing = [
             md5
@@ -52,8 +53,11 @@ class GroupsMixin:
             )
             if md5 in wanted
         ]
-        for keys, marks in in_chunks(missing, batch):
-            yield self.db.execute("select md5, jpeg from thumbnails where md5 in ({})".format(marks), keys).fetchall()
+        batches = (
+            self.db.execute("select md5, jpeg from thumbnails where md5 in ({})".format(marks), keys).fetchall()
+            for keys, marks in in_chunks(missing, batch)
+        )
+        return len(missing), batches
 
     def save_fingerprints(self, rows):
         """Store ``(md5, view, hashes, spread)``: view as uint8 pixels, hashes as uint64."""

@@ -1,4 +1,4 @@
-"""Which copy of a group a person keeps: features, the cold-start rule, the pairwise model, reasons.
+"""The pairwise model of which copy a person keeps: features, learning, reasons, persistence (scikit-learn).
 
 A member is a row of the ``images`` table or a decision snapshot of one: a dict with
 path, size, mtime, width, height, format, metadata (dict or JSON text), taken_at,
@@ -11,7 +11,6 @@ group are the softmax of the scores (for two members, exactly the pairwise
 probability), and each reason is the weight of a feature times a difference.
 """
 
-import datetime
 import json
 import math
 import os
@@ -26,8 +25,9 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, MaxAbsScaler
 
-#: Fewer decided groups than this and the cold-start rule orders every group.
-MIN_GROUPS = 5
+from . import MIN_GROUPS
+from .rule import capture_timestamp, pixels, rule_positions, rule_reason
+
 FOLDS = 5
 #: The rule's pick weighs this much more than other features after scaling, so that its weight
 #: costs little regularisation: with few decisions the model leans on the rule, and leaves it
@@ -52,74 +52,7 @@ _EDITORS = re.compile(
 )
 
 
-# The cold-start rule
-
-
-def capture_time(member):
-    """Seconds since the epoch of the capture date, or None (a file's mtime is not a capture date)."""
-    taken_at = member.get("taken_at")
-    if not taken_at or member.get("taken_at_source") in (None, "FileModifyDate"):
-        return None
-    try:
-        moment = datetime.datetime.fromisoformat(taken_at)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return moment.timestamp()
-
-
-def _pixels(member):
-    return (member.get("width") or 0) * (member.get("height") or 0)
-
-
-def cold_start_key(member):
-    taken = capture_time(member)
-    return (
-        -_pixels(member),
-        -(member.get("size") or 0),
-        taken is None,
-        taken or 0.0,
-        len(member["path"]),
-        member["path"],
-    )
-
-
-def cold_start_order(members):
-    """Members keeper first by the rule used before there are decisions to learn from.
-
-    Highest resolution, then largest file, then has a capture date, then oldest
-    capture date, then shortest path (then the path itself, so the order is total).
-    """
-    return sorted(members, key=cold_start_key)
-
-
-_RULE_REASONS = (
-    ("higher resolution", "lower resolution"),
-    ("larger file", "smaller file"),
-    ("has capture date", "no capture date"),
-    ("older capture date", "later capture date"),
-    ("shorter path", "longer path"),
-)
-
-
-def rule_reason(member, other):
-    """The criterion of the rule that puts member before (or after) other, as a list of one or none."""
-    for (better, worse), mine, theirs in zip(_RULE_REASONS, cold_start_key(member), cold_start_key(other)):
-        if mine != theirs:
-            return [better if mine < theirs else worse]
-    return []
-
-
 # Features
-
-
-def rule_positions(members):
-    """Each member's place in the cold-start order, 0 for the keeper."""
-    positions = [0] * len(members)
-    for place, index in enumerate(sorted(range(len(members)), key=lambda i: cold_start_key(members[i]))):
-        positions[index] = place
-    return positions
 
 
 def group_features(members, positions=None):
@@ -129,7 +62,7 @@ def group_features(members, positions=None):
     """
     if positions is None:
         positions = rule_positions(members)
-    times = [capture_time(member) for member in members]
+    times = [capture_timestamp(member) for member in members]
     dated = [t for t in times if t is not None]
     earliest = min(dated) if dated else None
     oldest = min(member.get("mtime") or 0 for member in members)
@@ -146,7 +79,7 @@ def group_features(members, positions=None):
 
 
 def member_features(member, has_date, earliest, oldest, rule_pick):
-    pixels, size = _pixels(member), member.get("size") or 0
+    area, size = pixels(member), member.get("size") or 0
     metadata = member.get("metadata") or {}
     if isinstance(metadata, str):
         metadata = json.loads(metadata)
@@ -154,9 +87,9 @@ def member_features(member, has_date, earliest, oldest, rule_pick):
     path = member["path"]
     folder, name = os.path.split(path)
     features = {
-        "resolution": math.log2(pixels) if pixels else 0.0,
+        "resolution": math.log2(area) if area else 0.0,
         "file size": math.log2(size) if size else 0.0,
-        "bytes per pixel": math.log2(size / pixels) if pixels and size else 0.0,
+        "bytes per pixel": math.log2(size / area) if area and size else 0.0,
         "format": (member.get("format") or "unknown").upper(),
         "capture date": float(has_date),
         "earliest capture date": float(earliest),
@@ -531,11 +464,6 @@ def evaluate(decisions):
 # Persistence
 
 
-def model_path(db_path):
-    """Where the model of a database lives: ``shashin.db`` -> ``shashin.rank.joblib``."""
-    return os.path.splitext(db_path)[0] + ".rank.joblib"
-
-
 def save(ranker, path):
     joblib.dump(ranker, path)
 
@@ -543,20 +471,3 @@ def save(ranker, path):
 def load(path):
     """The saved :class:`Ranker`, or None if there is none."""
     return joblib.load(path) if os.path.exists(path) else None
-
-
-# Accepting suggestions
-
-
-def acceptance_preview(suggestions):
-    """How much accepting suggestions would remove: ``{"groups", "files", "bytes"}``.
-
-    ``suggestions`` as :meth:`Store.confident_suggestions` gives them; the keeper of
-    every group stays, so no group loses its last copy.
-    """
-    removals = [member for suggestion in suggestions for member in suggestion["remove"]]
-    return {
-        "groups": len(suggestions),
-        "files": len(removals),
-        "bytes": sum(member["size"] or 0 for member in removals),
-    }

@@ -1,0 +1,122 @@
+"""Grouping the hashed files into exact copies and near-duplicates, and storing the grouping.
+
+Files that are gone or changed since they were hashed are left out, and so is every path to
+a file but one. With a database, each content's fingerprint is derived once from its stored
+thumbnail (on worker processes) and candidate pairs are verified on the fingerprints' views;
+without one, pairs are grouped by upright dHash distance alone.
+"""
+
+import os
+from dataclasses import dataclass
+
+from . import similarity
+from .hamming import DEFAULT_HASH_DISTANCE
+from .files import unchanged_since_scan
+from .outcomes import FAILED, Outcome
+from .workers import Workers
+
+#: Statuses of the files: grouped (or alone), or left out and why.
+GROUPED, SAME_FILE, MISSING, CHANGED, WITHOUT_THUMBNAIL = "files", "same file", "missing", "changed", "without thumbnail"
+FINGERPRINTED = "fingerprinted"
+#: Fingerprints derived and stored together.
+SAVE_EVERY = 500
+
+
+@dataclass
+class Fingerprinting:
+    """The fingerprinting of ``total`` thumbnails begins (an outcome of :func:`group_library`)."""
+
+    total: int
+
+
+def group_library(files, store=None, threshold=DEFAULT_HASH_DISTANCE, rotations=True, jobs=None):
+    """Yield an :class:`Outcome` per file, :class:`Fingerprinting`, an outcome per fingerprint, then one per group.
+
+    ``files`` are ``(path, size, mtime, md5, dhash)``; size and mtime may be None (not
+    checked). With a ``store`` the missing fingerprints and then the grouping are stored
+    (replacing the last one); a group's outcome has the group's kind as status and its
+    JSON line as record.
+    """
+    left_out = []
+    present, same = similarity.one_path_per_file(_present(files, left_out))
+    yield from left_out
+    for path, kept in same:
+        yield Outcome(path, SAME_FILE, message="the same file as {} (one file, two paths), not a copy of it".format(kept))
+    for path, _, _ in present:
+        yield Outcome(path, GROUPED)
+    members = [(path, md5) for path, md5, _ in present]
+    if store is None:
+        prints = {md5: [similarity.hash_int(dhash)] for _, md5, dhash in present if dhash}
+        groups = similarity.find_groups(members, prints, threshold, rotations)
+        ids = range(1, len(groups) + 1)
+    else:
+        yield from _fingerprint(store, {md5 for _, md5 in members}, jobs or os.cpu_count() or 1)
+        prints, spreads = store.fingerprints()
+        for path, md5 in members:
+            if md5 not in prints:
+                yield Outcome(path, WITHOUT_THUMBNAIL, message="no thumbnail in the database: only exact copies can be found")
+        groups = similarity.find_groups(
+            members, prints, threshold, rotations, view=store.view, spread=spreads, ignored=store.not_duplicates()
+        )
+        ids = store.replace_groups(groups)
+    for group_id, group in zip(ids, groups):
+        record = {
+            "group": group_id,
+            "kind": group.kind,
+            "paths": [path for path, _, _ in group.members],
+            "max_distance": group.max_distance,
+        }
+        yield Outcome(None, group.kind, record)
+
+
+def _present(files, left_out):
+    """``(path, md5, dhash, (device, inode))`` of the files still on disk as they were hashed; the outcomes
+    of the others go to ``left_out``."""
+    for path, size, mtime, md5, dhash in files:
+        try:
+            status = os.stat(path)
+        except OSError:
+            left_out.append(Outcome(path, MISSING, message="no longer exists"))
+            continue
+        row = {"size": status.st_size if size is None else size, "mtime": status.st_mtime if mtime is None else mtime}
+        if not unchanged_since_scan(row, status):
+            left_out.append(Outcome(path, CHANGED, message="changed since it was hashed (run shashin-hash again)"))
+            continue
+        yield path, md5, dhash, (status.st_dev, status.st_ino)
+
+
+def _fingerprint(store, md5s, jobs):
+    """Derive and store the fingerprints missing for these contents, from their thumbnails."""
+    total, batches = store.thumbnails_to_fingerprint(md5s, SAVE_EVERY)
+    yield Fingerprinting(total)
+    with Workers(jobs, _decoder_setup, died=_died, inline_below=SAVE_EVERY, chunksize=32) as workers:
+        for batch in batches:
+            rows = []
+            for md5, fingerprint in workers.map(_fingerprint_one, batch):
+                if isinstance(fingerprint, str):  # a damaged thumbnail only costs that content its similar matches
+                    yield Outcome("thumbnail " + md5, FAILED, message=fingerprint)
+                else:
+                    rows.append((md5, *fingerprint))
+                    yield Outcome(md5, FINGERPRINTED)
+            store.save_fingerprints(rows)
+
+
+def _died(item):
+    return item[0], "the worker process reading it died (killed, or crashed in the decoder)"
+
+
+def _decoder_setup():
+    # Imported here: a regrouping with every fingerprint stored never loads ImageMagick.
+    from . import imaging
+
+    imaging.configure()
+
+
+def _fingerprint_one(item):
+    from . import imaging
+
+    md5, jpeg = item
+    try:
+        return md5, similarity.fingerprint(imaging.view_from_thumbnail(jpeg))
+    except imaging.ImageError as error:
+        return md5, str(error)

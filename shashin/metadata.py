@@ -1,0 +1,69 @@
+"""Reading metadata: exiftool's tags and the fields derived from them, for records in and out.
+
+A file whose metadata is stored and which has not changed since is not read again; the
+others are read by one exiftool session, a batch at a time, and come back in input order.
+"""
+
+import json
+import os
+import stat
+
+from . import exif
+from .files import error_text, unchanged_since_scan
+from .outcomes import CACHED, FAILED, SKIPPED, Outcome
+from .records import HASH_FIELDS, META_FIELDS
+
+READ = "read"
+#: Records looked up in the database and read together.
+BATCH = 128
+
+
+def read_metadata(items, store, session):
+    """Yield an :class:`Outcome` for each ``(path, record or None)``, in input order.
+
+    ``store`` (or None) answers unchanged files and receives nothing: saving the records
+    read (status ``read``) is the caller's job. ``session`` is an :class:`exif.Session`.
+    A record that came in with metadata but could not be read again is not passed on.
+    """
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= BATCH:
+            yield from _read_batch(batch, store, session)
+            batch = []
+    yield from _read_batch(batch, store, session)
+
+
+def _read_batch(items, store, session):
+    paths = [os.path.abspath(path) for path, _ in items]
+    rows = store.images_by_path(paths) if store else {}
+    outcomes, to_read = [], []
+    for path, (_, given) in zip(paths, items):
+        row = rows.get(path)
+        record = dict(given) if given else {f: row[f] for f in HASH_FIELDS} if row else {}
+        record["path"] = path
+        try:
+            status = os.stat(path)
+        except OSError as error:
+            outcomes.append(Outcome(path, FAILED, message=error_text(error)))
+            continue
+        if not stat.S_ISREG(status.st_mode):
+            # A FIFO would block exiftool for ever, and /dev/zero never ends.
+            outcomes.append(Outcome(path, SKIPPED, message="not a regular file"))
+            continue
+        record["size"], record["mtime"] = status.st_size, status.st_mtime
+        if row and row["metadata"] and unchanged_since_scan(row, status):
+            record.update({field: row[field] for field in META_FIELDS})
+            record["metadata"] = json.loads(row["metadata"])
+            outcomes.append(Outcome(path, CACHED, record))
+        else:
+            outcome = Outcome(path, READ, record)
+            outcomes.append(outcome)
+            to_read.append(outcome)
+    for outcome, (_, tags, error) in zip(to_read, session.read(outcome.path for outcome in to_read)):
+        if error:
+            outcome.status, outcome.record, outcome.message = FAILED, None, error
+        else:
+            outcome.record["metadata"] = tags
+            outcome.record.update(exif.derived_fields(tags))
+    yield from outcomes

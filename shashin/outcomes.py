@@ -1,0 +1,15 @@
+"""What a use case yields for each thing it handles, and the statuses every command counts alike."""
+
+from dataclasses import dataclass
+
+FAILED, SKIPPED, CACHED = "failed", "skipped", "cached"
+
+
+@dataclass
+class Outcome:
+    """What happened to one input: its status, and the record made or the message saying why not."""
+
+    path: str
+    status: str
+    record: dict = None
+    message: str = None

@@ -1,0 +1,129 @@
+"""Which copy of a group a person keeps: ranking every group, importing decisions, what accepting would remove.
+
+The cold-start rule (:mod:`.rule`) is plain Python. The learned model (:mod:`.model`) needs
+scikit-learn, so it is imported only where a ranker is trained, loaded or evaluated: the
+review page and ``shashin-rank --help`` start without it.
+"""
+
+import collections
+import json
+import os
+
+from ..outcomes import FAILED, SKIPPED, Outcome
+
+#: Fewer decided groups than this and the cold-start rule orders every group.
+MIN_GROUPS = 5
+RANKED, CHOSEN = "ranked", "chosen"
+IMPORTED, ALREADY_IMPORTED, UNKNOWN_PATH = "imported", "already imported", "not in the database"
+
+
+def model_path(db_path):
+    """Where the model of a database lives: ``shashin.db`` -> ``shashin.rank.joblib``."""
+    return os.path.splitext(db_path)[0] + ".rank.joblib"
+
+
+def rank_groups(store):
+    """Yield outcomes: the saved model skipped (it cannot be loaded), what orders the groups (``chosen``,
+    in words), then each group keeper first (``ranked``, the group's JSON line as record).
+
+    The saved ranker is used if it learned from the decisions that stand now; else one is
+    trained and saved next to the database. Storing the ranks is the caller's job.
+    """
+    ranker = yield from _ranker(store)
+    yield Outcome(None, CHOSEN, message=_chosen(ranker.evaluation))
+    groups = store.ranking_groups()
+    for (group_id, _), members in zip(groups, ranker.rank([members for _, members in groups])):
+        yield Outcome(None, RANKED, {"group": group_id, "members": members})
+
+
+def _ranker(store):
+    from . import model
+
+    state = store.decisions_state()
+    path = model_path(store.path)
+    if state[0] == 0:
+        return model.train([])  # the rule, with nothing saved
+    try:
+        saved = model.load(path)
+    except Exception as error:  # a model pickled by another scikit-learn version: retrain
+        yield Outcome(path, SKIPPED, message="cannot load the saved model ({}), retraining".format(error))
+        saved = None
+    if saved is not None and saved.evaluation.get("decisions_state") == state:
+        return saved
+    ranker = model.train(store.keep_decisions())
+    ranker.evaluation["decisions_state"] = state
+    model.save(ranker, path)
+    return ranker
+
+
+def _chosen(evaluation):
+    if "model_accuracy" not in evaluation:
+        return "the rule orders groups ({} of the {} decided groups needed to learn)".format(
+            evaluation["groups"], MIN_GROUPS
+        )
+    return "the {} orders groups (grouped cross-validated top-1: model {:.3f}, rule {:.3f}, {} decided groups)".format(
+        evaluation["used"], evaluation["model_accuracy"], evaluation["rule_accuracy"], evaluation["groups"]
+    )
+
+
+def evaluate(store):
+    """The model against the rule on the decisions in the database, and the learning curve
+    (:func:`.model.evaluate`)."""
+    from . import model
+
+    return model.evaluate(store.keep_decisions())
+
+
+def import_decisions(store, stream):
+    """Record each JSON line's decision, with snapshots of its members' rows as they are now; yield an
+    outcome per line (and per path not in the database).
+
+    A decision already recorded (the same files kept and deleted) is not recorded again,
+    so importing a growing history again and again teaches each decision once.
+    """
+    name = getattr(stream, "name", "-")
+    known = {frozenset((m["path"], k) for m, k in zip(members, kept)) for members, kept in store.keep_decisions()}
+    for number, line in enumerate(stream, 1):
+        if not line.strip():
+            continue
+        where = "{} line {}".format(name, number)
+        try:
+            entry = json.loads(line)
+            if not all(isinstance(entry[side], list) for side in ("kept", "deleted")):
+                raise TypeError
+            sides = [[os.path.abspath(path) for path in entry[side]] for side in ("kept", "deleted")]
+        except (ValueError, KeyError, TypeError):
+            yield Outcome(where, FAILED, message='not a JSON object with "kept" and "deleted" lists of paths')
+            continue
+        rows = store.images_by_path(sides[0] + sides[1])
+        for path in sides[0] + sides[1]:
+            if path not in rows:
+                message = "not in the database (run shashin-hash and shashin-meta on it first)"
+                yield Outcome(path, UNKNOWN_PATH, message=message)
+        members = [(rows[path], kept) for kept, side in zip((True, False), sides) for path in side if path in rows]
+        if not any(kept for _, kept in members) or all(kept for _, kept in members):
+            yield Outcome(where, FAILED, message="needs a kept and a deleted file that are in the database")
+            continue
+        decided = frozenset((row["path"], kept) for row, kept in members)
+        if decided in known:
+            yield Outcome(where, ALREADY_IMPORTED)
+            continue
+        known.add(decided)
+        groups = collections.Counter(store.groups_of_paths(rows).values())
+        group_id = groups.most_common(1)[0][0] if groups else None
+        store.record_decision(group_id, "keep", members, source="import")
+        yield Outcome(where, IMPORTED)
+
+
+def acceptance_preview(suggestions):
+    """How much accepting suggestions would remove: ``{"groups", "files", "bytes"}``.
+
+    ``suggestions`` as :meth:`Store.confident_suggestions` gives them; the keeper of
+    every group stays, so no group loses its last copy.
+    """
+    removals = [member for suggestion in suggestions for member in suggestion["remove"]]
+    return {
+        "groups": len(suggestions),
+        "files": len(removals),
+        "bytes": sum(member["size"] or 0 for member in removals),
+    }
