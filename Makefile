@@ -13,19 +13,20 @@ RUN_PACKAGES := libmagickwand-6.q16-6 libimage-exiftool-perl
 TEST_PACKAGES := $(RUN_PACKAGES) chromium
 # djpeg: the decode-only bound the scan benchmark measures against.
 BENCH_PACKAGES := $(TEST_PACKAGES) libjpeg-turbo-progs
-PATH_WITH_VENV := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: demo run test setup setup-test system-packages system-test-packages system-bench-packages bench clean
 
-demo: setup
-	$(VENV)/bin/python -m shashin.demo $(DEMO_DIR)
-	PATH="$(PATH_WITH_VENV)" SHASHIN_DB="$(DB)" bin/shashin-scan $(DEMO_DIR)
-	@echo "Now review the copies: $(VENV)/bin/datasette $(DB) --root  (open the sign-in link it prints)"
+# The hint follows a scan where some files failed too (exit status 1, each named above): the rest is there to review.
+REVIEW_HINT := echo "Now review the copies: $(VENV)/bin/datasette \"$(DB)\" --root  (open the sign-in link it prints)"
 
+demo: setup
+	$(VENV)/bin/python -m shashin.demo "$(DEMO_DIR)"
+	$(VENV)/bin/shashin-scan --db "$(DB)" "$(DEMO_DIR)"; status=$$?; [ $$status -gt 1 ] || $(REVIEW_HINT); exit $$status
+
+# PHOTOS is one folder, quoted: a name with spaces ("/media/Old Laptop") stays one folder.
 run: setup
 	@test -n "$(PHOTOS)" || { echo "usage: make run PHOTOS=~/Pictures (or make demo)" >&2; exit 2; }
-	PATH="$(PATH_WITH_VENV)" SHASHIN_DB="$(DB)" bin/shashin-scan $(PHOTOS)
-	@echo "Now review the copies: $(VENV)/bin/datasette $(DB) --root  (open the sign-in link it prints)"
+	$(VENV)/bin/shashin-scan --db "$(DB)" "$(PHOTOS)"; status=$$?; [ $$status -gt 1 ] || $(REVIEW_HINT); exit $$status
 
 test: setup-test
 	$(VENV)/bin/python -m pytest -q

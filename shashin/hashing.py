@@ -5,6 +5,7 @@ new or changed files go to the worker processes, and their results come back in 
 """
 
 import hashlib
+import itertools
 import os
 import stat
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from .store import Store
 from .workers import Workers
 
 HASHED, REUSED = "hashed", "reused"
+#: A file that failed before and has not changed since: not read again, and not a new failure.
+KNOWN_BAD = "known bad"
 #: Paths stat-ed and looked up in the database together.
 BATCH = 512
 
@@ -42,13 +45,9 @@ def hash_paths(paths, store=None, jobs=None):
     # and they never use its SQLite connection (a worker exits without closing it).
     jobs = jobs or os.cpu_count() or 1
     with Workers(jobs, _worker_setup, (db_path,), died=_died, inline_below=0, start_method="fork") as workers:
-        pending = []
-        for path in paths:
-            pending.append(path)
-            if len(pending) >= BATCH:
-                yield from _hash_batch(pending, store, workers)
-                pending = []
-        yield from _hash_batch(pending, store, workers)
+        paths = iter(paths)
+        while batch := list(itertools.islice(paths, BATCH)):
+            yield from _hash_batch(batch, store, workers)
 
 
 def _hash_batch(paths, store, workers):
@@ -78,8 +77,7 @@ def _hash_batch(paths, store, workers):
             moved = any(row[field] != record[field] for field in IDENTITY_FIELDS)
             outcomes[path] = HashOutcome(path, CACHED, record=record, identity_changed=moved)
         elif failure and unchanged_since_scan(failure, status):
-            # No record: it is remembered already.
-            outcomes[path] = HashOutcome(path, FAILED, message=failure["error"])
+            outcomes[path] = HashOutcome(path, KNOWN_BAD, message=failure["error"])
         else:
             work.append((path, status.st_size, status.st_mtime))
     # Yielded as they come, so the caller saves and prints while the workers go on.

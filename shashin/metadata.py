@@ -4,6 +4,7 @@ A file whose metadata is stored and which has not changed since is not read agai
 others are read by one exiftool session, a batch at a time, and come back in input order.
 """
 
+import itertools
 import json
 import os
 import stat
@@ -25,13 +26,9 @@ def read_metadata(items, store, session):
     read (status ``read``) is the caller's job. ``session`` is an :class:`exif.Session`.
     A record that came in with metadata but could not be read again is not passed on.
     """
-    batch = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= BATCH:
-            yield from _read_batch(batch, store, session)
-            batch = []
-    yield from _read_batch(batch, store, session)
+    items = iter(items)
+    while batch := list(itertools.islice(items, BATCH)):
+        yield from _read_batch(batch, store, session)
 
 
 def _read_batch(items, store, session):

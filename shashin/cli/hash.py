@@ -2,7 +2,7 @@
 
 import click
 
-from ..hashing import HASHED, REUSED, hash_paths
+from ..hashing import HASHED, KNOWN_BAD, REUSED, hash_paths
 from ..outcomes import CACHED, FAILED, SKIPPED
 from .common import JOBS, Tool, null_option, paths_argument, write_record
 
@@ -20,6 +20,9 @@ class Hash(Tool):
     A file whose size and mtime match its row is not read again, and a file whose
     md5 is already known (a move or a copy) is not decoded again. Files that fail
     are reported on stderr, one line each, and remembered until they change.
+
+    Files that failed before and have not changed since (known bad) are counted in
+    one line, listed with -v, and do not make the exit status 1 again.
 
     Exit status: 0 all inputs handled, 1 some files failed, 2 usage or database error.
     """
@@ -52,6 +55,9 @@ class Hash(Tool):
         if prune:
             self.reporter.counts["pruned"] = self.store.prune(prune)
             self.summary += ("pruned",)
+        known_bad = self.reporter.counts.get(KNOWN_BAD)
+        if known_bad and not self.reporter.quiet:
+            self.reporter.say("{} known-bad files (unchanged since they failed; -v lists them)".format(known_bad))
 
     def _hash(self, items, jobs):
         store, reporter = self.store, self.reporter
@@ -72,6 +78,8 @@ class Hash(Tool):
                 reporter.count(outcome.status)
                 if outcome.status == SKIPPED:
                     reporter.skip(outcome.path, outcome.message)
+                elif outcome.status == KNOWN_BAD:
+                    reporter.skip(outcome.path, outcome.message + " (unchanged since it failed)")
                 elif outcome.status == FAILED:
                     reporter.error(outcome.path, outcome.message)
                     if outcome.record:  # a failure with a record is remembered until the file changes
