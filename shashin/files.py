@@ -1,5 +1,6 @@
 """Files: walking folders the way a photo scan should, moving without replacing."""
 
+import contextlib
 import ctypes
 import errno
 import os
@@ -11,6 +12,13 @@ SKIPPED_FOLDERS = frozenset(
     {"@eaDir", "#snapshot", "#recycle", "@Recycle", "@Recently-Snapshot", ".shashin-trash", ".Trash-0"}
 )
 
+
+def skipped_folder_of(path):
+    """The first folder on a path that scans never enter (shashin's trash, a recycle bin), or None.
+
+    Paths given one by one (``find | shashin-hash``) are not walked, so this is asked of each.
+    """
+    return next((part for part in path.split(os.sep)[:-1] if part in SKIPPED_FOLDERS), None)
 
 def error_text(error):
     """An error as a person reads it: an OSError as "no such file or directory", "permission denied"."""
@@ -96,30 +104,40 @@ _renameat2 = getattr(_libc, "renameat2", None)
 _AT_FDCWD, _RENAME_NOREPLACE = -100, 1
 
 
-def rename_noreplace(src, dest, src_dir_fd=None):
+def rename_noreplace(src, dest, src_dir_fd=None, dest_dir_fd=None):
     """Rename atomically, failing with FileExistsError rather than replacing dest.
 
-    With ``src_dir_fd``, src is a name in that open folder (which no link swapped in can redirect).
+    With ``src_dir_fd`` (``dest_dir_fd``), src (dest) is a name in that open folder, which
+    no link swapped in on the way can redirect.
     """
     if _renameat2 is not None:
         src_folder = _AT_FDCWD if src_dir_fd is None else src_dir_fd
-        if _renameat2(src_folder, os.fsencode(src), _AT_FDCWD, os.fsencode(dest), _RENAME_NOREPLACE) == 0:
+        dest_folder = _AT_FDCWD if dest_dir_fd is None else dest_dir_fd
+        if _renameat2(src_folder, os.fsencode(src), dest_folder, os.fsencode(dest), _RENAME_NOREPLACE) == 0:
             return
         code = ctypes.get_errno()
         if code not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
             raise OSError(code, os.strerror(code), src, None, dest)
     try:
         # A file system without RENAME_NOREPLACE: a hard link cannot replace a file either.
-        os.link(src, dest, src_dir_fd=src_dir_fd, follow_symlinks=False)
+        os.link(src, dest, src_dir_fd=src_dir_fd, dst_dir_fd=dest_dir_fd, follow_symlinks=False)
     except OSError as error:
         if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK):
             raise
         # Nor hard links (FAT, some FUSE): check, then rename.
-        if os.path.lexists(dest):
+        if _exists(dest, dest_dir_fd):
             raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dest)
-        os.rename(src, dest, src_dir_fd=src_dir_fd)
+        os.rename(src, dest, src_dir_fd=src_dir_fd, dst_dir_fd=dest_dir_fd)
         return
     os.unlink(src, dir_fd=src_dir_fd)
+
+
+def _exists(name, dir_fd):
+    try:
+        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 #: Folders are opened only to walk through them: O_PATH needs search permission alone (a 0711 home).
@@ -128,24 +146,60 @@ FOLDER_FLAGS = getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY | os.O_NOFOLL
 FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
-def open_no_follow(path):
-    """Open a regular file for reading (binary) without following a symbolic link anywhere on its path.
+def open_folder_no_follow(path, create=False):
+    """Open a folder (O_PATH: to act on names in it) without following a symbolic link anywhere on its path.
 
     Each folder from ``/`` down is opened relative to the one above it with O_NOFOLLOW, so a
-    folder swapped for a link, even while this runs, makes the open fail instead of reaching the
-    link's target; what is read is what the returned descriptor was checked to be. Raises
-    OSError for a link (ELOOP or ENOTDIR), anything missing, or something not a regular file.
+    folder swapped for a link, even while this runs, makes the open fail (ELOOP or ENOTDIR)
+    instead of reaching the link's target. With ``create``, missing folders are made on the
+    way, as os.makedirs would. Returns the descriptor; the caller closes it.
     """
-    *folders, name = os.fsencode(os.path.abspath(path)).split(b"/")[1:]
     folder = os.open(b"/", FOLDER_FLAGS)
     try:
-        for part in folders:
-            child = os.open(part, FOLDER_FLAGS, dir_fd=folder)
+        for part in os.fsencode(os.path.abspath(path)).split(b"/"):
+            if not part:
+                continue
+            if create:
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(part, dir_fd=folder)
+            try:
+                child = os.open(part, FOLDER_FLAGS, dir_fd=folder)
+            except NotADirectoryError:
+                # O_DIRECTORY answers ENOTDIR before O_NOFOLLOW's ELOOP: say which it is.
+                if stat.S_ISLNK(os.stat(part, dir_fd=folder, follow_symlinks=False).st_mode):
+                    raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), path) from None
+                raise
             os.close(folder)
             folder = child
-        descriptor = os.open(name, FILE_FLAGS, dir_fd=folder)
+    except BaseException:
+        os.close(folder)
+        raise
+    return folder
+
+
+@contextlib.contextmanager
+def folder_no_follow(path, create=False):
+    """:func:`open_folder_no_follow` as a context: the descriptor, closed after."""
+    folder = open_folder_no_follow(path, create)
+    try:
+        yield folder
     finally:
         os.close(folder)
+
+
+def open_no_follow(path, dir_fd=None):
+    """Open a regular file for reading (binary) without following a symbolic link anywhere on its path.
+
+    Through :func:`open_folder_no_follow`, or by name in the open folder ``dir_fd``; what is
+    read is what the returned descriptor was checked to be. Raises OSError for a link (ELOOP
+    or ENOTDIR), anything missing, or something not a regular file.
+    """
+    if dir_fd is None:
+        folder, name = os.path.split(os.path.abspath(path))
+        with folder_no_follow(folder) as dir_fd:
+            descriptor = os.open(name, FILE_FLAGS, dir_fd=dir_fd)
+    else:
+        descriptor = os.open(path, FILE_FLAGS, dir_fd=dir_fd)
     if not stat.S_ISREG(os.fstat(descriptor).st_mode):
         os.close(descriptor)
         raise OSError(errno.EINVAL, "not a regular file", path)

@@ -11,7 +11,7 @@ import stat
 from dataclasses import dataclass
 
 from . import formats
-from .files import error_text, unchanged_since_scan
+from .files import error_text, skipped_folder_of, unchanged_since_scan
 from .outcomes import CACHED, FAILED, SKIPPED, Outcome
 from .records import HASH_FIELDS, IDENTITY_FIELDS
 from .store import Store
@@ -56,6 +56,11 @@ def _hash_batch(paths, store, workers):
     outcomes = {}
     real_folders = {}
     for path in absolute:
+        skipped = skipped_folder_of(path)
+        if skipped:
+            message = "inside {}, a folder scans never enter".format(skipped)
+            outcomes[path] = HashOutcome(path, SKIPPED, message=message)
+            continue
         try:
             status = os.stat(path)
         except OSError as error:

@@ -22,7 +22,16 @@ import stat
 import uuid
 from typing import NamedTuple
 
-from .files import FILE_FLAGS, FOLDER_FLAGS, error_text, open_no_follow, rename_noreplace, unchanged_since_scan
+from .files import (
+    FILE_FLAGS,
+    FOLDER_FLAGS,
+    error_text,
+    folder_no_follow,
+    open_no_follow,
+    rename_noreplace,
+    skipped_folder_of,
+    unchanged_since_scan,
+)
 
 TRASH_FOLDER = ".shashin-trash"
 
@@ -42,6 +51,14 @@ class Refused(Exception):
 
 class Unsafe(Exception):
     """A file or trash folder that is not what the journal or the scan says; nothing is done to it."""
+
+
+class Swapped(Unsafe):
+    """The file moved into the trash was not the one checked, and could not be put back: ``identity`` is what moved."""
+
+    def __init__(self, message, identity):
+        super().__init__(message)
+        self.identity = identity
 
 
 class Located(NamedTuple):
@@ -171,18 +188,26 @@ def _plan(members, wanted, group_id):
 
 
 def locate(row):
-    """The member of an images row as it is now, if it is still the file scanned; else :class:`Unsafe`."""
+    """The member of a group as it is now, if it is still the file grouped; else :class:`Unsafe`.
+
+    ``row`` is a :meth:`Store.review_members` row: the images row, and the md5 it was grouped with.
+    """
     path = row["path"]
+    if _regrouping_due(row):
+        raise Unsafe(REGROUP)
     folder, name = os.path.split(os.path.abspath(path))
-    real_path = os.path.join(os.path.realpath(folder), name)
-    if row.get("real_path") and real_path != row["real_path"]:
-        raise Unsafe("its path leads to {} now, not to {} as scanned; scan it again".format(real_path, row["real_path"]))
     try:
+        real_path = os.path.join(os.path.realpath(folder), name)
         info = os.lstat(real_path)
     except FileNotFoundError:
         raise Unsafe("no longer on disk") from None
     except OSError as error:
         raise Unsafe(error_text(error)) from None
+    if row.get("real_path") and real_path != row["real_path"]:
+        raise Unsafe("its path leads to {} now, not to {} as scanned; scan it again".format(real_path, row["real_path"]))
+    skipped = skipped_folder_of(real_path)
+    if skipped:
+        raise Unsafe("it is inside {}, a folder scans never enter: not a copy that counts".format(skipped))
     if not stat.S_ISREG(info.st_mode):
         raise Unsafe("no longer a regular file")
     if row.get("inode") is not None and (info.st_dev, info.st_ino) != (row["device"], row["inode"]):
@@ -190,18 +215,26 @@ def locate(row):
     return Located(path, real_path, info.st_dev, info.st_ino, row["md5"])
 
 
+REGROUP = "scanned again since it was grouped, with other content; run shashin-group again"
+
+
+def _regrouping_due(row):
+    return row.get("md5") is None or row["md5"] != row.get("group_md5", row["md5"])
+
+
 def _verified(located):
     try:
-        _check_content(located)
-    except Unsafe:
+        with folder_no_follow(os.path.dirname(located.real_path)) as folder_fd:
+            _check_content(located, folder_fd)
+    except (Unsafe, OSError):
         return False
     return True
 
 
-def _check_content(located):
-    """Unsafe unless the file at the real path is still this file, with the scanned md5."""
+def _check_content(located, folder_fd):
+    """Unsafe unless the file of that name in the open folder is still this file, with the md5 it was grouped with."""
     try:
-        with open_no_follow(located.real_path) as handle:
+        with open_no_follow(os.path.basename(located.real_path), dir_fd=folder_fd) as handle:
             info = os.fstat(handle.fileno())
             if (info.st_dev, info.st_ino) != located.identity:
                 raise Unsafe("another file is at this path now (not the one scanned); scan it again")
@@ -221,28 +254,54 @@ def finish_unfinished(store):
     """Settle what a crash interrupted, from what is on disk; returns how many files.
 
     A move journaled but not completed is completed when the file is in the trash,
-    else forgotten (and its member kept in the decision); a deletion under way is
-    completed when the file is gone, else called off. Call it only when no removal
-    is under way (the review server does at start).
+    else forgotten (and its member kept in the decision); a deletion or a restore
+    under way is completed when the file has gone from the trash (to where it was,
+    for a restore), else called off. A row whose trash folder cannot be seen (a disk
+    not mounted) waits for a later start. Call it only when no removal is under way
+    (the review server does at start).
     """
-    unfinished, emptying = store.unfinished_trash(), store.unfinished_emptying()
+    unfinished, pending = store.unfinished_trash(), store.unfinished_pending()
     with store.write_lock():
         stayed = {}
         for entry in unfinished:
-            original = entry["real_path"] or entry["original_path"]
-            if os.path.lexists(entry["trash_path"]) and not os.path.lexists(original):
+            if not _trash_folder_there(entry):
+                continue
+            if os.path.lexists(entry["trash_path"]) and not os.path.lexists(_home(entry)):
                 store.complete_trash(entry["id"])
             else:
                 store.forget_trash(entry["id"])
                 stayed.setdefault((entry["batch"], entry["group_id"]), []).append(entry["original_path"])
         for (batch, group_id), paths in stayed.items():
             store.keep_in_decision(batch, group_id, paths)
-        for entry in emptying:
+        for entry in pending:
+            if not _trash_folder_there(entry):
+                continue
             if os.path.lexists(entry["trash_path"]):
-                store.cancel_emptying(entry["id"])
-            else:
+                store.cancel_pending(entry["id"])
+            elif entry["pending"] == "emptying":
                 store.mark_emptied(entry["id"])
-    return len(unfinished) + len(emptying)
+            elif _is_back(entry):
+                _settle_restored(store, entry)
+            else:
+                store.cancel_pending(entry["id"])
+    return len(unfinished) + len(pending)
+
+
+def _home(entry):
+    """Where a file in the trash came from, and goes back to: its real path, even if a link on the way changed."""
+    return entry["real_path"] or entry["original_path"]
+
+
+def _trash_folder_there(entry):
+    return os.path.isdir(os.path.dirname(os.path.dirname(entry["trash_path"])))
+
+
+def _is_back(entry):
+    try:
+        info = os.lstat(_home(entry))
+    except OSError:
+        return False
+    return entry["inode"] is None or (info.st_dev, info.st_ino) == (entry["device"], entry["inode"])
 
 
 def not_as_scanned(row):
@@ -250,6 +309,8 @@ def not_as_scanned(row):
 
     A quick look for the review page's warnings; removal itself reads the md5 (:func:`locate`).
     """
+    if _regrouping_due(row):
+        return REGROUP
     try:
         info = os.stat(row["path"], follow_symlinks=False)
     except FileNotFoundError:
@@ -266,15 +327,21 @@ def not_as_scanned(row):
 def _move(store, entry_id, located, target):
     removal, name = os.path.split(target)
     trash = os.path.dirname(removal)
+    swapped = None
     try:
         _move_into(located, trash, os.path.basename(removal), name)
         problem = None
+    except Swapped as error:
+        problem, swapped = str(error), error.identity
     except Unsafe as unsafe:
         problem = str(unsafe)
     except OSError as error:
         problem = "cannot move it into {}: {}".format(trash, error_text(error))
     with store.write_lock():
-        if problem:
+        if swapped:
+            # Whatever was moved stays journaled, so it can be restored from the trash.
+            store.complete_trash(entry_id, *swapped)
+        elif problem:
             store.forget_trash(entry_id)
         else:
             store.complete_trash(entry_id)
@@ -284,22 +351,36 @@ def _move(store, entry_id, located, target):
 
 
 def _move_into(located, trash, removal, name):
-    with _private_trash(trash, create=True) as trash_fd:
+    # Checked and moved by its name in its folder, opened through no link: a folder on the
+    # way swapped for a link after the check cannot send the rename to another file.
+    folder, source = os.path.split(located.real_path)
+    with _private_trash(trash, create=True) as trash_fd, folder_no_follow(folder) as folder_fd:
         if os.fstat(trash_fd).st_dev != located.device:
             raise OSError(errno.EXDEV, "it is on another filesystem")
         os.mkdir(removal, 0o700, dir_fd=trash_fd)
         try:
             with _opened(removal, FOLDER_FLAGS, trash_fd) as removal_fd:
-                _check_content(located)
-                os.rename(located.real_path, name, dst_dir_fd=removal_fd)
+                _check_content(located, folder_fd)
+                os.rename(source, name, src_dir_fd=folder_fd, dst_dir_fd=removal_fd)
                 moved = os.stat(name, dir_fd=removal_fd, follow_symlinks=False)
                 if (moved.st_dev, moved.st_ino) != located.identity:
-                    # Another file was put in its place between the check and the rename: it goes back.
-                    rename_noreplace(name, located.real_path, src_dir_fd=removal_fd)
-                    raise Unsafe("it was replaced while being moved; left in place")
+                    _put_back(removal_fd, name, folder_fd, source, moved)
         except BaseException:
             _remove_empty(removal, trash_fd)
             raise
+
+
+def _put_back(removal_fd, name, folder_fd, source, moved):
+    """Another file was put in the checked one's place between the check and the rename: it goes back."""
+    try:
+        rename_noreplace(name, source, src_dir_fd=removal_fd, dest_dir_fd=folder_fd)
+    except OSError:
+        raise Swapped(
+            "another file was put in its place while it was being moved; that file is in the trash now:"
+            " restore it from there",
+            (moved.st_dev, moved.st_ino),
+        ) from None
+    raise Unsafe("another file was put in its place while it was being moved; left in place")
 
 
 @contextlib.contextmanager
@@ -319,6 +400,8 @@ def _private_trash(trash, create=False):
             os.mkdir(trash, 0o700)
     try:
         fd = os.open(trash, FOLDER_FLAGS)
+    except FileNotFoundError:
+        raise Unsafe("{} is not there (a disk not mounted, or the folder moved?)".format(trash)) from None
     except OSError as error:
         if error.errno in (errno.ELOOP, errno.ENOTDIR):
             raise Unsafe("{} is a symbolic link or a file; shashin never follows a link to a trash".format(trash)) from None
@@ -385,23 +468,36 @@ def _not_removed(path, reason):
 def restore(store, entry_ids):
     """Move files back from the trash to where they were. Returns ``[Result]``.
 
-    Never overwrites: a file now at the original path makes the restore refuse.
+    Never overwrites: a file now at the original path makes the restore refuse. The
+    folders on the way back are walked through no symbolic link (and made again if
+    they are gone), so a folder swapped for a link cannot send the photo elsewhere.
     """
     outcomes = []
     for entry_id in entry_ids:
         with store.write_lock():
             found = store.trash_entries([entry_id])
-            if not found or found[0]["emptying_at"]:
-                outcomes.append(Result(str(entry_id), False, "trash entry {}: not in the trash".format(entry_id)))
-                continue
-            entry = found[0]
-            outcome = _restore(store, entry)
-            # A group whose removed files are all back is undecided again, even when
-            # other groups of the same batch (accepted suggestions) stay removed.
-            if outcome.ok and not store.trash_batch(entry["batch"], entry["group_id"]):
-                store.undo_decisions(entry["batch"], entry["group_id"])
+            if found and not found[0]["pending"]:
+                store.mark_pending(entry_id, "restoring")
+        if not found or found[0]["pending"]:
+            outcomes.append(Result(str(entry_id), False, "trash entry {}: not in the trash".format(entry_id)))
+            continue
+        entry = found[0]
+        outcome = _restore(entry)
+        with store.write_lock():
+            if outcome.ok:
+                _settle_restored(store, entry)
+            else:
+                store.cancel_pending(entry_id)
         outcomes.append(outcome)
     return outcomes
+
+
+def _settle_restored(store, entry):
+    store.mark_restored(entry["id"])
+    # A group whose removed files are all back is undecided again, even when
+    # other groups of the same batch (accepted suggestions) stay removed.
+    if not store.trash_batch(entry["batch"], entry["group_id"]):
+        store.undo_decisions(entry["batch"], entry["group_id"])
 
 
 def restore_batch(store, batch):
@@ -409,16 +505,12 @@ def restore_batch(store, batch):
     return restore(store, store.trash_batch(batch))
 
 
-def _restore(store, entry):
+def _restore(entry):
     original = entry["original_path"]
-    # Back where the file really was, even if a link on the way to it has changed since.
-    destination = entry["real_path"] or original
+    folder, name_back = os.path.split(_home(entry))
     try:
-        with _held(entry) as (removal_fd, name, _):
-            if os.path.lexists(destination):
-                raise FileExistsError(errno.EEXIST, "exists")
-            os.makedirs(os.path.dirname(destination), exist_ok=True)
-            rename_noreplace(name, destination, src_dir_fd=removal_fd)
+        with _held(entry) as (removal_fd, name, _), folder_no_follow(folder, create=True) as folder_fd:
+            rename_noreplace(name, name_back, src_dir_fd=removal_fd, dest_dir_fd=folder_fd)
     except Unsafe as unsafe:
         return Result(original, False, "{}: not restored: {}".format(original, unsafe), entry["id"])
     except OSError as error:
@@ -427,7 +519,6 @@ def _restore(store, entry):
         else:
             reason = error_text(error)
         return Result(original, False, "{}: not restored: {}".format(original, reason), entry["id"])
-    store.mark_restored(entry["id"])
     return Result(original, True, "{}: restored".format(original), entry["id"])
 
 
@@ -442,16 +533,16 @@ def empty(store):
     for entry_id in [entry["id"] for entry in store.trash_entries()]:
         with store.write_lock():
             found = store.trash_entries([entry_id])
-            if not found:
-                continue  # restored or emptied meanwhile
+            if not found or found[0]["pending"]:
+                continue  # restored or emptied meanwhile, or being restored
             entry = found[0]
-            store.mark_emptying(entry_id)
+            store.mark_pending(entry_id, "emptying")
         held = entry["trash_path"]
         try:
             size = _unlink_held(entry)
         except (Unsafe, OSError) as error:
             with store.write_lock():
-                store.cancel_emptying(entry_id)
+                store.cancel_pending(entry_id)
             reason = error_text(error)
             outcomes.append(Result(held, False, "{}: not deleted: {}".format(held, reason), entry_id))
             continue

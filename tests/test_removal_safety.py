@@ -139,7 +139,7 @@ def test_emptying_never_follows_a_removal_folder_swapped_for_a_link(duplicates, 
     assert count == 0 and not outcome.ok and "not the folder shashin made" in outcome.message
     assert (victim / "photo copy.jpg").exists()
     assert [row["id"] for row in store.trash_entries()] == [entry["id"]]
-    assert store.unfinished_emptying() == []
+    assert store.unfinished_pending() == []
     [refused] = trash.restore(store, [entry["id"]])
     assert not refused.ok and not os.path.exists(photos["photo copy"])
 
@@ -182,6 +182,9 @@ KILLED = textwrap.dedent(
         members = [row["path"] for row in store.review_members([group])[group]]
         print("ready", flush=True)
         trash.remove(store, group, sorted(members)[1:])
+    elif sys.argv[2] == "restore":
+        print("ready", flush=True)
+        trash.restore_batch(store, store.last_trash_batch())
     else:
         print("ready", flush=True)
         trash.empty(store)
@@ -240,5 +243,139 @@ def test_kill_during_empty_closes_the_rows_of_deleted_files(tmp_path, db, thirty
     with closing(Store(db)) as store:
         trash.finish_unfinished(store)
         entries = store.trash_entries()
-        assert store.unfinished_emptying() == [] and 0 < len(entries) <= 24
+        assert store.unfinished_pending() == [] and 0 < len(entries) <= 24
         assert sorted(os.path.basename(entry["trash_path"]) for entry in entries) == sorted(in_trash(tmp_path))
+
+
+def test_kill_during_restore_settles_every_file_as_restored_or_still_in_the_trash(tmp_path, db, thirty_copies):
+    folder, group = thirty_copies
+    with closing(Store(db)) as store:
+        trash.remove(store, group, sorted(str(path) for path in folder.iterdir())[1:])
+    killed_midway(db, "restore", moved=lambda: len(in_trash(tmp_path)) <= 24)
+    with closing(Store(db)) as store:
+        trash.finish_unfinished(store)
+        entries = store.trash_entries()
+        assert store.unfinished_pending() == [] and 0 < len(entries) <= 24
+        assert sorted(os.path.basename(entry["trash_path"]) for entry in entries) == sorted(in_trash(tmp_path))
+        assert len(entries) + len(os.listdir(folder)) == 30
+        [decision] = store.decisions(group)
+        assert decision["undone_at"] is None
+
+
+# What an adversarial review found after the first round.
+
+
+def test_files_in_the_trash_are_never_hashed_nor_a_copy_that_stays(duplicates, open_store):
+    db, photos = duplicates
+    store = open_store(db)
+    entry = removed_into_trash(store, photos)
+    # find DIR | shashin-hash: a path inside the trash is given one by one, not walked.
+    result = run("shashin-hash", "--db", db, "-v", entry["trash_path"], check=0)
+    assert "inside .shashin-trash, a folder scans never enter" in result.stderr and result.stdout == ""
+    # As an older version hashed it: a row for the file in the trash, grouped with the last copy.
+    held = os.stat(entry["trash_path"])
+    store.save_hashed([{"path": entry["trash_path"], "size": held.st_size, "mtime": held.st_mtime, "md5": entry["md5"]}], {})
+    group = forced_group(store, entry["trash_path"], photos["photo"])
+    with pytest.raises(trash.Refused, match="last copy"):
+        trash.remove(store, group, [photos["photo"]])
+    assert os.path.exists(photos["photo"])
+
+
+def test_a_copy_scanned_again_with_other_content_since_the_grouping_is_not_a_copy(duplicates, open_store):
+    db, photos = duplicates
+    make_photo(photos["beach"], 3)  # another photo in its place, hashed but not grouped again
+    run("shashin-hash", "--db", db, "-q", photos["beach"], check=0)
+    store = open_store(db)
+    group = store.groups_of_paths([photos["beach"]])[photos["beach"]]
+    members = store.review_members([group])[group]
+    assert "beach.jpg: scanned again since it was grouped, with other content; run shashin-group again" in (
+        review.warnings(members)
+    )
+    with pytest.raises(trash.Refused, match="last copy"):
+        trash.remove(store, group, [photos["beach-small"]])
+    assert os.path.exists(photos["beach-small"])
+
+
+def test_restore_never_follows_a_folder_swapped_for_a_link(duplicates, tmp_path, open_store):
+    db, photos = duplicates
+    store = open_store(db)
+    group = store.groups_of_paths([photos["backup"]])[photos["backup"]]
+    batch, [outcome] = trash.remove(store, group, [photos["backup"]])
+    assert outcome.ok
+    backup = os.path.dirname(photos["backup"])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.rename(backup, tmp_path / "backup before")
+    os.symlink(elsewhere, backup)
+    [refused] = trash.restore_batch(store, batch)
+    assert not refused.ok and "a symbolic link is in the way" in refused.message
+    assert os.listdir(elsewhere) == [] and len(store.trash_entries()) == 1
+    assert store.unfinished_pending() == []
+
+
+def swap_after_the_check(monkeypatch, path, occupy_again):
+    """Another file put in the checked file's place just after its md5 was read, as a racing user would."""
+    check = trash._check_content
+
+    def check_then_swap(located, folder_fd):
+        check(located, folder_fd)
+        if located.path != path:  # the copy that stays, checked first
+            return
+        shutil.copy2(path, path + ".other")
+        os.replace(path + ".other", path)
+        if occupy_again:
+            monkeypatch.setattr(trash, "rename_noreplace", occupied)
+
+    def occupied(*args, **kwargs):
+        raise FileExistsError(17, "File exists")
+
+    monkeypatch.setattr(trash, "_check_content", check_then_swap)
+
+
+def test_a_file_swapped_in_after_the_check_goes_back(duplicates, open_store, monkeypatch):
+    db, photos = duplicates
+    store = open_store(db)
+    group = store.groups_of_paths([photos["photo copy"]])[photos["photo copy"]]
+    swap_after_the_check(monkeypatch, photos["photo copy"], occupy_again=False)
+    _, [outcome] = trash.remove(store, group, [photos["photo copy"]])
+    assert not outcome.ok and "put in its place while it was being moved; left in place" in outcome.message
+    assert os.path.exists(photos["photo copy"]) and store.trash_entries() == [] and store.decisions(group) == []
+
+
+def test_a_swapped_file_that_cannot_go_back_stays_journaled(duplicates, open_store, monkeypatch):
+    db, photos = duplicates
+    store = open_store(db)
+    group = store.groups_of_paths([photos["photo copy"]])[photos["photo copy"]]
+    swap_after_the_check(monkeypatch, photos["photo copy"], occupy_again=True)
+    _, [outcome] = trash.remove(store, group, [photos["photo copy"]])
+    assert not outcome.ok and "that file is in the trash now: restore it from there" in outcome.message
+    [entry] = store.trash_entries()
+    assert (entry["device"], entry["inode"]) == (os.stat(entry["trash_path"]).st_dev, os.stat(entry["trash_path"]).st_ino)
+    monkeypatch.undo()
+    assert [restored.ok for restored in trash.restore(store, [entry["id"]])] == [True]
+
+
+def test_emptying_a_trash_that_is_not_there_deletes_nothing_and_closes_nothing(duplicates, tmp_path, open_store):
+    db, photos = duplicates
+    store = open_store(db)
+    entry = removed_into_trash(store, photos)
+    folder = db.parent / trash.TRASH_FOLDER
+    os.rename(folder, tmp_path / "unmounted")  # like a disk that is not mounted
+    count, _, [outcome] = trash.empty(store)
+    assert count == 0 and not outcome.ok and "is not there (a disk not mounted" in outcome.message
+    trash.finish_unfinished(store)
+    assert [row["id"] for row in store.trash_entries()] == [entry["id"]]
+
+
+def test_a_restore_cut_after_its_rename_is_settled_as_restored(duplicates, open_store):
+    db, photos = duplicates
+    store = open_store(db)
+    entry = removed_into_trash(store, photos)
+    group = entry["group_id"]
+    with store.write_lock():
+        store.mark_pending(entry["id"], "restoring")
+    os.rename(entry["trash_path"], photos["photo copy"])  # the crash came right after this rename
+    trash.finish_unfinished(store)
+    assert store.trash_entries() == [] and store.unfinished_pending() == []
+    [decision] = store.decisions(group)
+    assert decision["undone_at"] is not None

@@ -37,13 +37,14 @@ class ReviewMixin:
     def review_members(self, group_ids):
         """Members of these groups still in place (not trashed), as ``{group_id: [row]}``.
 
-        A row is the member's images row plus distance, has_thumbnail, same_file (the
+        A row is the member's images row plus distance, group_md5 (its md5 when it was
+        grouped: a rescan since may have changed md5), has_thumbnail, same_file (the
         other scanned paths to the same file: a hard link, a folder reached through a
         link), and rank, keep_probability and reasons when shashin-rank has ranked it.
         """
         ranked = self.db["ranks"].exists()
         sql = """
-            select m.group_id, m.path as member_path, m.distance, i.*,
+            select m.group_id, m.path as member_path, m.md5 as group_md5, m.distance, i.*,
               exists(select 1 from thumbnails t where t.md5 = i.md5) as has_thumbnail{ranks}
             from group_members m left join images i on i.path = m.path {join}
             where m.group_id in ({marks})

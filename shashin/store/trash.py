@@ -50,12 +50,13 @@ def index_trash_batch_groups(db):
 
 @migrations()
 def add_trash_identity(db):
-    # The moved file's device and inode: emptying and restoring touch only that file. emptying_at is
-    # set, committed, before the unlink: a crash in between is settled at the next start.
+    # The moved file's device and inode: emptying and restoring touch only that file. pending
+    # ("emptying", "restoring") is committed before the unlink or the rename back: a crash in
+    # between is settled at the next start.
     db["trash"].add_column("real_path", str)
     db["trash"].add_column("device", int)
     db["trash"].add_column("inode", int)
-    db["trash"].add_column("emptying_at", str)
+    db["trash"].add_column("pending", str)
 
 
 class TrashMixin:
@@ -68,28 +69,33 @@ class TrashMixin:
             row["real_path"] = db_path(entry["real_path"])
         return self.db["trash"].insert(row).last_pk
 
-    def complete_trash(self, entry_id):
-        self.db.execute("update trash set trashed_at = ? where id = ?", [now(), entry_id])
+    def complete_trash(self, entry_id, device=None, inode=None):
+        """The move is done; with device and inode, the file that moved was another than the one journaled."""
+        self.db.execute(
+            "update trash set trashed_at = ?, device = coalesce(?, device), inode = coalesce(?, inode) where id = ?",
+            [now(), device, inode, entry_id],
+        )
 
     def forget_trash(self, entry_id):
         """Drop the row of a move that did not happen."""
         self.db.execute("delete from trash where id = ? and trashed_at is null", [entry_id])
 
     def mark_restored(self, entry_id):
-        self.db.execute("update trash set restored_at = ? where id = ?", [now(), entry_id])
+        self.db.execute("update trash set restored_at = ?, pending = null where id = ?", [now(), entry_id])
 
-    def mark_emptying(self, entry_id):
-        self.db.execute("update trash set emptying_at = ? where id = ?", [now(), entry_id])
+    def mark_pending(self, entry_id, pending):
+        """Say what is about to be done to a file in the trash ("emptying", "restoring"), before doing it."""
+        self.db.execute("update trash set pending = ? where id = ?", [pending, entry_id])
 
-    def cancel_emptying(self, entry_id):
-        self.db.execute("update trash set emptying_at = null where id = ?", [entry_id])
+    def cancel_pending(self, entry_id):
+        self.db.execute("update trash set pending = null where id = ?", [entry_id])
 
     def mark_emptied(self, entry_id):
-        self.db.execute("update trash set emptied_at = ? where id = ?", [now(), entry_id])
+        self.db.execute("update trash set emptied_at = ?, pending = null where id = ?", [now(), entry_id])
 
-    def unfinished_emptying(self):
-        """Rows of files whose deletion was under way when a crash came: gone, or still in the trash."""
-        sql = "select * from trash where emptying_at is not null and " + _ACTIVE
+    def unfinished_pending(self):
+        """Rows of files a crash caught being emptied or restored: done, or not."""
+        sql = "select * from trash where pending is not null and " + _ACTIVE
         return [_decoded(row) for row in self.db.query(sql)]
 
     def trash_entries(self, ids=None, limit=None, offset=0):
