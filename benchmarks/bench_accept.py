@@ -43,8 +43,9 @@ def fill(root, groups):
             md5 = hashlib.md5(data).hexdigest()
             images.append({"path": str(path), "size": info.st_size, "mtime": info.st_mtime, "md5": md5})
             members.append((str(path), md5, copy * 3))
-            ranks.append({"path": str(path), "rank": copy + 1, "keep_probability": 0.01 if copy else 0.99,
-                          "reasons": []})
+            ranks.append(
+                {"path": str(path), "rank": copy + 1, "keep_probability": 0.01 if copy else 0.99, "reasons": []}
+            )
         grouped.append(Group("similar", members, 3))
     with store.db.atomic():
         store.db["images"].insert_all(images, batch_size=5000)
@@ -95,8 +96,11 @@ def main():
     ]
     for name, seconds, baseline in rows:
         print("| {} | {:.2f} | {:.2f} | {:.2f}x |".format(name, seconds, 1000 * seconds / groups, seconds / baseline))
-    print("| preview of {:,} groups (confident_suggestions + acceptance_preview) | {:.3f} | | |".format(
-        preview["groups"], preview_seconds))
+    print(
+        "| preview of {:,} groups (confident_suggestions + acceptance_preview) | {:.3f} | | |".format(
+            preview["groups"], preview_seconds
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -37,15 +37,42 @@ from shashin.store import Store
 BIN = Path(sys.executable).parent
 SAMPLES = demo.sample_folder()
 PHOTOS = [
-    "astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png", "retina.jpg",
-    "hubble_deep_field.jpg", "moon.png", "camera.png", "coins.png", "grass.png", "gravel.png", "brick.png",
-    "ihc.png", "cell.png", "clock_motion.png", "page.png",
+    "astronaut.png",
+    "chelsea.png",
+    "coffee.png",
+    "rocket.jpg",
+    "motorcycle_left.png",
+    "retina.jpg",
+    "hubble_deep_field.jpg",
+    "moon.png",
+    "camera.png",
+    "coins.png",
+    "grass.png",
+    "gravel.png",
+    "brick.png",
+    "ihc.png",
+    "cell.png",
+    "clock_motion.png",
+    "page.png",
 ]
 TILE = 64
 THRESHOLDS = range(0, 13)
 #: Transforms the targets name: recall at least 0.97 on these at the default threshold.
-CORE = ["resize50", "resize25", "jpeg60", "png", "webp", "exif_stripped", "exif_edited", "brightness",
-        "contrast", "crop5", "watermark", "greyscale", "copy"]
+CORE = [
+    "resize50",
+    "resize25",
+    "jpeg60",
+    "png",
+    "webp",
+    "exif_stripped",
+    "exif_edited",
+    "brightness",
+    "contrast",
+    "crop5",
+    "watermark",
+    "greyscale",
+    "copy",
+]
 TURNS = ["rotate90", "mirror"]
 
 
@@ -104,7 +131,9 @@ def build(folder, quick):
                     name = "g{:03d}_original.jpg".format(len(originals))
                     original.save(filename=str(folder / name))
                     originals.append(name)
-            tiles = [(x, y) for y in range(0, image.height - TILE + 1, TILE) for x in range(0, image.width - TILE + 1, TILE)]
+            tiles = [
+                (x, y) for y in range(0, image.height - TILE + 1, TILE) for x in range(0, image.width - TILE + 1, TILE)
+            ]
             for x, y in tiles[:: 3 if quick else 1]:
                 with image[x : x + TILE, y : y + TILE] as tile:
                     if tile.signature in seen:  # identical pixels (all-black corners) would be exact copies
@@ -114,8 +143,15 @@ def build(folder, quick):
                     tile.save(filename=str(folder / name))
                     labels[name] = None
     subprocess.run(
-        ["exiftool", "-q", "-overwrite_original", "-Make=Shashin", "-Model=Bench 1",
-         "-DateTimeOriginal=2019:07:14 10:00:00", *[str(folder / name) for name in originals]],
+        [
+            "exiftool",
+            "-q",
+            "-overwrite_original",
+            "-Make=Shashin",
+            "-Model=Bench 1",
+            "-DateTimeOriginal=2019:07:14 10:00:00",
+            *[str(folder / name) for name in originals],
+        ],
         check=True,
     )
     for name in originals:
@@ -130,8 +166,10 @@ def build(folder, quick):
                     image.format = suffix.lstrip(".").replace("jpg", "jpeg")
                     image.save(filename=str(target))
             labels[target.name] = label_of(target.name)
-    for transform, changes in [("exif_stripped", ["-all="]),
-                               ("exif_edited", ["-DateTimeOriginal=2020:01:01 00:00:00", "-Artist=Someone"])]:
+    for transform, changes in [
+        ("exif_stripped", ["-all="]),
+        ("exif_edited", ["-DateTimeOriginal=2020:01:01 00:00:00", "-Artist=Someone"]),
+    ]:
         copies = [str(folder / name) for name in labels if name.endswith("_{}.jpg".format(transform))]
         subprocess.run(["exiftool", "-q", "-overwrite_original", *changes, *copies], check=True)
     return labels
@@ -199,18 +237,26 @@ def main():
     else:
         labels = build(folder / "photos", options.quick)
     singles = sum(1 for label in labels.values() if label is None)
-    print("labelled set: {} originals x {} transforms, {} singles, {} files; built in {:.0f} s".format(
-        len(set(labels.values()) - {None}), len(transforms()), singles, len(labels), time.monotonic() - started))
+    print(
+        "labelled set: {} originals x {} transforms, {} singles, {} files; built in {:.0f} s".format(
+            len(set(labels.values()) - {None}), len(transforms()), singles, len(labels), time.monotonic() - started
+        )
+    )
     started = time.monotonic()
-    subprocess.run([str(BIN / "shashin-hash"), "-q", "--db", str(database), str(folder / "photos")],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(BIN / "shashin-hash"), "-q", "--db", str(database), str(folder / "photos")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     hashed = time.monotonic() - started
     runs = []
     for _ in range(2):  # the first derives fingerprints from thumbnails, the second reuses them
         started = time.monotonic()
         subprocess.run([str(BIN / "shashin-group"), "-q", "--db", str(database)], check=True, stdout=subprocess.DEVNULL)
         runs.append(time.monotonic() - started)
-    print("shashin-hash {:.1f} s; shashin-group {:.1f} s, again with stored fingerprints {:.1f} s".format(hashed, *runs))
+    print(
+        "shashin-hash {:.1f} s; shashin-group {:.1f} s, again with stored fingerprints {:.1f} s".format(hashed, *runs)
+    )
 
     store = Store(database)
     files = [(path, md5) for path, _, _, md5, _ in store.hashed_files()]
@@ -237,14 +283,19 @@ def main():
     print("| transform | " + " | ".join(modes) + " |")
     print("|---|" + "---|" * len(modes))
     for transform in CORE + TURNS:
-        cells = ["{:.3f} ({:.3f})".format(*results[mode, hamming.DEFAULT_HASH_DISTANCE][1][transform]) for mode in modes]
+        cells = [
+            "{:.3f} ({:.3f})".format(*results[mode, hamming.DEFAULT_HASH_DISTANCE][1][transform]) for mode in modes
+        ]
         print("| {} | {} |".format(transform, " | ".join(cells)))
     for mode in ("rotations", "no rotations"):
         overall, per = results[mode, hamming.DEFAULT_HASH_DISTANCE]
         core = min(per[transform][0] for transform in CORE)
         turns = min(per[transform][0] for transform in TURNS)
-        print("{} at {}: precision {:.4f}, lowest recall on core transforms {:.3f}, on rotation/mirror {:.3f}".format(
-            mode, hamming.DEFAULT_HASH_DISTANCE, overall[0], core, turns))
+        print(
+            "{} at {}: precision {:.4f}, lowest recall on core transforms {:.3f}, on rotation/mirror {:.3f}".format(
+                mode, hamming.DEFAULT_HASH_DISTANCE, overall[0], core, turns
+            )
+        )
     _score_margin(files, prints, spreads, store, labels, hamming.DEFAULT_HASH_DISTANCE)
     _score_margin(files, prints, spreads, store, labels, max(THRESHOLDS))
     if not options.keep:
@@ -268,7 +319,11 @@ def _score_margin(files, prints, spreads, store, labels, threshold):
     true.sort()
     false.sort(reverse=True)
     print("\nverification scores of candidate pairs at threshold {} (rotations on)".format(threshold))
-    print("{} original-copy pairs, lowest: {}".format(len(true), ", ".join("{:.3f} ({} ~ {})".format(*t) for t in true[:3])))
+    print(
+        "{} original-copy pairs, lowest: {}".format(
+            len(true), ", ".join("{:.3f} ({} ~ {})".format(*t) for t in true[:3])
+        )
+    )
     print("{} false pairs, highest: {}".format(len(false), ", ".join("{:.3f} ({} ~ {})".format(*f) for f in false[:3])))
     print("| score from | original-copy pairs below | false pairs at or above |")
     print("|---:|---:|---:|")

@@ -2,8 +2,8 @@
 
 Random 64-bit hashes, 1% of them planted near-duplicates of others (1 to threshold bits
 flipped). For each size the search's wall and CPU time and peak memory (numpy's
-allocations, as tracemalloc sees them, in a second run); up to --brute-max a plain numpy brute force over the same hashes
-in the same run, the ratio, and a check that both found the same pairs. Then the search
+allocations, as tracemalloc sees them, in a second run); up to --brute-max a plain numpy
+brute force over the same hashes in the same run, the ratio, and a check that both found the same pairs. Then the search
 as shashin-group runs it: nine hashes a photo (8 rotations/mirrors and the crop view)
 against every upright hash, at the default threshold. Last, the whole command over a
 database of stored photos (stat of every file, search, verification, the grouping written).
@@ -90,7 +90,7 @@ def whole_command(size, rng, folder, batch=10_000):
         views = rng.integers(0, 256, (count, 64, 64)).astype(numpy.uint8)
         copies = count // 100
         noise = rng.integers(-3, 4, (copies, 64, 64))
-        views[count - copies :] = numpy.clip(views[: copies].astype(int) + noise, 0, 255).astype(numpy.uint8)
+        views[count - copies :] = numpy.clip(views[:copies].astype(int) + noise, 0, 255).astype(numpy.uint8)
         prints, spreads = similarity.fingerprints(views), similarity.spreads(views)
         records, rows = [], []
         for offset in range(count):
@@ -98,8 +98,15 @@ def whole_command(size, rng, folder, batch=10_000):
             path.touch()
             md5 = "{:032x}".format(start + offset)
             stat = path.stat()
-            records.append({"path": str(path), "size": stat.st_size, "mtime": stat.st_mtime, "md5": md5,
-                            "dhash": "{:016x}".format(int(prints[offset, 0]))})
+            records.append(
+                {
+                    "path": str(path),
+                    "size": stat.st_size,
+                    "mtime": stat.st_mtime,
+                    "md5": md5,
+                    "dhash": "{:016x}".format(int(prints[offset, 0])),
+                }
+            )
             rows.append((md5, views[offset], prints[offset], spreads[offset]))
         store.save_hashed(records, {})
         store.save_fingerprints(rows)
@@ -107,8 +114,12 @@ def whole_command(size, rng, folder, batch=10_000):
     seconds = []
     for _ in range(2):
         started = time.perf_counter()
-        result = subprocess.run([str(BIN / "shashin-group"), "-q", "--db", str(folder / "bench.db")],
-                                check=True, capture_output=True, text=True)
+        result = subprocess.run(
+            [str(BIN / "shashin-group"), "-q", "--db", str(folder / "bench.db")],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         seconds.append(time.perf_counter() - started)
     return len(result.stdout.splitlines()), seconds
 
@@ -120,8 +131,9 @@ def main():
     parser.add_argument("--threshold", type=int, default=4)
     parser.add_argument("--brute-max", type=int, default=10**5, help="largest size also brute-forced")
     parser.add_argument("--fingerprint-max", type=int, default=10**6, help="largest size of the 9-hash search")
-    parser.add_argument("--command-sizes", type=int, nargs="+", default=[10**4, 10**5],
-                        help="sizes of the whole-command run")
+    parser.add_argument(
+        "--command-sizes", type=int, nargs="+", default=[10**4, 10**5], help="sizes of the whole-command run"
+    )
     parser.add_argument("--seed", type=int, default=1)
     options = parser.parse_args()
     sizes = [10**4, 10**5] if options.quick else options.sizes
@@ -159,7 +171,11 @@ def main():
         with tempfile.TemporaryDirectory(prefix="shashin-bench-group-") as folder:
             groups, seconds = whole_command(size, rng, Path(folder))
         print("| {} | {} | {:.1f} | {:.1f} |".format(size, groups, *seconds))
-    print("\npeak resident memory of this process: {:.0f} MB".format(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3))
+    print(
+        "\npeak resident memory of this process: {:.0f} MB".format(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+        )
+    )
 
 
 if __name__ == "__main__":

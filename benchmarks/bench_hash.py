@@ -99,8 +99,18 @@ def run(work, args):
     # Warm the page cache once so neither side pays for disk reads the other did not.
     subprocess.run(["cat", *map(str, photos)], stdout=subprocess.DEVNULL, check=True)
     djpeg = timed(
-        ["xargs", "-0", "-P", str(args.jobs), "-n", "8", "sh", "-c",
-         'for f; do djpeg -scale 1/8 "$f" > /dev/null; done', "_"],
+        [
+            "xargs",
+            "-0",
+            "-P",
+            str(args.jobs),
+            "-n",
+            "8",
+            "sh",
+            "-c",
+            'for f; do djpeg -scale 1/8 "$f" > /dev/null; done',
+            "_",
+        ],
         input=listing,
     )
     cold = timed(hash_command(work / "a.db", args.jobs), input=listing)
@@ -125,21 +135,29 @@ def run(work, args):
     cpu = cpu_seconds()
     rescan = timed(hash_command(work / "b.db", args.jobs), input=listing)
     cpu = cpu_seconds() - cpu
-    print("rescan, unchanged     {:8.0f} files/s   (target >= 20,000; {} files; {:.0f} files per CPU second;"
-          " load average {:.1f})".format(len(many) / rescan, len(many), len(many) / cpu, os.getloadavg()[0]))
+    print(
+        "rescan, unchanged     {:8.0f} files/s   (target >= 20,000; {} files; {:.0f} files per CPU second;"
+        " load average {:.1f})".format(len(many) / rescan, len(many), len(many) / cpu, os.getloadavg()[0])
+    )
 
     sample = many[: args.meta_count]
     exiftool_list = work / "list.txt"
     exiftool_list.write_text("".join(str(p) + "\n" for p in sample))
     batch = timed(["exiftool", "-j", "-@", str(exiftool_list)])
-    meta = timed([str(BIN / "shashin-meta"), "-q", "--db", str(work / "b.db")], input=nul_list(sample).replace(b"\0", b"\n"))
+    meta = timed(
+        [str(BIN / "shashin-meta"), "-q", "--db", str(work / "b.db")], input=nul_list(sample).replace(b"\0", b"\n")
+    )
     print("shashin-meta          {:8.1f} files/s".format(len(sample) / meta))
-    print("exiftool -j -@ LIST   {:8.1f} files/s    ratio {:.2f} (target >= 0.8; {} files)".format(
-        len(sample) / batch, batch / meta, len(sample)))
+    print(
+        "exiftool -j -@ LIST   {:8.1f} files/s    ratio {:.2f} (target >= 0.8; {} files)".format(
+            len(sample) / batch, batch / meta, len(sample)
+        )
+    )
 
     huge = work / "huge.jpg"
-    subprocess.run(["/usr/bin/convert", "-size", "10000x10000", "gradient:navy-orange", "-quality", "90", str(huge)],
-                   check=True)
+    subprocess.run(
+        ["/usr/bin/convert", "-size", "10000x10000", "gradient:navy-orange", "-quality", "90", str(huge)], check=True
+    )
     peak = subprocess.run(
         [sys.executable, "-c", WORKER_PEAK, str(huge)], check=True, capture_output=True, text=True
     ).stdout.split()[-1]

@@ -46,8 +46,12 @@ def make_tree(root, count):
             image.save(filename=str(master))
         taken = datetime.datetime(2015, 1, 1, 12) + datetime.timedelta(days=day * 37 % 3650)
         arguments += ["-DateTimeOriginal={:%Y:%m:%d %H:%M:%S}".format(taken), str(master), "-execute"]
-    subprocess.run(["exiftool", "-@", "-", "-common_args", "-q", "-overwrite_original"],
-                   input="\n".join(arguments), text=True, check=True)
+    subprocess.run(
+        ["exiftool", "-@", "-", "-common_args", "-q", "-overwrite_original"],
+        input="\n".join(arguments),
+        text=True,
+        check=True,
+    )
     src = root / "src"
     for index in range(count):
         folder = src / "{:03d}".format(index % DAYS)
@@ -64,9 +68,14 @@ def fill_database(db, masters, src):
     for path in sorted(src.rglob("*.jpg")):
         day, stat = path.parent.name, path.stat()
         record = {
-            "path": str(path), "size": stat.st_size, "mtime": stat.st_mtime,
-            "md5": hashlib.md5(path.read_bytes()).hexdigest(), "dhash": "0" * 16,
-            "width": 70, "height": 46, "format": "JPEG",
+            "path": str(path),
+            "size": stat.st_size,
+            "mtime": stat.st_mtime,
+            "md5": hashlib.md5(path.read_bytes()).hexdigest(),
+            "dhash": "0" * 16,
+            "width": 70,
+            "height": 46,
+            "format": "JPEG",
         }
         hashed.append(record)
         described.append(dict(record, metadata=tags[day], **exif.derived_fields(tags[day])))
@@ -101,16 +110,25 @@ def main():
         db = root / "shashin.db"
         fill_database(db, masters, src)
         exiftool_s = timed(
-            ["exiftool", "-q", "-Directory<DateTimeOriginal", "-d", str(root / "by-exiftool/%Y/%m/%d"),
-             "-r", str(root / "src-exiftool")]
+            [
+                "exiftool",
+                "-q",
+                "-Directory<DateTimeOriginal",
+                "-d",
+                str(root / "by-exiftool/%Y/%m/%d"),
+                "-r",
+                str(root / "src-exiftool"),
+            ]
         )
         shashin_s = timed(
             [str(BIN / "shashin-organize"), "-q", "--db", str(db), "--move", str(src), str(root / "by-shashin")]
         )
         same = layout(root / "by-shashin") == layout(root / "by-exiftool")
-        moved = Store(db, readonly=True).db.execute(
-            "select count(*) from images where path like ?", [str(root / "by-shashin") + "/%"]
-        ).fetchone()[0]
+        moved = (
+            Store(db, readonly=True)
+            .db.execute("select count(*) from images where path like ?", [str(root / "by-shashin") + "/%"])
+            .fetchone()[0]
+        )
         result = {
             "files": args.files,
             "shashin_organize_files_per_s": round(args.files / shashin_s),
@@ -123,7 +141,9 @@ def main():
         print(
             "shashin-organize --move: {:,.0f} files/s; exiftool -Directory<DateTimeOriginal: {:,.0f} files/s;"
             " shashin is {:.2f}x {}".format(
-                args.files / shashin_s, args.files / exiftool_s, result["ratio"],
+                args.files / shashin_s,
+                args.files / exiftool_s,
+                result["ratio"],
                 "faster" if result["ratio"] >= 1 else "slower",
             ),
             file=sys.stderr,

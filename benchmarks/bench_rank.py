@@ -54,13 +54,30 @@ from shashin.similarity import Group
 from shashin.store import Store
 
 SAMPLES = demo.sample_folder()
-PHOTOS = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png", "retina.jpg",
-          "hubble_deep_field.jpg", "motorcycle_right.png", "ihc.png"]
+PHOTOS = [
+    "astronaut.png",
+    "chelsea.png",
+    "coffee.png",
+    "rocket.jpg",
+    "motorcycle_left.png",
+    "retina.jpg",
+    "hubble_deep_field.jpg",
+    "motorcycle_right.png",
+    "ihc.png",
+]
 #: Encodings measured on every photo: (name, format, quality, scale).
-ENCODINGS = [("heic", "heic", 50, 1.0), ("camera", "jpeg", 92, 1.0), ("whatsapp", "jpeg", 70, 0.5),
-             ("export", "jpeg", 95, 1.0), ("png", "png", None, 1.0)]
-PHONES = [("Apple", "iPhone 12", 4032, 3024, "16.1"), ("Google", "Pixel 6", 4080, 3072, "HDR+ 1.0.4"),
-          ("samsung", "SM-G991B", 4000, 3000, "G991BXXU5CVK1")]
+ENCODINGS = [
+    ("heic", "heic", 50, 1.0),
+    ("camera", "jpeg", 92, 1.0),
+    ("whatsapp", "jpeg", 70, 0.5),
+    ("export", "jpeg", 95, 1.0),
+    ("png", "png", None, 1.0),
+]
+PHONES = [
+    ("Apple", "iPhone 12", 4032, 3024, "16.1"),
+    ("Google", "Pixel 6", 4080, 3072, "HDR+ 1.0.4"),
+    ("samsung", "SM-G991B", 4000, 3000, "G991BXXU5CVK1"),
+]
 CHECKPOINTS = (10, 30, 100)
 THRESHOLDS = (0.8, 0.9, 0.95, 0.99)
 HELD_OUT = 300
@@ -115,12 +132,17 @@ class Library:
             if software:
                 metadata["EXIF:Software"] = software
             return {
-                "path": path, "width": w, "height": h, "format": fmt or "JPEG",
+                "path": path,
+                "width": w,
+                "height": h,
+                "format": fmt or "JPEG",
                 "size": int(bpp[encoding] * w * h * r.uniform(0.9, 1.1)),
-                "mtime": stamp + mtime, "metadata": metadata,
+                "mtime": stamp + mtime,
+                "metadata": metadata,
                 "taken_at": taken.isoformat() + "+02:00" if dated else None,
                 "taken_at_source": "DateTimeOriginal" if dated else "FileModifyDate",
-                "make": make if camera else None, "model": model if camera else None,
+                "make": make if camera else None,
+                "model": model if camera else None,
             }
 
         ext, fmt, encoding = (".HEIC", "HEIC", "heic") if heic else (".jpg", "JPEG", "camera")
@@ -131,23 +153,46 @@ class Library:
         # Byte-identical copies: only the path and the mtime differ.
         variants = {
             "original": lambda: first,
-            "backup": lambda: dict(first, path="/mnt/nas/Backup/{}/{}/{}{}".format(taken.year, self.camera, stem, ext),
-                                   mtime=stamp + later),
-            "copy": lambda: dict(first, path="{}/{}/{} copy{}".format(home, self.camera, stem, ext),
-                                 mtime=stamp + later),
-            "whatsapp": lambda: row("{}/WhatsApp/Media/WhatsApp Images/IMG-{}-WA{:04}.jpg".format(
-                home, day, r.randint(0, 99)), "whatsapp", scale=0.4, dated=False, camera=False, tags=12,
-                mtime=r.uniform(60, 86400)),
-            "export": lambda: row("{}/Exports/{}.jpg".format(home, stem), "export", tags=60, software="Photos 7.0",
-                                  mtime=later),
-            "download": lambda: row("/home/{}/Downloads/{} (1).jpg".format(self.user, stem), "export", scale=0.5,
-                                    tags=30, camera=False, mtime=later),
-            "enhanced": lambda: row("{}/Exports/{}-Enhanced-SR.jpg".format(home, stem), "export", scale=2.0, tags=70,
-                                    software="Adobe Lightroom 7.0", mtime=later),
-            "compressed": lambda: row("{}/Compressed/{}.heic".format(home, stem), "heic", software=firmware,
-                                      fmt="HEIC", mtime=later),
-            "png": lambda: row("{}/Exports/{}.png".format(home, stem), "png", dated=False, tags=8, camera=False,
-                               fmt="PNG", mtime=later),
+            "backup": lambda: dict(
+                first, path="/mnt/nas/Backup/{}/{}/{}{}".format(taken.year, self.camera, stem, ext), mtime=stamp + later
+            ),
+            "copy": lambda: dict(
+                first, path="{}/{}/{} copy{}".format(home, self.camera, stem, ext), mtime=stamp + later
+            ),
+            "whatsapp": lambda: row(
+                "{}/WhatsApp/Media/WhatsApp Images/IMG-{}-WA{:04}.jpg".format(home, day, r.randint(0, 99)),
+                "whatsapp",
+                scale=0.4,
+                dated=False,
+                camera=False,
+                tags=12,
+                mtime=r.uniform(60, 86400),
+            ),
+            "export": lambda: row(
+                "{}/Exports/{}.jpg".format(home, stem), "export", tags=60, software="Photos 7.0", mtime=later
+            ),
+            "download": lambda: row(
+                "/home/{}/Downloads/{} (1).jpg".format(self.user, stem),
+                "export",
+                scale=0.5,
+                tags=30,
+                camera=False,
+                mtime=later,
+            ),
+            "enhanced": lambda: row(
+                "{}/Exports/{}-Enhanced-SR.jpg".format(home, stem),
+                "export",
+                scale=2.0,
+                tags=70,
+                software="Adobe Lightroom 7.0",
+                mtime=later,
+            ),
+            "compressed": lambda: row(
+                "{}/Compressed/{}.heic".format(home, stem), "heic", software=firmware, fmt="HEIC", mtime=later
+            ),
+            "png": lambda: row(
+                "{}/Exports/{}.png".format(home, stem), "png", dated=False, tags=8, camera=False, fmt="PNG", mtime=later
+            ),
         }
         names = [name for name in variants if name != "original" and not (heic and name == "compressed")]
         chosen = r.sample(names, r.randint(1, 3))
@@ -183,8 +228,11 @@ PEOPLE = {
     "keeps the highest resolution": lambda m: (-_pixels(m), not _dated(m), *_kept_copy(m)),
     "keeps HEIC over a larger JPEG": lambda m: (m["format"] != "HEIC", -_pixels(m), not _dated(m), *_kept_copy(m)),
     "keeps the copy with a capture date": lambda m: (not _dated(m), m["mtime"], *_kept_copy(m)),
-    "keeps the edited export": lambda m: ("/Exports/" not in m["path"] or m["format"] != "JPEG", -_pixels(m),
-                                          *_kept_copy(m)),
+    "keeps the edited export": lambda m: (
+        "/Exports/" not in m["path"] or m["format"] != "JPEG",
+        -_pixels(m),
+        *_kept_copy(m),
+    ),
     "keeps what the rule keeps": rule.cold_start_key,
 }
 
@@ -197,8 +245,21 @@ def decide(person, members):
 # The original approach, re-created
 
 
-_METADATA = ["resolution", "file size", "bytes per pixel", "capture date", "earliest capture date", "camera make",
-             "camera model", "metadata tags", "software tag", "edited", "path depth", "path length", "oldest file"]
+_METADATA = [
+    "resolution",
+    "file size",
+    "bytes per pixel",
+    "capture date",
+    "earliest capture date",
+    "camera make",
+    "camera model",
+    "metadata tags",
+    "software tag",
+    "edited",
+    "path depth",
+    "path length",
+    "oldest file",
+]
 
 
 def _signs(members):
@@ -306,13 +367,17 @@ def command(encodings, groups, decisions=1000):
         for name, decided in (("rule", 0), ("model", decisions)):
             db = os.path.join(folder, name + ".db")
             store = Store(db)
-            records = [dict(member, md5=hashlib.md5(member["path"].encode()).hexdigest(), dhash="0" * 16)
-                       for members in rows for member in members]
+            records = [
+                dict(member, md5=hashlib.md5(member["path"].encode()).hexdigest(), dhash="0" * 16)
+                for members in rows
+                for member in members
+            ]
             store.save_hashed(records, {})
             store.save_metadata(records)
             md5 = {record["path"]: record["md5"] for record in records}
-            store.replace_groups(Group("similar", [(m["path"], md5[m["path"]], 0) for m in members], 0)
-                                 for members in rows)
+            store.replace_groups(
+                Group("similar", [(m["path"], md5[m["path"]], 0) for m in members], 0) for members in rows
+            )
             by_path = store.images_by_path(md5)
             with store.db.atomic():
                 for members in rows[:decided]:
@@ -323,8 +388,11 @@ def command(encodings, groups, decisions=1000):
             runs = []
             for _ in range(2 if decided else 1):
                 started = time.perf_counter()
-                subprocess.run([str(Path(sys.executable).parent / "shashin-rank"), "-q", "--db", db],
-                               stdout=subprocess.DEVNULL, check=True)
+                subprocess.run(
+                    [str(Path(sys.executable).parent / "shashin-rank"), "-q", "--db", db],
+                    stdout=subprocess.DEVNULL,
+                    check=True,
+                )
                 runs.append(time.perf_counter() - started)
             timings[name] = runs
     return timings
@@ -336,10 +404,16 @@ def print_command(encodings, groups):
     print()
     print("| shashin-rank on {:,} groups | seconds | vs rule |".format(groups))
     print("|---|---:|---:|")
-    print("| 1,000 decisions, first run (trains, saves the model) | {:.2f} | {:.1f}x |".format(
-        timings["model"][0], timings["model"][0] / rule))
-    print("| 1,000 decisions, second run (saved model) | {:.2f} | {:.1f}x |".format(
-        timings["model"][1], timings["model"][1] / rule))
+    print(
+        "| 1,000 decisions, first run (trains, saves the model) | {:.2f} | {:.1f}x |".format(
+            timings["model"][0], timings["model"][0] / rule
+        )
+    )
+    print(
+        "| 1,000 decisions, second run (saved model) | {:.2f} | {:.1f}x |".format(
+            timings["model"][1], timings["model"][1] / rule
+        )
+    )
     print("| no decisions: the rule (baseline) | {:.2f} | 1.0x |".format(rule))
 
 
@@ -350,8 +424,12 @@ def main():
     parser.add_argument("--groups", type=int, help="groups to rank in the timing (default 100,000)")
     parser.add_argument("--decisions", type=int, default=1000, help="decisions to train on in the timing")
     parser.add_argument("--speed-only", action="store_true", help="only the timing")
-    parser.add_argument("--command", type=int, metavar="GROUPS",
-                        help="only time the shashin-rank command on a database of this many groups")
+    parser.add_argument(
+        "--command",
+        type=int,
+        metavar="GROUPS",
+        help="only time the shashin-rank command on a database of this many groups",
+    )
     args = parser.parse_args()
     seeds = args.seeds or (2 if args.quick else 5)
     groups = args.groups or (20_000 if args.quick else 100_000)
@@ -374,8 +452,12 @@ def print_accuracy(encodings, seeds):
         results, used = accuracy(person, encodings, seeds, confidence)
         for n in CHECKPOINTS:
             row = results[n]
-            print("| {} | {} | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {}/{} |".format(
-                person, n, row["shashin"], row["worst"], row["rule"], row["original"], used[n], seeds), flush=True)
+            print(
+                "| {} | {} | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {}/{} |".format(
+                    person, n, row["shashin"], row["worst"], row["rule"], row["original"], used[n], seeds
+                ),
+                flush=True,
+            )
     print()
     print("Accepting suggestions above a keep probability, all people pooled: share of held-out groups")
     print("whose keeper is that sure, and how often it is the copy the person keeps")

@@ -40,8 +40,15 @@ def fill(root, groups, seed):
             path.write_bytes(data)
             info = path.stat()
             rows.append(
-                {"path": str(path), "size": info.st_size, "mtime": info.st_mtime, "md5": md5,
-                 "real_path": str(path), "device": info.st_dev, "inode": info.st_ino}
+                {
+                    "path": str(path),
+                    "size": info.st_size,
+                    "mtime": info.st_mtime,
+                    "md5": md5,
+                    "real_path": str(path),
+                    "device": info.st_dev,
+                    "inode": info.st_ino,
+                }
             )
             pair.append(str(path))
         grouped.append(Group("exact", [(path, md5, 0) for path in pair]))
@@ -83,8 +90,11 @@ def main():
     print("| Step | ms a removal | ms per MB removed | vs the md5 of both files |")
     print("| --- | ---: | ---: | ---: |")
     for name, seconds in (("md5 of the keeper and the copy (baseline)", reading), ("trash.remove", removing)):
-        print("| {} | {:.1f} | {:.2f} | {:.2f}x |".format(
-            name, 1000 * seconds / groups, 1000 * seconds / megabytes, seconds / reading))
+        print(
+            "| {} | {:.1f} | {:.2f} | {:.2f}x |".format(
+                name, 1000 * seconds / groups, 1000 * seconds / megabytes, seconds / reading
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -50,10 +50,21 @@ def fill(db_path, groups):
             path = "/photos/{:03d}/{:06d}-{}.jpg".format(number % 1000, number, copy)
             size = 200_000 + (number * 7919) % 3_000_000 - copy * 1000
             images.append(
-                {"path": path, "size": size, "mtime": 1.6e9 + number, "md5": md5, "dhash": "{:016x}".format(number),
-                 "width": 4000 - copy * 100, "height": 3000, "format": "JPEG", "metadata": '{"EXIF:Make": "Canon"}',
-                 "taken_at": "2019-01-01T12:00:00", "taken_at_source": "EXIF:DateTimeOriginal", "make": "Canon",
-                 "model": "EOS {}".format(copy)}
+                {
+                    "path": path,
+                    "size": size,
+                    "mtime": 1.6e9 + number,
+                    "md5": md5,
+                    "dhash": "{:016x}".format(number),
+                    "width": 4000 - copy * 100,
+                    "height": 3000,
+                    "format": "JPEG",
+                    "metadata": '{"EXIF:Make": "Canon"}',
+                    "taken_at": "2019-01-01T12:00:00",
+                    "taken_at_source": "EXIF:DateTimeOriginal",
+                    "make": "Canon",
+                    "model": "EOS {}".format(copy),
+                }
             )
             thumbnails[md5] = jpeg
             members.append((path, md5, 0 if exact else copy * 3))
@@ -153,13 +164,19 @@ def main():
         try:
             base = "http://127.0.0.1:{}".format(port)
             pages = -(-args.groups // PAGE_SIZE)
-            first, deep, last = "/-/shashin", "/-/shashin?page={}".format(pages // 2), "/-/shashin?page={}".format(pages)
+            first, deep, last = (
+                "/-/shashin",
+                "/-/shashin?page={}".format(pages // 2),
+                "/-/shashin?page={}".format(pages),
+            )
             baseline = "/shashin/groups?_size=10"
             with httpx.Client(base_url=base, timeout=60) as client:
                 print("first request (builds the review order): {:.0f} ms".format(timed(client, first) * 1000))
                 timed(client, baseline)
                 figures = {path: sequential(client, path, args.repeat) for path in (first, deep, last, baseline)}
-                after_decision = statistics.median(decide_then_time(db_path, client, first, number) for number in range(5)) * 1000
+                after_decision = (
+                    statistics.median(decide_then_time(db_path, client, first, number) for number in range(5)) * 1000
+                )
             print("first page right after a decision (order filtered again): {:.1f} ms".format(after_decision))
             print("\nsequential median over {} requests:".format(args.repeat))
             for path, median in figures.items():
@@ -169,11 +186,17 @@ def main():
             choices = [lambda: first, lambda: deep, lambda: "/-/shashin?page={}".format(random.randint(1, pages))]
             latencies, errors = asyncio.run(load(base, choices, args.clients, args.seconds))
             latencies.sort()
-            print("\n{} clients for {:.0f} s: {:,} requests, {:.0f}/s, errors: {}".format(
-                args.clients, args.seconds, len(latencies), len(latencies) / args.seconds, dict(errors) or "none"))
+            print(
+                "\n{} clients for {:.0f} s: {:,} requests, {:.0f}/s, errors: {}".format(
+                    args.clients, args.seconds, len(latencies), len(latencies) / args.seconds, dict(errors) or "none"
+                )
+            )
             if latencies:
-                print("  median {:.1f} ms, 95th percentile {:.1f} ms".format(
-                    statistics.median(latencies) * 1000, latencies[int(len(latencies) * 0.95)] * 1000))
+                print(
+                    "  median {:.1f} ms, 95th percentile {:.1f} ms".format(
+                        statistics.median(latencies) * 1000, latencies[int(len(latencies) * 0.95)] * 1000
+                    )
+                )
         finally:
             process.terminate()
             process.wait(timeout=10)

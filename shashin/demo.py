@@ -14,15 +14,25 @@ from pathlib import Path
 import exiftool
 from wand.image import Image
 
-SAMPLES = ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png", "retina.jpg",
-           "hubble_deep_field.jpg", "ihc.png", "camera.png", "moon.png")
+SAMPLES = (
+    "astronaut.png",
+    "chelsea.png",
+    "coffee.png",
+    "rocket.jpg",
+    "motorcycle_left.png",
+    "retina.jpg",
+    "hubble_deep_field.jpg",
+    "ihc.png",
+    "camera.png",
+    "moon.png",
+)
 
 
 def sample_folder():
     try:
         import skimage.data
     except ImportError:
-        raise SystemExit("the demo needs scikit-image: pip install 'shashin[demo]'")
+        raise SystemExit("the demo needs scikit-image: pip install 'shashin[demo]'") from None
     return Path(skimage.data.__file__).parent
 
 

@@ -35,9 +35,7 @@ DATE_SOURCES = (
     ("CreateDate", ("XMP:CreateDate",), ()),
     ("FileModifyDate", ("File:FileModifyDate",), ()),
 )
-_DATE = re.compile(
-    r"^(\d{4}):(\d\d):(\d\d)[ T](\d\d):(\d\d):(\d\d)(\.\d+)?\s*(Z|[+-]\d\d:?\d\d)?"
-)
+_DATE = re.compile(r"^(\d{4}):(\d\d):(\d\d)[ T](\d\d):(\d\d):(\d\d)(\.\d+)?\s*(Z|[+-]\d\d:?\d\d)?")
 _OFFSET = re.compile(r"^[+-]\d\d:\d\d$")
 
 
@@ -107,7 +105,7 @@ class Session:
                     lambda tool: tool.get_tags(names, ["FileType", "ImageWidth", "ImageHeight", "Orientation"])
                 ) or [{}]
                 for tag in ("JpgFromRaw", "PreviewImage", "ThumbnailImage"):
-                    jpeg = self._call(lambda tool: tool.execute("-b", "-" + tag, names[0], raw_bytes=True))
+                    jpeg = self._call(lambda tool, tag=tag: tool.execute("-b", "-" + tag, names[0], raw_bytes=True))
                     if jpeg.startswith(b"\xff\xd8"):
                         return Preview(
                             jpeg,

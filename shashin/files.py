@@ -20,6 +20,7 @@ def skipped_folder_of(path):
     """
     return next((part for part in path.split(os.sep)[:-1] if part in SKIPPED_FOLDERS), None)
 
+
 def error_text(error):
     """An error as a person reads it: an OSError as "no such file or directory", "permission denied"."""
     if not isinstance(error, OSError):
@@ -126,7 +127,7 @@ def rename_noreplace(src, dest, src_dir_fd=None, dest_dir_fd=None):
             raise
         # Nor hard links (FAT, some FUSE): check, then rename.
         if _exists(dest, dest_dir_fd):
-            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dest)
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dest) from None
         os.rename(src, dest, src_dir_fd=src_dir_fd, dst_dir_fd=dest_dir_fd)
         return
     os.unlink(src, dir_fd=src_dir_fd)

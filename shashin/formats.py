@@ -31,8 +31,16 @@ IMAGE_EXTENSIONS = frozenset(EXTENSION_FORMATS)
 
 #: ImageMagick coder for each format it reads here; RAW files never reach ImageMagick.
 CODERS = {
-    "JPEG": "JPEG", "PNG": "PNG", "GIF": "GIF", "TIFF": "TIFF", "WEBP": "WEBP", "HEIC": "HEIC",
-    "AVIF": "AVIF", "BMP": "BMP", "JXL": "JXL", "JP2": "JP2",
+    "JPEG": "JPEG",
+    "PNG": "PNG",
+    "GIF": "GIF",
+    "TIFF": "TIFF",
+    "WEBP": "WEBP",
+    "HEIC": "HEIC",
+    "AVIF": "AVIF",
+    "BMP": "BMP",
+    "JXL": "JXL",
+    "JP2": "JP2",
 }
 
 #: (offset, signature, format), first match wins: more specific signatures before the TIFF they extend.
@@ -59,8 +67,18 @@ _MAGIC = (
     (0, b"\x00\x00\x00\x0cjP  \r\n\x87\n", "JP2"),
     (0, b"\xff\x4f\xff\x51", "JP2"),  # a bare JPEG 2000 codestream
 )
-_HEIF_BRANDS = {b"heic": "HEIC", b"heix": "HEIC", b"hevc": "HEIC", b"hevx": "HEIC", b"heim": "HEIC",
-                b"heis": "HEIC", b"mif1": "HEIC", b"msf1": "HEIC", b"avif": "AVIF", b"avis": "AVIF"}
+_HEIF_BRANDS = {
+    b"heic": "HEIC",
+    b"heix": "HEIC",
+    b"hevc": "HEIC",
+    b"hevx": "HEIC",
+    b"heim": "HEIC",
+    b"heis": "HEIC",
+    b"mif1": "HEIC",
+    b"msf1": "HEIC",
+    b"avif": "AVIF",
+    b"avis": "AVIF",
+}
 
 #: How much of a file's start :func:`sniff` and :func:`describe` look at.
 HEAD_BYTES = 1 << 12
@@ -203,4 +221,3 @@ def _compressed_start(kind, head):
     language_end = head.find(b"\0", keyword_end + 3)
     translated_end = head.find(b"\0", language_end + 1) if language_end >= 0 else -1
     return translated_end + 1 if translated_end >= 0 else None
-

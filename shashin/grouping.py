@@ -10,13 +10,19 @@ import os
 from dataclasses import dataclass
 
 from . import similarity
-from .hamming import DEFAULT_HASH_DISTANCE
 from .files import unchanged_since_scan
+from .hamming import DEFAULT_HASH_DISTANCE
 from .outcomes import FAILED, Outcome
 from .workers import Workers
 
 #: Statuses of the files: grouped (or alone), or left out and why.
-GROUPED, SAME_FILE, MISSING, CHANGED, WITHOUT_THUMBNAIL = "files", "same file", "missing", "changed", "without thumbnail"
+GROUPED, SAME_FILE, MISSING, CHANGED, WITHOUT_THUMBNAIL = (
+    "files",
+    "same file",
+    "missing",
+    "changed",
+    "without thumbnail",
+)
 FINGERPRINTED = "fingerprinted"
 #: Fingerprints derived and stored together.
 SAVE_EVERY = 500
@@ -41,7 +47,9 @@ def group_library(files, store=None, threshold=DEFAULT_HASH_DISTANCE, rotations=
     present, same = similarity.one_path_per_file(_present(files, left_out))
     yield from left_out
     for path, kept in same:
-        yield Outcome(path, SAME_FILE, message="the same file as {} (one file, two paths), not a copy of it".format(kept))
+        yield Outcome(
+            path, SAME_FILE, message="the same file as {} (one file, two paths), not a copy of it".format(kept)
+        )
     for path, _, _ in present:
         yield Outcome(path, GROUPED)
     members = [(path, md5) for path, md5, _ in present]
@@ -54,7 +62,9 @@ def group_library(files, store=None, threshold=DEFAULT_HASH_DISTANCE, rotations=
         prints, spreads = store.fingerprints()
         for path, md5 in members:
             if md5 not in prints:
-                yield Outcome(path, WITHOUT_THUMBNAIL, message="no thumbnail in the database: only exact copies can be found")
+                yield Outcome(
+                    path, WITHOUT_THUMBNAIL, message="no thumbnail in the database: only exact copies can be found"
+                )
         groups = similarity.find_groups(
             members, prints, threshold, rotations, view=store.view, spread=spreads, ignored=store.not_duplicates()
         )

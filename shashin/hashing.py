@@ -28,7 +28,7 @@ BATCH = 512
 class HashOutcome(Outcome):
     """What happened to one input path (a failure with a record is one to remember)."""
 
-    thumbnail: bytes = None
+    thumbnail: bytes | None = None
     #: A cached file whose identity the database lacks or has wrong (a relinked folder, an older database).
     identity_changed: bool = False
 
@@ -122,7 +122,9 @@ def _worker_setup(db_path):
 
 def _died(item):
     # No record, so not remembered as a failure: the out-of-memory killer may have picked the worker for another's sake.
-    return HashOutcome(item[0], FAILED, message="the worker process hashing it died (killed, or crashed in the decoder)")
+    return HashOutcome(
+        item[0], FAILED, message="the worker process hashing it died (killed, or crashed in the decoder)"
+    )
 
 
 def hash_file(item):
@@ -159,4 +161,3 @@ def hash_file(item):
         return HashOutcome(path, FAILED, record, str(error))
     record.update(fields)
     return HashOutcome(path, HASHED, record=record, thumbnail=thumbnail)
-

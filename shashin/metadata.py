@@ -57,9 +57,9 @@ def _read_batch(items, store, session):
             outcome = Outcome(path, READ, record)
             outcomes.append(outcome)
             to_read.append(outcome)
-    for outcome, (_, tags, error) in zip(to_read, session.read(outcome.path for outcome in to_read)):
-        if error:
-            outcome.status, outcome.record, outcome.message = FAILED, None, error
+    for outcome, (_, tags, failure) in zip(to_read, session.read(outcome.path for outcome in to_read)):
+        if failure:
+            outcome.status, outcome.record, outcome.message = FAILED, None, failure
         else:
             outcome.record["metadata"] = tags
             outcome.record.update(exif.derived_fields(tags))

@@ -11,5 +11,5 @@ class Outcome:
 
     path: str
     status: str
-    record: dict = None
-    message: str = None
+    record: dict | None = None
+    message: str | None = None

@@ -12,9 +12,9 @@ from wand.exceptions import WandException
 from wand.image import Image
 
 from . import trash
-from .ranking import rule
 from .formats import sniff
 from .imaging import ImageError, coder, magick_message
+from .ranking import rule
 from .store.decisions import SUGGESTION
 
 #: Tags that differ between copies without saying anything about the photo.

@@ -224,9 +224,7 @@ def find_groups(files, prints, threshold, rotations=True, view=None, spread=None
     paths_of = {}
     for path, md5 in files:
         paths_of.setdefault(md5, []).append(path)
-    contents = sorted(
-        md5 for md5 in paths_of if md5 in prints and (view is None or spread[md5] >= MIN_SPREAD)
-    )
+    contents = sorted(md5 for md5 in paths_of if md5 in prints and (view is None or spread[md5] >= MIN_SPREAD))
     width = 1 if view is None else 1 + CROP_COLUMN
     table = numpy.zeros((len(contents), width), numpy.uint64)
     for row, md5 in enumerate(contents):

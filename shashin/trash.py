@@ -42,7 +42,7 @@ class Result(NamedTuple):
     path: str
     ok: bool
     message: str
-    entry_id: int = None
+    entry_id: int | None = None
 
 
 class Refused(Exception):
@@ -146,7 +146,8 @@ def remove(store, group_id, paths, source="ui", batch=None):
             leaving = {located.path for _, located, _ in journaled}
             rows = store.images_by_path(members)
             decided = [
-                (rows.get(path, {"path": path, "md5": row["md5"]}), path not in leaving) for path, row in members.items()
+                (rows.get(path, {"path": path, "md5": row["md5"]}), path not in leaving)
+                for path, row in members.items()
             ]
             store.record_decision(group_id, "keep", decided, source, batch)
     moves = [_move(store, entry_id, located, target) for entry_id, located, target in journaled]
@@ -175,11 +176,15 @@ def _plan(members, wanted, group_id):
         identity = located[path].identity
         twin = files_staying.get(identity) or moving_files.get(identity)
         if twin:
-            outcomes.append(_not_removed(path, "it is the same file as {} (one file, two paths), not a copy".format(twin)))
+            outcomes.append(
+                _not_removed(path, "it is the same file as {} (one file, two paths), not a copy".format(twin))
+            )
             continue
         moving_files[identity] = path
         moving.append(located[path])
-    if moving and not any(identity not in moving_files and _verified(located[path]) for identity, path in files_staying.items()):
+    if moving and not any(
+        identity not in moving_files and _verified(located[path]) for identity, path in files_staying.items()
+    ):
         raise Refused(
             "refused: no other copy in group {} would stay in place unchanged (a different file whose md5"
             " is still the one scanned); shashin never removes the last copy".format(group_id)
@@ -204,7 +209,9 @@ def locate(row):
     except OSError as error:
         raise Unsafe(error_text(error)) from None
     if row.get("real_path") and real_path != row["real_path"]:
-        raise Unsafe("its path leads to {} now, not to {} as scanned; scan it again".format(real_path, row["real_path"]))
+        raise Unsafe(
+            "its path leads to {} now, not to {} as scanned; scan it again".format(real_path, row["real_path"])
+        )
     skipped = skipped_folder_of(real_path)
     if skipped:
         raise Unsafe("it is inside {}, a folder scans never enter: not a copy that counts".format(skipped))
@@ -404,7 +411,9 @@ def _private_trash(trash, create=False):
         raise Unsafe("{} is not there (a disk not mounted, or the folder moved?)".format(trash)) from None
     except OSError as error:
         if error.errno in (errno.ELOOP, errno.ENOTDIR):
-            raise Unsafe("{} is a symbolic link or a file; shashin never follows a link to a trash".format(trash)) from None
+            raise Unsafe(
+                "{} is a symbolic link or a file; shashin never follows a link to a trash".format(trash)
+            ) from None
         raise
     try:
         info = os.fstat(fd)

@@ -29,8 +29,12 @@ def make_photo(path, index=0, width=640, height=480, fmt=None):
     with Image(filename=str(SAMPLES / PHOTOS[index % len(PHOTOS)])) as image:
         # Different indexes over the same sample give different, non-overlapping-ish views.
         shift = (index // len(PHOTOS)) * 37
-        image.crop(shift % max(1, image.width // 4), shift % max(1, image.height // 4),
-                   width=image.width * 3 // 4, height=image.height * 3 // 4)
+        image.crop(
+            shift % max(1, image.width // 4),
+            shift % max(1, image.height // 4),
+            width=image.width * 3 // 4,
+            height=image.height * 3 // 4,
+        )
         image.resize(width, height)
         image.format = fmt or path.suffix.lstrip(".") or "jpeg"
         image.save(filename=str(path))

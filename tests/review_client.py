@@ -8,7 +8,6 @@ from datasette.version import __version__ as datasette_version
 
 from shashin.store import Store
 
-
 #: Datasette 1.0 (its alphas): settings in datasette.yaml, CSRF by the headers browsers send.
 DATASETTE_1 = datasette_version.startswith("1.")
 #: What a browser sends with a form posted from another site's page (it cannot read the CSRF token).

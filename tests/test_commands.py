@@ -8,7 +8,8 @@ import pytest
 
 from conftest import invoke, make_photo, run
 from shashin import exif, grouping, ranking
-from shashin.cli import common, group, hash as hash_command, rank, trash
+from shashin.cli import common, group, rank, trash
+from shashin.cli import hash as hash_command
 from shashin.metadata import READ, read_metadata
 from shashin.outcomes import CACHED
 from shashin.store import Store
@@ -32,7 +33,9 @@ def test_known_bad_files_are_one_line_and_exit_0(tmp_path, db):
     assert "broken.jpg" not in again.stderr and "0 failed" in again.stderr
     assert "shashin-hash: 1 known-bad files (unchanged since they failed; -v lists them)\n" in again.stderr
     listed = run("shashin-hash", "--db", db, "-v", folder, check=0)
-    assert "skipped {}: ".format(folder / "broken.jpg") in listed.stderr and "(unchanged since it failed)" in listed.stderr
+    assert (
+        "skipped {}: ".format(folder / "broken.jpg") in listed.stderr and "(unchanged since it failed)" in listed.stderr
+    )
     (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated, and changed")
     run("shashin-hash", "--db", db, folder, check=1)
 

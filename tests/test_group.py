@@ -1,4 +1,4 @@
-"""shashin-group: exact and near-duplicate groups of real photos, written atomically, stable and respectful of the ignore list."""
+"""shashin-group: exact and near-duplicate groups of real photos, written atomically, stable, honouring the ignore list."""
 
 import json
 import shutil
@@ -73,7 +73,9 @@ def test_every_transform_lands_in_its_original_group(tmp_path, db):
     shutil.copyfile(originals[0], folder / "photo0-copy.jpg")
     for name, change in [("stripped", "-all="), ("edited", "-Artist=Someone else")]:
         shutil.copyfile(originals[0], folder / "photo0-{}.jpg".format(name))
-        subprocess.run(["exiftool", "-q", "-overwrite_original", change, str(folder / "photo0-{}.jpg".format(name))], check=True)
+        subprocess.run(
+            ["exiftool", "-q", "-overwrite_original", change, str(folder / "photo0-{}.jpg".format(name))], check=True
+        )
     shutil.copyfile(originals[1], folder / "photo1-copy.jpg")
 
     groups = hash_and_group(folder, db)
@@ -124,7 +126,8 @@ def test_no_chaining_of_hash_neighbours(tmp_path):
         path.write_bytes(path.name.encode())
     hashes = ["0000000000000000", "0000000000000007", "000000000000003f"]
     stdin = "".join(
-        json.dumps({"path": str(path), "md5": path.stem * 32, "dhash": dhash}) + "\n" for path, dhash in zip(paths, hashes)
+        json.dumps({"path": str(path), "md5": path.stem * 32, "dhash": dhash}) + "\n"
+        for path, dhash in zip(paths, hashes)
     )
     groups = json_lines(run("shashin-group", "--no-db", "-", "--threshold", "4", input=stdin, check=0).stdout)
     assert len(groups) == 1 and len(groups[0]["paths"]) == 2

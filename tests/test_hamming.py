@@ -159,4 +159,5 @@ def test_tiny_and_empty_inputs(size):
     assert found(*hamming.hamming_search(hashes, hashes, 0)) == brute_search(hashes, hashes, 0)
     assert found(*hamming.hamming_search(hashes, hashes[:0], 5)) == set()
     assert [len(column) for column in similarity.candidate_pairs(numpy.zeros((size, 9), numpy.uint64), 5)] == [
-        size * (size - 1) // 2] * 4
+        size * (size - 1) // 2
+    ] * 4

@@ -170,6 +170,7 @@ def test_prune_forgets_files_that_are_gone(library, db):
 
 def _huge_png(path, side=16000):
     """A valid greyscale PNG of side x side pixels, written without decoding anything that big."""
+
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -195,8 +196,10 @@ def test_bad_inputs_get_one_line_each_and_the_run_goes_on(tmp_path, db):
     os.mkfifo(folder / "pipe.jpg")  # opening it would wait for a writer for ever
     result = run("shashin-hash", "--db", db, "-v", folder, check=1)
     lines = result.stderr.splitlines()
-    errors = {name: [line for line in lines if "/{}:".format(name) in line] for name in
-              ["empty.jpg", "corrupt.jpg", "truncated.jpg", "fake.png", "huge.png"]}
+    errors = {
+        name: [line for line in lines if "/{}:".format(name) in line]
+        for name in ["empty.jpg", "corrupt.jpg", "truncated.jpg", "fake.png", "huge.png"]
+    }
     assert all(len(found) == 1 for found in errors.values()), lines
     assert "empty" in errors["empty.jpg"][0]
     assert "truncated" in errors["truncated.jpg"][0]
@@ -275,7 +278,9 @@ def test_odd_file_names(tmp_path, db):
     find = subprocess.run(["find", str(tmp_path), "-name", "*.jpg", "-print0"], capture_output=True, check=True)
     result = subprocess.run(
         [str(BIN / "shashin-hash"), "--db", str(db), "-0"],
-        input=find.stdout, capture_output=True, check=True,
+        input=find.stdout,
+        capture_output=True,
+        check=True,
     )
     records = json_lines(result.stdout.decode("utf-8", "surrogateescape"))
     assert len(records) == 6
@@ -313,8 +318,14 @@ def test_raw_files_are_hashed_from_their_embedded_preview(tmp_path):
     container = make_photo(tmp_path / "container.jpg", 0, 320, 240)
     raw = tmp_path / "IMG_0001.NEF"
     with exiftool.ExifToolHelper() as tool:
-        tool.execute("-overwrite_original", "-Orientation#=6", "-EXIF:ImageWidth=320", "-EXIF:ImageHeight=240",
-                     "-ThumbnailImage<={}".format(preview), str(container))
+        tool.execute(
+            "-overwrite_original",
+            "-Orientation#=6",
+            "-EXIF:ImageWidth=320",
+            "-EXIF:ImageHeight=240",
+            "-ThumbnailImage<={}".format(preview),
+            str(container),
+        )
         raw.write_bytes(tool.execute("-b", "-EXIF", str(container), raw_bytes=True))
     upright = tmp_path / "turned.png"
     with Image(filename=str(preview)) as image:

@@ -30,8 +30,11 @@ def zTXt_bomb(path, inflated=1 << 30):
     rows = zlib.compress(b"".join(b"\0" + bytes(range(48)) * 4 for _ in range(64)))
     header = struct.pack(">IIBBBBB", 64, 64, 8, 6, 0, 0, 0)
     path.write_bytes(
-        b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"zTXt", b"Comment\0\0" + comment)
-        + _chunk(b"IDAT", rows) + _chunk(b"IEND", b"")
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"zTXt", b"Comment\0\0" + comment)
+        + _chunk(b"IDAT", rows)
+        + _chunk(b"IEND", b"")
     )
     return path
 
@@ -47,8 +50,9 @@ sys.exit(code)
 
 def _peak_of(command, *args):
     """Run a console script; return (result, peak RSS in bytes of the largest of its processes)."""
-    result = subprocess.run([sys.executable, "-c", _PEAK, str(BIN / command), *map(str, args)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", _PEAK, str(BIN / command), *map(str, args)], capture_output=True, text=True, timeout=120
+    )
     *lines, peak = result.stderr.splitlines()
     result.stderr = "\n".join(lines)
     return result, int(peak)

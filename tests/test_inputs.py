@@ -1,4 +1,4 @@
-"""Inputs as bad luck or an attacker makes them: deep folders, FIFOs, huge numbers, unreadable files, broken databases."""
+"""Inputs as bad luck or an attacker makes them: deep folders, FIFOs, huge numbers, unreadable files, bad databases."""
 
 import contextlib
 import os
@@ -59,7 +59,9 @@ def test_fifos_in_organize_sources_are_skipped(tmp_path, db):
     result = organize_within(60, "--db", db, "-v", source, tmp_path / "out")
     assert result.returncode == 0, result.stderr
     assert [(r["action"], os.path.basename(r["src"])) for r in json_lines(result.stdout)] == [
-        ("skip", "a.xmp"), ("skip", "pipe.jpg"), ("copy", "a.jpg"),
+        ("skip", "a.xmp"),
+        ("skip", "pipe.jpg"),
+        ("copy", "a.jpg"),
     ]
     assert "skipped {}: not a regular file".format(source / "pipe.jpg") in result.stderr
     named = organize_within(60, "--db", db, "-v", source / "pipe.jpg", source / "a.jpg", tmp_path / "named")

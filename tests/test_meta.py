@@ -23,8 +23,13 @@ def meta(*args, input=None, check=0):
 
 
 def test_pipeline_adds_metadata_and_dates(library, db):
-    write_tags(library / "photo0.jpg", DateTimeOriginal="2019:07:14 09:30:00", OffsetTimeOriginal="+02:00",
-               Make="Apple", Model="iPhone 12")
+    write_tags(
+        library / "photo0.jpg",
+        DateTimeOriginal="2019:07:14 09:30:00",
+        OffsetTimeOriginal="+02:00",
+        Make="Apple",
+        Model="iPhone 12",
+    )
     hashed = run("shashin-hash", "--db", db, library, check=0).stdout
     result = meta("--db", db, input=hashed)
     records = json_lines(result.stdout)
@@ -62,10 +67,16 @@ def test_hashing_a_changed_file_makes_its_metadata_stale(library, db):
 @pytest.mark.parametrize(
     "tags, expected, source",
     [
-        ({"DateTimeOriginal": "2020:01:02 03:04:05", "SubSecTimeOriginal": "250", "OffsetTimeOriginal": "-05:00"},
-         "2020-01-02T03:04:05.250-05:00", "SubSecDateTimeOriginal"),
-        ({"DateTimeOriginal": "0000:00:00 00:00:00", "CreateDate": "2018:05:06 07:08:09"},
-         "2018-05-06T07:08:09", "CreateDate"),
+        (
+            {"DateTimeOriginal": "2020:01:02 03:04:05", "SubSecTimeOriginal": "250", "OffsetTimeOriginal": "-05:00"},
+            "2020-01-02T03:04:05.250-05:00",
+            "SubSecDateTimeOriginal",
+        ),
+        (
+            {"DateTimeOriginal": "0000:00:00 00:00:00", "CreateDate": "2018:05:06 07:08:09"},
+            "2018-05-06T07:08:09",
+            "CreateDate",
+        ),
         ({"DateTimeOriginal": "2017:02:30 10:00:00"}, None, "FileModifyDate"),
     ],
 )
@@ -81,8 +92,11 @@ def test_date_priority(tmp_path, tags, expected, source):
 
 
 def test_quicktime_dates_are_utc_unless_apple_recorded_local_time():
-    tags = {"QuickTime:CreateDate": "2021:03:04 05:06:07", "XMP:CreateDate": "2021:03:04 05:06:07",
-            "File:FileModifyDate": "2022:01:01 00:00:00+01:00"}
+    tags = {
+        "QuickTime:CreateDate": "2021:03:04 05:06:07",
+        "XMP:CreateDate": "2021:03:04 05:06:07",
+        "File:FileModifyDate": "2022:01:01 00:00:00+01:00",
+    }
     assert exif.derived_fields(tags)["taken_at"] == "2021-03-04T05:06:07+00:00"
     tags["QuickTime:CreationDate"] = "2021:03:04 07:06:07+02:00"
     fields = exif.derived_fields(tags)

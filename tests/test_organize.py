@@ -16,8 +16,8 @@ import pytest
 
 from conftest import BIN, invoke, json_lines, make_photo, md5, run
 from shashin import exif, organize
-from shashin.organize import applying, planning
 from shashin.cli import organize as organize_command
+from shashin.organize import applying, planning
 
 DAY = "2021:07:14 09:30:00"
 
@@ -122,8 +122,14 @@ def test_pattern_and_rename_fields(tmp_path, db):
     src = tmp_path / "in"
     photo(src / "DSC_0042.NEF.jpg", 0, "2020:02:29 18:05:07", Make="NIKON CORPORATION", Model="NIKON D750")
     result = organize_run(
-        db, "--pattern", "{make}/{taken:%Y}", "--rename", "{taken:%Y%m%d_%H%M%S}_{model}_{name}{ext}",
-        src, tmp_path / "out", check=0,
+        db,
+        "--pattern",
+        "{make}/{taken:%Y}",
+        "--rename",
+        "{taken:%Y%m%d_%H%M%S}_{model}_{name}{ext}",
+        src,
+        tmp_path / "out",
+        check=0,
     )
     assert json_lines(result.stdout)[0]["dest"] == str(
         tmp_path / "out/NIKON CORPORATION/2020/20200229_180507_NIKON D750_DSC_0042.NEF.jpg"
@@ -180,7 +186,9 @@ def test_name_collisions_both_ways(tmp_path, db):
     shutil.copy(same, dest / "IMG_0001.jpg")  # already organized once
     photo(dest / "IMG_0002.jpg", 3)  # an unrelated file under the name
     results = json_lines(organize_run(db, "--move", src, tmp_path / "out", check=0).stdout)
-    outcome = {(Path(r["src"]).parent.name, Path(r["src"]).name): (r["action"], r["dest"], r["reason"]) for r in results}
+    outcome = {
+        (Path(r["src"]).parent.name, Path(r["src"]).name): (r["action"], r["dest"], r["reason"]) for r in results
+    }
     assert outcome[("one", "IMG_0001.jpg")][0] == "skip"
     assert outcome[("one", "IMG_0001.jpg")][2] == "duplicate: same content already at dest"
     assert outcome[("two", "IMG_0001.jpg")][0] == "skip"
@@ -212,7 +220,10 @@ def test_companions_travel_with_their_photo(tmp_path, db):
     assert by_name["IMG_0007.NEF"]["reason"] == "DateTimeOriginal 2021-07-15 10:00:00"
     assert by_name["IMG_0007.MOV"]["reason"] == "with IMG_0007.NEF"
     assert by_name["lonely.xmp"] == {
-        "action": "skip", "src": str(src / "lonely.xmp"), "dest": None, "reason": "sidecar without its photo",
+        "action": "skip",
+        "src": str(src / "lonely.xmp"),
+        "dest": None,
+        "reason": "sidecar without its photo",
     }
     assert tree(dest / "2021/07/15") == [
         "20210715_100000.AAE",
@@ -246,11 +257,15 @@ def test_a_file_given_twice_is_placed_once(tmp_path, db):
 def test_videos_quicktime_utc_in_local_time(tmp_path, db):
     src = tmp_path / "in"
     # An iPhone movie: CreateDate in UTC, and CreationDate with the local offset.
-    video(src / "iphone.mov", **{"QuickTime:CreateDate": "2022:12:31 23:30:00",
-                                 "Keys:CreationDate": "2023:01:01 00:30:00+01:00"})
+    video(
+        src / "iphone.mov",
+        **{"QuickTime:CreateDate": "2022:12:31 23:30:00", "Keys:CreationDate": "2023:01:01 00:30:00+01:00"},
+    )
     video(src / "camera.mp4", **{"QuickTime:CreateDate": "2022:06:30 20:00:00"})  # UTC, no offset: this computer's zone
     # Edited in a tool that added an XMP CreateDate: QuickTime's (UTC) still ranks first.
-    video(src / "edited.mp4", **{"QuickTime:CreateDate": "2022:06:30 20:00:00", "XMP:CreateDate": "2022:06:30 20:00:00"})
+    video(
+        src / "edited.mp4", **{"QuickTime:CreateDate": "2022:06:30 20:00:00", "XMP:CreateDate": "2022:06:30 20:00:00"}
+    )
     results = json_lines(organize_run(db, "--dry-run", src, tmp_path / "out", env={"TZ": "Asia/Tokyo"}).stdout)
     dests = {Path(r["src"]).name: r["dest"] for r in results}
     assert dests["iphone.mov"] == str(tmp_path / "out/2023/01/01/iphone.mov")
@@ -528,7 +543,9 @@ def test_undo_a_move_and_a_copy(tmp_path, db):
     assert not (tmp_path / "out/2021").exists() and not (tmp_path / "out/2020").exists()  # emptied folders go
     with sqlite3.connect(db) as conn:
         assert conn.execute("select path, md5 from images order by path").fetchall() == before
-        assert conn.execute("select count(*) from organize_journal where run = 1 and state = 'undone'").fetchone()[0] == 3
+        assert (
+            conn.execute("select count(*) from organize_journal where run = 1 and state = 'undone'").fetchone()[0] == 3
+        )
     assert "journal 1" in moved.stderr
     organize_run(db, src, tmp_path / "out", check=0)  # journal 3: copies
     (tmp_path / "out/2021/07/14/a.xmp").write_text("edited since")  # a changed copy is kept

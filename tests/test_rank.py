@@ -10,9 +10,9 @@ import pytest
 
 from conftest import copies, invoke, json_lines, phone_library, run
 from shashin import ranking, trash
+from shashin.cli import rank as rank_command
 from shashin.ranking import rule
 from shashin.ranking.model import load as load_model
-from shashin.cli import rank as rank_command
 
 PHOTOS = 7  # the last one is never decided
 
@@ -25,8 +25,11 @@ def scanned(tmp_path_factory):
     phone_library(folder, PHOTOS)
     with exiftool.ExifToolHelper() as tool:
         params = ["-overwrite_original"]
-        tool.set_tags(sorted(map(str, (folder / "Camera").iterdir())),
-                      {"DateTimeOriginal": "2019:07:04 10:00:00", "Make": "Apple", "Model": "iPhone 8"}, params)
+        tool.set_tags(
+            sorted(map(str, (folder / "Camera").iterdir())),
+            {"DateTimeOriginal": "2019:07:04 10:00:00", "Make": "Apple", "Model": "iPhone 8"},
+            params,
+        )
         tool.set_tags(sorted(map(str, (folder / "Exports").iterdir())), {"Software": "Adobe Photoshop 21.0"}, params)
     hashed = run("shashin-hash", "--db", db, "-q", folder, check=0).stdout
     run("shashin-meta", "--db", db, "-q", input=hashed, check=0)
@@ -97,8 +100,10 @@ def test_learns_from_imported_decisions_and_explains(library, tmp_path, open_sto
     store = open_store(db)
     ranks = {row["path"]: row for row in store.db.query("select * from ranks")}
     assert ranks[undecided["camera"]]["rank"] == 1
-    assert json.loads(ranks[undecided["camera"]]["reasons"]) == keepers(result.stdout)[
-        ranks[undecided["camera"]]["group_id"]]["reasons"]
+    assert (
+        json.loads(ranks[undecided["camera"]]["reasons"])
+        == keepers(result.stdout)[ranks[undecided["camera"]]["group_id"]]["reasons"]
+    )
     [decision] = [d for d in store.decisions() if d["members"][0]["path"] == copies(folder, 0)["camera"]]
     assert decision["source"] == "import" and decision["action"] == "keep"
     assert decision["group_id"] == ranks[copies(folder, 0)["camera"]]["group_id"]
@@ -139,7 +144,10 @@ def test_review_page_removals_teach_and_trashed_copies_are_not_ranked(library, o
         assert ranked[group] == [paths["camera"]]
         [(members, kept)] = store.keep_decisions()
         assert {m["path"]: k for m, k in zip(members, kept)} == {
-            paths["camera"]: True, paths["whatsapp"]: False, paths["exports"]: False}
+            paths["camera"]: True,
+            paths["whatsapp"]: False,
+            paths["exports"]: False,
+        }
         assert "the rule orders groups (1 of the 5 decided groups needed to learn)" in result.stderr
     finally:  # the library is shared by this module's tests
         trash.restore_batch(store, batch)
@@ -226,5 +234,12 @@ def test_cold_start_order_is_the_documented_rule():
         dict(base, path="/a/large.jpg", width=200),
     ]
     order = [os.path.basename(m["path"]) for m in rule.cold_start_order(members)]
-    assert order == ["large.jpg", "big-file.jpg", "dated-early.jpg", "dated-late.jpg", "short.jpg",
-                     "mtime-only.jpg", "path.jpg"]
+    assert order == [
+        "large.jpg",
+        "big-file.jpg",
+        "dated-early.jpg",
+        "dated-late.jpg",
+        "short.jpg",
+        "mtime-only.jpg",
+        "path.jpg",
+    ]

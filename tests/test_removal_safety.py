@@ -274,7 +274,9 @@ def test_files_in_the_trash_are_never_hashed_nor_a_copy_that_stays(duplicates, o
     assert "inside .shashin-trash, a folder scans never enter" in result.stderr and result.stdout == ""
     # As an older version hashed it: a row for the file in the trash, grouped with the last copy.
     held = os.stat(entry["trash_path"])
-    store.save_hashed([{"path": entry["trash_path"], "size": held.st_size, "mtime": held.st_mtime, "md5": entry["md5"]}], {})
+    store.save_hashed(
+        [{"path": entry["trash_path"], "size": held.st_size, "mtime": held.st_mtime, "md5": entry["md5"]}], {}
+    )
     group = forced_group(store, entry["trash_path"], photos["photo"])
     with pytest.raises(trash.Refused, match="last copy"):
         trash.remove(store, group, [photos["photo"]])
@@ -350,7 +352,10 @@ def test_a_swapped_file_that_cannot_go_back_stays_journaled(duplicates, open_sto
     _, [outcome] = trash.remove(store, group, [photos["photo copy"]])
     assert not outcome.ok and "that file is in the trash now: restore it from there" in outcome.message
     [entry] = store.trash_entries()
-    assert (entry["device"], entry["inode"]) == (os.stat(entry["trash_path"]).st_dev, os.stat(entry["trash_path"]).st_ino)
+    assert (entry["device"], entry["inode"]) == (
+        os.stat(entry["trash_path"]).st_dev,
+        os.stat(entry["trash_path"]).st_ino,
+    )
     monkeypatch.undo()
     assert [restored.ok for restored in trash.restore(store, [entry["id"]])] == [True]
 

@@ -215,7 +215,9 @@ def test_interrupted_moves_are_settled_from_disk(db, store, photos):
     moved_target = os.path.join(trash.trash_folder(photos["backup"]), "crashed", "photo.jpg")
     with store.write_lock():
         moved = store.journal_trash({"original_path": photos["backup"], "trash_path": moved_target, "group_id": group})
-        stayed = store.journal_trash({"original_path": photos["photo copy"], "trash_path": "/nowhere/x.jpg", "group_id": group})
+        stayed = store.journal_trash(
+            {"original_path": photos["photo copy"], "trash_path": "/nowhere/x.jpg", "group_id": group}
+        )
     os.makedirs(os.path.dirname(moved_target))
     os.rename(photos["backup"], moved_target)  # the crash came after this rename
     assert trash.finish_unfinished(store) == 2

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Sequence
 
 import click
 from tqdm import tqdm
@@ -69,12 +70,12 @@ class Tool:
     """One command: its options (``params``) and its ``main``; the class docstring is its --help."""
 
     #: The name messages start with.
-    name = None
+    name: str | None = None
     #: The name of a subcommand (``shashin-trash list``), else None.
-    subcommand = None
+    subcommand: str | None = None
     examples = ""
     #: click parameters of the tool itself, in the order --help lists them.
-    params = ()
+    params: Sequence[click.Parameter] = ()
     database = STREAMS
     #: False for a tool that uses what other commands stored: a --db that does not exist is a mistyped
     #: name to refuse, not an empty database to make.
@@ -82,7 +83,7 @@ class Tool:
     verbosity = True
     unit = "file"
     #: The counts of the summary line, in order; None for a tool that prints no summary line.
-    summary = ()
+    summary: Sequence[str] | None = ()
 
     def __init__(self, reporter):
         self.reporter = reporter
@@ -97,9 +98,7 @@ class Tool:
         if no_db:
             return None
         if not self.creates_database and not os.path.exists(db_path):
-            raise SetupError(
-                "no database {} (run shashin-hash first, or give --db or SHASHIN_DB)".format(db_path)
-            )
+            raise SetupError("no database {} (run shashin-hash first, or give --db or SHASHIN_DB)".format(db_path))
         return database(db_path, "use --no-db to stream only" if self.database == STREAMS else None)
 
     def inputs(self, paths, nul):
@@ -140,7 +139,9 @@ class Tool:
         if cls.database != NONE:
             params.append(db_option())
         if cls.database == STREAMS:
-            params.append(click.Option(["--no-db"], is_flag=True, help="Do not use a database: stream JSON lines only."))
+            params.append(
+                click.Option(["--no-db"], is_flag=True, help="Do not use a database: stream JSON lines only.")
+            )
         if cls.verbosity:
             params += [
                 click.Option(["-v", "--verbose"], is_flag=True, help="Also list skipped files on stderr."),
@@ -183,7 +184,7 @@ def database(db_path, advice=None, readonly=False):
     try:
         return Store(db_path, readonly=readonly)
     except DatabaseError as error:
-        raise SetupError("{} ({})".format(error, advice) if advice else str(error))
+        raise SetupError("{} ({})".format(error, advice) if advice else str(error)) from None
 
 
 def shown(path):
@@ -227,9 +228,7 @@ class Reporter:
         """One more item done, without a count of its own."""
         self.done += 1
         if self.progress is None and self._terminal is not None and _take(self._terminal):
-            self.progress = tqdm(
-                total=self.total, initial=self.done - 1, unit=self.unit, file=sys.stderr, leave=False
-            )
+            self.progress = tqdm(total=self.total, initial=self.done - 1, unit=self.unit, file=sys.stderr, leave=False)
         if self.progress is not None:
             self.progress.update()
 

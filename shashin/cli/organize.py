@@ -85,7 +85,10 @@ class Organize(Tool):
             ["--dry-run"], is_flag=True, help="Print the plan and change nothing: no file, folder or database row."
         ),
         click.Option(
-            ["--undo"], type=ROW_ID, metavar="JOURNAL", help="Put back what run JOURNAL did (its number is printed at its end)."
+            ["--undo"],
+            type=ROW_ID,
+            metavar="JOURNAL",
+            help="Put back what run JOURNAL did (its number is printed at its end).",
         ),
     ]
 
@@ -114,13 +117,13 @@ class Organize(Tool):
                 else:
                     _organize(paths[:-1], options, store, dry_run, reporter)
         except organize.OrganizeError as error:
-            raise SetupError(str(error))
+            raise SetupError(str(error)) from None
         except KeyboardInterrupt:
             reporter.close()
             click.echo("shashin-organize: interrupted; run the same command again to finish", err=True)
             sys.exit(130)
         except sqlite3.Error as error:
-            raise SetupError("cannot write the journal ({}): stopped; run again once fixed".format(error))
+            raise SetupError("cannot write the journal ({}): stopped; run again once fixed".format(error)) from None
         verbs = (organize.REMOVE, organize.MOVE) if undo is not None else (organize.COPY, organize.MOVE)
         names = PLANNED if dry_run else DONE
         self.summary = [names[verb] for verb in verbs + (organize.SKIP,)] + ["failed"]
@@ -134,7 +137,7 @@ def _options(paths, move, pattern, rename, undated, mtime_fallback):
     try:
         planning.check_options(options)
     except ValueError as error:
-        raise click.UsageError(str(error))
+        raise click.UsageError(str(error)) from None
     if os.path.exists(options.dest) and not os.path.isdir(options.dest):
         raise click.UsageError("DEST is not a folder: {}".format(options.dest))
     existing = os.path.abspath(options.dest)
@@ -207,4 +210,3 @@ def _report(action, reporter, dry_run):
 def _announce(run, reporter):
     if not reporter.quiet and any(reporter.counts.get(DONE[verb]) for verb in DONE if verb != organize.SKIP):
         reporter.say("journal {0} (to undo: shashin-organize --undo {0})".format(run))
-

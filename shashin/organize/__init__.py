@@ -28,7 +28,7 @@ class Options:
     dest: str
     move: bool = False
     pattern: str = DEFAULT_PATTERN
-    rename: str = None
+    rename: str | None = None
     undated: str = DEFAULT_UNDATED
     mtime_fallback: bool = False
 
@@ -39,16 +39,16 @@ class Action:
 
     action: str
     src: str
-    dest: str = None
-    reason: str = None
-    size: int = None
-    mtime: float = None
-    md5: str = None
+    dest: str | None = None
+    reason: str | None = None
+    size: int | None = None
+    mtime: float | None = None
+    md5: str | None = None
     failed: bool = False
-    twin: str = None  # remove only: the identical file that must remain
-    journal: int = None  # journal entry id, once written
-    undoes: int = None  # journal entry this action reverses
-    copied_mtime: float = None  # mtime of a written copy, where the file system rounds it
+    twin: str | None = None  # remove only: the identical file that must remain
+    journal: int | None = None  # journal entry id, once written
+    undoes: int | None = None  # journal entry this action reverses
+    copied_mtime: float | None = None  # mtime of a written copy, where the file system rounds it
 
     def record(self):
         return {"action": self.action, "src": self.src, "dest": self.dest, "reason": self.reason}

@@ -107,7 +107,7 @@ def _remove_copy(path, twin):
     except FileNotFoundError as error:
         if error.filename == path:
             return  # already gone
-        raise OrganizeError("the original {} is gone; the copy is kept".format(twin))
+        raise OrganizeError("the original {} is gone; the copy is kept".format(twin)) from None
     if not same:
         raise OrganizeError("the copy differs from the original {} now; it is kept".format(twin))
     os.unlink(path)
@@ -124,7 +124,6 @@ def fsync_folder(folder):
 # Recovery and undo
 
 
-
 @contextlib.contextmanager
 def exclusive(db_path):
     """Hold the organize lock of a database while journalling: recovery must not touch a live run's files."""
@@ -132,7 +131,7 @@ def exclusive(db_path):
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise OrganizeError("another shashin-organize is running on this database")
+            raise OrganizeError("another shashin-organize is running on this database") from None
         yield
 
 
@@ -162,8 +161,16 @@ def recover(store):
 def _entry(row):
     """A journal row as the Action it records."""
     return Action(
-        row["action"], row["src"], row["dest"], None, row["size"], row["mtime"], row["md5"],
-        twin=row["twin"], journal=row["id"], undoes=row["undoes"],
+        row["action"],
+        row["src"],
+        row["dest"],
+        None,
+        row["size"],
+        row["mtime"],
+        row["md5"],
+        twin=row["twin"],
+        journal=row["id"],
+        undoes=row["undoes"],
     )
 
 
@@ -198,13 +205,15 @@ def undo_plan(store, run):
             yield failure(entry.dest, error_text(error), entry.src)
             continue
         if entry.action == COPY:
-            yield Action(REMOVE, entry.dest, None, reason, stat.st_size, stat.st_mtime, twin=entry.src,
-                         undoes=entry.journal)
+            yield Action(
+                REMOVE, entry.dest, None, reason, stat.st_size, stat.st_mtime, twin=entry.src, undoes=entry.journal
+            )
         elif os.path.lexists(entry.src):
             yield failure(entry.dest, "its old place is taken: {}".format(entry.src), entry.src)
         else:
-            yield Action(MOVE, entry.dest, entry.src, reason, stat.st_size, stat.st_mtime, entry.md5,
-                         undoes=entry.journal)
+            yield Action(
+                MOVE, entry.dest, entry.src, reason, stat.st_size, stat.st_mtime, entry.md5, undoes=entry.journal
+            )
 
 
 def remove_empty_folders(paths, root):

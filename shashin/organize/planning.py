@@ -11,9 +11,7 @@ from ..files import error_text, expand, folder_contents, unchanged_since_scan
 from ..formats import IMAGE_EXTENSIONS, RAW_EXTENSIONS, extension, is_image
 from . import COPY, MOVE, SKIP, TEMP_PREFIX, Action, failure, md5_of
 
-VIDEO_EXTENSIONS = frozenset(
-    ".mov .mp4 .m4v .3gp .3g2 .avi .mts .m2ts .mkv .webm .wmv .mpg .mpeg .insv .lrv".split()
-)
+VIDEO_EXTENSIONS = frozenset(".mov .mp4 .m4v .3gp .3g2 .avi .mts .m2ts .mkv .webm .wmv .mpg .mpeg .insv .lrv".split())
 SIDECAR_EXTENSIONS = frozenset({".xmp", ".aae"})
 MEDIA_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
 FIELDS = ("taken", "make", "model", "name", "ext")
@@ -28,12 +26,11 @@ class File:
     path: str
     size: int
     mtime: float
-    md5: str = None
-    taken: datetime.datetime = None  # wall-clock time where it was taken
-    source: str = None  # which tag the date came from
-    make: str = None
-    model: str = None
-
+    md5: str | None = None
+    taken: datetime.datetime | None = None  # wall-clock time where it was taken
+    source: str | None = None  # which tag the date came from
+    make: str | None = None
+    model: str | None = None
 
 
 # Patterns
@@ -41,9 +38,7 @@ class File:
 
 def check_options(options):
     """Raise ValueError with a helpful message when a pattern cannot work."""
-    sample = dict(
-        taken=datetime.datetime(2001, 2, 3, 4, 5, 6), make="Make", model="Model", name="IMG_0001", ext=".jpg"
-    )
+    sample = dict(taken=datetime.datetime(2001, 2, 3, 4, 5, 6), make="Make", model="Model", name="IMG_0001", ext=".jpg")
     for option, pattern in (("--pattern", options.pattern), ("--rename", options.rename)):
         if pattern is None:
             continue
@@ -57,7 +52,7 @@ def check_options(options):
         try:
             pattern.format(**sample)
         except (ValueError, IndexError) as error:
-            raise ValueError("{}: {}".format(option, error))
+            raise ValueError("{}: {}".format(option, error)) from None
     if options.rename is not None:
         if "{ext}" not in options.rename:
             raise ValueError("--rename must contain {ext}, so files keep their extension")
@@ -80,7 +75,6 @@ def _relative(folder):
 
 
 # Dates
-
 
 
 def capture_datetime(taken_at, source, tags=None):
@@ -119,7 +113,6 @@ def date_file(file, taken_at, source, tags, mtime_fallback):
 
 
 # Gathering and dating
-
 
 
 def split_name(name):
@@ -163,7 +156,7 @@ def gather(paths, dest):
     for path in map(os.path.abspath, paths):
         if os.path.isdir(path) and not os.path.islink(path):
             inside = dest.startswith(os.path.join(path, "")) and dest != os.path.join(path, "")
-            for folder, items in itertools.groupby(expand(path), key=lambda item: os.path.dirname(item[0])):
+            for _, items in itertools.groupby(expand(path), key=lambda item: os.path.dirname(item[0])):
                 files, problems = [], []
                 for found, problem in items:
                     if inside and found.startswith(dest) or os.path.basename(found).startswith(TEMP_PREFIX):
@@ -234,7 +227,6 @@ def describe(paths, store, session, mtime_fallback=False):
 
 
 # Planning
-
 
 
 @dataclass

@@ -182,8 +182,9 @@ class _Decisions(_Groups):
 
         Path words are kept only if they tell a kept and a deleted copy apart.
         """
-        names = {key + "=" + value if isinstance(value, str) else key for row in self.features
-                 for key, value in row.items()}
+        names = {
+            key + "=" + value if isinstance(value, str) else key for row in self.features for key, value in row.items()
+        }
         # Fitted on the names alone ("format=HEIC" names the column of {"format": "HEIC"}): much faster.
         vectorizer = DictVectorizer().fit([dict.fromkeys(names, 1.0)])
         matrix = _transform(vectorizer, self.features)
@@ -279,8 +280,14 @@ class Ranker:
             chosen = [f for f in np.argsort(-strength) if strength[f] >= MIN_CONTRIBUTION][:MAX_REASONS]
             reasons.append(
                 [
-                    _describe(families[f], by_family[index, f], member, flat.members[other], flat.features[index],
-                              flat.features[other])
+                    _describe(
+                        families[f],
+                        by_family[index, f],
+                        member,
+                        flat.members[other],
+                        flat.features[index],
+                        flat.features[other],
+                    )
                     for f in chosen
                 ]
                 if other != index

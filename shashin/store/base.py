@@ -43,9 +43,7 @@ def connect(path, readonly, migration_sets):
     """A sqlite-utils Database in WAL mode, migrated unless read-only."""
     try:
         if readonly:
-            uri = "file:{}?mode=ro".format(
-                os.path.abspath(path).replace("?", "%3f").replace("#", "%23")
-            )
+            uri = "file:{}?mode=ro".format(os.path.abspath(path).replace("?", "%3f").replace("#", "%23"))
             conn = sqlite3.connect(uri, uri=True)
         else:
             conn = sqlite3.connect(path)
@@ -56,7 +54,7 @@ def connect(path, readonly, migration_sets):
             _migrate(db, migration_sets)
         return db
     except sqlite3.Error as error:
-        raise DatabaseError("cannot use the database {}: {}".format(path, error))
+        raise DatabaseError("cannot use the database {}: {}".format(path, error)) from None
 
 
 def _enable_wal(db, patience=30.0):

@@ -44,9 +44,11 @@ class DecisionsMixin:
 
     def record_decision(self, group_id, action, members, source="ui", batch=None):
         """Store a decision: action is 'keep' or 'not_duplicates'; members are ``(images row, kept)``."""
-        decision_id = self.db["decisions"].insert(
-            {"group_id": group_id, "decided_at": now(), "action": action, "source": source, "batch": batch}
-        ).last_pk
+        decision_id = (
+            self.db["decisions"]
+            .insert({"group_id": group_id, "decided_at": now(), "action": action, "source": source, "batch": batch})
+            .last_pk
+        )
         self.db["decision_members"].insert_all(
             {
                 "decision_id": decision_id,
@@ -71,7 +73,9 @@ class DecisionsMixin:
             " where decision_id = decisions.id and kept = 0)".format(decisions)
         )
         self.db.execute(
-            "delete from decision_members where decision_id in (select id from decisions where {})".format(removed_none),
+            "delete from decision_members where decision_id in (select id from decisions where {})".format(
+                removed_none
+            ),
             [batch, group_id],
         )
         self.db.execute("delete from decisions where " + removed_none, [batch, group_id])

@@ -9,6 +9,7 @@ from .base import db_path, fs_path, in_chunks, now
 
 migrations = Migrations("shashin-groups")
 
+
 @migrations()
 def create_groups(db):
     # AUTOINCREMENT: an id once used is never given to another group, so a link to a
@@ -24,9 +25,7 @@ def create_groups(db):
     )
     db["group_members"].create_index(["group_id"])
     db["group_members"].create_index(["md5"])
-    db["not_duplicates"].create(
-        {"md5_a": str, "md5_b": str, "source": str, "created_at": str}, pk=("md5_a", "md5_b")
-    )
+    db["not_duplicates"].create({"md5_a": str, "md5_b": str, "source": str, "created_at": str}, pk=("md5_a", "md5_b"))
     db["fingerprints"].create({"md5": str, "view": bytes, "hashes": bytes, "spread": float}, pk="md5")
 
 
@@ -48,9 +47,7 @@ class GroupsMixin:
         wanted = set(md5s)
         missing = [
             md5
-            for (md5,) in self.db.execute(
-                "select md5 from thumbnails where md5 not in (select md5 from fingerprints)"
-            )
+            for (md5,) in self.db.execute("select md5 from thumbnails where md5 not in (select md5 from fingerprints)")
             if md5 in wanted
         ]
         batches = (
@@ -118,8 +115,7 @@ class GroupsMixin:
                     ).lastrowid
                 else:
                     self.db.execute(
-                        "insert into groups (id, kind, member_count, max_distance, created_at)"
-                        " values (?, ?, ?, ?, ?)",
+                        "insert into groups (id, kind, member_count, max_distance, created_at) values (?, ?, ?, ?, ?)",
                         [group_id] + values,
                     )
                 self.db.conn.executemany(

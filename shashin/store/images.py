@@ -136,9 +136,7 @@ class ImagesMixin:
         with self.db.atomic():
             for keys, marks in in_chunks(gone):
                 self.db.execute("delete from images where path in ({})".format(marks), keys)
-            self.db.execute(
-                "delete from thumbnails where md5 not in (select md5 from images where md5 is not null)"
-            )
+            self.db.execute("delete from thumbnails where md5 not in (select md5 from images where md5 is not null)")
         return len(gone)
 
     # failures

@@ -79,19 +79,23 @@ class OrganizeMixin:
 
     def start_organize_run(self, action, options, sources=(), undoes=None):
         """A new run; returns its id, the journal number a user gives to --undo."""
-        return self.db["organize_runs"].insert(
-            {
-                "action": action,
-                "dest": options.dest if options else None,
-                "sources": json.dumps(list(sources), ensure_ascii=False),
-                "pattern": options.pattern if options else None,
-                "rename": options.rename if options else None,
-                "undated": options.undated if options else None,
-                "mtime_fallback": int(options.mtime_fallback) if options else None,
-                "undoes": undoes,
-                "started_at": now(),
-            }
-        ).last_pk
+        return (
+            self.db["organize_runs"]
+            .insert(
+                {
+                    "action": action,
+                    "dest": options.dest if options else None,
+                    "sources": json.dumps(list(sources), ensure_ascii=False),
+                    "pattern": options.pattern if options else None,
+                    "rename": options.rename if options else None,
+                    "undated": options.undated if options else None,
+                    "mtime_fallback": int(options.mtime_fallback) if options else None,
+                    "undoes": undoes,
+                    "started_at": now(),
+                }
+            )
+            .last_pk
+        )
 
     def finish_organize_run(self, run):
         self.db["organize_runs"].update(run, {"finished_at": now()})
@@ -140,8 +144,7 @@ class OrganizeMixin:
         done = [a for a in actions if not a.failed]
         with self.db.atomic():
             self.db.conn.executemany(
-                "update organize_journal set state = ?, error = ?, md5 = coalesce(?, md5), settled_at = ?"
-                " where id = ?",
+                "update organize_journal set state = ?, error = ?, md5 = coalesce(?, md5), settled_at = ? where id = ?",
                 [
                     ("failed", a.reason, a.md5, settled_at, a.journal)
                     if a.failed

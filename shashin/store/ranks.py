@@ -30,8 +30,7 @@ class RanksMixin:
         sql = (
             "select group_members.group_id as group_id, images.* from group_members"
             " join images on images.path = group_members.path"
-            " where " + not_in_trash("group_members.path") +
-            " order by group_members.group_id, group_members.path"
+            " where " + not_in_trash("group_members.path") + " order by group_members.group_id, group_members.path"
         )
         groups = {}
         for row in self.db.query(sql):
@@ -74,10 +73,7 @@ class RanksMixin:
         """What the training set is: ``[count, last id]`` of the decisions that stand."""
         if not self.db["decisions"].exists():
             return [0, None]
-        sql = (
-            "select count(*), max(id) from decisions"
-            " where action = 'keep' and undone_at is null and source is not ?"
-        )
+        sql = "select count(*), max(id) from decisions where action = 'keep' and undone_at is null and source is not ?"
         return list(self.db.execute(sql, [SUGGESTION]).fetchone())
 
     def save_ranks(self, rows):
