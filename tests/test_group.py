@@ -1,4 +1,4 @@
-"""shashin-group: exact and near-duplicate groups of real photos, written atomically, stable, honouring the ignore list."""
+"""shashin-group: exact and near-duplicate groups of real photos, written atomically, stable, honouring ignores."""
 
 import json
 import shutil
