@@ -313,8 +313,8 @@ def accuracy(person, encodings, seeds, confidence):
         held_out = [decide(person, members) for members in library.groups(HELD_OUT)]
         groups = [members for members, _ in held_out]
         truths = [kept for _, kept in held_out]
-        rule = [rule.cold_start_order(members)[0]["path"] for members in groups]
-        rule = [[m["path"] for m in members].index(path) for members, path in zip(groups, rule)]
+        by_rule = [rule.cold_start_order(members)[0]["path"] for members in groups]
+        by_rule = [[m["path"] for m in members].index(path) for members, path in zip(groups, by_rule)]
         for n in CHECKPOINTS:
             ranker = model.train(decided[:n])
             used[n] += ranker.uses_model
@@ -325,7 +325,7 @@ def accuracy(person, encodings, seeds, confidence):
             )
             original = Original(decided[:n])
             results[n]["shashin"].append(top1(shashin, truths))
-            results[n]["rule"].append(top1(rule, truths))
+            results[n]["rule"].append(top1(by_rule, truths))
             results[n]["original"].append(top1(original.keepers(groups), truths))
     summary = {n: {name: float(np.mean(values)) for name, values in by.items()} for n, by in results.items()}
     for n in CHECKPOINTS:
