@@ -1,5 +1,6 @@
 """shashin-rank: the cold-start rule, learning from decisions, reasons, evaluation, bulk-accept preview."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -13,6 +14,7 @@ from shashin import ranking, trash
 from shashin.cli import rank as rank_command
 from shashin.ranking import rule
 from shashin.ranking.model import load as load_model
+from shashin.store import Store
 
 PHOTOS = 7  # the last one is never decided
 
@@ -163,6 +165,31 @@ def test_saved_model_is_reused_until_decisions_change(library, tmp_path):
     result = invoke(rank_command.cli, "--db", db, "--decisions", keeps_camera(folder, tmp_path, range(6)), check=0)
     assert "1 imported, 5 already imported, 0 failed" in result.stderr
     assert load_model(model).evaluation["groups"] == 6
+
+
+def record_person(db, keeps_larger, count=30):
+    """A fresh database at db with count decisions of someone who keeps the larger (or the smaller) of two files."""
+    for stale in (db, ranking.model_path(str(db))):
+        if os.path.exists(stale):
+            os.remove(stale)
+    base = {"md5": None, "width": 100, "height": 100, "format": "JPEG", "metadata": {}, "mtime": 0}
+    with contextlib.closing(Store(db)) as store:
+        for n in range(count):
+            large = dict(base, path="/a/{}/large.jpg".format(n), size=2000 + n)
+            small = dict(base, path="/b/{}/small.jpg".format(n), size=1000 + n)
+            store.record_decision(None, "keep", [(large, keeps_larger), (small, not keeps_larger)])
+    return [large, small]
+
+
+def test_a_model_of_other_decisions_is_never_reused(tmp_path, open_store):
+    db = tmp_path / "shashin.db"
+    pair = record_person(db, keeps_larger=True)
+    list(ranking.rank_groups(open_store(db)))
+    assert load_model(ranking.model_path(str(db))).rank([pair])[0][0]["path"] == pair[0]["path"]
+    # Another person's database at the same path, with as many decisions: their model, not the first one's.
+    pair = record_person(db, keeps_larger=False)
+    list(ranking.rank_groups(open_store(db)))
+    assert load_model(ranking.model_path(str(db))).rank([pair])[0][0]["path"] == pair[1]["path"]
 
 
 def test_evaluate_compares_model_and_rule(library, tmp_path, open_store):

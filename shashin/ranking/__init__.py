@@ -26,8 +26,9 @@ def rank_groups(store):
     """Yield outcomes: the saved model skipped (it cannot be loaded), what orders the groups (``chosen``,
     in words), then each group keeper first (``ranked``, the group's JSON line as record).
 
-    The saved ranker is used if it learned from the decisions that stand now; else one is
-    trained and saved next to the database. Storing the ranks is the caller's job.
+    The saved ranker is used if it learned from the decisions that stand now in this database
+    (:meth:`Store.decisions_key`); else one is trained and saved next to the database. Storing the
+    ranks is the caller's job.
     """
     ranker = yield from _ranker(store)
     yield Outcome(None, CHOSEN, message=_chosen(ranker.evaluation))
@@ -39,19 +40,19 @@ def rank_groups(store):
 def _ranker(store):
     from . import model
 
-    state = store.decisions_state()
+    key = store.decisions_key()
     path = model_path(store.path)
-    if state[0] == 0:
+    if key is None:
         return model.train([])  # the rule, with nothing saved
     try:
         saved = model.load(path)
     except Exception as error:  # a model pickled by another scikit-learn version: retrain
         yield Outcome(path, SKIPPED, message="cannot load the saved model ({}), retraining".format(error))
         saved = None
-    if saved is not None and saved.evaluation.get("decisions_state") == state:
+    if saved is not None and saved.evaluation.get("decisions_key") == key:
         return saved
     ranker = model.train(store.keep_decisions())
-    ranker.evaluation["decisions_state"] = state
+    ranker.evaluation["decisions_key"] = key
     model.save(ranker, path)
     return ranker
 

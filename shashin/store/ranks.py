@@ -1,6 +1,8 @@
 """The ranks table (which copy of each group to keep, how sure, and why) and what ranking reads."""
 
+import hashlib
 import json
+import uuid
 
 from sqlite_utils import Migrations
 
@@ -18,6 +20,12 @@ def create_ranks(db):
         pk="path",
     )
     db["ranks"].create_index(["group_id", "rank"])
+
+
+@migrations()
+def create_database_identity(db):
+    # A database rebuilt at the same path gets another identity, so no model of the old one is taken for its own.
+    db["database_identity"].insert({"id": uuid.uuid4().hex})
 
 
 class RanksMixin:
@@ -54,6 +62,27 @@ class RanksMixin:
 
         Accepted suggestions are left out: learning from them would only make the model surer of itself.
         """
+        decisions = {}
+        for decision_id, kept, snapshot in self._keep_decision_rows():
+            members, flags = decisions.setdefault(decision_id, ([], []))
+            members.append(json.loads(snapshot))
+            flags.append(bool(kept))
+        return list(decisions.values())
+
+    def decisions_key(self):
+        """A digest of this database's identity and of what :meth:`keep_decisions` gives, or None if no
+        decision stands: a model learned from other decisions, or in another database, has another key."""
+        (identity,) = self.db.execute("select id from database_identity").fetchone()
+        digest = hashlib.sha256(identity.encode())
+        decisions = []
+        for decision_id, kept, snapshot in self._keep_decision_rows():
+            if not decisions or decisions[-1] != decision_id:
+                decisions.append(decision_id)
+            digest.update(json.dumps([len(decisions), kept, snapshot]).encode())
+        return digest.hexdigest() if decisions else None
+
+    def _keep_decision_rows(self):
+        """``(decision id, kept, snapshot JSON)`` of every member of the decisions that stand, in order."""
         if not self.db["decisions"].exists():
             return []
         sql = (
@@ -62,19 +91,7 @@ class RanksMixin:
             " where decisions.action = 'keep' and decisions.undone_at is null and decisions.source is not ?"
             " order by decisions.id, decision_members.rowid"
         )
-        decisions = {}
-        for decision_id, kept, snapshot in self.db.execute(sql, [SUGGESTION]).fetchall():
-            members, flags = decisions.setdefault(decision_id, ([], []))
-            members.append(json.loads(snapshot))
-            flags.append(bool(kept))
-        return list(decisions.values())
-
-    def decisions_state(self):
-        """What the training set is: ``[count, last id]`` of the decisions that stand."""
-        if not self.db["decisions"].exists():
-            return [0, None]
-        sql = "select count(*), max(id) from decisions where action = 'keep' and undone_at is null and source is not ?"
-        return list(self.db.execute(sql, [SUGGESTION]).fetchone())
+        return self.db.execute(sql, [SUGGESTION]).fetchall()
 
     def save_ranks(self, rows):
         """Replace all ranks with rows of path, group_id, rank, keep_probability and reasons (a list)."""
