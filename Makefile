@@ -5,6 +5,13 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
+# The review plugin is tested on both Datasette lines pyproject.toml allows, each in its own virtualenv
+# (as datasette-write tests "<1.0" and ">=1.0a10"): the 0.65 line in .venv, the 1.0 alpha in this one.
+VENV_DATASETTE1 ?= .venv-datasette1
+DATASETTE_065 := datasette>=0.65.5,<1.0
+DATASETTE_1 := datasette==1.0a41
+# pytest-xdist workers of the main suite: its tests wait on subprocesses and disks as much as they compute.
+TEST_WORKERS ?= auto
 DB ?= shashin.db
 PHOTOS ?=
 DEMO_DIR ?= demo-library
@@ -14,7 +21,7 @@ TEST_PACKAGES := $(RUN_PACKAGES) chromium
 # djpeg: the decode-only bound the scan benchmark measures against.
 BENCH_PACKAGES := $(TEST_PACKAGES) libjpeg-turbo-progs
 
-.PHONY: demo run test setup setup-test system-packages system-test-packages system-bench-packages bench clean
+.PHONY: demo run test test-datasette065 test-datasette1 setup setup-test system-packages system-test-packages system-bench-packages bench clean
 
 # The hint follows a scan where some files failed too (exit status 1, each named above): the rest is there to review.
 REVIEW_HINT := echo "Now review the copies: $(VENV)/bin/datasette \"$(DB)\" --root  (open the sign-in link it prints)"
@@ -28,11 +35,18 @@ run: setup
 	@test -n "$(PHOTOS)" || { echo "usage: make run PHOTOS=~/Pictures (or make demo)" >&2; exit 2; }
 	$(VENV)/bin/shashin-scan --db "$(DB)" "$(PHOTOS)"; status=$$?; [ $$status -gt 1 ] || $(REVIEW_HINT); exit $$status
 
+# Both at once (each suite's output when it ends): a suite leaves the cores idle while it waits.
 test: setup-test
-	$(VENV)/bin/python -m pytest -q
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-datasette065 test-datasette1
+
+test-datasette065:
+	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS)
+
+test-datasette1:
+	$(VENV_DATASETTE1)/bin/python -m pytest -q tests/test_review_*.py
 
 setup: system-packages $(VENV)/.installed-run
-setup-test: system-test-packages $(VENV)/.installed-test
+setup-test: system-test-packages $(VENV)/.installed-test $(VENV_DATASETTE1)/.installed-test
 
 # Installs only what dpkg does not already have; `apt-get update` runs once, and only then.
 define apt_install
@@ -59,20 +73,24 @@ system-test-packages:
 system-bench-packages:
 	$(call apt_install,$(BENCH_PACKAGES))
 
-$(VENV)/bin/python:
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install -q --upgrade pip
+%/bin/python:
+	$(PYTHON) -m venv $*
+	$*/bin/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed-run: pyproject.toml | $(VENV)/bin/python
 	$(VENV)/bin/python -m pip install -q -e '.[demo]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
-	$(VENV)/bin/python -m pip install -q -e '.[demo,test]'
+	$(VENV)/bin/python -m pip install -q -e '.[demo,test]' '$(DATASETTE_065)'
 	touch $@ $(VENV)/.installed-run
+
+$(VENV_DATASETTE1)/.installed-test: pyproject.toml | $(VENV_DATASETTE1)/bin/python
+	$(VENV_DATASETTE1)/bin/python -m pip install -q -e '.[demo,test]' '$(DATASETTE_1)'
+	touch $@
 
 bench: system-bench-packages setup-test
 	for script in benchmarks/bench_*.py; do $(VENV)/bin/python $$script --quick || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) build *.egg-info
+	rm -rf $(VENV) $(VENV_DATASETTE1) $(DEMO_DIR) build *.egg-info
