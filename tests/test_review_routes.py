@@ -44,15 +44,25 @@ async def test_keeper_first_by_cold_start_rule(db, photos):
     html = (await Visitor(await datasette(db)).get("/-/shashin?kind=similar")).text
     first_member = html[html.index('<figure class="shashin-member') :]
     # The larger beach.jpg is suggested over beach-small.jpg.
-    assert first_member.index("shashin-keeper") < first_member.index("beach.jpg") < first_member.index("beach-small.jpg")
+    assert (
+        first_member.index("shashin-keeper") < first_member.index("beach.jpg") < first_member.index("beach-small.jpg")
+    )
 
 
 async def test_keeper_first_by_shashin_rank_when_ranked(db, photos):
     group = group_of(db, photos["beach"])
-    Store(db).save_ranks([
-        {"path": photos["beach-small"], "group_id": group, "rank": 1, "keep_probability": 0.8, "reasons": ["you keep small files"]},
-        {"path": photos["beach"], "group_id": group, "rank": 2, "keep_probability": 0.2, "reasons": []},
-    ])
+    Store(db).save_ranks(
+        [
+            {
+                "path": photos["beach-small"],
+                "group_id": group,
+                "rank": 1,
+                "keep_probability": 0.8,
+                "reasons": ["you keep small files"],
+            },
+            {"path": photos["beach"], "group_id": group, "rank": 2, "keep_probability": 0.2, "reasons": []},
+        ]
+    )
     html = (await Visitor(await datasette(db)).get("/-/shashin?kind=similar")).text
     assert html.index("shashin-keeper") < html.index("beach-small.jpg") < html.index("beach.jpg")
     assert "you keep small files" in html
@@ -67,6 +77,7 @@ async def test_warnings_live_photo_burst_changed_and_gone(db, photos):
     assert "Live Photo video beside it (beach.MOV)" in html
     assert "beach-small.jpg: changed since it was scanned" in html
     assert "photo.jpg: no longer on disk" in html
+
     def burst(names):
         return any("burst" in warning for warning in review.warnings([{"path": "/p/" + name} for name in names]))
 
@@ -78,7 +89,9 @@ async def test_signed_in_root_sees_actions(db, photos):
     html = (await Visitor(await datasette(db), {"id": "root"}).get("/-/shashin")).text
     assert "Delete selected" in html and "Keep this one, delete the others" in html and "Not duplicates" in html
     assert 'name="csrftoken"' in html and "Read only" not in html
-    assert (await Visitor(await datasette(db), {"id": "root"}).get("/-/static-plugins/shashin/review.js")).status_code == 200
+    assert (
+        await Visitor(await datasette(db), {"id": "root"}).get("/-/static-plugins/shashin/review.js")
+    ).status_code == 200
 
 
 async def test_thumbnail_cached_for_long(db, photos):
@@ -140,7 +153,13 @@ async def test_anonymous_cannot_change(db, photos):
 
 async def test_a_get_to_a_change_is_405(db, photos):
     visitor = Visitor(await datasette(db), {"id": "root"})
-    for path in ("/-/shashin/remove", "/-/shashin/accept", "/-/shashin/not-duplicates", "/-/shashin/restore", "/-/shashin/empty"):
+    for path in (
+        "/-/shashin/remove",
+        "/-/shashin/accept",
+        "/-/shashin/not-duplicates",
+        "/-/shashin/restore",
+        "/-/shashin/empty",
+    ):
         response = await visitor.get(path + "?group=1&keep=x")
         assert response.status_code == 405 and response.headers["allow"] == "POST", path
     assert (await Visitor(await datasette(db)).get("/-/shashin/empty")).status_code == 405  # anyone: no secret
@@ -150,9 +169,13 @@ async def test_a_get_to_a_change_is_405(db, photos):
 async def test_allow_delete_setting(db, photos):
     ds = await datasette(db, {"allow_delete": {"id": "alice"}})
     group = group_of(db, photos["photo"])
-    root = await Visitor(ds, {"id": "root"}).post("/-/shashin/remove", {"group": group, "member": key(photos["backup"])})
+    root = await Visitor(ds, {"id": "root"}).post(
+        "/-/shashin/remove", {"group": group, "member": key(photos["backup"])}
+    )
     assert root.status_code == 403
-    alice = await Visitor(ds, {"id": "alice"}).post("/-/shashin/remove", {"group": group, "member": key(photos["backup"])})
+    alice = await Visitor(ds, {"id": "alice"}).post(
+        "/-/shashin/remove", {"group": group, "member": key(photos["backup"])}
+    )
     assert alice.status_code == 200 and not os.path.exists(photos["backup"])
 
 
@@ -165,7 +188,9 @@ async def test_cross_site_post_rejected(db, photos):
     assert "did not match" in response.text or "CSRF check failed" in response.text  # Datasette 0.65 / 1.0
     # A browser older than Sec-Fetch-Site sends only the Origin.
     older = {"accept": "application/json", "origin": CROSS_SITE["origin"]}
-    assert (await visitor.ds.client.post("/-/shashin/remove", data=form, headers=visitor._headers(older))).status_code == 403
+    assert (
+        await visitor.ds.client.post("/-/shashin/remove", data=form, headers=visitor._headers(older))
+    ).status_code == 403
     assert os.path.exists(photos["backup"])
 
 
@@ -193,7 +218,9 @@ async def test_delete_trash_restore_empty(db, photos):
     root = Visitor(ds, {"id": "root"})
     group = group_of(db, photos["photo"])
     content = md5(photos["photo copy"])
-    removed = await root.post("/-/shashin/remove", {"group": group, "member": [key(photos["photo copy"]), key(photos["backup"])]})
+    removed = await root.post(
+        "/-/shashin/remove", {"group": group, "member": [key(photos["photo copy"]), key(photos["backup"])]}
+    )
     assert removed.status_code == 200 and removed.json()["ok"] and removed.json()["removed"] == 2
     assert not os.path.exists(photos["photo copy"]) and os.path.exists(photos["photo"])
     page = (await root.get("/-/shashin")).text
@@ -210,7 +237,11 @@ async def test_delete_trash_restore_empty(db, photos):
     assert md5(photos["photo copy"]) == content
     assert "2 groups to review" in (await root.get("/-/shashin")).text
     await root.post("/-/shashin/remove", {"group": group, "keep": key(photos["photo"])})
-    assert os.path.exists(photos["photo"]) and not os.path.exists(photos["backup"]) and not os.path.exists(photos["photo copy"])
+    assert (
+        os.path.exists(photos["photo"])
+        and not os.path.exists(photos["backup"])
+        and not os.path.exists(photos["photo copy"])
+    )
     emptied = await root.post("/-/shashin/empty", {})
     size = os.path.getsize(photos["photo"])
     assert emptied.json()["freed"] == 2 * size
@@ -233,7 +264,8 @@ async def test_plain_form_post_redirects_with_message(db, photos):
     root = Visitor(await datasette(db), {"id": "root"})
     group = group_of(db, photos["photo"])
     response = await root.post(
-        "/-/shashin/remove", {"group": group, "member": key(photos["backup"]), "back": "https://evil.example/"},
+        "/-/shashin/remove",
+        {"group": group, "member": key(photos["backup"]), "back": "https://evil.example/"},
         headers={"accept": "text/html"},
     )
     assert response.status_code == 302 and response.headers["location"] == "/-/shashin"
@@ -243,7 +275,9 @@ async def test_plain_form_post_redirects_with_message(db, photos):
 async def test_last_copy_refused(db, photos):
     root = Visitor(await datasette(db), {"id": "root"})
     group = group_of(db, photos["beach"])
-    response = await root.post("/-/shashin/remove", {"group": group, "member": [key(photos["beach"]), key(photos["beach-small"])]})
+    response = await root.post(
+        "/-/shashin/remove", {"group": group, "member": [key(photos["beach"]), key(photos["beach-small"])]}
+    )
     assert response.status_code == 409 and "never removes the last copy" in response.json()["messages"][0]
     assert os.path.exists(photos["beach"]) and os.path.exists(photos["beach-small"])
 
@@ -313,7 +347,12 @@ async def test_private_instance_stays_private(db, photos):
     ds = Datasette([str(db)], metadata={"allow": {"id": "root"}})
     await ds.invoke_startup()
     content = md5(photos["photo"])
-    for path in ("/-/shashin", "/-/shashin/trash", "/-/shashin/thumbnail/{}.jpg".format(content), "/-/shashin/image/" + content):
+    for path in (
+        "/-/shashin",
+        "/-/shashin/trash",
+        "/-/shashin/thumbnail/{}.jpg".format(content),
+        "/-/shashin/image/" + content,
+    ):
         assert (await Visitor(ds).get(path)).status_code == 403, path
     assert (await Visitor(ds, {"id": "root"}).get("/-/shashin")).status_code == 200
 

@@ -119,7 +119,9 @@ async def test_undo_from_the_command_line_and_one_group_at_a_time(ranked):
     _, fields = await preview(root)
     batch = (await root.post("/-/shashin/accept", fields)).json()["batch"]
     first = undecided(folder)[0]
-    entries = Store(db).db.execute("select id from trash where original_path in (?, ?)", [first["whatsapp"], first["exports"]])
+    entries = Store(db).db.execute(
+        "select id from trash where original_path in (?, ?)", [first["whatsapp"], first["exports"]]
+    )
     restored = await root.post("/-/shashin/restore", {"entry": [row[0] for row in entries.fetchall()]})
     assert restored.json()["ok"]
     # That group is back for review; the others stay accepted.
@@ -157,7 +159,10 @@ async def test_a_stale_preview_is_not_applied(ranked):
     root = Visitor(await datasette(db), {"id": "root"})
     _, fields = await preview(root)
     response = await root.post("/-/shashin/accept", dict(fields, files="5"))
-    assert response.status_code == 409 and "changed since the preview (now 3 groups, 6 files)" in response.json()["messages"][0]
+    assert (
+        response.status_code == 409
+        and "changed since the preview (now 3 groups, 6 files)" in response.json()["messages"][0]
+    )
     plain = await root.post("/-/shashin/accept", dict(fields, files="5"), headers={"accept": "text/html"})
     assert plain.status_code == 302 and plain.headers["location"] == "/-/shashin/suggestions?threshold=0.95"
     assert all(os.path.exists(c[kind]) for c in undecided(folder) for kind in c)

@@ -95,8 +95,11 @@ async def review_page(datasette, request):
                 "threshold": DEFAULT_THRESHOLD,
                 "trashed": trashed,
                 "trashed_size": trash.human_size(trashed_bytes),
-                "query": lambda **changes: "?" + urllib.parse.urlencode(
-                    {k: v for k, v in dict({"kind": kind, "page": page}, **changes).items() if v not in (None, 1)}
+                "query": lambda **changes: (
+                    "?"
+                    + urllib.parse.urlencode(
+                        {k: v for k, v in dict({"kind": kind, "page": page}, **changes).items() if v not in (None, 1)}
+                    )
                 ),
             },
             request=request,
@@ -179,10 +182,7 @@ async def trash_page(datasette, request):
         await datasette.render_template(
             "shashin_trash.html",
             {
-                "entries": [
-                    dict(entry, **_file_fields(entry["original_path"], entry["size"]))
-                    for entry in entries
-                ],
+                "entries": [dict(entry, **_file_fields(entry["original_path"], entry["size"])) for entry in entries],
                 "batches": [dict(batch, size_text=trash.human_size(batch["bytes"])) for batch in batches],
                 "files": trashed,
                 "size_text": trash.human_size(size),
@@ -273,7 +273,9 @@ def keep_caching(app):
                 headers = message.get("headers", [])
                 asked = [value for name, value in headers if name.lower() == _CACHING]
                 if asked:
-                    kept = [(name, value) for name, value in headers if name.lower() not in (_CACHING, b"cache-control")]
+                    kept = [
+                        (name, value) for name, value in headers if name.lower() not in (_CACHING, b"cache-control")
+                    ]
                     message = dict(message, headers=kept + [(b"cache-control", asked[0])])
             await send(message)
 
