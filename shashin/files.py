@@ -4,13 +4,29 @@ import contextlib
 import ctypes
 import errno
 import os
+import re
 import stat
 from typing import NamedTuple
 
-#: Folders never walked: NAS thumbnails and recycle bins, and shashin's own trash.
+#: Folders never walked: NAS thumbnails, recycle bins and snapshots, desktop trashes (macOS, Windows,
+#: freedesktop's .Trash and .Trash-UID on a volume, ~/.local/share/Trash), and shashin's own trash.
+#: A copy in one of them is on its way out: it never counts as a copy that stays.
 SKIPPED_FOLDERS = frozenset(
-    {"@eaDir", "#snapshot", "#recycle", "@Recycle", "@Recently-Snapshot", ".shashin-trash", ".Trash-0"}
+    {"@eaDir", "#snapshot", "#recycle", "@Recycle", "@Recently-Snapshot", ".shashin-trash", ".Trashes", ".Trash"}
+    | {"$RECYCLE.BIN", "RECYCLER"}
 )
+_USER_TRASH = re.compile(r"\.Trash-\d+")
+
+
+def _skipped_at(parts, index):
+    name = parts[index]
+    desktop_trash = name == "Trash" and parts[index - 2 : index] == [".local", "share"]
+    return name in SKIPPED_FOLDERS or _USER_TRASH.fullmatch(name) is not None or desktop_trash
+
+
+def is_skipped_folder(path):
+    """Whether scans never enter this folder (see :data:`SKIPPED_FOLDERS`)."""
+    return _skipped_at(path.split(os.sep), -1)
 
 
 def skipped_folder_of(path):
@@ -18,7 +34,8 @@ def skipped_folder_of(path):
 
     Paths given one by one (``find | shashin-hash``) are not walked, so this is asked of each.
     """
-    return next((part for part in path.split(os.sep)[:-1] if part in SKIPPED_FOLDERS), None)
+    parts = path.split(os.sep)
+    return next((parts[index] for index in range(len(parts) - 1) if _skipped_at(parts, index)), None)
 
 
 def error_text(error):
@@ -91,7 +108,7 @@ def folder_contents(folder):
                 if entry.is_symlink():
                     found.append((entry.path, SYMLINK))
                 elif entry.is_dir(follow_symlinks=False):
-                    if entry.name not in SKIPPED_FOLDERS:
+                    if not is_skipped_folder(entry.path):
                         subfolders.append(entry.path)
                 else:
                     found.append((entry.path, None if entry.is_file(follow_symlinks=False) else NOT_REGULAR))

@@ -56,7 +56,8 @@ def _hash_batch(paths, store, workers):
     outcomes = {}
     real_folders = {}
     for path in absolute:
-        skipped = skipped_folder_of(path)
+        # The real path too: a link to the trash (lnk/ -> .shashin-trash) leads inside it.
+        skipped = skipped_folder_of(path) or skipped_folder_of(_real_path(path, real_folders))
         if skipped:
             message = "inside {}, a folder scans never enter".format(skipped)
             outcomes[path] = HashOutcome(path, SKIPPED, message=message)
@@ -101,10 +102,14 @@ def _hash_record(row):
 
 def _identity(path, status, real_folders):
     """The identity fields of a record: the path with every link on the way resolved, device and inode."""
+    return {"real_path": _real_path(path, real_folders), "device": status.st_dev, "inode": status.st_ino}
+
+
+def _real_path(path, real_folders):
     folder, name = os.path.split(path)
     if folder not in real_folders:
         real_folders[folder] = os.path.realpath(folder)
-    return {"real_path": os.path.join(real_folders[folder], name), "device": status.st_dev, "inode": status.st_ino}
+    return os.path.join(real_folders[folder], name)
 
 
 _worker_store = None

@@ -203,6 +203,9 @@ def locate(row):
     folder, name = os.path.split(os.path.abspath(path))
     try:
         real_path = os.path.join(os.path.realpath(folder), name)
+    except OSError as error:
+        raise Unsafe("its folders changed while being looked at ({}); try again".format(error_text(error))) from None
+    try:
         info = os.lstat(real_path)
     except FileNotFoundError:
         raise Unsafe("no longer on disk") from None
@@ -260,24 +263,24 @@ def new_batch():
 def finish_unfinished(store):
     """Settle what a crash interrupted, from what is on disk; returns how many files.
 
-    A move journaled but not completed is completed when the file is in the trash,
-    else forgotten (and its member kept in the decision); a deletion or a restore
-    under way is completed when the file has gone from the trash (to where it was,
-    for a restore), else called off. A row whose trash folder cannot be seen (a disk
-    not mounted) waits for a later start. Call it only when no removal is under way
-    (the review server does at start).
+    A move journaled but not completed is forgotten (and its member kept in the
+    decision) when the file is still at home, or when the trash is there without it;
+    it is completed when the file is in the trash. A deletion or a restore under way
+    is completed when the file has gone from the trash (to where it was, for a
+    restore), else called off. A row whose trash folder cannot be seen (a disk not
+    mounted, another disk there) waits for a later start. Safe while another process
+    removes: each move is made under the write lock, only while its row is still open
+    (the review server runs this at start).
     """
     unfinished, pending = store.unfinished_trash(), store.unfinished_pending()
     with store.write_lock():
         stayed = {}
         for entry in unfinished:
-            if not _trash_folder_there(entry):
-                continue
-            if os.path.lexists(entry["trash_path"]) and not os.path.lexists(_home(entry)):
-                store.complete_trash(entry["id"])
-            else:
+            if _at_home(entry) or _trash_folder_there(entry) and not os.path.lexists(entry["trash_path"]):
                 store.forget_trash(entry["id"])
                 stayed.setdefault((entry["batch"], entry["group_id"]), []).append(entry["original_path"])
+            elif _trash_folder_there(entry) and not os.path.lexists(_home(entry)):
+                store.complete_trash(entry["id"])
         for (batch, group_id), paths in stayed.items():
             store.keep_in_decision(batch, group_id, paths)
         for entry in pending:
@@ -287,7 +290,7 @@ def finish_unfinished(store):
                 store.cancel_pending(entry["id"])
             elif entry["pending"] == "emptying":
                 store.mark_emptied(entry["id"])
-            elif _is_back(entry):
+            elif _at_home(entry):
                 _settle_restored(store, entry)
             else:
                 store.cancel_pending(entry["id"])
@@ -300,10 +303,15 @@ def _home(entry):
 
 
 def _trash_folder_there(entry):
-    return os.path.isdir(os.path.dirname(os.path.dirname(entry["trash_path"])))
+    """The trash folder of a row is there, on the disk the file was moved on (not a bare mount point)."""
+    try:
+        info = os.stat(os.path.dirname(os.path.dirname(entry["trash_path"])))
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and entry["device"] in (None, info.st_dev)
 
 
-def _is_back(entry):
+def _at_home(entry):
     try:
         info = os.lstat(_home(entry))
     except OSError:
@@ -335,16 +343,20 @@ def _move(store, entry_id, located, target):
     removal, name = os.path.split(target)
     trash = os.path.dirname(removal)
     swapped = None
-    try:
-        _move_into(located, trash, os.path.basename(removal), name)
-        problem = None
-    except Swapped as error:
-        problem, swapped = str(error), error.identity
-    except Unsafe as unsafe:
-        problem = str(unsafe)
-    except OSError as error:
-        problem = "cannot move it into {}: {}".format(trash, error_text(error))
+    # Under the write lock: a server starting meanwhile (finish_unfinished) cannot settle a
+    # move half done, and a move it settled (called off) is not made after all.
     with store.write_lock():
+        if not store.trash_move_open(entry_id):
+            return _not_removed(located.path, "its move was called off meanwhile (another server settled it)")
+        try:
+            _move_into(located, trash, os.path.basename(removal), name)
+            problem = None
+        except Swapped as error:
+            problem, swapped = str(error), error.identity
+        except Unsafe as unsafe:
+            problem = str(unsafe)
+        except OSError as error:
+            problem = "cannot move it from its folder into {}: {}".format(trash, error_text(error))
         if swapped:
             # Whatever was moved stays journaled, so it can be restored from the trash.
             store.complete_trash(entry_id, *swapped)
@@ -401,12 +413,17 @@ def _opened(path, flags, dir_fd=None):
 
 @contextlib.contextmanager
 def _private_trash(trash, create=False):
-    """The trash folder, open, once it is known to be this user's alone; else :class:`Unsafe`."""
-    if create:
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(trash, 0o700)
+    """The trash folder, open, once it is known to be this user's alone; else :class:`Unsafe`.
+
+    Reached through no symbolic link: a folder on the way swapped for one cannot send a move elsewhere.
+    """
+    parent, name = os.path.split(trash)
     try:
-        fd = os.open(trash, FOLDER_FLAGS)
+        with folder_no_follow(parent) as parent_fd:
+            if create:
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(name, 0o700, dir_fd=parent_fd)
+            fd = os.open(name, FOLDER_FLAGS, dir_fd=parent_fd)
     except FileNotFoundError:
         raise Unsafe("{} is not there (a disk not mounted, or the folder moved?)".format(trash)) from None
     except OSError as error:
@@ -439,8 +456,12 @@ def _held(entry):
     removal, name = os.path.split(entry["trash_path"])
     trash = os.path.dirname(removal)
     with _private_trash(trash) as trash_fd:
+        if entry["device"] is not None and os.fstat(trash_fd).st_dev != entry["device"]:
+            raise Unsafe("{} is on another disk than the file was moved on (another disk mounted there?)".format(trash))
         try:
             removal_fd = os.open(os.path.basename(removal), FOLDER_FLAGS, dir_fd=trash_fd)
+        except FileNotFoundError:
+            raise Unsafe("{} is not there (removed by hand?); nothing done".format(removal)) from None
         except OSError as error:
             if error.errno in (errno.ELOOP, errno.ENOTDIR):
                 raise Unsafe("{} is not the folder shashin made (a link was put there)".format(removal)) from None

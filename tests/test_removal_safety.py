@@ -384,3 +384,68 @@ def test_a_restore_cut_after_its_rename_is_settled_as_restored(duplicates, open_
     assert store.trash_entries() == [] and store.unfinished_pending() == []
     [decision] = store.decisions(group)
     assert decision["undone_at"] is not None
+
+
+# A second adversarial round.
+
+
+def test_copies_in_desktop_and_volume_trashes_are_never_scanned(tmp_path, db):
+    photo = make_photo(tmp_path / "P" / "photo.jpg", 0)
+    for trash_folder in (".Trash-1000/files", ".Trashes/501", "$RECYCLE.BIN/S-1-5-21", ".local/share/Trash/files"):
+        (tmp_path / "P" / trash_folder).mkdir(parents=True)
+        shutil.copy2(photo, tmp_path / "P" / trash_folder / "photo.jpg")
+    assert scan(db, tmp_path / "P") == []
+    given = run("shashin-hash", "--db", db, "-v", tmp_path / "P" / ".Trash-1000" / "files" / "photo.jpg", check=0)
+    assert "inside .Trash-1000, a folder scans never enter" in given.stderr
+
+
+def test_a_removal_folder_that_is_not_there_is_an_error_not_a_deletion(duplicates, open_store):
+    db, photos = duplicates
+    store = open_store(db)
+    entry = removed_into_trash(store, photos)
+    shutil.rmtree(os.path.dirname(entry["trash_path"]))
+    count, _, [outcome] = trash.empty(store)
+    assert count == 0 and not outcome.ok and "is not there" in outcome.message
+    assert [row["id"] for row in store.trash_entries()] == [entry["id"]]
+
+
+def test_a_move_cut_before_the_trash_folder_was_made_is_forgotten(duplicates, open_store):
+    db, photos = duplicates
+    store = open_store(db)
+    os.rmdir(db.parent / trash.TRASH_FOLDER)
+    group = store.groups_of_paths([photos["photo copy"]])[photos["photo copy"]]
+    [located] = [
+        trash.locate(row) for row in store.review_members([group])[group] if row["path"] == photos["photo copy"]
+    ]
+    entry = {
+        "original_path": located.path,
+        "real_path": located.real_path,
+        "device": located.device,
+        "inode": located.inode,
+        "trash_path": str(db.parent / trash.TRASH_FOLDER / "x" / "y"),
+        "group_id": group,
+        "batch": "crashed",
+    }
+    with store.write_lock():
+        store.journal_trash(entry)
+    trash.finish_unfinished(store)
+    assert store.unfinished_trash() == [] and photos["photo copy"] in {
+        row["path"] for row in store.review_members([group])[group]
+    }
+
+
+def test_a_server_starting_during_a_removal_never_leaves_a_file_without_its_row(duplicates, open_store, monkeypatch):
+    db, photos = duplicates
+    store, other_server = open_store(db), open_store(db)
+    group = store.groups_of_paths([photos["photo copy"]])[photos["photo copy"]]
+    move = trash._move
+
+    def settled_first(*args):
+        trash.finish_unfinished(other_server)
+        return move(*args)
+
+    monkeypatch.setattr(trash, "_move", settled_first)
+    _, [outcome] = trash.remove(store, group, [photos["photo copy"]])
+    assert not outcome.ok and "called off meanwhile" in outcome.message
+    assert os.path.exists(photos["photo copy"]) and store.trash_entries() == [] and store.decisions(group) == []
+    assert os.listdir(db.parent / trash.TRASH_FOLDER) == []

@@ -3,7 +3,7 @@
 import click
 
 from .. import trash
-from .common import CONTEXT, NEEDS, ROW_ID, Tool, write_record
+from .common import CONTEXT, NEEDS, ROW_ID, Tool, shown, write_record
 
 LIST_FIELDS = ("id", "original_path", "trash_path", "md5", "size", "group_id", "batch", "trashed_at")
 EXAMPLES = """
@@ -42,10 +42,11 @@ class TrashTool(Tool):
     def report(self, results):
         """Each file's result: done on stdout, not done on stderr (and exit status 1)."""
         for result in results:
+            # A name with a newline must not make a message look like two.
             if result.ok:
-                click.echo(result.message)
+                click.echo(shown(result.message))
             else:
-                self.reporter.fail(result.message)
+                self.reporter.fail(shown(result.message))
 
 
 class List(TrashTool):

@@ -76,6 +76,11 @@ class TrashMixin:
             [now(), device, inode, entry_id],
         )
 
+    def trash_move_open(self, entry_id):
+        """Whether a journaled move is still to be made (not settled or called off meanwhile)."""
+        sql = "select 1 from trash where id = ? and trashed_at is null"
+        return self.db.execute(sql, [entry_id]).fetchone() is not None
+
     def forget_trash(self, entry_id):
         """Drop the row of a move that did not happen."""
         self.db.execute("delete from trash where id = ? and trashed_at is null", [entry_id])
