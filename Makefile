@@ -21,7 +21,7 @@ TEST_PACKAGES := $(RUN_PACKAGES) chromium
 # djpeg: the decode-only bound the scan benchmark measures against.
 BENCH_PACKAGES := $(TEST_PACKAGES) libjpeg-turbo-progs
 
-.PHONY: demo run test test-datasette065 test-datasette1 setup setup-test system-packages system-test-packages system-bench-packages bench clean
+.PHONY: demo run test lint test-datasette065 test-datasette1 setup setup-test system-packages system-test-packages system-bench-packages bench clean
 
 # The hint follows a scan where some files failed too (exit status 1, each named above): the rest is there to review.
 REVIEW_HINT := echo "Now review the copies: $(VENV)/bin/datasette \"$(DB)\" --root  (open the sign-in link it prints)"
@@ -36,8 +36,15 @@ run: setup
 	$(VENV)/bin/shashin-scan --db "$(DB)" "$(PHOTOS)"; status=$$?; [ $$status -gt 1 ] || $(REVIEW_HINT); exit $$status
 
 # Both at once (each suite's output when it ends): a suite leaves the cores idle while it waits.
-test: setup-test
+test: setup-test lint
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-datasette065 test-datasette1
+
+# Part of the test command, so CI runs it: ruff (pycodestyle, pyflakes, bugbear, import order,
+# the format) and mypy over the package; settings in pyproject.toml.
+lint: setup-test
+	$(VENV)/bin/ruff check shashin datasette_plugins tests benchmarks
+	$(VENV)/bin/ruff format --check shashin datasette_plugins tests benchmarks
+	$(VENV)/bin/mypy
 
 test-datasette065:
 	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS)

@@ -72,8 +72,10 @@ def test_the_undo_button_after_a_delete(server, duplicates):
         page.goto(base + "/-/shashin")
         page.keyboard.press("l")
         focused = page.locator(".shashin-group").first.locator(".shashin-member.shashin-focused")
-        target = os.path.join(focused.locator(".shashin-folder").inner_text().strip(),
-                              focused.locator(".shashin-name").inner_text().strip())
+        target = os.path.join(
+            focused.locator(".shashin-folder").inner_text().strip(),
+            focused.locator(".shashin-name").inner_text().strip(),
+        )
         page.keyboard.press("d")
         expect(page.locator("#shashin-status")).to_contain_text("moved to")
         assert not os.path.exists(target)
@@ -114,7 +116,8 @@ def test_delete_with_keyboard_see_trash_undo(server, duplicates, tmp_path):
         expect(page.locator(".shashin-group")).to_have_count(1)
         page.screenshot(path=str(tmp_path / "deleted.png"), full_page=True)
         assert not os.path.exists(target)
-        assert all(os.path.exists(path) for path in (photos["photo"], photos["photo copy"], photos["backup"]) if path != target)
+        kept = [path for path in (photos["photo"], photos["photo copy"], photos["backup"]) if path != target]
+        assert all(os.path.exists(path) for path in kept)
 
         # It is in the trash page.
         page.goto(base + "/-/shashin/trash")
@@ -150,10 +153,12 @@ def test_delete_with_keyboard_see_trash_undo(server, duplicates, tmp_path):
         copies = [photos["photo"], photos["photo copy"], photos["backup"]]
         store = Store(db)
         group = store.groups_of_paths(copies)[photos["photo"]]
-        store.save_ranks([
-            {"path": path, "group_id": group, "rank": rank, "keep_probability": p, "reasons": []}
-            for path, rank, p in zip(copies, (1, 2, 3), (0.98, 0.01, 0.01))
-        ])
+        store.save_ranks(
+            [
+                {"path": path, "group_id": group, "rank": rank, "keep_probability": p, "reasons": []}
+                for path, rank, p in zip(copies, (1, 2, 3), (0.98, 0.01, 0.01))
+            ]
+        )
         store.close()
         page.goto(base + "/-/shashin")
         page.screenshot(path=str(tmp_path / "accept.png"))

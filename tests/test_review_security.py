@@ -19,6 +19,7 @@ pytestmark = pytest.mark.asyncio
 def db(duplicates):
     return duplicates[0]
 
+
 #: Host headers a DNS-rebinding page (or a confused parser) could send.
 FOREIGN_HOSTS = [
     "evil.example",
