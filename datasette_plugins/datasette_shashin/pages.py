@@ -31,7 +31,7 @@ _MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "
 _CACHING = b"shashin-cache-control"
 
 #: Per Datasette instance: the groups in review order (an _Order), kept while the tables stay the same.
-_orders = weakref.WeakKeyDictionary()
+_orders: "weakref.WeakKeyDictionary[object, _Order]" = weakref.WeakKeyDictionary()
 _orders_lock = threading.Lock()
 
 
@@ -50,6 +50,10 @@ def _file_fields(path, size):
         "folder": printable(os.path.dirname(path)),
         "size_text": trash.human_size(size or 0),
     }
+
+
+async def _html(datasette, request, template, context):
+    return Response.html(await datasette.render_template(template, context, request=request))
 
 
 def member_key(path):
@@ -80,30 +84,29 @@ async def review_page(datasette, request):
 
     page, total, groups, (trashed, trashed_bytes), ranked_by_model = await database.read(datasette, read)
     pages = _pages(total, PAGE_SIZE)
-    return Response.html(
-        await datasette.render_template(
-            "shashin_review.html",
-            {
-                "groups": groups,
-                "total": total,
-                "page": page,
-                "pages": pages,
-                "kind": kind,
-                "can_change": can_change(datasette, request.actor),
-                "ranked_by_model": ranked_by_model,
-                "min_decisions": ranking.MIN_GROUPS,
-                "threshold": DEFAULT_THRESHOLD,
-                "trashed": trashed,
-                "trashed_size": trash.human_size(trashed_bytes),
-                "query": lambda **changes: (
-                    "?"
-                    + urllib.parse.urlencode(
-                        {k: v for k, v in dict({"kind": kind, "page": page}, **changes).items() if v not in (None, 1)}
-                    )
-                ),
-            },
-            request=request,
-        )
+    return await _html(
+        datasette,
+        request,
+        "shashin_review.html",
+        {
+            "groups": groups,
+            "total": total,
+            "page": page,
+            "pages": pages,
+            "kind": kind,
+            "can_change": can_change(datasette, request.actor),
+            "ranked_by_model": ranked_by_model,
+            "min_decisions": ranking.MIN_GROUPS,
+            "threshold": DEFAULT_THRESHOLD,
+            "trashed": trashed,
+            "trashed_size": trash.human_size(trashed_bytes),
+            "query": lambda **changes: (
+                "?"
+                + urllib.parse.urlencode(
+                    {k: v for k, v in dict({"kind": kind, "page": page}, **changes).items() if v not in (None, 1)}
+                )
+            ),
+        },
     )
 
 
@@ -178,20 +181,19 @@ async def trash_page(datasette, request):
         return page, entries, trashed, size, store.trash_batches(TRASH_BATCHES)
 
     page, entries, trashed, size, batches = await database.read(datasette, read)
-    return Response.html(
-        await datasette.render_template(
-            "shashin_trash.html",
-            {
-                "entries": [dict(entry, **_file_fields(entry["original_path"], entry["size"])) for entry in entries],
-                "batches": [dict(batch, size_text=trash.human_size(batch["bytes"])) for batch in batches],
-                "files": trashed,
-                "size_text": trash.human_size(size),
-                "page": page,
-                "pages": _pages(trashed, TRASH_PAGE_SIZE),
-                "can_change": can_change(datasette, request.actor),
-            },
-            request=request,
-        )
+    return await _html(
+        datasette,
+        request,
+        "shashin_trash.html",
+        {
+            "entries": [dict(entry, **_file_fields(entry["original_path"], entry["size"])) for entry in entries],
+            "batches": [dict(batch, size_text=trash.human_size(batch["bytes"])) for batch in batches],
+            "files": trashed,
+            "size_text": trash.human_size(size),
+            "page": page,
+            "pages": _pages(trashed, TRASH_PAGE_SIZE),
+            "can_change": can_change(datasette, request.actor),
+        },
     )
 
 
@@ -209,20 +211,19 @@ async def suggestions_page(datasette, request):
 
     suggestions, shown, ranked_by_model = await database.read(datasette, read)
     preview = ranking.acceptance_preview(suggestions)
-    return Response.html(
-        await datasette.render_template(
-            "shashin_suggestions.html",
-            {
-                "threshold": chosen,
-                "problem": problem,
-                "ranked_by_model": ranked_by_model,
-                "min_decisions": ranking.MIN_GROUPS,
-                "preview": preview,
-                "size_text": trash.human_size(preview["bytes"]),
-                "shown": shown,
-            },
-            request=request,
-        )
+    return await _html(
+        datasette,
+        request,
+        "shashin_suggestions.html",
+        {
+            "threshold": chosen,
+            "problem": problem,
+            "ranked_by_model": ranked_by_model,
+            "min_decisions": ranking.MIN_GROUPS,
+            "preview": preview,
+            "size_text": trash.human_size(preview["bytes"]),
+            "shown": shown,
+        },
     )
 
 
