@@ -15,10 +15,11 @@ CROSS_SITE = {"origin": "https://evil.example", "sec-fetch-site": "cross-site"}
 SAME_ORIGIN = {"origin": "http://localhost", "sec-fetch-site": "same-origin"}
 
 
-async def datasette(db, config=None, key="shashin"):
-    """A Datasette over db with the plugin's settings where this version reads them."""
-    plugins = {"plugins": {key: config}} if config else None
-    ds = Datasette([str(db)], **{"config" if DATASETTE_1 else "metadata": plugins})
+async def datasette(db, config=None, key="shashin", **settings):
+    """A Datasette over db with the plugin's settings (and any others, such as allow blocks) where this
+    version reads them: metadata on 0.65, datasette.yaml on 1.0."""
+    settings = dict(settings, plugins={key: config}) if config else settings
+    ds = Datasette([str(db)], **{"config" if DATASETTE_1 else "metadata": settings or None})
     await ds.invoke_startup()
     return ds
 

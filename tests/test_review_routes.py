@@ -269,7 +269,8 @@ async def test_plain_form_post_redirects_with_message(db, photos):
         headers={"accept": "text/html"},
     )
     assert response.status_code == 302 and response.headers["location"] == "/-/shashin"
-    assert "ds_messages" in response.cookies
+    root.cookies["ds_messages"] = response.cookies["ds_messages"]
+    assert "photo.jpg: moved to" in (await root.get("/-/shashin")).text
 
 
 async def test_last_copy_refused(db, photos):
@@ -343,9 +344,10 @@ async def test_table_view_renders_thumbnails(db, photos):
     assert response.status_code == 200 and 'src="data:image/jpeg;base64,' in response.text
 
 
-async def test_private_instance_stays_private(db, photos):
-    ds = Datasette([str(db)], metadata={"allow": {"id": "root"}})
-    await ds.invoke_startup()
+@pytest.mark.parametrize("private", ["instance", "database"])
+async def test_private_instance_stays_private(db, photos, private):
+    root_only = {"allow": {"id": "root"}}
+    ds = await datasette(db, **(root_only if private == "instance" else {"databases": {db.stem: root_only}}))
     content = md5(photos["photo"])
     for path in (
         "/-/shashin",
