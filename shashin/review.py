@@ -38,7 +38,7 @@ def keeper_first(members):
 
 def differing_tags(members):
     """``[{tag: value}]`` per member: the metadata tags whose values are not the same in all members."""
-    parsed = [_metadata(member) for member in members]
+    parsed = [rule.metadata_of(member) for member in members]
     tags = set().union(*parsed) if parsed else set()
     differing = sorted(
         tag
@@ -62,16 +62,6 @@ def taken(member):
     if rule.capture_timestamp(member) is None:
         return "no capture date (file date {})".format(when[:16])
     return when
-
-
-def _metadata(member):
-    metadata = member.get("metadata")
-    if isinstance(metadata, str):
-        try:
-            return json.loads(metadata)
-        except ValueError:
-            return {}
-    return metadata or {}
 
 
 def warnings(members):

@@ -10,7 +10,7 @@ import exiftool
 import pytest
 
 from conftest import copies, invoke, json_lines, phone_library, run
-from shashin import ranking, trash
+from shashin import demo, ranking, trash
 from shashin.cli import rank as rank_command
 from shashin.ranking import rule
 from shashin.ranking.model import load as load_model
@@ -72,9 +72,13 @@ def test_without_decisions_the_rule_orders_groups(library, open_store):
     for group in groups:
         members = group["members"]
         assert [m["rank"] for m in members] == [1, 2, 3]
-        # Same resolution as the original, but the larger file.
-        assert "/Exports/" in members[0]["path"] and members[0]["reasons"] == ["larger file"]
-        assert "/WhatsApp/" in members[2]["path"] and members[2]["reasons"] == ["lower resolution"]
+        # The camera's file, explained against the WhatsApp copy (the PNG export has more bytes, but was edited).
+        assert "/Camera/" in members[0]["path"]
+        assert members[0]["reasons"] == ["camera evidence: camera make and model, camera-style name, camera folder"]
+        # Neither copy carries more evidence than the other; the export was edited in Photoshop.
+        assert "/Exports/" in members[2]["path"] and members[2]["reasons"] == [
+            "less camera evidence: no camera make and model, no camera format, no camera folder"
+        ]
         assert all(m["keep_probability"] is None for m in members)
     assert "the rule orders groups (0 of the 5 decided groups needed to learn)" in result.stderr
     assert not os.path.exists(ranking.model_path(str(db)))
@@ -197,7 +201,7 @@ def test_evaluate_compares_model_and_rule(library, tmp_path, open_store):
     result = invoke(rank_command.cli, "--db", db, "--evaluate", "--decisions", keeps_camera(folder, tmp_path), check=0)
     summary, *curve = json_lines(result.stdout)
     assert summary["groups"] == 6 and summary["pairs"] == 12
-    assert summary["model_accuracy"] == 1.0 and summary["rule_accuracy"] == 0.0 and summary["used"] == "model"
+    assert summary["model_accuracy"] == 1.0 and summary["rule_accuracy"] == 1.0 and summary["used"] == "model"
     assert [point["decisions"] for point in curve] == [5]
     assert curve[0]["model_accuracy"] == 1.0
     store = open_store(db)
@@ -250,23 +254,44 @@ def test_no_db_is_not_an_option():
 
 
 def test_cold_start_order_is_the_documented_rule():
-    base = {"width": 100, "height": 100, "size": 10, "taken_at": None, "taken_at_source": None}
+    base = {"width": 100, "height": 100, "size": 10, "taken_at": None, "taken_at_source": None, "format": "PNG"}
     members = [
-        dict(base, path="/a/longer/path.jpg"),
-        dict(base, path="/a/short.jpg"),
-        dict(base, path="/a/dated-late.jpg", taken_at="2020-01-01T00:00:00", taken_at_source="DateTimeOriginal"),
-        dict(base, path="/a/dated-early.jpg", taken_at="2019-01-01T00:00:00+02:00", taken_at_source="CreateDate"),
-        dict(base, path="/a/mtime-only.jpg", taken_at="2018-01-01T00:00:00", taken_at_source="FileModifyDate"),
-        dict(base, path="/a/big-file.jpg", size=20),
-        dict(base, path="/a/large.jpg", width=200),
+        dict(base, path="/a/longer/path.png"),
+        dict(base, path="/a/short.png"),
+        dict(base, path="/a/dated-late.png", taken_at="2020-01-01T00:00:00", taken_at_source="DateTimeOriginal"),
+        dict(base, path="/a/dated-early.png", taken_at="2019-01-01T00:00:00+02:00", taken_at_source="CreateDate"),
+        dict(base, path="/a/mtime-only.png", taken_at="2018-01-01T00:00:00", taken_at_source="FileModifyDate"),
+        dict(base, path="/a/big-file.png", size=20),
+        dict(base, path="/a/large.png", width=200),
+        dict(base, path="/a/edited.jpg", format="JPEG", width=300, metadata={"EXIF:Software": "GIMP 2.10"}),
+        dict(base, path="/a/camera.jpg", format="JPEG", width=50),
     ]
     order = [os.path.basename(m["path"]) for m in rule.cold_start_order(members)]
     assert order == [
-        "large.jpg",
-        "big-file.jpg",
-        "dated-early.jpg",
-        "dated-late.jpg",
-        "short.jpg",
-        "mtime-only.jpg",
-        "path.jpg",
+        "camera.jpg",
+        "edited.jpg",
+        "large.png",
+        "dated-early.png",
+        "dated-late.png",
+        "big-file.png",
+        "short.png",
+        "mtime-only.png",
+        "path.png",
     ]
+
+
+def test_the_rule_finds_the_camera_original_among_every_kind_of_copy(tmp_path):
+    """Each photo with one copy of every kind: PNG, WebP and TIFF of the same pixels, a brightened Lightroom
+    export, an upscaled one, a watermarked, a date-shifted, a messenger, a web copy and an edit."""
+    folder, db = tmp_path / "archive", tmp_path / "shashin.db"
+    photos = demo.archive(folder, 3, seed=5, copies=demo.COPIES)
+    hashed = run("shashin-hash", "--db", db, "-q", folder, check=0).stdout
+    run("shashin-meta", "--db", db, "-q", input=hashed, check=0)
+    with contextlib.closing(Store(db)) as store:
+        rows = store.images_by_path(str(path) for photo in photos for path in photo["files"])
+    for photo in photos:
+        members = [rows[str(path)] for path in photo["files"]]
+        keeper = rule.cold_start_order(members)[0]["path"]
+        assert keeper in {str(path) for path in photo["originals"]}, keeper
+        assert max(members, key=rule.pixels)["path"] != keeper  # the upscaled copy has more pixels
+        assert rule.camera_evidence(rows[keeper])["camera make and model"] and not rule.edited(rows[keeper])

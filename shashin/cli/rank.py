@@ -16,8 +16,11 @@ class Rank(Tool):
     decision was made, so files removed since still teach.
 
     Until the model predicts past decisions at least as well as the rule in grouped
-    cross-validation, the rule orders groups: highest resolution, then largest
-    file, then has a capture date, then oldest capture date, then shortest path.
+    cross-validation, the rule orders groups, looking for the camera's original:
+    most of the camera's evidence (make and model, sub-second or offset capture
+    time, maker notes, a camera's format, name and folder, a capture date the name
+    and GPS agree with), then not edited, then highest resolution, then has a
+    capture date, then oldest capture date, then largest file, then shortest path.
     The model is saved next to the database (shashin.db -> shashin.rank.joblib) and
     retrained only when the decisions change.
 

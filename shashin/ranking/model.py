@@ -11,7 +11,6 @@ group are the softmax of the scores (for two members, exactly the pairwise
 probability), and each reason is the weight of a feature times a difference.
 """
 
-import json
 import math
 import os
 import re
@@ -26,7 +25,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, MaxAbsScaler
 
 from . import MIN_GROUPS
-from .rule import capture_timestamp, pixels, rule_positions, rule_reason
+from .rule import capture_timestamp, edited, metadata_of, pixels, rule_positions, rule_reason
 
 FOLDS = 5
 #: The rule's pick weighs this much more than other features after scaling, so that its weight
@@ -45,11 +44,6 @@ MIN_CONTRIBUTION = 0.05
 LEARNING_CURVE = (5, 10, 20, 30, 50, 100, 200, 500, 1000, 2000, 5000)
 
 _WORD = re.compile(r"[^\W\d_]+|\(\d+\)")
-_EDITORS = re.compile(
-    r"photoshop|lightroom|gimp|snapseed|darktable|rawtherapee|affinity|pixelmator|capture one|"
-    r"acdsee|picasa|luminar|vsco|instagram|canva|paint|photos|editor",
-    re.IGNORECASE,
-)
 
 
 # Features
@@ -80,9 +74,7 @@ def group_features(members, positions=None):
 
 def member_features(member, has_date, earliest, oldest, rule_pick):
     area, size = pixels(member), member.get("size") or 0
-    metadata = member.get("metadata") or {}
-    if isinstance(metadata, str):
-        metadata = json.loads(metadata)
+    metadata = metadata_of(member)
     software = str(metadata.get("EXIF:Software") or metadata.get("XMP:CreatorTool") or "")
     path = member["path"]
     folder, name = os.path.split(path)
@@ -97,7 +89,7 @@ def member_features(member, has_date, earliest, oldest, rule_pick):
         "camera model": float(bool(member.get("model"))),
         "metadata tags": math.log2(1 + len(metadata)),
         "software tag": float(bool(software)),
-        "edited": float(bool(_EDITORS.search(software))),
+        "edited": float(edited(member, metadata)),
         "path depth": float(path.count(os.sep)),
         "path length": math.log2(len(path) or 1),
         "oldest file": float(oldest),

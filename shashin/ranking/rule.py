@@ -3,36 +3,152 @@
 Plain Python, no scikit-learn: the review page orders groups by it while nothing is ranked.
 A member is a row of the ``images`` table or a decision snapshot of one (see
 :mod:`shashin.ranking.model`).
+
+The rule looks for the camera original: the copy that carries most of the camera's own
+evidence (:func:`camera_evidence`), then not edited, then most pixels, then the earliest
+capture. Pixels alone would pick a PNG export of the same pixels, a brightened export or
+an upscaled "enhanced" copy over the camera's file.
 """
 
 import datetime
+import json
+import os
+import re
+
+from ..formats import RAW_EXTENSIONS
+
+#: What editing software writes into Software, CreatorTool or a history (camera firmware writes a version).
+_EDITORS = re.compile(
+    r"photoshop|lightroom|gimp|snapseed|darktable|rawtherapee|affinity|pixelmator|capture one|"
+    r"acdsee|picasa|luminar|vsco|instagram|canva|paint|photos|editor|adobe|topaz|gigapixel|upscal|"
+    r"watermark|imagemagick|graphicsmagick",
+    re.IGNORECASE,
+)
+_EDITING_TAGS = ("EXIF:Software", "XMP:CreatorTool", "XMP:Software", "PNG:Software")
+#: Names cameras and phones give: IMG_1234, _MG_1234, DSC_1234, DSCF1234, DSC01234, P1010123, PXL_20210716_
+#: 123456789, 20210716_123456 (Samsung), IMG_20210716_123456 (older Android), GOPR1234, DJI_0123.
+_CAMERA_NAME = re.compile(
+    r"(IMG_\d{4}|_MG_\d{4}|_?DSC[_NF]?\d{4,5}|P\d{7}|PXL_\d{8}_\d{6,9}(\.[A-Z_.]+)?|(IMG_)?\d{8}_\d{6}(_\d{3})?"
+    r"|GOPR\d{4}|DJI_\d{4})",
+    re.IGNORECASE,
+)
+#: Folders cameras and phones write to: DCIM, its 100APPLE / 100CANON / 101MSDCF, Camera, Camera Roll.
+_CAMERA_FOLDER = re.compile(r"dcim|camera|camera roll|\d{3}[a-z_][a-z0-9_]{4}", re.IGNORECASE)
+#: A date and time in a name (PXL_20210716_123456789, 20210716_123456): the camera's clock at capture.
+_NAME_TIME = re.compile(r"(?<!\d)(\d{4})(\d\d)(\d\d)_(\d\d)(\d\d)(\d\d)")
+_CAMERA_FORMATS = frozenset({"JPEG", "HEIC", "RAW"})
+#: A camera's GPS clock and its own clock agree within minutes; a time-zone fix moves one by an hour or more.
+GPS_TOLERANCE = 600
+
+
+def metadata_of(member):
+    """The member's exiftool tags as a dict, whether stored as JSON text or already parsed."""
+    metadata = member.get("metadata")
+    if isinstance(metadata, str):
+        try:
+            return json.loads(metadata)
+        except ValueError:
+            return {}
+    return metadata or {}
 
 
 def capture_timestamp(member):
     """Seconds since the epoch of the capture date, or None (a file's mtime is not a capture date)."""
-    taken_at = member.get("taken_at")
-    if not taken_at or member.get("taken_at_source") in (None, "FileModifyDate"):
-        return None
-    try:
-        moment = datetime.datetime.fromisoformat(taken_at)
-    except ValueError:
+    moment = _capture_moment(member)
+    if moment is None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.timezone.utc)
     return moment.timestamp()
 
 
+def _capture_moment(member):
+    taken_at = member.get("taken_at")
+    if not taken_at or member.get("taken_at_source") in (None, "FileModifyDate"):
+        return None
+    try:
+        return datetime.datetime.fromisoformat(taken_at)
+    except ValueError:
+        return None
+
+
 def pixels(member):
     return (member.get("width") or 0) * (member.get("height") or 0)
 
 
+def edited(member, metadata=None):
+    """Whether editing software wrote this file: its Software or CreatorTool names an editor, or it has an
+    XMP editing history."""
+    metadata = metadata_of(member) if metadata is None else metadata
+    if any(key.startswith("XMP:History") for key in metadata):
+        return True
+    return any(_EDITORS.search(str(metadata.get(tag) or "")) for tag in _EDITING_TAGS)
+
+
+def camera_evidence(member, metadata=None):
+    """``{evidence: bool}``: what in this copy says a camera wrote it, and that nothing changed it since."""
+    metadata = metadata_of(member) if metadata is None else metadata
+    path = member["path"]
+    folder, name = os.path.split(path)
+    stem, extension = os.path.splitext(name)
+    file_format = (member.get("format") or "").upper()
+    return {
+        "camera make and model": bool(member.get("make") and member.get("model")),
+        "sub-second or offset capture time": any(
+            tag in metadata
+            for tag in ("EXIF:SubSecTimeOriginal", "EXIF:OffsetTimeOriginal", "Composite:SubSecDateTimeOriginal")
+        ),
+        "maker notes": any(key.startswith("MakerNotes:") for key in metadata),
+        "camera format": file_format in _CAMERA_FORMATS
+        or (file_format == "TIFF" and extension.lower() in RAW_EXTENSIONS),
+        "camera-style name": bool(_CAMERA_NAME.fullmatch(stem)),
+        "camera folder": any(_CAMERA_FOLDER.fullmatch(part) for part in folder.split(os.sep)),
+        "consistent capture date": not _date_contradicted(member, metadata, stem),
+    }
+
+
+def _date_contradicted(member, metadata, stem):
+    """Whether the capture date disagrees with the time in the name or with the GPS clock: a shifted date."""
+    moment = _capture_moment(member)
+    if moment is None:
+        return False
+    named = _NAME_TIME.search(stem)
+    if named:
+        try:
+            in_name = datetime.datetime(*map(int, named.groups()))
+        except ValueError:
+            in_name = None
+        if in_name and abs((moment.replace(tzinfo=None) - in_name).total_seconds()) > 2:
+            return True
+    gps = _gps_time(metadata.get("Composite:GPSDateTime"))
+    if gps and moment.tzinfo is not None:
+        return abs((moment - gps).total_seconds()) > GPS_TOLERANCE
+    return False
+
+
+def _gps_time(value):
+    """exiftool's ``2021:07:16 10:00:00Z`` (or with fractions of seconds) as an aware datetime, or None."""
+    if not isinstance(value, str):
+        return None
+    match = re.match(r"(\d{4}):(\d\d):(\d\d) (\d\d):(\d\d):(\d\d)", value)
+    if not match:
+        return None
+    try:
+        return datetime.datetime(*map(int, match.groups()), tzinfo=datetime.timezone.utc)
+    except ValueError:
+        return None
+
+
 def cold_start_key(member):
+    metadata = metadata_of(member)
     taken = capture_timestamp(member)
     return (
+        -sum(camera_evidence(member, metadata).values()),
+        edited(member, metadata),
         -pixels(member),
-        -(member.get("size") or 0),
         taken is None,
         taken or 0.0,
+        -(member.get("size") or 0),
         len(member["path"]),
         member["path"],
     )
@@ -41,27 +157,41 @@ def cold_start_key(member):
 def cold_start_order(members):
     """Members keeper first by the rule used before there are decisions to learn from.
 
-    Highest resolution, then largest file, then has a capture date, then oldest
-    capture date, then shortest path (then the path itself, so the order is total).
+    Most of the camera's evidence (:func:`camera_evidence`), then not edited, then highest
+    resolution, then has a capture date, then oldest capture date, then largest file, then
+    shortest path (then the path itself, so the order is total).
     """
     return sorted(members, key=cold_start_key)
 
 
 _RULE_REASONS = (
+    None,  # the camera's evidence: worded by evidence_reason
+    ("not edited", "edited"),
     ("higher resolution", "lower resolution"),
-    ("larger file", "smaller file"),
     ("has capture date", "no capture date"),
     ("older capture date", "later capture date"),
+    ("larger file", "smaller file"),
     ("shorter path", "longer path"),
 )
 
 
 def rule_reason(member, other):
     """The criterion of the rule that puts member before (or after) other, as a list of one or none."""
-    for (better, worse), mine, theirs in zip(_RULE_REASONS, cold_start_key(member), cold_start_key(other)):
+    for words, mine, theirs in zip(_RULE_REASONS, cold_start_key(member), cold_start_key(other)):
         if mine != theirs:
-            return [better if mine < theirs else worse]
+            if words is None:
+                return [evidence_reason(member, other, mine < theirs)]
+            return [words[0] if mine < theirs else words[1]]
     return []
+
+
+def evidence_reason(member, other, better):
+    """'camera evidence: maker notes, camera folder' (what member has and other lacks), or, when member is
+    the worse of the two, 'less camera evidence: no maker notes' (what it lacks)."""
+    mine, theirs = camera_evidence(member), camera_evidence(other)
+    if better:
+        return "camera evidence: " + ", ".join(name for name in mine if mine[name] and not theirs[name])
+    return "less camera evidence: " + ", ".join("no " + name for name in mine if theirs[name] and not mine[name])
 
 
 def rule_positions(members):
