@@ -49,8 +49,10 @@ lint: setup-test
 test-datasette065:
 	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS)
 
+# A basetemp of its own: a second pytest starting on the shared one makes it private again (0700)
+# while the other run's tests that act as a second user need it open.
 test-datasette1:
-	$(VENV_DATASETTE1)/bin/python -m pytest -q tests/test_review_*.py
+	$(VENV_DATASETTE1)/bin/python -m pytest -q --basetemp=/tmp/shashin-tests-datasette1 tests/test_review_*.py
 
 setup: system-packages $(VENV)/.installed-run
 setup-test: system-test-packages $(VENV)/.installed-test $(VENV_DATASETTE1)/.installed-test
