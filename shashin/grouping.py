@@ -6,14 +6,21 @@ thumbnail (on worker processes) and candidate pairs are verified on the fingerpr
 without one, pairs are grouped by upright dHash distance alone.
 """
 
+from __future__ import annotations
+
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import similarity
 from .files import unchanged_since_scan
 from .hamming import DEFAULT_HASH_DISTANCE
 from .outcomes import FAILED, Outcome
 from .workers import Workers
+
+if TYPE_CHECKING:
+    from .store import Store
 
 #: Statuses of the files: grouped (or alone), or left out and why.
 GROUPED, SAME_FILE, MISSING, CHANGED, WITHOUT_THUMBNAIL = (
@@ -35,7 +42,13 @@ class Fingerprinting:
     total: int
 
 
-def group_library(files, store=None, threshold=DEFAULT_HASH_DISTANCE, rotations=True, jobs=None):
+def group_library(
+    files: Iterable[tuple],
+    store: Store | None = None,
+    threshold: int = DEFAULT_HASH_DISTANCE,
+    rotations: bool = True,
+    jobs: int | None = None,
+) -> Iterator[Outcome]:
     """Yield an :class:`Outcome` per file, :class:`Fingerprinting`, an outcome per fingerprint, then one per group.
 
     ``files`` are ``(path, size, mtime, md5, dhash)``; size and mtime may be None (not
@@ -43,7 +56,7 @@ def group_library(files, store=None, threshold=DEFAULT_HASH_DISTANCE, rotations=
     (replacing the last one); a group's outcome has the group's kind as status and its
     JSON line as record.
     """
-    left_out = []
+    left_out: list[Outcome] = []
     present, same = similarity.one_path_per_file(_present(files, left_out))
     yield from left_out
     for path, kept in same:

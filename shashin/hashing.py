@@ -4,10 +4,13 @@ The parent process stats each file and answers unchanged files from the database
 new or changed files go to the worker processes, and their results come back in input order.
 """
 
+from __future__ import annotations
+
 import hashlib
 import itertools
 import os
 import stat
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from . import formats
@@ -33,7 +36,7 @@ class HashOutcome(Outcome):
     identity_changed: bool = False
 
 
-def hash_paths(paths, store=None, jobs=None):
+def hash_paths(paths: Iterable[str], store: Store | None = None, jobs: int | None = None) -> Iterator[HashOutcome]:
     """Yield a :class:`HashOutcome` for each path, in input order.
 
     ``store`` (a :class:`~shashin.store.Store` or None) provides the rapid rescan and

@@ -4,22 +4,30 @@ A file whose metadata is stored and which has not changed since is not read agai
 others are read by one exiftool session, a batch at a time, and come back in input order.
 """
 
+from __future__ import annotations
+
 import itertools
 import json
 import os
 import stat
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from . import exif
 from .files import error_text, unchanged_since_scan
 from .outcomes import CACHED, FAILED, SKIPPED, Outcome
 from .records import HASH_FIELDS, META_FIELDS
 
+if TYPE_CHECKING:
+    from .exif import Session
+    from .store import Store
+
 READ = "read"
 #: Records looked up in the database and read together.
 BATCH = 128
 
 
-def read_metadata(items, store, session):
+def read_metadata(items: Iterable[tuple[str, dict | None]], store: Store | None, session: Session) -> Iterator[Outcome]:
     """Yield an :class:`Outcome` for each ``(path, record or None)``, in input order.
 
     ``store`` (or None) answers unchanged files and receives nothing: saving the records

@@ -14,13 +14,16 @@ reached through a path: each folder is opened without following links and the ne
 name is looked up in the open folder. Nothing is unlinked until :func:`empty` is called.
 """
 
+from __future__ import annotations
+
 import contextlib
 import errno
 import hashlib
 import os
 import stat
 import uuid
-from typing import NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .files import (
     FILE_FLAGS,
@@ -32,6 +35,9 @@ from .files import (
     skipped_folder_of,
     unchanged_since_scan,
 )
+
+if TYPE_CHECKING:
+    from .store import Store
 
 TRASH_FOLDER = ".shashin-trash"
 
@@ -75,7 +81,7 @@ class Located(NamedTuple):
         return self.device, self.inode
 
 
-def trash_folder(path):
+def trash_folder(path: str) -> str:
     """The trash folder for a file: nearest existing ``.shashin-trash`` above it, else the top of its tree."""
     current = os.path.dirname(os.path.abspath(path))
     device = os.stat(current).st_dev
@@ -98,7 +104,9 @@ def _may_hold_trash(folder, device):
     return info.st_dev == device and not shared and os.access(folder, os.W_OK | os.X_OK)
 
 
-def remove(store, group_id, paths, source="ui", batch=None):
+def remove(
+    store: Store, group_id: int, paths: Iterable[str], source: str = "ui", batch: str | None = None
+) -> tuple[str, list[Result]]:
     """Move these members of a group to the trash, keeping the rest; record the decision.
 
     Refuses as a whole (:class:`Refused`) unless another member stays: a different
@@ -192,7 +200,7 @@ def _plan(members, wanted, group_id):
     return moving, outcomes
 
 
-def locate(row):
+def locate(row: Mapping[str, Any]) -> Located:
     """The member of a group as it is now, if it is still the file grouped; else :class:`Unsafe`.
 
     ``row`` is a :meth:`Store.review_members` row: the images row, and the md5 it was grouped with.
@@ -255,12 +263,12 @@ def _check_content(located, folder_fd):
         raise Unsafe("changed since it was scanned (its md5 is not the one scanned); scan it again")
 
 
-def new_batch():
+def new_batch() -> str:
     """An id for one removal: what :func:`restore_batch` undoes together."""
     return uuid.uuid4().hex
 
 
-def finish_unfinished(store):
+def finish_unfinished(store: Store) -> int:
     """Settle what a crash interrupted, from what is on disk; returns how many files.
 
     A move journaled but not completed is forgotten (and its member kept in the
@@ -274,7 +282,7 @@ def finish_unfinished(store):
     """
     unfinished, pending = store.unfinished_trash(), store.unfinished_pending()
     with store.write_lock():
-        stayed = {}
+        stayed: dict[tuple[str, int], list[str]] = {}
         for entry in unfinished:
             if _at_home(entry) or _trash_folder_there(entry) and not os.path.lexists(entry["trash_path"]):
                 store.forget_trash(entry["id"])
@@ -319,7 +327,7 @@ def _at_home(entry):
     return entry["inode"] is None or (info.st_dev, info.st_ino) == (entry["device"], entry["inode"])
 
 
-def not_as_scanned(row):
+def not_as_scanned(row: Mapping[str, Any]) -> str | None:
     """None when the file of an images row is on disk as scanned (:func:`files.unchanged_since_scan`), else why not.
 
     A quick look for the review page's warnings; removal itself reads the md5 (:func:`locate`).
@@ -495,7 +503,7 @@ def _not_removed(path, reason):
     return Result(path, False, "{}: not removed: {}".format(path, reason))
 
 
-def restore(store, entry_ids):
+def restore(store: Store, entry_ids: Iterable[int]) -> list[Result]:
     """Move files back from the trash to where they were. Returns ``[Result]``.
 
     Never overwrites: a file now at the original path makes the restore refuse. The
@@ -530,7 +538,7 @@ def _settle_restored(store, entry):
         store.undo_decisions(entry["batch"], entry["group_id"])
 
 
-def restore_batch(store, batch):
+def restore_batch(store: Store, batch: str) -> list[Result]:
     """Restore every file of one removal (undo)."""
     return restore(store, store.trash_batch(batch))
 
@@ -552,7 +560,7 @@ def _restore(entry):
     return Result(original, True, "{}: restored".format(original), entry["id"])
 
 
-def empty(store):
+def empty(store: Store) -> tuple[int, int, list[Result]]:
     """Unlink every file in the trash. Returns ``(files, bytes_freed, [Result])``.
 
     Only the very file each journal row moved there is unlinked (its device and
@@ -594,11 +602,12 @@ def _unlink_held(entry):
         return 0
 
 
-def human_size(size):
+def human_size(size: float) -> str:
     """Bytes for a person: 1.2 MB."""
     if size < 1000:
         return "{} bytes".format(size)
-    for unit in ("kB", "MB", "GB", "TB"):
+    for unit in ("kB", "MB", "GB"):
         size /= 1000
-        if size < 1000 or unit == "TB":
+        if size < 1000:
             return "{:.1f} {}".format(size, unit)
+    return "{:.1f} TB".format(size / 1000)

@@ -5,11 +5,18 @@ scikit-learn, so it is imported only where a ranker is trained, loaded or evalua
 review page and ``shashin-rank --help`` start without it.
 """
 
+from __future__ import annotations
+
 import collections
 import json
 import os
+from collections.abc import Generator
+from typing import TYPE_CHECKING
 
 from ..outcomes import FAILED, SKIPPED, Outcome
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 #: Fewer decided groups than this and the cold-start rule orders every group.
 MIN_GROUPS = 5
@@ -22,7 +29,7 @@ def model_path(db_path):
     return os.path.splitext(db_path)[0] + ".rank.joblib"
 
 
-def rank_groups(store):
+def rank_groups(store: Store) -> Generator[Outcome, None, None]:
     """Yield outcomes: the saved model skipped (it cannot be loaded), what orders the groups (``chosen``,
     in words), then each group keeper first (``ranked``, the group's JSON line as record).
 
