@@ -18,8 +18,8 @@ DEMO_DIR ?= demo-library
 
 RUN_PACKAGES := libmagickwand-6.q16-6 libimage-exiftool-perl
 TEST_PACKAGES := $(RUN_PACKAGES) chromium
-# djpeg: the decode-only bound the scan benchmark measures against.
-BENCH_PACKAGES := $(TEST_PACKAGES) libjpeg-turbo-progs
+# djpeg: the decode-only bound the scan benchmark measures against; convert (imagemagick): its 100 MP JPEG.
+BENCH_PACKAGES := $(TEST_PACKAGES) libjpeg-turbo-progs imagemagick
 
 .PHONY: demo run test lint test-datasette065 test-datasette1 setup setup-test system-packages system-test-packages system-bench-packages bench clean
 

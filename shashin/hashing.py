@@ -12,6 +12,7 @@ import os
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from . import formats
 from .files import error_text, skipped_folder_of, unchanged_since_scan
@@ -47,20 +48,20 @@ def hash_paths(paths: Iterable[str], store: Store | None = None, jobs: int | Non
     # fork: this process never decodes, so workers inherit no ImageMagick or exiftool state,
     # and they never use its SQLite connection (a worker exits without closing it).
     jobs = jobs or os.cpu_count() or 1
+    # What a folder is (its real path, a folder scans never enter) is asked once a run, not once a file.
+    folders: dict[str, _Folder] = {}
     with Workers(jobs, _worker_setup, (db_path,), died=_died, inline_below=0, start_method="fork") as workers:
         paths = iter(paths)
         while batch := list(itertools.islice(paths, BATCH)):
-            yield from _hash_batch(batch, store, workers)
+            yield from _hash_batch(batch, store, workers, folders)
 
 
-def _hash_batch(paths, store, workers):
+def _hash_batch(paths, store, workers, folders):
     absolute = [os.path.abspath(p) for p in paths]
     stats = {}
     outcomes = {}
-    real_folders = {}
     for path in absolute:
-        # The real path too: a link to the trash (lnk/ -> .shashin-trash) leads inside it.
-        skipped = skipped_folder_of(path) or skipped_folder_of(_real_path(path, real_folders))
+        skipped = _folder(path, folders).skipped
         if skipped:
             message = "inside {}, a folder scans never enter".format(skipped)
             outcomes[path] = HashOutcome(path, SKIPPED, message=message)
@@ -82,7 +83,7 @@ def _hash_batch(paths, store, workers):
         row = known.get(path)
         failure = failures.get(path)
         if row and row["md5"] and unchanged_since_scan(row, status):
-            record = dict(_hash_record(row), **_identity(path, status, real_folders))
+            record = dict(_hash_record(row), **_identity(path, status, folders))
             moved = any(row[field] != record[field] for field in IDENTITY_FIELDS)
             outcomes[path] = HashOutcome(path, CACHED, record=record, identity_changed=moved)
         elif failure and unchanged_since_scan(failure, status):
@@ -95,7 +96,7 @@ def _hash_batch(paths, store, workers):
         if path not in outcomes:
             outcomes[path] = next(results)
             if outcomes[path].record:
-                outcomes[path].record.update(_identity(path, stats[path], real_folders))
+                outcomes[path].record.update(_identity(path, stats[path], folders))
         yield outcomes[path]
 
 
@@ -103,16 +104,25 @@ def _hash_record(row):
     return {field: row[field] for field in HASH_FIELDS}
 
 
-def _identity(path, status, real_folders):
+def _identity(path, status, folders):
     """The identity fields of a record: the path with every link on the way resolved, device and inode."""
-    return {"real_path": _real_path(path, real_folders), "device": status.st_dev, "inode": status.st_ino}
+    real_path = os.path.join(_folder(path, folders).real_path, os.path.basename(path))
+    return {"real_path": real_path, "device": status.st_dev, "inode": status.st_ino}
 
 
-def _real_path(path, real_folders):
-    folder, name = os.path.split(path)
-    if folder not in real_folders:
-        real_folders[folder] = os.path.realpath(folder)
-    return os.path.join(real_folders[folder], name)
+class _Folder(NamedTuple):
+    real_path: str
+    #: The folder on its path, or on its real path (a link to the trash leads inside it), that scans never enter.
+    skipped: str | None
+
+
+def _folder(path, folders):
+    folder = os.path.dirname(path)
+    if folder not in folders:
+        real_path = os.path.realpath(folder)
+        skipped = skipped_folder_of(os.path.join(folder, "")) or skipped_folder_of(os.path.join(real_path, ""))
+        folders[folder] = _Folder(real_path, skipped)
+    return folders[folder]
 
 
 _worker_store = None
