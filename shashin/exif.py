@@ -40,7 +40,7 @@ _OFFSET = re.compile(r"^[+-]\d\d:\d\d$")
 
 
 class Session:
-    """One exiftool process kept open (``-stay_open``) and fed one file at a time, each within a time limit."""
+    """One exiftool process kept open (``-stay_open``), each request within a time limit."""
 
     def __init__(self, file_timeout=FILE_TIMEOUT):
         self._tool = None
@@ -64,21 +64,47 @@ class Session:
     def read(self, paths):
         """Yield ``(path, tags, error)`` for each path, in order; tags is None on error.
 
-        One file per request: a file exiftool is stuck on costs file_timeout seconds, and the next
-        is read by a fresh exiftool (one request per file costs under a millisecond).
+        All the paths in one request, as exiftool is fastest; if that request fails (exiftool died,
+        or ran past the time limit), each file is read again in a request of its own, so a file
+        exiftool is stuck on costs at most twice file_timeout seconds and the others are read.
         """
+        paths = list(paths)
+        readable = [path for path in paths if not _refusal(path)]
+        try:
+            found = self._request(readable) if readable else {}
+        except (ExifToolException, OSError, ValueError):
+            self.close()
+            found = None
         for path in paths:
-            yield self._read_one(path)
+            refusal = _refusal(path)
+            if refusal:
+                yield path, None, refusal
+            elif found is None:
+                yield self._read_one(path)
+            else:
+                yield _result(path, found.get(path))
+
+    def _request(self, paths):
+        """``{path: tags}`` of the files exiftool read in one request (a file it could not read is left out)."""
+        with _exiftool_names(paths) as (names, aliases):
+            try:
+                output = self._call(lambda tool: tool.get_metadata(names))
+            except exiftool.exceptions.ExifToolOutputEmptyError:
+                output = []
+        found = {}
+        for tags in output:
+            source = tags.get("SourceFile")
+            path = aliases.get(source, source)
+            if source in aliases:
+                tags["SourceFile"] = path
+                tags["File:FileName"] = os.path.basename(path)
+                tags["File:Directory"] = os.path.dirname(path)
+            found[path] = tags
+        return found
 
     def _read_one(self, path, retry=True):
-        refusal = _refusal(path)
-        if refusal:
-            return path, None, refusal
         try:
-            with _exiftool_names([path]) as (names, aliases):
-                output = self._call(lambda tool: tool.get_metadata(names))
-        except exiftool.exceptions.ExifToolOutputEmptyError:
-            output = []
+            found = self._request([path])
         except (ExifToolException, OSError, ValueError) as error:
             # The process died, hung or garbled its answer: the next file gets a fresh one. A file it
             # died on is tried once more, since it may have died over the file before (or been killed).
@@ -86,16 +112,7 @@ class Session:
             if isinstance(error, Stuck):
                 return path, None, str(error)
             return self._read_one(path, retry=False) if retry else (path, None, "exiftool failed on this file")
-        if not output:
-            return path, None, "exiftool could not read the file"
-        (tags,) = output
-        if "ExifTool:Error" in tags:
-            return path, None, str(tags["ExifTool:Error"])
-        if tags.get("SourceFile") in aliases:
-            tags["SourceFile"] = path
-            tags["File:FileName"] = os.path.basename(path)
-            tags["File:Directory"] = os.path.dirname(path)
-        return path, {key: _bounded(value) for key, value in tags.items()}, None
+        return _result(path, found.get(path))
 
     def preview(self, path):
         """The largest JPEG a RAW file embeds, as a :class:`Preview`, or None."""
@@ -155,6 +172,15 @@ class Session:
         finally:
             finished.set()
             watchdog.join()
+
+
+def _result(path, tags):
+    """``(path, tags, error)`` from what exiftool said of a file (None: nothing)."""
+    if not tags:
+        return path, None, "exiftool could not read the file"
+    if "ExifTool:Error" in tags:
+        return path, None, str(tags["ExifTool:Error"])
+    return path, {key: _bounded(value) for key, value in tags.items()}, None
 
 
 class Stuck(OSError):
