@@ -68,15 +68,14 @@ class Session:
         or ran past the time limit), each file is read again in a request of its own, so a file
         exiftool is stuck on costs at most twice file_timeout seconds and the others are read.
         """
-        paths = list(paths)
-        readable = [path for path in paths if not _refusal(path)]
+        refusals = [(path, _refusal(path)) for path in paths]
+        readable = [path for path, refusal in refusals if not refusal]
         try:
             found = self._request(readable) if readable else {}
         except (ExifToolException, OSError, ValueError):
             self.close()
             found = None
-        for path in paths:
-            refusal = _refusal(path)
+        for path, refusal in refusals:
             if refusal:
                 yield path, None, refusal
             elif found is None:
