@@ -26,7 +26,6 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .files import (
-    FILE_FLAGS,
     FOLDER_FLAGS,
     error_text,
     folder_no_follow,
@@ -284,10 +283,11 @@ def finish_unfinished(store: Store) -> int:
     with store.write_lock():
         stayed: dict[tuple[str, int], list[str]] = {}
         for entry in unfinished:
-            if _at_home(entry) or _trash_folder_there(entry) and not os.path.lexists(entry["trash_path"]):
+            trash_there = _trash_folder_there(entry)
+            if _at_home(entry) or trash_there and not os.path.lexists(entry["trash_path"]):
                 store.forget_trash(entry["id"])
                 stayed.setdefault((entry["batch"], entry["group_id"]), []).append(entry["original_path"])
-            elif _trash_folder_there(entry) and not os.path.lexists(_home(entry)):
+            elif trash_there and not os.path.lexists(_home(entry)):
                 store.complete_trash(entry["id"])
         for (batch, group_id), paths in stayed.items():
             store.keep_in_decision(batch, group_id, paths)
@@ -488,7 +488,7 @@ def _is_journaled_file(entry, info, name, removal_fd):
     if entry["inode"] is not None:
         return (info.st_dev, info.st_ino) == (entry["device"], entry["inode"])
     # Journaled before shashin recorded identities: the content decides.
-    with _opened(name, FILE_FLAGS, removal_fd) as fd, open(fd, "rb", closefd=False) as handle:
+    with open_no_follow(name, dir_fd=removal_fd) as handle:
         return hashlib.file_digest(handle, "md5").hexdigest() == entry["md5"]
 
 
