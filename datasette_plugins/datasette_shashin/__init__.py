@@ -2,17 +2,17 @@
 
 from datasette import hookimpl
 
-from . import actions, database, guards, pages
+from . import actions, database, guards, pages, photos, suggestions_page, trash_page
 
 
 @hookimpl
 def register_routes():
     return [
         (r"^/-/shashin$", pages.review_page),
-        (r"^/-/shashin/trash$", pages.trash_page),
-        (r"^/-/shashin/suggestions$", pages.suggestions_page),
-        (r"^/-/shashin/thumbnail/(?P<md5>[0-9a-f]{32})\.jpg$", pages.thumbnail),
-        (r"^/-/shashin/image/(?P<md5>[0-9a-f]{32})$", pages.image),
+        (r"^/-/shashin/trash$", trash_page.trash_page),
+        (r"^/-/shashin/suggestions$", suggestions_page.suggestions_page),
+        (r"^/-/shashin/thumbnail/(?P<md5>[0-9a-f]{32})\.jpg$", photos.thumbnail),
+        (r"^/-/shashin/image/(?P<md5>[0-9a-f]{32})$", photos.image),
         (r"^/-/shashin/remove$", actions.remove),
         (r"^/-/shashin/accept$", actions.accept),
         (r"^/-/shashin/not-duplicates$", actions.not_duplicates),
@@ -23,7 +23,7 @@ def register_routes():
 
 @hookimpl
 def asgi_wrapper(datasette):
-    return lambda app: guards.local_only(datasette, pages.keep_caching(app))
+    return lambda app: guards.local_only(datasette, photos.keep_caching(app))
 
 
 @hookimpl

@@ -11,7 +11,7 @@ from shashin import ranking, review, trash
 
 from . import database
 from .guards import check_may_change, check_may_view, integer, threshold
-from .pages import member_key
+from .rendering import member_key
 
 #: Messages carried to the next page (in a cookie, which browsers cap at 4 kB).
 MAX_MESSAGES = 10

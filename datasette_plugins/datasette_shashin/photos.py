@@ -1,0 +1,103 @@
+"""Thumbnails and photos, served by md5 only from the database."""
+
+import asyncio
+import hashlib
+import os
+
+from datasette.utils.asgi import NotFound, Response
+
+from shashin import files, review
+from shashin.imaging import ImageError
+
+from . import database
+from .guards import check_may_view
+
+#: Largest photo the image route reads into memory to check its md5 before sending it.
+MAX_IMAGE_BYTES = 256 << 20
+YEAR = 365 * 24 * 3600
+_MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp", "BMP": "image/bmp"}
+#: The Cache-Control a response of this plugin asks for, past Datasette (see :func:`keep_caching`).
+_CACHING = b"shashin-cache-control"
+
+
+async def thumbnail(datasette, request):
+    await check_may_view(datasette, request)
+    md5 = request.url_vars["md5"]
+    jpeg = await database.read(datasette, lambda store: store.thumbnail(md5))
+    if jpeg is None:
+        raise NotFound("no thumbnail")
+    # Content-addressed: the bytes at this URL never change. Private: only the browser keeps them,
+    # as the instance itself may be private.
+    caching = "private, max-age={}, immutable".format(YEAR)
+    return Response(jpeg, content_type="image/jpeg", headers={_CACHING.decode(): caching})
+
+
+def keep_caching(app):
+    """An ASGI app sending the Cache-Control a response of this plugin asked for.
+
+    Datasette replaces the caching headers of its responses to signed-in visitors with
+    ``private, no-store`` (0.65.5 and 1.0), sparing only its own static files, and offers plugins
+    no public way to be spared: a thumbnail, as unchanging as a static file, would then be
+    fetched again on every page. Its view asks in a header of its own, which this turns into
+    the Cache-Control that leaves the server, after Datasette.
+    """
+
+    async def caching(scope, receive, send):
+        async def send_with_caching(message):
+            if message["type"] == "http.response.start":
+                headers = message.get("headers", [])
+                asked = [value for name, value in headers if name.lower() == _CACHING]
+                if asked:
+                    kept = [
+                        (name, value) for name, value in headers if name.lower() not in (_CACHING, b"cache-control")
+                    ]
+                    message = dict(message, headers=kept + [(b"cache-control", asked[0])])
+            await send(message)
+
+        await app(scope, receive, send_with_caching)
+
+    return caching
+
+
+async def image(datasette, request):
+    """The photo with this md5, sent only when the bytes read are that content."""
+    await check_may_view(datasette, request)
+    md5 = request.url_vars["md5"]
+    recorded = await database.read(datasette, lambda store: store.paths_with_md5(md5))
+    if any((size or 0) > MAX_IMAGE_BYTES for _, _, size in recorded):
+        message = "this photo is over {} MB, more than the review page reads into memory".format(MAX_IMAGE_BYTES >> 20)
+        return Response.text(message, status=403)
+    # Reading and converting run in a worker thread, never on the event loop.
+    loop = asyncio.get_running_loop()
+    found = await loop.run_in_executor(None, _photo_with_md5, md5, recorded)
+    if found is None:
+        raise NotFound("no such image: no file holds this content now")
+    photo, format_ = found
+    caching = {"cache-control": "private, max-age=3600"}
+    if format_ in _MIME:
+        return Response(photo, content_type=_MIME[format_], headers=caching)
+    try:
+        jpeg = await loop.run_in_executor(None, review.browser_jpeg, photo)
+    except ImageError as error:
+        return Response.text("cannot show this image: {}".format(error), status=415)
+    return Response(jpeg, content_type="image/jpeg", headers=caching)
+
+
+def _photo_with_md5(md5, recorded):
+    """``(bytes, format)`` of the first recorded file that still holds this content, or None.
+
+    Each file is opened once, through no symbolic link, and everything is checked on that
+    descriptor (a regular file of the size scanned, whose bytes have this md5): a folder
+    swapped for a link or a file rewritten since the scan is never what is sent.
+    """
+    for path, format_, size in recorded:
+        try:
+            with files.open_no_follow(path) as photo:
+                if os.fstat(photo.fileno()).st_size != size:
+                    continue
+                content = photo.read(size + 1)
+        except OSError:
+            continue
+        if hashlib.md5(content).hexdigest() == md5:
+            return content, format_
+    return None
