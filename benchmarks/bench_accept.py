@@ -8,7 +8,7 @@ the same run:
   * baseline: the first N groups removed as "Keep this one, delete the others" removes
     them, one ``trash.remove`` and one batch per group, then undone one batch at a time;
   * bulk: the other N groups previewed (``Store.confident_suggestions`` and
-    ``ranking.acceptance_preview``), accepted as one batch (``review.accept_suggestions``)
+    ``ranking.acceptance_preview``), accepted as one batch (``group_decisions.accept_suggestions``)
     and undone as one (``trash.restore_batch``).
 
   .venv/bin/python benchmarks/bench_accept.py              # 10,000 groups each way
@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from shashin import ranking, review, trash
+from shashin import group_decisions, ranking, trash
 from shashin.store import Store
 
 Group = collections.namedtuple("Group", "kind members max_distance")
@@ -80,7 +80,7 @@ def main():
         store.db.execute("delete from decisions")  # the undone clicks' groups are undecided again anyway
         preview_seconds, preview = timed(lambda: ranking.acceptance_preview(store.confident_suggestions(0.95)))
         assert preview["groups"] == 2 * groups, preview
-        bulk_seconds, (batch, accepted, outcomes) = timed(lambda: review.accept_suggestions(store, bulk))
+        bulk_seconds, (batch, accepted, outcomes) = timed(lambda: group_decisions.accept_suggestions(store, bulk))
         assert accepted == groups and all(outcome.ok for outcome in outcomes)
         bulk_undo, restored = timed(lambda: trash.restore_batch(store, batch))
         assert len(restored) == groups and all(outcome.ok for outcome in restored)

@@ -1,7 +1,7 @@
-"""What the review page shows of a group, and the decisions it records besides single removals.
+"""What the review page shows of a group.
 
 Members in, a description of each member and the group's warnings out (the warnings look at
-the files on disk); not duplicates and accepted suggestions are written to the database.
+the files on disk).
 """
 
 import json
@@ -15,7 +15,6 @@ from . import trash
 from .formats import sniff
 from .imaging import ImageError, coder, magick_message
 from .ranking import rule
-from .store.decisions import SUGGESTION
 
 #: Tags that differ between copies without saying anything about the photo.
 _IGNORED_TAG_PREFIXES = ("File:", "ExifTool:", "System:", "SourceFile", "Composite:")
@@ -91,41 +90,6 @@ def warnings(members):
     if len(numbers) > 1:
         found.append("the names carry different sequence numbers: likely a burst of shots, not copies")
     return found
-
-
-def record_not_duplicates(store, group_id):
-    """Record that a group's members are different photos; grouping will keep them apart."""
-    with store.write_lock():
-        members = store.review_members([group_id])[group_id]
-        if len(members) < 2:
-            return len(members)
-        store.add_not_duplicates([member["md5"] for member in members])
-        rows = store.images_by_path([member["path"] for member in members])
-        store.record_decision(group_id, "not_duplicates", [(rows.get(m["path"], m), True) for m in members])
-    return len(members)
-
-
-def accept_suggestions(store, suggestions):
-    """Keep every suggested keeper and move the rest of its group to the trash, all in one batch.
-
-    ``suggestions`` as :meth:`Store.confident_suggestions` gives them. Each group goes
-    through :func:`trash.remove` on its own: a group it refuses (its other copies changed
-    or gone) is a failed outcome and the others go on. Decisions are recorded with source
-    ``suggestion``, which ranking does not learn from. Returns
-    ``(batch, groups accepted, [Result])``; :func:`trash.restore_batch` undoes them all.
-    """
-    batch, accepted, outcomes = trash.new_batch(), 0, []
-    for suggestion in suggestions:
-        paths = [member["path"] for member in suggestion["remove"]]
-        try:
-            _, removed = trash.remove(store, suggestion["group"], paths, SUGGESTION, batch)
-        except trash.Refused as refused:
-            message = "group {}: {}".format(suggestion["group"], refused)
-            outcomes.append(trash.Result(suggestion["keep"], False, message))
-            continue
-        accepted += any(outcome.ok for outcome in removed)
-        outcomes += removed
-    return batch, accepted, outcomes
 
 
 def browser_jpeg(blob):

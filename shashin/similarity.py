@@ -66,6 +66,14 @@ def orient(array, orientation):
     return numpy.rot90(array, orientation % 4, axes=(-2, -1))
 
 
+def orientation_between(print_a, print_b):
+    """The orientation that turns a's content into b's (:func:`orient` of a's view matches b's upright
+    view): the one whose hash of a is nearest b's upright hash. 0 for an upright copy, 1-3 turned a
+    quarter, half, three quarters counter-clockwise, 4-7 mirrored left-right, then turned so."""
+    distances = numpy.bitwise_count(numpy.asarray(print_a[:ORIENTATIONS], numpy.uint64) ^ numpy.uint64(print_b[0]))
+    return int(numpy.argmin(distances))
+
+
 def inverse(orientation):
     """The orientation that undoes this one (mirrored ones undo themselves)."""
     return (4 - orientation) % 4 if orientation < 4 else orientation

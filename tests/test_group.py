@@ -7,12 +7,15 @@ import subprocess
 import threading
 import time
 
+import numpy
 import pytest
+import scipy.ndimage
 from wand.color import Color
 from wand.drawing import Drawing
 from wand.image import Image
 
 from conftest import invoke, json_lines, make_photo, run
+from shashin import similarity
 from shashin.cli import group as group_command
 from shashin.store import Store
 
@@ -265,3 +268,14 @@ def test_stdin_records_and_no_db(tmp_path):
 @pytest.mark.parametrize("args", [["--no-db"], ["some/file.jpg"]])
 def test_usage_errors(args, db):
     assert "Error" in invoke(group_command.cli, "--db", db, *args, check=2).stderr
+
+
+def test_orientation_between_names_the_turn_from_one_content_to_the_other():
+    """The orientation of a copy relative to another, as the review page badges and aligns it."""
+    blurred = scipy.ndimage.gaussian_filter(numpy.random.default_rng(1).random((64, 64)), 4)
+    view = ((blurred - blurred.min()) * 255 / numpy.ptp(blurred)).astype(numpy.uint8)
+    upright = similarity.fingerprints(view[None])[0]
+    for orientation in range(similarity.ORIENTATIONS):
+        turned = similarity.fingerprints(similarity.orient(view, orientation)[None])[0]
+        assert similarity.orientation_between(upright, turned) == orientation
+        assert similarity.orientation_between(turned, upright) == similarity.inverse(orientation)

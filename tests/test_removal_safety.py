@@ -174,7 +174,7 @@ def test_emptying_deletes_only_the_file_that_was_moved_there(duplicates, open_st
 KILLED = textwrap.dedent(
     """
     import sys
-    from shashin import review, trash
+    from shashin import trash
     from shashin.store import Store
     store = Store(sys.argv[1])
     if sys.argv[2] == "keep":

@@ -7,7 +7,7 @@ import urllib.parse
 
 from datasette.utils.asgi import BadRequest, Response
 
-from shashin import ranking, review, trash
+from shashin import group_decisions, ranking, trash
 
 from . import database
 from .guards import check_may_change, check_may_view, integer, threshold
@@ -112,7 +112,7 @@ async def accept(datasette, request):
         if now != previewed:
             message = "the suggestions changed since the preview (now {groups} groups, {files} files): look again"
             return {"ok": False, "messages": [message.format(**now)]}
-        batch, accepted, outcomes = review.accept_suggestions(store, suggestions)
+        batch, accepted, outcomes = group_decisions.accept_suggestions(store, suggestions)
         sizes = {member["path"]: member["size"] or 0 for s in suggestions for member in s["remove"]}
         moved = [outcome.path for outcome in outcomes if outcome.ok]
         summary = "accepted the suggestions for {} of {} groups: {} files, {}, moved to the trash".format(
@@ -134,7 +134,7 @@ async def accept(datasette, request):
 async def not_duplicates(datasette, request):
     form = await _form(request)
     group_id = integer(_first(form, "group"), "group")
-    count = await database.write(datasette, lambda store: review.record_not_duplicates(store, group_id))
+    count = await database.write(datasette, lambda store: group_decisions.record_not_duplicates(store, group_id))
     message = "group {}: {} photos marked as not duplicates".format(group_id, count)
     return _reply(datasette, request, {"ok": count > 1, "messages": [message]}, _back(form, "/-/shashin"))
 

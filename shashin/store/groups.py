@@ -80,6 +80,15 @@ class GroupsMixin:
             spreads[md5] = spread
         return prints, spreads
 
+    def fingerprints_of(self, md5s):
+        """``{md5: hashes}`` of these contents, those that have a fingerprint."""
+        prints = {}
+        for chunk, marks in in_chunks(sorted(set(md5s))):
+            sql = "select md5, hashes from fingerprints where md5 in ({})".format(marks)
+            for md5, hashes in self.db.execute(sql, chunk):
+                prints[md5] = numpy.frombuffer(hashes, ">u8").astype(numpy.uint64)
+        return prints
+
     def view(self, md5):
         """The 64x64 uint8 view of one content."""
         (blob,) = self.db.execute("select view from fingerprints where md5 = ?", [md5]).fetchone()
