@@ -17,6 +17,9 @@ from wand.image import Image
 from shashin import demo
 from shashin.store import Store
 
+#: The browser tests' server fixture lives with the browser plumbing.
+pytest_plugins = ["browser"]
+
 BIN = Path(sys.executable).parent
 SAMPLES = demo.sample_folder()
 PHOTOS = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png", "retina.jpg"]

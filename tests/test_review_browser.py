@@ -2,71 +2,18 @@
 
 import os
 import re
-import socket
-import subprocess
-import time
 
-import httpx
-import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from conftest import BIN
+from browser import chromium, needs_chromium
 from shashin.store import Store
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def server(duplicates):
-    """A real `datasette shashin.db --root` on a free loopback port; yields its sign-in link."""
-    db, _ = duplicates
-    port = free_port()
-    process = subprocess.Popen(
-        [str(BIN / "datasette"), "serve", str(db), "--host", "127.0.0.1", "--port", str(port), "--root"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        sign_in = None
-        deadline = time.monotonic() + 30
-        while sign_in is None and time.monotonic() < deadline:
-            line = process.stdout.readline()
-            found = re.search(r"http://\S+/-/auth-token\?token=\w+", line)
-            sign_in = found.group(0) if found else None
-        assert sign_in, "datasette did not print a sign-in link"
-        while time.monotonic() < deadline:
-            try:
-                httpx.get("http://127.0.0.1:{}/-/versions.json".format(port), timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield sign_in, "http://127.0.0.1:{}".format(port)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+pytestmark = needs_chromium
 
 
 def test_the_undo_button_after_a_delete(server, duplicates):
     sign_in, base = server
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         page = browser.new_page()
         page.goto(sign_in)
         page.goto(base + "/-/shashin")
@@ -82,7 +29,6 @@ def test_the_undo_button_after_a_delete(server, duplicates):
         page.locator("#shashin-status button").click()
         expect(page.locator("#shashin-status")).to_contain_text("restored")
         assert os.path.exists(target)
-        browser.close()
 
 
 def test_delete_with_keyboard_see_trash_undo(server, duplicates, tmp_path):
@@ -91,8 +37,7 @@ def test_delete_with_keyboard_see_trash_undo(server, duplicates, tmp_path):
     by_name = {}
     for path in (photos["photo"], photos["photo copy"], photos["backup"]):
         by_name.setdefault(os.path.basename(path), []).append(path)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
@@ -175,4 +120,3 @@ def test_delete_with_keyboard_see_trash_undo(server, duplicates, tmp_path):
         expect(page.locator(".shashin-batches li")).to_have_count(1)
         assert all(map(os.path.exists, copies))
         assert errors == []
-        browser.close()
