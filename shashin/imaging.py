@@ -13,11 +13,13 @@ from wand.resource import limits
 
 from .dhash import dhashes
 from .exif import Session
-from .formats import CODERS, RAW_EXTENSIONS, extension
+from .formats import CODERS, RAW_EXTENSIONS, extension, sniff
 from .similarity import VIEW_SIDE
 
 THUMBNAIL_EDGE = 256
 THUMBNAIL_QUALITY = 80
+#: Longest edge of a photo converted for a browser that cannot show its format.
+FULL_IMAGE_EDGE = 4096
 #: Largest image decoded at full size, unless ImageMagick's own limits allow less (decode_limit).
 #: JPEGs are decoded scaled down by libjpeg, so this bounds PNG, TIFF and the like.
 MAX_PIXELS = 120_000_000
@@ -240,3 +242,18 @@ def magick_message(error):
     if not lines:
         return type(error).__name__
     return re.sub(r" @ \S+$", "", re.sub(r" `[^`]*'", "", lines[0])).strip()
+
+
+def browser_jpeg(blob):
+    """A JPEG of an image a browser cannot show (HEIC, TIFF, RAW), from its file's bytes: the first
+    frame, upright, at most 4096 px."""
+    try:
+        with Image(blob=blob, format=coder(sniff(blob))) as frames, Image(image=frames.sequence[0]) as image:
+            image.auto_orient()
+            if max(image.width, image.height) > FULL_IMAGE_EDGE:
+                image.transform(resize="{0}x{0}>".format(FULL_IMAGE_EDGE))
+            image.format = "jpeg"
+            image.compression_quality = 90
+            return image.make_blob()
+    except WandException as error:
+        raise ImageError(magick_message(error)) from None

@@ -8,12 +8,7 @@ import json
 import os
 import re
 
-from wand.exceptions import WandException
-from wand.image import Image
-
 from . import trash
-from .formats import sniff
-from .imaging import ImageError, coder, magick_message
 from .ranking import rule
 
 #: Tags that differ between copies without saying anything about the photo.
@@ -22,7 +17,6 @@ _LIVE_PHOTO_EXTENSIONS = (".MOV", ".mov", ".MP4", ".mp4")
 #: Sequence numbers in names: runs of three digits or more (IMG_1234, DSC01234, 20190101_120000_003).
 _NUMBERS = re.compile(r"\d{3,}")
 MAX_TAGS = 8
-FULL_IMAGE_EDGE = 4096
 
 
 def keeper_first(members):
@@ -90,18 +84,3 @@ def warnings(members):
     if len(numbers) > 1:
         found.append("the names carry different sequence numbers: likely a burst of shots, not copies")
     return found
-
-
-def browser_jpeg(blob):
-    """A JPEG of an image a browser cannot show (HEIC, TIFF, RAW), from its file's bytes: the first
-    frame, upright, at most 4096 px."""
-    try:
-        with Image(blob=blob, format=coder(sniff(blob))) as frames, Image(image=frames.sequence[0]) as image:
-            image.auto_orient()
-            if max(image.width, image.height) > FULL_IMAGE_EDGE:
-                image.transform(resize="{0}x{0}>".format(FULL_IMAGE_EDGE))
-            image.format = "jpeg"
-            image.compression_quality = 90
-            return image.make_blob()
-    except WandException as error:
-        raise ImageError(magick_message(error)) from None

@@ -6,7 +6,7 @@ import os
 
 from datasette.utils.asgi import NotFound, Response
 
-from shashin import files, review
+from shashin import files, imaging
 from shashin.imaging import ImageError
 
 from . import database
@@ -77,7 +77,7 @@ async def image(datasette, request):
     if format_ in _MIME:
         return Response(photo, content_type=_MIME[format_], headers=caching)
     try:
-        jpeg = await loop.run_in_executor(None, review.browser_jpeg, photo)
+        jpeg = await loop.run_in_executor(None, imaging.browser_jpeg, photo)
     except ImageError as error:
         return Response.text("cannot show this image: {}".format(error), status=415)
     return Response(jpeg, content_type="image/jpeg", headers=caching)
