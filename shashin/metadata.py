@@ -2,6 +2,7 @@
 
 A file whose metadata is stored and which has not changed since is not read again; the
 others are read by one exiftool session, a batch at a time, and come back in input order.
+Every record gets the :mod:`.facts` of its tags, which the database keeps as columns.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from . import exif
+from . import exif, facts
 from .files import error_text, unchanged_since_scan
 from .outcomes import CACHED, FAILED, SKIPPED, Outcome
 from .records import HASH_FIELDS, META_FIELDS
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from .store import Store
 
 READ = "read"
+#: An unchanged file whose tags were stored before the facts had columns: its facts derived from them.
+UPDATED = "updated"
 #: Records looked up in the database and read together.
 BATCH = 128
 
@@ -31,7 +34,7 @@ def read_metadata(items: Iterable[tuple[str, dict | None]], store: Store | None,
     """Yield an :class:`Outcome` for each ``(path, record or None)``, in input order.
 
     ``store`` (or None) answers unchanged files and receives nothing: saving the records
-    read (status ``read``) is the caller's job. ``session`` is an :class:`exif.Session`.
+    read or updated (status ``read``, ``updated``) is the caller's job. ``session`` is an :class:`exif.Session`.
     A record that came in with metadata but could not be read again is not passed on.
     """
     items = iter(items)
@@ -58,9 +61,11 @@ def _read_batch(items, store, session):
             continue
         record["size"], record["mtime"] = status.st_size, status.st_mtime
         if row and row["metadata"] and unchanged_since_scan(row, status):
-            record.update({field: row[field] for field in META_FIELDS})
+            record.update({field: row[field] for field in (*META_FIELDS, *facts.FIELDS)})
             record["metadata"] = json.loads(row["metadata"])
-            outcomes.append(Outcome(path, CACHED, record))
+            if row["tag_count"] is None:
+                record.update(facts.of(record["metadata"]))
+            outcomes.append(Outcome(path, CACHED if row["tag_count"] is not None else UPDATED, record))
         else:
             outcome = Outcome(path, READ, record)
             outcomes.append(outcome)
@@ -70,5 +75,5 @@ def _read_batch(items, store, session):
             outcome.status, outcome.record, outcome.message = FAILED, None, failure
         else:
             outcome.record["metadata"] = tags
-            outcome.record.update(exif.derived_fields(tags))
+            outcome.record.update(exif.derived_fields(tags), **facts.of(tags))
     yield from outcomes

@@ -1,5 +1,6 @@
 """shashin-meta: metadata through one exiftool process, dates in order of trust, caching."""
 
+import contextlib
 import datetime
 import json
 import os
@@ -10,7 +11,9 @@ import exiftool
 import pytest
 
 from conftest import json_lines, make_photo, run
-from shashin import exif
+from shashin import demo, exif, facts
+from shashin.ranking import rule
+from shashin.store import Store
 
 
 def write_tags(path, **tags):
@@ -123,3 +126,93 @@ def test_session_survives_exiftool_dying(tmp_path):
         session._tool._process.kill()
         results = list(session.read(photos))
     assert [path for path, tags, error in results if tags and not error] == photos
+
+
+FACTS = {
+    "Software": "Adobe Lightroom 7.0",
+    "LensModel": "EF50mm f/1.8 STM",
+    "ExposureTime": "1/250",
+    "FNumber": 1.8,
+    "ISO": 400,
+    "ExposureCompensation": -0.7,
+    "DateTimeOriginal": "2019:07:14 09:30:00",
+    "SubSecTimeOriginal": "123",
+    "OffsetTimeOriginal": "+02:00",
+    "GPSDateStamp": "2019:07:14",
+    "GPSTimeStamp": "07:30:00",
+    "ImageNumber": 42,
+}
+
+
+def stored_facts(db, path):
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        row = conn.execute("select * from images where path = ?", [str(path)]).fetchone()
+    return {field: row[field] for field in facts.FIELDS}
+
+
+def test_facts_ranking_reads_are_columns(library, db):
+    """The tags ranking and the review page read, as columns written by shashin-meta (and in its records)."""
+    photo = (library / "photo0.jpg").resolve()
+    write_tags(photo, **FACTS)
+    hashed = run("shashin-hash", "--db", db, library, check=0).stdout
+    records = {r["path"]: r for r in json_lines(meta("--db", db, input=hashed).stdout)}
+    expected = {
+        "software": "Adobe Lightroom 7.0",
+        "edited": 1,
+        "lens": "EF50mm f/1.8 STM",
+        "precise_time": 1,
+        "maker_notes": 0,
+        "gps_time": "2019-07-14T07:30:00+00:00",
+        "exposure_time": 0.004,
+        "f_number": 1.8,
+        "iso": 400,
+        "exposure_compensation": -0.7,
+        "image_number": 42,
+        "burst_id": None,
+    }
+    written = stored_facts(db, photo)
+    assert written == dict(expected, tag_count=len(records[str(photo)]["metadata"]))
+    assert {field: records[str(photo)][field] for field in facts.FIELDS} == written
+    plain = stored_facts(db, (library / "photo1.jpg").resolve())
+    assert plain["tag_count"] > 10 and not plain["edited"] and plain["software"] is plain["lens"] is None
+
+
+def test_rows_read_before_the_columns_get_them_from_their_stored_tags(library, db):
+    photo = (library / "photo0.jpg").resolve()
+    write_tags(photo, **FACTS)
+    meta("--db", db, library)
+    before = stored_facts(db, photo)
+    with sqlite3.connect(db) as conn:  # as a database of an older shashin has them
+        conn.execute("update images set {}".format(", ".join(f + " = null" for f in facts.FIELDS)))
+    result = meta("--db", db, library)
+    assert "0 read, 0 cached, 3 updated, 0 skipped, 0 failed" in result.stderr
+    assert stored_facts(db, photo) == before
+    assert "0 read, 3 cached, 0 skipped, 0 failed" in meta("--db", db, library).stderr
+
+
+def test_rehashing_a_changed_file_clears_its_facts(library, db):
+    photo = (library / "photo0.jpg").resolve()
+    meta("--db", db, library)
+    write_tags(photo, Software="GIMP 2.10")
+    run("shashin-hash", "--db", db, library, check=0)
+    assert set(stored_facts(db, photo).values()) == {None}
+    meta("--db", db, library)
+    assert stored_facts(db, photo)["software"] == "GIMP 2.10"
+
+
+def test_the_rule_orders_by_the_columns_as_by_the_tags(tmp_path):
+    """Every kind of copy of real camera files: the rule's keys from the columns equal those from the JSON."""
+    folder, db = tmp_path / "archive", tmp_path / "shashin.db"
+    photos = demo.archive(folder, 3, seed=5, copies=demo.COPIES)
+    hashed = run("shashin-hash", "--db", db, "-q", folder, check=0).stdout
+    run("shashin-meta", "--db", db, "-q", input=hashed, check=0)
+    with contextlib.closing(Store(db)) as store:
+        rows = store.images_by_path(str(path) for photo in photos for path in photo["files"])
+    assert all(row["tag_count"] for row in rows.values())
+    json_only = {path: dict(row, **dict.fromkeys(facts.FIELDS)) for path, row in rows.items()}
+    assert any(row["maker_notes"] for row in rows.values()) and any(row["edited"] for row in rows.values())
+    for photo in photos:
+        paths = [str(path) for path in photo["files"]]
+        assert [rule.cold_start_key(rows[p]) for p in paths] == [rule.cold_start_key(json_only[p]) for p in paths]
+        assert rule.cold_start_order([rows[p] for p in paths])[0]["path"] in {str(p) for p in photo["originals"]}

@@ -1,7 +1,7 @@
 """shashin-meta: add exiftool metadata and normalised dates to records, and store them."""
 
 from .. import exif
-from ..metadata import READ, read_metadata
+from ..metadata import READ, UPDATED, read_metadata
 from ..outcomes import CACHED, FAILED, SKIPPED
 from .common import SetupError, Tool, null_option, paths_argument, write_record
 
@@ -14,10 +14,14 @@ class Meta(Tool):
     Reads the JSON lines of shashin-hash (or bare paths) and writes them out again,
     in order, with "metadata" (every tag as exiftool -G -n names it), "taken_at"
     (ISO 8601, with the offset when the file records one), "taken_at_source",
-    "mime_type", "make" and "model"; and stores them in the database.
+    "mime_type", "make" and "model", and the facts ranking and the review page read
+    ("tag_count", "software", "edited", "lens", "precise_time", "maker_notes",
+    "gps_time", "exposure_time", "f_number", "iso", "exposure_compensation",
+    "image_number", "burst_id"); and stores them in the database.
 
     One exiftool process serves the whole run. A file whose metadata is stored
-    and which has not changed since is not read again.
+    and which has not changed since is not read again ("updated": its facts were
+    derived from its stored tags, for a database older than those columns).
 
     Exit status: 0 all inputs handled, 1 some files failed, 2 usage or database error.
     """
@@ -47,13 +51,15 @@ class Meta(Tool):
                     elif outcome.status == SKIPPED:
                         self.reporter.skip(outcome.path, outcome.message)
                     else:
-                        if outcome.status == READ:  # kept before it is printed: a printed record is never lost
+                        if outcome.status in (READ, UPDATED):  # kept before printing: a printed record is never lost
                             read.append(outcome.record)
                         write_record(outcome.record)
                     if len(read) >= SAVE_EVERY:
                         self._save(read)
         finally:
             self._save(read)
+        if self.reporter.counts.get(UPDATED):
+            self.summary = (READ, CACHED, UPDATED, SKIPPED, FAILED)
 
     def _save(self, records):
         if self.store and records:

@@ -2,7 +2,8 @@
 
 Plain Python, no scikit-learn: the review page orders groups by it while nothing is ranked.
 A member is a row of the ``images`` table or a decision snapshot of one (see
-:mod:`shashin.ranking.model`).
+:mod:`shashin.ranking.model`). What the rule reads of its tags comes from the row's scan-time
+columns (:mod:`shashin.facts`), or from its metadata JSON when they are empty.
 
 The rule looks for the camera original: the copy that carries most of the camera's own
 evidence (:func:`camera_evidence`), then not edited, then most pixels, then the earliest
@@ -15,16 +16,9 @@ import json
 import os
 import re
 
+from .. import facts as tag_facts
 from ..formats import RAW_EXTENSIONS
 
-#: What editing software writes into Software, CreatorTool or a history (camera firmware writes a version).
-_EDITORS = re.compile(
-    r"photoshop|lightroom|gimp|snapseed|darktable|rawtherapee|affinity|pixelmator|capture one|"
-    r"acdsee|picasa|luminar|vsco|instagram|canva|paint|photos|editor|adobe|topaz|gigapixel|upscal|"
-    r"watermark|imagemagick|graphicsmagick",
-    re.IGNORECASE,
-)
-_EDITING_TAGS = ("EXIF:Software", "XMP:CreatorTool", "XMP:Software", "PNG:Software")
 #: Names cameras and phones give: IMG_1234, _MG_1234, DSC_1234, DSCF1234, DSC01234, P1010123, PXL_20210716_
 #: 123456789, 20210716_123456 (Samsung), IMG_20210716_123456 (older Android), GOPR1234, DJI_0123.
 _CAMERA_NAME = re.compile(
@@ -52,6 +46,17 @@ def metadata_of(member):
     return metadata or {}
 
 
+def facts_of(member):
+    """The member's :mod:`shashin.facts`: its columns when shashin-meta wrote them, else derived from its JSON."""
+    if member.get("tag_count") is not None:
+        return {field: member.get(field) for field in tag_facts.FIELDS}
+    return tag_facts.of(metadata_of(member))
+
+
+def tag_count(member):
+    return facts_of(member)["tag_count"]
+
+
 def capture_timestamp(member):
     """Seconds since the epoch of the capture date, or None (a file's mtime is not a capture date)."""
     moment = _capture_moment(member)
@@ -76,38 +81,39 @@ def pixels(member):
     return (member.get("width") or 0) * (member.get("height") or 0)
 
 
+def _facts(member, metadata):
+    return facts_of(member) if metadata is None else tag_facts.of(metadata)
+
+
 def edited(member, metadata=None):
     """Whether editing software wrote this file: its Software or CreatorTool names an editor, or it has an
-    XMP editing history."""
-    metadata = metadata_of(member) if metadata is None else metadata
-    if any(key.startswith("XMP:History") for key in metadata):
-        return True
-    return any(_EDITORS.search(str(metadata.get(tag) or "")) for tag in _EDITING_TAGS)
+    XMP editing history. ``metadata``: its tags, when the caller parsed them already."""
+    return bool(_facts(member, metadata)["edited"])
 
 
 def camera_evidence(member, metadata=None):
     """``{evidence: bool}``: what in this copy says a camera wrote it, and that nothing changed it since."""
-    metadata = metadata_of(member) if metadata is None else metadata
+    return _evidence(member, _facts(member, metadata))
+
+
+def _evidence(member, facts):
     path = member["path"]
     folder, name = os.path.split(path)
     stem, extension = os.path.splitext(name)
     file_format = (member.get("format") or "").upper()
     return {
         "camera make and model": bool(member.get("make") and member.get("model")),
-        "sub-second or offset capture time": any(
-            tag in metadata
-            for tag in ("EXIF:SubSecTimeOriginal", "EXIF:OffsetTimeOriginal", "Composite:SubSecDateTimeOriginal")
-        ),
-        "maker notes": any(key.startswith("MakerNotes:") for key in metadata),
+        "sub-second or offset capture time": bool(facts["precise_time"]),
+        "maker notes": bool(facts["maker_notes"]),
         "camera format": file_format in _CAMERA_FORMATS
         or (file_format == "TIFF" and extension.lower() in RAW_EXTENSIONS),
         "camera-style name": bool(_CAMERA_NAME.fullmatch(stem)),
         "camera folder": any(_CAMERA_FOLDER.fullmatch(part) for part in folder.split(os.sep)),
-        "consistent capture date": not _date_contradicted(member, metadata, stem),
+        "consistent capture date": not _date_contradicted(member, facts, stem),
     }
 
 
-def _date_contradicted(member, metadata, stem):
+def _date_contradicted(member, facts, stem):
     """Whether the capture date disagrees with the time in the name or with the GPS clock: a shifted date."""
     moment = _capture_moment(member)
     if moment is None:
@@ -120,31 +126,17 @@ def _date_contradicted(member, metadata, stem):
             in_name = None
         if in_name and abs((moment.replace(tzinfo=None) - in_name).total_seconds()) > 2:
             return True
-    gps = _gps_time(metadata.get("Composite:GPSDateTime"))
-    if gps and moment.tzinfo is not None:
-        return abs((moment - gps).total_seconds()) > GPS_TOLERANCE
+    if facts["gps_time"] and moment.tzinfo is not None:
+        return abs((moment - datetime.datetime.fromisoformat(facts["gps_time"])).total_seconds()) > GPS_TOLERANCE
     return False
 
 
-def _gps_time(value):
-    """exiftool's ``2021:07:16 10:00:00Z`` (or with fractions of seconds) as an aware datetime, or None."""
-    if not isinstance(value, str):
-        return None
-    match = re.match(r"(\d{4}):(\d\d):(\d\d) (\d\d):(\d\d):(\d\d)", value)
-    if not match:
-        return None
-    try:
-        return datetime.datetime(*map(int, match.groups()), tzinfo=datetime.timezone.utc)
-    except ValueError:
-        return None
-
-
 def cold_start_key(member):
-    metadata = metadata_of(member)
+    facts = facts_of(member)
     taken = capture_timestamp(member)
     return (
-        -sum(camera_evidence(member, metadata).values()),
-        edited(member, metadata),
+        -sum(_evidence(member, facts).values()),
+        bool(facts["edited"]),
         -pixels(member),
         taken is None,
         taken or 0.0,
@@ -154,14 +146,17 @@ def cold_start_key(member):
     )
 
 
-def cold_start_order(members):
-    """Members keeper first by the rule used before there are decisions to learn from.
+def cold_start_order(members, positions=None):
+    """Members keeper first by the rule used before there are decisions to learn from: ``positions``
+    (a person's rules, :func:`.preferences.load`) when given, else the built-in rule.
 
-    Most of the camera's evidence (:func:`camera_evidence`), then not edited, then highest
-    resolution, then has a capture date, then oldest capture date, then largest file, then
-    shortest path (then the path itself, so the order is total).
+    The built-in rule: most of the camera's evidence (:func:`camera_evidence`), then not edited,
+    then highest resolution, then has a capture date, then oldest capture date, then largest file,
+    then shortest path (then the path itself, so the order is total).
     """
-    return sorted(members, key=cold_start_key)
+    if positions is None:
+        return sorted(members, key=cold_start_key)
+    return [member for _, member in sorted(zip(positions(members), members), key=lambda placed: placed[0])]
 
 
 _RULE_REASONS = (
