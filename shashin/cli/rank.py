@@ -4,7 +4,8 @@ import click
 
 from .. import ranking
 from ..outcomes import FAILED, SKIPPED
-from .common import NEEDS, Tool, write_record
+from ..ranking import preferences
+from .common import NEEDS, SetupError, Tool, write_record
 
 
 class Rank(Tool):
@@ -24,6 +25,12 @@ class Rank(Tool):
     The model is saved next to the database (shashin.db -> shashin.rank.joblib) and
     retrained only when the decisions change.
 
+    Your own keeper rules (--prefer, or the review page's /-/shashin/rules) replace
+    the built-in rule: criteria in order, the first that tells two copies apart
+    decides, ties fall to the next, and finally the built-in rule. They are stored
+    in the database, shown on stderr at every run, and what the model starts from;
+    every decision still teaches.
+
     Writes the ranks table and one JSON line per group, keeper first
     (keep_probability is null while the rule orders):
 
@@ -38,6 +45,9 @@ class Rank(Tool):
   shashin-rank                                  # learn from the review page's decisions, rank every group
   shashin-rank --decisions kept.jsonl           # first import decisions made with another tool
   shashin-rank --evaluate                       # model vs rule on past decisions, and the learning curve
+  shashin-rank --prefer 'folder:DCIM, largest-file, not-edited'   # your keeper rules, then rank
+  shashin-rank --prefer 'long-edge:1200, smallest-file'           # the smallest copy still 1200 px
+  shashin-rank --prefer default                 # back to the built-in rule
   shashin-rank -q | jq -c 'select(.members[0].keep_probability >= 0.95)'
 """
     params = [
@@ -52,13 +62,27 @@ class Rank(Tool):
             help="Print grouped cross-validated accuracy of the model and of the rule, and the learning curve;"
             " rank nothing.",
         ),
+        click.Option(
+            ["--prefer", "rules"],
+            metavar="RULES",
+            help="Set your keeper rules, comma-separated, the first decides: "
+            + ", ".join(preferences.usage(negated=False))
+            + " (a yes/no rule also as not-RULE: not-edited; * and ? in a PATTERN). 'default' or '' clears them.",
+        ),
     ]
     database = NEEDS
     creates_database = False
     unit = "group"
 
-    def main(self, decisions_file, evaluate):
+    def main(self, decisions_file, evaluate, rules):
         store, reporter = self.store, self.reporter
+        if rules is not None:
+            try:
+                preferences.save(store, preferences.parse(rules))
+            except preferences.RuleError as error:
+                raise SetupError("--prefer: {}".format(error)) from None
+        if not reporter.quiet:
+            reporter.say("keeper rules: {}".format(preferences.load(store) or "none, the built-in rule decides"))
         imports = ()
         if decisions_file:
             imports = (ranking.IMPORTED, ranking.ALREADY_IMPORTED, FAILED)

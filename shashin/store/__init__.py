@@ -7,7 +7,7 @@ brought up to date) and a mixin of the queries over them. :class:`Store` is all 
 
 import sqlite_utils
 
-from . import decisions, groups, images, organize, ranks, review, trash
+from . import decisions, groups, images, organize, preferences, ranks, review, trash
 from .base import DatabaseError, connect, write_lock
 
 MIGRATION_SETS = [
@@ -17,6 +17,7 @@ MIGRATION_SETS = [
     decisions.migrations,
     ranks.migrations,
     organize.migrations,
+    preferences.migrations,
 ]
 
 
@@ -28,6 +29,7 @@ class Store(
     review.ReviewMixin,
     ranks.RanksMixin,
     organize.OrganizeMixin,
+    preferences.PreferencesMixin,
 ):
     """shashin's SQLite database, in WAL mode so Datasette can read while a scan writes."""
 

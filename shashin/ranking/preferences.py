@@ -1,0 +1,275 @@
+"""Keeper rules a person sets: an ordered list of criteria deciding which copy of a group to keep.
+
+Like dupeGuru's re-prioritize dialog: the first criterion that tells two copies apart decides,
+ties fall to the next, and finally the built-in rule (:func:`.rule.cold_start_key`) decides.
+Written for the command line as ``folder:DCIM, largest-file, not-edited`` (see :data:`CRITERIA`);
+stored in the database as ``(criterion, argument)`` pairs (:meth:`Store.keeper_rules`).
+
+:func:`load` gives the person's rules as a ``positions(members)`` callable, what the learner
+starts from in place of :func:`.rule.rule_positions`. Plain Python, no scikit-learn: the
+review page imports it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple
+
+from . import rule
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+#: What clears the rules on the command line (as does an empty text).
+DEFAULT = "default"
+#: Format names a person may type for ImageMagick's.
+_FORMAT_ALIASES = {"JPG": "JPEG", "TIF": "TIFF", "HEIF": "HEIC"}
+
+
+class RuleError(ValueError):
+    """Keeper rules that cannot be understood; the message says which criterion and why, in one line."""
+
+
+class Criterion(NamedTuple):
+    """One kind of criterion: what its argument is (None: it takes none), how a person reads it, and
+    ``key(member, argument)``, smaller for the copy to keep."""
+
+    argument: str | None
+    label: str
+    key: Callable[[dict, object], object]
+    #: Words for the member that wins, and for the one that loses, by this criterion.
+    words: tuple[str, str]
+
+
+def _folder_matches(member, text):
+    return text.lower() in os.path.dirname(member["path"]).lower()
+
+
+def _name_matches(member, pattern):
+    return fnmatch.fnmatchcase(os.path.basename(member["path"]).lower(), pattern.lower())
+
+
+def _format(member):
+    return (member.get("format") or "").upper()
+
+
+def _long_edge(member):
+    return max(member.get("width") or 0, member.get("height") or 0)
+
+
+def _camera_exif(member, _):
+    return bool(member.get("make") and member.get("model"))
+
+
+def _capture(member, later):
+    taken = rule.capture_timestamp(member)
+    return (taken is None, (-taken if later else taken) if taken is not None else 0.0)
+
+
+#: The criteria a person may list, by the name typed. Each yes/no criterion has a ``not-`` twin
+#: (:data:`CRITERIA` holds both) that prefers the copies it does not match.
+_YES_NO = {
+    "folder": Criterion(
+        "TEXT",
+        "in a folder whose path contains TEXT",
+        _folder_matches,
+        ("in a folder with {}", "not in a folder with {}"),
+    ),
+    "name": Criterion(
+        "PATTERN", "a file name matching PATTERN (* and ?)", _name_matches, ("named like {}", "not named like {}")
+    ),
+    "format": Criterion(
+        "FORMAT", "in format FORMAT (JPEG, HEIC, PNG...)", lambda m, f: _format(m) == f, ("{}", "not {}")
+    ),
+    "long-edge": Criterion(
+        "PIXELS",
+        "a long edge of at least PIXELS",
+        lambda m, n: _long_edge(m) >= n,
+        ("long edge at least {} px", "long edge under {} px"),
+    ),
+    "camera-exif": Criterion(
+        None, "the camera's make and model recorded", _camera_exif, ("has camera EXIF", "no camera EXIF")
+    ),
+    "edited": Criterion(
+        None, "edited (an editor's name in its tags)", lambda m, _: rule.edited(m), ("edited", "not edited")
+    ),
+}
+_ORDERED = {
+    "largest-file": Criterion(
+        None, "the largest file", lambda m, _: -(m.get("size") or 0), ("larger file", "smaller file")
+    ),
+    "smallest-file": Criterion(
+        None, "the smallest file", lambda m, _: m.get("size") or 0, ("smaller file", "larger file")
+    ),
+    "most-pixels": Criterion(None, "the most pixels", lambda m, _: -rule.pixels(m), ("more pixels", "fewer pixels")),
+    "fewest-pixels": Criterion(None, "the fewest pixels", lambda m, _: rule.pixels(m), ("fewer pixels", "more pixels")),
+    "earliest-capture": Criterion(
+        None, "the earliest capture date", lambda m, _: _capture(m, False), ("earlier capture", "later capture or none")
+    ),
+    "latest-capture": Criterion(
+        None, "the latest capture date", lambda m, _: _capture(m, True), ("later capture", "earlier capture or none")
+    ),
+    "most-tags": Criterion(
+        None, "the most metadata tags", lambda m, _: -rule.tag_count(m), ("more metadata", "less metadata")
+    ),
+}
+
+
+def _negated(criterion):
+    return Criterion(
+        criterion.argument,
+        "not " + criterion.label,
+        lambda member, argument: not criterion.key(member, argument),
+        criterion.words[::-1],
+    )
+
+
+CRITERIA: dict[str, Criterion] = {
+    **{
+        name: criterion
+        for yes_no in _YES_NO.items()
+        for name, criterion in (yes_no, ("not-" + yes_no[0], _negated(yes_no[1])))
+    },
+    **_ORDERED,
+}
+
+
+class Rule(NamedTuple):
+    """One criterion of a person's list with its argument (None when it takes none)."""
+
+    criterion: str
+    argument: str | None = None
+
+    def __str__(self):
+        return self.criterion if self.argument is None else "{}:{}".format(self.criterion, self.argument)
+
+
+class Rules:
+    """A person's criteria in order, then the built-in rule. Called with a group's members, gives each
+    member's place (0: the one to keep), like :func:`.rule.rule_positions`."""
+
+    def __init__(self, rules):
+        self.rules = tuple(rules)
+        self._keys = [(CRITERIA[r.criterion], _value(r)) for r in self.rules]
+
+    def __str__(self):
+        return ", ".join(map(str, self.rules))
+
+    def __eq__(self, other):
+        return isinstance(other, Rules) and self.rules == other.rules
+
+    def __hash__(self):
+        return hash(self.rules)
+
+    def key(self, member):
+        """The sort key of a member: each criterion's key, then the built-in rule's."""
+        return tuple(_sort_key(criterion, member, value) for criterion, value in self._keys) + rule.cold_start_key(
+            member
+        )
+
+    def __call__(self, members):
+        positions = [0] * len(members)
+        keys = [self.key(member) for member in members]
+        for place, index in enumerate(sorted(range(len(members)), key=keys.__getitem__)):
+            positions[index] = place
+        return positions
+
+    def order(self, members):
+        """Members keeper first."""
+        return sorted(members, key=self.key)
+
+    def reason(self, member, other):
+        """The criterion that puts member before (or after) other, in words, as a list of one (or none)."""
+        for criterion, value in self._keys:
+            mine, theirs = _sort_key(criterion, member, value), _sort_key(criterion, other, value)
+            if mine != theirs:
+                return [criterion.words[0 if mine < theirs else 1].format(value)]
+        return rule.rule_reason(member, other)
+
+
+def _sort_key(criterion, member, value):
+    key = criterion.key(member, value)
+    # A yes/no criterion puts the copies it matches first: False sorts before True.
+    return (not key) if isinstance(key, bool) else key
+
+
+def _value(stated):
+    """The argument of a rule as its criterion compares it."""
+    if stated.criterion.endswith("long-edge"):
+        return int(stated.argument)
+    if stated.criterion.endswith("format"):
+        return _FORMAT_ALIASES.get(stated.argument.upper(), stated.argument.upper())
+    return stated.argument
+
+
+def from_pairs(pairs):
+    """:class:`Rules` from ``(criterion, argument)`` pairs (argument None or text; a blank criterion is
+    left out), or None when there is none; a :class:`RuleError` saying what is wrong otherwise."""
+    rules = []
+    for criterion, argument in pairs:
+        criterion = (criterion or "").strip().lower()
+        argument = argument.strip() if isinstance(argument, str) and argument.strip() else None
+        if not criterion:
+            continue
+        rules.append(_checked(criterion, argument))
+    return Rules(rules) if rules else None
+
+
+def _checked(criterion, argument):
+    known = CRITERIA.get(criterion)
+    if known is None:
+        raise RuleError("unknown keeper rule {!r}; the rules are: {}".format(criterion, ", ".join(usage())))
+    if known.argument is None:
+        if argument is not None:
+            raise RuleError("{} takes no argument (got {!r})".format(criterion, argument))
+        return Rule(criterion)
+    if argument is None:
+        raise RuleError("{} needs {}: {}:{}".format(criterion, known.argument, criterion, _EXAMPLES[known.argument]))
+    if "," in argument:
+        raise RuleError(
+            "{}: a comma separates rules, so it cannot be in {} ({!r})".format(criterion, known.argument, argument)
+        )
+    if known.argument == "PIXELS" and not (argument.isdigit() and 0 < int(argument) < 10**6):
+        raise RuleError(
+            "{} needs a whole number of pixels, like {}:1200 (got {!r})".format(criterion, criterion, argument)
+        )
+    return Rule(criterion, argument)
+
+
+_EXAMPLES = {"TEXT": "DCIM", "PATTERN": "IMG_*", "FORMAT": "HEIC", "PIXELS": "1200"}
+
+
+def parse(text):
+    """:class:`Rules` from the command line's ``folder:DCIM, largest-file, not-edited``, or None for an
+    empty text or ``default`` (the built-in rule); a :class:`RuleError` saying what is wrong otherwise."""
+    text = (text or "").strip()
+    if text.lower() == DEFAULT:
+        return None
+    pairs = []
+    for item in text.split(","):
+        criterion, colon, argument = item.strip().partition(":")
+        if colon and not criterion.strip():
+            raise RuleError("a keeper rule is missing before {!r}".format(item.strip()))
+        pairs.append((criterion, argument if colon else None))
+    return from_pairs(pairs)
+
+
+def usage(negated=True):
+    """Each criterion as typed: ``folder:TEXT``, ``largest-file``... (without the ``not-`` twins if not negated)."""
+    return [
+        name if c.argument is None else "{}:{}".format(name, c.argument)
+        for name, c in CRITERIA.items()
+        if negated or not name.startswith("not-")
+    ]
+
+
+def load(store: Store) -> Rules | None:
+    """The person's stored rules (a ``positions`` callable, see :class:`Rules`), or None when they set none."""
+    return from_pairs(store.keeper_rules())
+
+
+def save(store: Store, rules: Rules | None):
+    """Store a person's rules (None: back to the built-in rule)."""
+    store.save_keeper_rules([tuple(r) for r in rules.rules] if rules else [])

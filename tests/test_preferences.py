@@ -1,0 +1,153 @@
+"""Keeper rules a person sets: the syntax, the order they give real scanned copies, shashin-rank --prefer."""
+
+import contextlib
+import os
+import sqlite3
+
+import exiftool
+import pytest
+
+from conftest import copies, invoke, phone_library, run
+from shashin.cli import rank as rank_command
+from shashin.ranking import preferences, rule
+from shashin.store import Store
+
+PHOTOS = 3
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory):
+    """A :func:`phone_library`: Camera/ originals with the phone's EXIF, half-size WhatsApp/ copies, and
+    Exports/ PNGs of the same pixels (larger files) edited in Photoshop; hashed, read and grouped for real."""
+    root = tmp_path_factory.mktemp("library")
+    folder, db = root / "Pictures", root / "shashin.db"
+    phone_library(folder, PHOTOS)
+    with exiftool.ExifToolHelper() as tool:
+        params = ["-overwrite_original"]
+        tool.set_tags(
+            sorted(map(str, (folder / "Camera").iterdir())),
+            {"DateTimeOriginal": "2019:07:04 10:00:00", "Make": "Apple", "Model": "iPhone 8"},
+            params,
+        )
+        tool.set_tags(sorted(map(str, (folder / "Exports").iterdir())), {"Software": "Adobe Photoshop 21.0"}, params)
+    hashed = run("shashin-hash", "--db", db, "-q", folder, check=0).stdout
+    run("shashin-meta", "--db", db, "-q", input=hashed, check=0)
+    run("shashin-group", "--db", db, "-q", check=0)
+    return folder.resolve(), db
+
+
+@pytest.fixture
+def library(scanned, tmp_path):
+    """The scanned library with a database of this test's own."""
+    folder, db = scanned
+    own = tmp_path / "shashin.db"
+    with contextlib.closing(sqlite3.connect(db)) as source, contextlib.closing(sqlite3.connect(own)) as target:
+        source.backup(target)
+    return folder, own
+
+
+def kinds_in_order(db, rules):
+    """For each group, its copies' kinds (camera, whatsapp, exports) keeper first, by these rules."""
+    with contextlib.closing(Store(db)) as store:
+        groups = store.ranking_groups()
+    positions = preferences.parse(rules) if rules else None
+    return [[kind_of(m["path"]) for m in rule.cold_start_order(members, positions)] for _, members in groups]
+
+
+def kind_of(path):
+    return {"Camera": "camera", "WhatsApp": "whatsapp", "Exports": "exports"}[os.path.basename(os.path.dirname(path))]
+
+
+@pytest.mark.parametrize(
+    "rules, order",
+    [
+        (None, ["camera", "whatsapp", "exports"]),  # the built-in rule: the camera's evidence
+        ("largest-file", ["exports", "camera", "whatsapp"]),
+        ("folder:whatsapp", ["whatsapp", "camera", "exports"]),
+        ("not-folder:Camera, most-pixels", ["exports", "whatsapp", "camera"]),
+        ("long-edge:600, smallest-file", ["camera", "exports", "whatsapp"]),
+        ("not-edited, smallest-file", ["whatsapp", "camera", "exports"]),
+        ("format:png", ["exports", "camera", "whatsapp"]),
+        ("name:IMG-*-WA*", ["whatsapp", "camera", "exports"]),
+        ("not-camera-exif, latest-capture", ["whatsapp", "exports", "camera"]),
+        ("earliest-capture, fewest-pixels", ["camera", "whatsapp", "exports"]),
+    ],
+)
+def test_the_first_rule_that_tells_copies_apart_decides(scanned, rules, order):
+    _, db = scanned
+    assert kinds_in_order(db, rules) == [order] * PHOTOS
+
+
+def test_a_tie_falls_to_the_next_rule_and_then_to_the_built_in_rule(scanned):
+    _, db = scanned
+    with contextlib.closing(Store(db)) as store:
+        _, members = store.ranking_groups()[0]
+    by_kind = {kind_of(m["path"]): m for m in members}
+    rules = preferences.parse("format:jpeg, not-edited")
+    # Both JPEGs, neither edited: the built-in rule decides, and says why.
+    assert rules.reason(by_kind["camera"], by_kind["whatsapp"]) == [
+        "camera evidence: camera make and model, camera-style name, camera folder"
+    ]
+    assert rules.reason(by_kind["whatsapp"], by_kind["exports"]) == ["JPEG"]
+    assert rules.reason(by_kind["exports"], by_kind["camera"]) == ["not JPEG"]
+    most_tags = preferences.parse("most-tags").order(members)[0]
+    assert rule.tag_count(most_tags) == max(map(rule.tag_count, members)) > min(map(rule.tag_count, members))
+    assert rules(members) == [[m["path"] for m in rules.order(members)].index(m["path"]) for m in members]
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("bigest-file", "unknown keeper rule 'bigest-file'; the rules are: folder:TEXT, not-folder:TEXT,"),
+        ("folder", "folder needs TEXT: folder:DCIM"),
+        ("largest-file:2", "largest-file takes no argument (got '2')"),
+        ("long-edge:big", "long-edge needs a whole number of pixels, like long-edge:1200 (got 'big')"),
+        ("largest-file, :DCIM", "a keeper rule is missing before ':DCIM'"),
+    ],
+)
+def test_bad_rules_say_what_is_wrong(text, problem):
+    with pytest.raises(preferences.RuleError) as raised:
+        preferences.parse(text)
+    assert str(raised.value).startswith(problem) and "\n" not in str(raised.value)
+
+
+def test_the_text_form_reads_back_the_same():
+    rules = preferences.parse(" Folder:DCIM ,largest-file,, not-edited, name:IMG_* , long-edge:1200 ")
+    assert str(rules) == "folder:DCIM, largest-file, not-edited, name:IMG_*, long-edge:1200"
+    assert preferences.parse(str(rules)) == rules
+    assert preferences.parse("") is preferences.parse("default") is preferences.parse(" DEFAULT ") is None
+
+
+def test_prefer_stores_shows_and_clears_the_rules(library, open_store):
+    folder, db = library
+    result = invoke(rank_command.cli, "--db", db, "--prefer", "folder:WhatsApp, largest-file", check=0)
+    assert "keeper rules: folder:WhatsApp, largest-file" in result.stderr
+    store = open_store(db)
+    assert store.keeper_rules() == [("folder", "WhatsApp"), ("largest-file", None)]
+    assert preferences.load(store) == preferences.parse("folder:WhatsApp, largest-file")
+    # Shown at every run, kept until changed.
+    assert "keeper rules: folder:WhatsApp, largest-file" in invoke(rank_command.cli, "--db", db, check=0).stderr
+    for clearing in ("default", ""):
+        invoke(rank_command.cli, "--db", db, "--prefer", "not-edited", check=0)
+        result = invoke(rank_command.cli, "--db", db, "--prefer", clearing, check=0)
+        assert "keeper rules: none, the built-in rule decides" in result.stderr
+        assert store.keeper_rules() == [] and preferences.load(store) is None
+
+
+def test_bad_prefer_is_one_line_and_exit_2_and_changes_nothing(library, open_store):
+    _, db = library
+    invoke(rank_command.cli, "--db", db, "--prefer", "most-pixels", check=0)
+    result = run("shashin-rank", "--db", db, "--prefer", "folder:DCIM, bigest-file", check=2)
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: --prefer: unknown keeper rule")
+    assert result.stdout == ""
+    assert open_store(db).keeper_rules() == [("most-pixels", None)]
+
+
+def test_stored_rules_order_copies_as_typed(library, open_store):
+    folder, db = library
+    invoke(rank_command.cli, "--db", db, "--prefer", "folder:WhatsApp", check=0)
+    store = open_store(db)
+    rules = preferences.load(store)
+    for _, members in store.ranking_groups():
+        keeper = rules.order(members)[0]["path"]
+        assert keeper in {copies(folder, n)["whatsapp"] for n in range(PHOTOS)}
