@@ -10,7 +10,6 @@ from datasette.app import Datasette
 
 from conftest import group_of, make_photo, md5, run, unwritable
 from review_client import CROSS_SITE, Visitor, datasette, key, md5_of_recorded
-from shashin import review
 from shashin.store import Store
 
 pytestmark = pytest.mark.asyncio
@@ -68,7 +67,7 @@ async def test_keeper_first_by_shashin_rank_when_ranked(db, photos):
     assert "you keep small files" in html
 
 
-async def test_warnings_live_photo_burst_changed_and_gone(db, photos):
+async def test_warnings_live_photo_changed_and_gone(db, photos):
     open(os.path.splitext(photos["beach"])[0] + ".MOV", "wb").close()
     with open(photos["beach-small"], "ab") as handle:
         handle.write(b"edited")
@@ -77,12 +76,6 @@ async def test_warnings_live_photo_burst_changed_and_gone(db, photos):
     assert "Live Photo video beside it (beach.MOV)" in html
     assert "beach-small.jpg: changed since it was scanned" in html
     assert "photo.jpg: no longer on disk" in html
-
-    def burst(names):
-        return any("burst" in warning for warning in review.warnings([{"path": "/p/" + name} for name in names]))
-
-    assert burst(["IMG_1234.jpg", "IMG_1235.jpg"]) and burst(["20190101_120000_001.jpg", "20190101_120000_002.jpg"])
-    assert not burst(["IMG_1234.jpg", "IMG_1234 (1).jpg"]) and not burst(["IMG_1234.jpg", "IMG_1234-2.jpg"])
 
 
 async def test_signed_in_root_sees_actions(db, photos):

@@ -1,4 +1,4 @@
-"""A group as the review page shows it: its members keeper first, described for a person."""
+"""A group as the review page shows it: its members keeper first, each described for a person."""
 
 import json
 
@@ -6,15 +6,25 @@ from shashin import review, trash
 
 from .rendering import file_fields, member_key
 
+#: Tag groups whose values differ between any two files (names, folders, dates of the file itself).
+_FILE_GROUPS = ("File:", "System:", "ExifTool:", "Composite:")
 
-def group_view(group, members, saving):
+
+def group_view(group, members, saving, fingerprints=None):
+    """The view-model of one group; fingerprints (``{md5: hashes}``, store.fingerprints_of) let
+    rotated and mirrored copies be badged."""
     members = review.keeper_first(members)
-    tags = review.differing_tags(members)
+    relations = review.relations(members, fingerprints)
+    facts = _facts(members)
+    tags = [review.all_tags(member) for member in members]
+    differing = _differing_tags(tags)
+    similarities = [relation["similarity"] for relation in relations[1:] if relation["similarity"]]
     return {
         "id": group["id"],
-        "kind": group["kind"],
+        "kind": review.group_kind(members),
         "saving": trash.human_size(saving),
         "max_distance": group.get("max_distance"),
+        "similarity": review.farthest(similarities),
         "warnings": review.warnings(members),
         "members": [
             dict(
@@ -25,8 +35,58 @@ def group_view(group, members, saving):
                 reasons=json.loads(member.get("reasons") or "[]"),
                 camera=review.camera(member),
                 taken=review.taken(member),
-                tags={tag.split(":", 1)[-1]: (tag, value) for tag, value in tags[index].items()},
+                badges=relations[index]["badges"],
+                similarity=relations[index]["similarity"],
+                facts=[(label, texts[index], len(set(texts)) > 1) for label, texts in facts],
+                all_tags=[(tag, value, tag in differing) for tag, value in tags[index]],
+                differing_tags=sum(tag in differing for tag, _ in tags[index]),
             )
             for index, member in enumerate(members)
         ],
+    }
+
+
+def _facts(members):
+    """``[(label, [text per member])]``: what a person compares between copies, rows no member has left out."""
+    capture = [review.capture_facts(member) for member in members]
+    rows = [
+        ("Dimensions", [_dimensions(member) for member in members]),
+        ("File size", _sizes(members)),
+        ("Format", [member.get("format") or "" for member in members]),
+        ("Taken", [review.taken(member) for member in members]),
+        ("Camera", [review.camera(member) for member in members]),
+        ("Lens", [facts["lens"] or "" for facts in capture]),
+        ("Software", [facts["software"] or "" for facts in capture]),
+        ("Modified", [review.file_time(member["mtime"]) if member.get("mtime") else "" for member in members]),
+    ]
+    return [(label, [text or "—" for text in texts]) for label, texts in rows if any(texts)]
+
+
+def _dimensions(member):
+    width, height = member.get("width"), member.get("height")
+    if not (width and height):
+        return ""
+    return "{} × {} ({:.1f} MP)".format(width, height, width * height / 1e6)
+
+
+def _sizes(members):
+    """Each size as a person reads it, with the exact bytes where two different sizes read the same."""
+    texts = [trash.human_size(member.get("size") or 0) for member in members]
+    sizes_read_as = {}
+    for text, member in zip(texts, members):
+        sizes_read_as.setdefault(text, set()).add(member.get("size"))
+    return [
+        text if len(sizes_read_as[text]) == 1 else "{} ({:,} bytes)".format(text, member.get("size") or 0)
+        for text, member in zip(texts, members)
+    ]
+
+
+def _differing_tags(tags):
+    """Tags about the photo (not the file) whose values are not the same in every member."""
+    values = [dict(member_tags) for member_tags in tags]
+    names = set().union(*values) if values else set()
+    return {
+        name
+        for name in names
+        if not name.startswith(_FILE_GROUPS) and len({member_tags.get(name) for member_tags in values}) > 1
     }
