@@ -66,8 +66,8 @@ def test_delete_with_keyboard_see_trash_undo(server, duplicates, tmp_path):
 
         # It is in the trash page.
         page.goto(base + "/-/shashin/trash")
-        expect(page.locator("table.shashin-trash tbody tr")).to_have_count(1)
-        expect(page.locator("table.shashin-trash")).to_contain_text(name)
+        expect(page.locator(".trash-tile:not(.trash-kept)")).to_have_count(1)
+        expect(page.locator(".trash-removal")).to_contain_text(name)
         expect(page.locator(".shashin-empty button")).to_contain_text("frees")
         page.screenshot(path=str(tmp_path / "trash.png"), full_page=True)
 
@@ -78,7 +78,7 @@ def test_delete_with_keyboard_see_trash_undo(server, duplicates, tmp_path):
         expect(page.locator(".shashin-group")).to_have_count(2)
         assert os.path.exists(target)
         page.goto(base + "/-/shashin/trash")
-        expect(page.locator("table.shashin-trash tbody tr")).to_have_count(0)
+        expect(page.locator(".trash-tile")).to_have_count(0)
 
         # Select both photos of the similar group and delete: the last copy is refused, nothing moves.
         page.goto(base + "/-/shashin?kind=similar")
@@ -113,10 +113,10 @@ def test_delete_with_keyboard_see_trash_undo(server, duplicates, tmp_path):
         page.screenshot(path=str(tmp_path / "suggestions.png"), full_page=True)
         assert all(map(os.path.exists, copies))
         page.click("text=Move 2 files")
-        expect(page.locator(".shashin-batches li").first).to_contain_text("2 files")
+        expect(page.locator(".trash-removal").first).to_contain_text("2 files")
         page.screenshot(path=str(tmp_path / "accepted.png"), full_page=True)
         assert os.path.exists(photos["photo"]) and not any(map(os.path.exists, copies[1:]))
-        page.locator(".shashin-undo").first.click()
-        expect(page.locator(".shashin-batches li")).to_have_count(1)
+        page.locator(".trash-restore-removal").first.click()
+        expect(page.locator(".trash-removal")).to_have_count(1)
         assert all(map(os.path.exists, copies))
         assert errors == []

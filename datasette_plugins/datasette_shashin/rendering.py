@@ -1,6 +1,7 @@
 """What every page of the plugin shares: rendering a template, page numbers, and how a file is named."""
 
 import os
+import urllib.parse
 
 from datasette.utils.asgi import Response
 
@@ -15,6 +16,12 @@ def page_number(request):
 
 def page_count(count, size):
     return max(1, -(-count // size))
+
+
+def query(current, **changes):
+    """A page's query string with changes made to current; empty values and the first page left out."""
+    kept = {name: value for name, value in dict(current, **changes).items() if value not in (None, "", 1)}
+    return "?" + urllib.parse.urlencode(kept)
 
 
 def file_fields(path, size):

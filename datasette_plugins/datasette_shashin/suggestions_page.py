@@ -44,7 +44,7 @@ def _suggestion_views(store, suggestions):
     keepers = store.images_by_path([suggestion["keep"] for suggestion in suggestions])
 
     def view(path, row):
-        return dict(file_fields(path, row.get("size")), md5=row.get("md5"))
+        return dict(file_fields(path, row.get("size")), md5=row.get("md5"), size=row.get("size"))
 
     return [
         dict(

@@ -1,38 +1,116 @@
-"""The trash page: what was removed, the latest removals to undo, emptying."""
+"""The trash page: each removal (when, what it kept, what it moved), restoring, searching, emptying."""
+
+import datetime
+import functools
+
+from datasette.utils.asgi import Response
 
 from shashin import trash
 
 from . import database
 from .guards import can_change, check_may_view
-from .rendering import file_fields, html, page_count, page_number
+from .rendering import file_fields, html, page_count, page_number, query
 
-TRASH_PAGE_SIZE = 100
-#: Removals the trash page offers to undo as a whole.
-TRASH_BATCHES = 5
+#: Removals on a page of the trash.
+REMOVALS_PER_PAGE = 10
+#: Groups of a removal shown in the list of removals; the removal's own page shows them all.
+GROUPS_SHOWN = 6
+#: Copies a group's removal kept shown beside what it moved (one group of ten can keep nine).
+KEPT_SHOWN = 2
+#: Groups on a page of one removal (an acceptance of suggestions can hold thousands).
+GROUPS_PER_PAGE = 50
 
 
 async def trash_page(datasette, request):
+    """The removals in the trash, newest first, a page at a time; or one removal's groups (``batch``).
+
+    ``q`` keeps only the files whose original path holds it.
+    """
     await check_may_view(datasette, request)
     asked = page_number(request)
+    search = request.args.get("q", "").strip()
+    batch = request.args.get("batch") or None
 
     def read(store):
-        trashed, size = store.trash_totals()
-        page = min(asked, page_count(trashed, TRASH_PAGE_SIZE))
-        entries = store.trash_entries(limit=TRASH_PAGE_SIZE, offset=(page - 1) * TRASH_PAGE_SIZE)
-        return page, entries, trashed, size, store.trash_batches(TRASH_BATCHES)
+        totals = store.trash_removal_totals()
+        found = store.trash_removal_totals(search) if search else totals
+        if batch:  # one removal's own page: its groups, a page at a time
+            removals = store.trash_removals(search, batch)
+            pages = page_count(removals[0]["groups"] if removals else 0, GROUPS_PER_PAGE)
+            offset, groups_shown = (asked - 1) * GROUPS_PER_PAGE, GROUPS_PER_PAGE
+        else:  # the removals, a page at a time, each with its first groups
+            pages = page_count(found[0], REMOVALS_PER_PAGE)
+            removals = store.trash_removals(search, limit=REMOVALS_PER_PAGE, offset=(asked - 1) * REMOVALS_PER_PAGE)
+            offset, groups_shown = 0, GROUPS_SHOWN
+        if asked > pages:
+            return None, pages
+        views = [_removal_view(store, removal, search, groups_shown, offset) for removal in removals]
+        whole = store.trash_removal_files([view["batch"] for view in views])
+        for view in views:
+            view["all_files"] = whole.get(view["batch"], view["files"])
+        return (totals, found, views), pages
 
-    page, entries, trashed, size, batches = await database.read(datasette, read)
+    read_pages, pages = await database.read(datasette, read)
+    page_query = functools.partial(query, {"q": search, "batch": batch, "page": asked})
+    if read_pages is None:  # past the end (the last files were just restored): the last page
+        return Response.redirect(datasette.urls.path("/-/shashin/trash") + page_query(page=pages))
+    (removals, files, size), found, views = read_pages
+    asked_for = request.query_string
     return await html(
         datasette,
         request,
         "shashin_trash.html",
         {
-            "entries": [dict(entry, **file_fields(entry["original_path"], entry["size"])) for entry in entries],
-            "batches": [dict(batch, size_text=trash.human_size(batch["bytes"])) for batch in batches],
-            "files": trashed,
+            "removals": removals,
+            "files": files,
             "size_text": trash.human_size(size),
-            "page": page,
-            "pages": page_count(trashed, TRASH_PAGE_SIZE),
+            "search": search,
+            "found_removals": found[0],
+            "found_files": found[1],
+            "found_size_text": trash.human_size(found[2]),
+            "batch": batch,
+            "shown": views,
+            "page": asked,
+            "pages": pages,
+            "back": datasette.urls.path("/-/shashin/trash") + ("?" + asked_for if asked_for else ""),
             "can_change": can_change(datasette, request.actor),
+            "kept_shown": KEPT_SHOWN,
+            "query": page_query,
         },
     )
+
+
+def _removal_view(store, removal, search, limit, offset):
+    """A removal as the page shows it: its time, sizes, and its groups from offset (up to limit),
+    each with the copies it kept and the files it moved."""
+    batch = removal["batch"]
+    groups = store.trash_removal_groups(batch, search, limit, offset)
+    ids = [group["group_id"] for group in groups]
+    entries, keepers = store.trash_removal_entries(batch, ids, search), store.removal_keepers(batch, ids)
+    return dict(
+        removal,
+        size_text=trash.human_size(removal["bytes"]),
+        time=moment(removal["trashed_at"]),
+        more_groups=removal["groups"] - offset - len(groups),
+        shown_groups=[
+            dict(
+                group,
+                size_text=trash.human_size(group["bytes"]),
+                kept=[
+                    dict(file_fields(path, size), md5=md5, size=size) for path, md5, size in keepers[group["group_id"]]
+                ],
+                entries=[
+                    dict(entry, **file_fields(entry["original_path"], entry["size"]))
+                    for entry in entries[group["group_id"]]
+                ],
+            )
+            for group in groups
+        ],
+    )
+
+
+def moment(stamp):
+    """A stored UTC time as a page shows it: ISO for the page's script, which writes it in the
+    browser's time zone, and words in UTC for a page without scripts."""
+    when = datetime.datetime.fromisoformat(stamp)
+    return {"iso": stamp, "text": "{} {:%b %Y, %H:%M} UTC".format(when.day, when.astimezone(datetime.timezone.utc))}

@@ -8,6 +8,7 @@ from sqlite_utils import Migrations
 from .. import facts
 from ..records import META_FIELDS, RECORD_FIELDS
 from .base import db_path, fs_path, in_chunks, now
+from .trash import IN_TRASH
 
 migrations = Migrations("shashin-images")
 
@@ -134,7 +135,8 @@ class ImagesMixin:
             self.db["images"].upsert_all(rows, pk="path")
 
     def prune(self, directories):
-        """Delete rows of files under these directories that no longer exist."""
+        """Delete rows of files under these directories that no longer exist, and the thumbnails of
+        contents no file has any more; a file in the trash keeps its thumbnail for the trash page."""
         gone = []
         for directory in directories:
             prefix = os.path.join(os.path.abspath(directory), "")
@@ -146,7 +148,10 @@ class ImagesMixin:
         with self.db.atomic():
             for keys, marks in in_chunks(gone):
                 self.db.execute("delete from images where path in ({})".format(marks), keys)
-            self.db.execute("delete from thumbnails where md5 not in (select md5 from images where md5 is not null)")
+            self.db.execute(
+                "delete from thumbnails where md5 not in (select md5 from images where md5 is not null)"
+                " and md5 not in (select md5 from trash where md5 is not null and {})".format(IN_TRASH)
+            )
         return len(gone)
 
     # failures

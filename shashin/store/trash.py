@@ -8,11 +8,13 @@ the original path as far as groups and the review page are concerned.
 
 from sqlite_utils import Migrations
 
-from .base import db_path, fs_path, now
+from .base import db_path, fs_path, in_chunks, now
 
 migrations = Migrations("shashin-trash")
 
 _ACTIVE = "restored_at is null and emptied_at is null"
+#: A row whose file is in the trash now: moved, and neither restored nor deleted since.
+IN_TRASH = "trashed_at is not null and " + _ACTIVE
 
 
 def not_in_trash(path_column):
@@ -57,6 +59,17 @@ def add_trash_identity(db):
     db["trash"].add_column("device", int)
     db["trash"].add_column("inode", int)
     db["trash"].add_column("pending", str)
+
+
+@migrations()
+def index_rows_in_trash(db):
+    # The trash page lists the removals still in the trash, newest first, and searches their
+    # paths with a like '%...%' that no b-tree can seek: this partial index holds every column
+    # those queries read, for the rows in the trash only, so they read neither the table nor
+    # the rows of files restored or deleted long ago.
+    db.execute(
+        "create index trash_in_trash on trash (batch, group_id, id, size, trashed_at, original_path) where " + IN_TRASH
+    )
 
 
 class TrashMixin:
@@ -129,14 +142,71 @@ class TrashMixin:
             params.append(group_id)
         return [entry_id for (entry_id,) in self.db.execute(sql, params).fetchall()]
 
-    def trash_batches(self, limit):
-        """The latest removals with files still in the trash: batch, files, bytes, groups, trashed_at."""
+    def trash_removals(self, search=None, batch=None, limit=None, offset=0):
+        """Removals (batches) with files in the trash, newest first, or the one given; with search, only
+        files whose original path holds it count. Each: batch, files, bytes, groups, group_id (the
+        first), trashed_at (when the removal began)."""
+        where, params = _in_trash_where(search, batch)
         sql = (
-            "select batch, count(*) as files, coalesce(sum(size), 0) as bytes,"
-            " count(distinct group_id) as groups, max(trashed_at) as trashed_at"
-            " from trash where trashed_at is not null and {} group by batch order by max(id) desc limit ?"
+            "select batch, count(*) as files, coalesce(sum(size), 0) as bytes, count(distinct group_id) as groups,"
+            " min(group_id) as group_id, min(trashed_at) as trashed_at"
+            " from trash where {} group by batch order by max(id) desc".format(where)
         )
-        return list(self.db.query(sql.format(_ACTIVE), [limit]))
+        if limit is not None:
+            sql += " limit ? offset ?"
+            params += [limit, offset]
+        return list(self.db.query(sql, params))
+
+    def trash_removal_totals(self, search=None):
+        """``(removals, files, bytes)`` in the trash; with search, of the files whose original path holds it."""
+        where, params = _in_trash_where(search)
+        sql = "select count(distinct batch), count(*), coalesce(sum(size), 0) from trash where " + where
+        return tuple(self.db.execute(sql, params).fetchone())
+
+    def trash_removal_files(self, batches):
+        """``{batch: files of it in the trash}``, whatever a search shows of them."""
+        found = {}
+        for chunk, marks in in_chunks(batches):
+            sql = "select batch, count(*) from trash where batch in ({}) and {} group by batch".format(marks, IN_TRASH)
+            found.update(self.db.execute(sql, chunk).fetchall())
+        return found
+
+    def trash_removal_groups(self, batch, search=None, limit=None, offset=0):
+        """The groups of one removal with files in the trash, in the order they were removed:
+        group_id, files, bytes (of the files whose original path holds search, with one)."""
+        where, params = _in_trash_where(search, batch)
+        sql = (
+            "select group_id, count(*) as files, coalesce(sum(size), 0) as bytes from trash"
+            " where {} group by group_id order by min(id)".format(where)
+        )
+        if limit is not None:
+            sql += " limit ? offset ?"
+            params += [limit, offset]
+        return list(self.db.query(sql, params))
+
+    def trash_removal_entries(self, batch, group_ids, search=None):
+        """``{group_id: [rows]}``: the files of these groups of one removal in the trash, in the order they moved."""
+        where, params = _in_trash_where(search, batch)
+        found = {group_id: [] for group_id in group_ids}
+        for chunk, marks in in_chunks(group_ids):
+            sql = "select * from trash where {} and group_id in ({}) order by id".format(where, marks)
+            for row in self.db.query(sql, params + chunk):
+                found[row["group_id"]].append(_decoded(row))
+        return found
+
+    def removal_keepers(self, batch, group_ids):
+        """``{group_id: [(path, md5, size)]}``: the copies one removal kept in place, group by group
+        (size as it was then)."""
+        found = {group_id: [] for group_id in group_ids}
+        for chunk, marks in in_chunks(group_ids):
+            sql = (
+                "select d.group_id, m.path, m.md5, json_extract(m.snapshot, '$.size')"
+                " from decisions d join decision_members m on m.decision_id = d.id"
+                " where d.batch = ? and d.group_id in ({}) and m.kept = 1 order by m.path".format(marks)
+            )
+            for group_id, path, md5, size in self.db.execute(sql, [batch] + chunk).fetchall():
+                found[group_id].append((fs_path(path), md5, size))
+        return found
 
     def last_trash_batch(self):
         """The batch of the most recent removal with files still in the trash, or None."""
@@ -148,6 +218,18 @@ class TrashMixin:
         """``(files, bytes)`` in the trash."""
         sql = "select count(*), coalesce(sum(size), 0) from trash where trashed_at is not null and " + _ACTIVE
         return tuple(self.db.execute(sql).fetchone())
+
+
+def _in_trash_where(search=None, batch=None):
+    """``(condition, params)`` of the rows in the trash: of one removal if given, whose original path
+    holds search if given."""
+    where, params = IN_TRASH, []
+    if batch is not None:
+        where, params = where + " and batch = ?", params + [batch]
+    if search:
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where, params = where + " and original_path like ? escape '\\'", params + ["%" + escaped + "%"]
+    return where, params
 
 
 def _decoded(row):
