@@ -94,25 +94,6 @@ _UNITS = {
     "ISO": "ISO {:g}",
     "ExposureCompensation": "{:+g} EV",
 }
-#: Tags that tell one shot from the next of the same camera: image counters and burst positions.
-_IMAGE_NUMBER_TAGS = (
-    "EXIF:ImageNumber",
-    "MakerNotes:ImageNumber",
-    "MakerNotes:FileNumber",
-    "MakerNotes:ShutterCount",
-    "MakerNotes:SequenceNumber",
-    "XMP:ImageNumber",
-)
-_FACT_TAGS = {
-    "software": ("EXIF:Software", "XMP:CreatorTool", "XMP:Software", "PNG:Software"),
-    "lens": ("EXIF:LensModel", "Composite:LensID", "XMP:LensModel", "XMP:Lens", "MakerNotes:LensModel"),
-    "image_number": _IMAGE_NUMBER_TAGS,
-    "burst_id": ("MakerNotes:BurstUUID", "MakerNotes:BurstID", "XMP:BurstID", "XMP:BurstUUID"),
-    "exposure_time": ("EXIF:ExposureTime", "XMP:ExposureTime"),
-    "f_number": ("EXIF:FNumber", "XMP:FNumber"),
-    "iso": ("EXIF:ISO", "MakerNotes:ISO", "XMP:ISO"),
-    "exposure_compensation": ("EXIF:ExposureCompensation", "XMP:ExposureCompensation"),
-}
 _EXPOSURE = ("exposure_time", "f_number", "iso", "exposure_compensation")
 
 
@@ -124,25 +105,6 @@ def keeper_first(members):
     if members and all(member.get("rank") is not None for member in members):
         return sorted(members, key=lambda member: (member["rank"], member["path"]))
     return rule.cold_start_order(members)
-
-
-def capture_facts(member):
-    """What the camera and the editors wrote about this shot: ``{software, lens, image_number, burst_id,
-    exposure_time, f_number, iso, exposure_compensation, tag_count}`` (None when absent).
-
-    Named as shashin.facts names them; read from the exiftool tags, the one place that knows where.
-    """
-    metadata = rule.metadata_of(member)
-    found = {field: _first(metadata, tags) for field, tags in _FACT_TAGS.items()}
-    return dict(found, tag_count=len(metadata))
-
-
-def _first(metadata, tags):
-    for tag in tags:
-        value = metadata.get(tag)
-        if value not in (None, ""):
-            return value.strip() if isinstance(value, str) else value
-    return None
 
 
 def subsecond(member):
@@ -240,7 +202,7 @@ def relations(members, fingerprints=None):
     described = []
     for index, member in enumerate(members):
         badges = [] if index == 0 else _relative_badges(keeper, member, fingerprints or {})
-        software = capture_facts(member)["software"]
+        software = rule.facts_of(member)["software"]
         if rule.edited(member):
             badges.append(("edited", "written by editing software" + (": " + software if software else "")))
         similarity = None
@@ -299,6 +261,8 @@ def _size_badges(keeper, member, orientation, cut_from_keeper):
         return []
     across, down = member["width"] / width, member["height"] / height
     if (across, down) == (1, 1):
+        if orientation:  # turning or mirroring saves the picture again: nothing more to say
+            return []
         same_format = (keeper.get("format") or "") == (member.get("format") or "")
         return [("recompressed", "same dimensions and format, other bytes: saved again, or its tags changed")] * (
             same_format
@@ -381,7 +345,7 @@ def _burst_evidence(members):
     for first, second in itertools.combinations(members, 2):
         if first.get("md5") == second.get("md5") or not camera(first) or camera(first) != camera(second):
             continue
-        facts = [dict(capture_facts(member), subsecond=subsecond(member)) for member in (first, second)]
+        facts = [dict(rule.facts_of(member), subsecond=subsecond(member)) for member in (first, second)]
         for fact in facts:
             fact["exposure"] = _exposure_text(fact)
         times = rule.capture_timestamp(first), rule.capture_timestamp(second)

@@ -3,6 +3,7 @@
 import json
 
 from shashin import review, trash
+from shashin.ranking import rule
 
 from .rendering import file_fields, member_key
 
@@ -48,7 +49,7 @@ def group_view(group, members, saving, fingerprints=None):
 
 def _facts(members):
     """``[(label, [text per member])]``: what a person compares between copies, rows no member has left out."""
-    capture = [review.capture_facts(member) for member in members]
+    capture = [rule.facts_of(member) for member in members]
     rows = [
         ("Dimensions", [_dimensions(member) for member in members]),
         ("File size", _sizes(members)),

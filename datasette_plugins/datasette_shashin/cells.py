@@ -10,6 +10,7 @@ from datasette.utils.asgi import NotFound
 from markupsafe import Markup
 
 from shashin import review, trash
+from shashin.ranking import rule
 
 from .database import shashin_database
 
@@ -66,14 +67,19 @@ def _md5(datasette, row, md5):
 
 
 def _mtime(datasette, row, mtime):
-    return Markup('<span title="{}">{}</span>').format(mtime, review.file_time(mtime))
+    return Markup('<span title="{}" style="white-space: nowrap">{}</span>').format(mtime, review.file_time(mtime))
 
 
 def _taken_at(datasette, row, taken_at):
+    return Markup('<span title="{}">{}</span>').format(taken_at, _when({"taken_at": taken_at}))
+
+
+def _when(member):
+    """The capture date alone, in the review page's form (the text stored when it is not a date)."""
     try:
-        return Markup('<span title="{}">{}</span>').format(taken_at, review.moment_text(taken_at))
+        return review.moment_text(member["taken_at"]) if member.get("taken_at") else ""
     except ValueError:
-        return None
+        return member["taken_at"]
 
 
 def _size(datasette, row, size):
@@ -92,7 +98,7 @@ def _metadata(datasette, row, metadata):
     width, height, size = _field(row, "width"), _field(row, "height"), _field(row, "size")
     summary = [
         review.camera(member),
-        review.taken(member),
+        _when(member) if rule.capture_timestamp(member) is not None else "no capture date",
         "{} × {}".format(width, height) if width and height else "",
         trash.human_size(size) if size else "",
     ]
