@@ -2,7 +2,7 @@
 
 from datasette import hookimpl
 
-from . import actions, database, guards, pages, photos, suggestions_page, trash_page
+from . import actions, database, guards, pages, photos, rules_page, suggestions_page, trash_page
 from .cells import render_cell as render_cell  # a hook: Datasette finds it here
 
 
@@ -12,6 +12,8 @@ def register_routes():
         (r"^/-/shashin$", pages.review_page),
         (r"^/-/shashin/trash$", trash_page.trash_page),
         (r"^/-/shashin/suggestions$", suggestions_page.suggestions_page),
+        (r"^/-/shashin/rules$", rules_page.rules_page),
+        (r"^/-/shashin/rules/preview$", rules_page.rules_preview),
         (r"^/-/shashin/thumbnail/(?P<md5>[0-9a-f]{32})\.jpg$", photos.thumbnail),
         (r"^/-/shashin/image/(?P<md5>[0-9a-f]{32})$", photos.image),
         (r"^/-/shashin/remove$", actions.remove),

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 #: What clears the rules on the command line (as does an empty text).
 DEFAULT = "default"
+#: Groups the preview of new rules compares at most: past that, a sample spread over all groups, so that
+#: the review page answers as the person edits.
+PREVIEW_GROUPS = 2000
 #: Format names a person may type for ImageMagick's.
 _FORMAT_ALIASES = {"JPG": "JPEG", "TIF": "TIFF", "HEIF": "HEIC"}
 
@@ -271,5 +274,34 @@ def load(store: Store) -> Rules | None:
 
 
 def save(store: Store, rules: Rules | None):
-    """Store a person's rules (None: back to the built-in rule)."""
-    store.save_keeper_rules([tuple(r) for r in rules.rules] if rules else [])
+    """Store a person's rules (None: back to the built-in rule).
+
+    Ranks the rule made under other rules go: the review page orders those groups by the new rules
+    until shashin-rank runs. A model's ranks stay until shashin-rank trains again from the new rules.
+    """
+    if load(store) != rules:
+        store.save_keeper_rules([tuple(r) for r in rules.rules] if rules else [])
+
+
+def preview(store: Store, rules: Rules | None):
+    """How many suggested keepers of undecided groups these rules change, against what the review page
+    suggests now (shashin-rank's keeper, else the saved rules'): ``{"groups", "compared", "changed",
+    "estimated"}``; past :data:`PREVIEW_GROUPS` groups, "compared" is a sample and "estimated" the
+    count scaled to all groups."""
+    groups, sample = store.keeper_sample(PREVIEW_GROUPS)
+    saved = load(store)
+    changed = sum(
+        _suggested(members, saved) != rule.cold_start_order(members, rules)[0]["path"] for members in sample.values()
+    )
+    return {
+        "groups": groups,
+        "compared": len(sample),
+        "changed": changed,
+        "estimated": round(changed * groups / len(sample)) if sample else 0,
+    }
+
+
+def _suggested(members, saved):
+    if all(member.get("rank") is not None for member in members):
+        return min(members, key=lambda member: member["rank"])["path"]
+    return rule.cold_start_order(members, saved)[0]["path"]

@@ -2,6 +2,10 @@
 
 from sqlite_utils import Migrations
 
+from .. import facts
+from .base import fs_path, in_chunks
+from .trash import not_in_trash
+
 migrations = Migrations("shashin-preferences")
 
 
@@ -20,10 +24,45 @@ class PreferencesMixin:
         return self.db.execute("select criterion, argument from keeper_rules order by position").fetchall()
 
     def save_keeper_rules(self, rules):
-        """Replace the rules with ``(criterion, argument or None)`` pairs, in order."""
+        """Replace the rules with ``(criterion, argument or None)`` pairs, in order, and drop the ranks the
+        rule made (not a model's), which the old rules ordered."""
         with self.db.atomic():
             self.db.execute("delete from keeper_rules")
             self.db["keeper_rules"].insert_all(
                 {"position": position, "criterion": criterion, "argument": argument}
                 for position, (criterion, argument) in enumerate(rules, 1)
             )
+            if not self.ranked_by_model():
+                self.save_ranks([])
+
+    def keeper_sample(self, limit):
+        """``(groups, {group_id: [row]})``: how many undecided groups there are, and the members still in
+        place of up to limit of them, spread evenly over all. A row has what ranking reads (the metadata
+        JSON only where the facts columns are empty) and its rank when shashin-rank ranked it."""
+        if not self.db["group_members"].exists():
+            return 0, {}
+        decided = self.decided_groups() if self.db["decisions"].exists() else set()
+        ids = [i for (i,) in self.db.execute("select distinct group_id from group_members order by group_id")]
+        ids = [i for i in ids if i not in decided]
+        chosen = ids[:: -(-len(ids) // limit)] if ids else []
+        ranked = self.db["ranks"].exists()
+        sql = (
+            "select m.group_id, i.path, i.size, i.mtime, i.width, i.height, i.format, i.taken_at,"
+            " i.taken_at_source, i.make, i.model, {facts},"
+            " case when i.tag_count is null then i.metadata end as metadata{rank}"
+            " from group_members m join images i on i.path = m.path{join}"
+            " where m.group_id in ({marks}) and {in_place} order by m.group_id, m.path"
+        )
+        found = {}
+        for chunk, marks in in_chunks(chosen):
+            query = sql.format(
+                facts=", ".join("i." + field for field in facts.FIELDS),
+                rank=", r.rank" if ranked else "",
+                join=" left join ranks r on r.path = m.path and r.group_id = m.group_id" if ranked else "",
+                marks=marks,
+                in_place=not_in_trash("m.path"),
+            )
+            for row in self.db.query(query, chunk):
+                row["path"] = fs_path(row["path"])
+                found.setdefault(row.pop("group_id"), []).append(row)
+        return len(ids), found
