@@ -244,14 +244,15 @@ def magick_message(error):
     return re.sub(r" @ \S+$", "", re.sub(r" `[^`]*'", "", lines[0])).strip()
 
 
-def browser_jpeg(blob):
-    """A JPEG of an image a browser cannot show (HEIC, TIFF, RAW), from its file's bytes: the first
-    frame, upright, at most 4096 px."""
+def browser_jpeg(blob, edge=FULL_IMAGE_EDGE):
+    """A JPEG of an image a browser cannot show (HEIC, TIFF...), from its file's bytes: the first
+    frame, upright, its longest edge at most edge pixels (and never above FULL_IMAGE_EDGE)."""
+    edge = min(edge, FULL_IMAGE_EDGE)
     try:
         with Image(blob=blob, format=coder(sniff(blob))) as frames, Image(image=frames.sequence[0]) as image:
             image.auto_orient()
-            if max(image.width, image.height) > FULL_IMAGE_EDGE:
-                image.transform(resize="{0}x{0}>".format(FULL_IMAGE_EDGE))
+            if max(image.width, image.height) > edge:
+                image.transform(resize="{0}x{0}>".format(edge))
             image.format = "jpeg"
             image.compression_quality = 90
             return image.make_blob()

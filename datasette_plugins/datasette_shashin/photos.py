@@ -1,8 +1,10 @@
 """Thumbnails and photos, served by md5 only from the database."""
 
 import asyncio
+import collections
 import hashlib
 import os
+import threading
 
 from datasette.utils.asgi import NotFound, Response
 
@@ -10,12 +12,19 @@ from shashin import files, imaging
 from shashin.imaging import ImageError
 
 from . import database
-from .guards import check_may_view
+from .guards import check_may_view, integer
 
 #: Largest photo the image route reads into memory to check its md5 before sending it.
 MAX_IMAGE_BYTES = 256 << 20
 YEAR = 365 * 24 * 3600
 _MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp", "BMP": "image/bmp"}
+#: Formats a browser shows as they are; the others are converted to JPEG.
+BROWSER_FORMATS = frozenset(_MIME)
+#: Converted photos are made with their longest edge a multiple of this (the screen's size rounded up),
+#: so that a handful of sizes per photo is converted and cached, whatever the screens asking.
+EDGE_STEP = 512
+#: Bytes of converted JPEGs kept in memory, the least recently used dropped first.
+CONVERSIONS_KEPT = 128 << 20
 #: The Cache-Control a response of this plugin asks for, past Datasette (see :func:`keep_caching`).
 _CACHING = b"shashin-cache-control"
 
@@ -63,6 +72,7 @@ async def image(datasette, request):
     """The photo with this md5, sent only when the bytes read are that content."""
     await check_may_view(datasette, request)
     md5 = request.url_vars["md5"]
+    edge = converted_edge(request.args.get("edge"))
     recorded = await database.read(datasette, lambda store: store.paths_with_md5(md5))
     if any((size or 0) > MAX_IMAGE_BYTES for _, _, size in recorded):
         message = "this photo is over {} MB, more than the review page reads into memory".format(MAX_IMAGE_BYTES >> 20)
@@ -77,10 +87,48 @@ async def image(datasette, request):
     if format_ in _MIME:
         return Response(photo, content_type=_MIME[format_], headers=caching)
     try:
-        jpeg = await loop.run_in_executor(None, imaging.browser_jpeg, photo)
+        jpeg = await loop.run_in_executor(None, _conversions.converted, md5, photo, edge)
     except ImageError as error:
         return Response.text("cannot show this image: {}".format(error), status=415)
     return Response(jpeg, content_type="image/jpeg", headers=caching)
+
+
+def converted_edge(text):
+    """The longest edge a converted photo is made at, from ``?edge=`` (the screen's, in device pixels):
+    rounded up to a multiple of EDGE_STEP, at most imaging.FULL_IMAGE_EDGE (also without ``?edge=``)."""
+    if text is None:
+        return imaging.FULL_IMAGE_EDGE
+    return min(imaging.FULL_IMAGE_EDGE, -(-integer(text, "edge") // EDGE_STEP) * EDGE_STEP)
+
+
+class _Conversions:
+    """Converted JPEGs by content and edge, within a byte budget, the least recently used dropped first.
+
+    Converting a HEIC photo takes about a second; kept, seeing it again (another group, the compare
+    view after the review page) costs only the check that a file still holds that content, which
+    runs before every answer.
+    """
+
+    def __init__(self, budget):
+        self.budget = budget
+        self.kept = collections.OrderedDict()
+        self.lock = threading.Lock()
+
+    def converted(self, md5, photo, edge):
+        with self.lock:
+            jpeg = self.kept.get((md5, edge))
+            if jpeg is not None:
+                self.kept.move_to_end((md5, edge))
+                return jpeg
+        jpeg = imaging.browser_jpeg(photo, edge)
+        with self.lock:
+            self.kept[md5, edge] = jpeg
+            while sum(map(len, self.kept.values())) > self.budget:
+                self.kept.popitem(last=False)
+        return jpeg
+
+
+_conversions = _Conversions(CONVERSIONS_KEPT)
 
 
 def _photo_with_md5(md5, recorded):
