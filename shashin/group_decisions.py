@@ -1,19 +1,39 @@
 """The decisions the review page records besides single removals: "not duplicates", accepted suggestions."""
 
+import itertools
+
 from . import trash
 from .store.decisions import SUGGESTION
 
 
 def record_not_duplicates(store, group_id):
-    """Record that a group's members are different photos; grouping will keep them apart."""
+    """Record that a group's members are different photos; grouping will keep them apart.
+
+    Returns ``(members, decision id)``; the id is None when fewer than two members are in place.
+    """
     with store.write_lock():
         members = store.review_members([group_id])[group_id]
         if len(members) < 2:
-            return len(members)
+            return len(members), None
         store.add_not_duplicates([member["md5"] for member in members])
         rows = store.images_by_path([member["path"] for member in members])
-        store.record_decision(group_id, "not_duplicates", [(rows.get(m["path"], m), True) for m in members])
-    return len(members)
+        decision = store.record_decision(group_id, "not_duplicates", [(rows.get(m["path"], m), True) for m in members])
+    return len(members), decision
+
+
+def undo_not_duplicates(store, decision_id):
+    """Undo a "not duplicates": the decision goes, and the pairs it held apart that nothing else holds
+    apart (another standing decision, the command line) are grouped again. Returns the group's id, or
+    None when that decision does not stand."""
+    with store.write_lock():
+        found = store.not_duplicates_decision(decision_id)
+        if found is None:
+            return None
+        group_id, md5s = found
+        pairs = set(itertools.combinations(sorted(set(md5s)), 2))
+        store.forget_not_duplicates(pairs - store.not_duplicates_pairs_elsewhere(decision_id, md5s))
+        store.delete_decision(decision_id)
+    return group_id
 
 
 def accept_suggestions(store, suggestions):

@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import os
 import re
+import sqlite3
 
 import pytest
 from datasette.app import Datasette
@@ -34,9 +35,8 @@ async def test_page_lists_groups_largest_saving_first_read_only(db, photos):
     similar_only = await Visitor(ds).get("/-/shashin?kind=similar")
     assert similar_only.text.count('<figure class="shashin-member') == 2
     assert "1 group to review" in similar_only.text
-    past_the_end = await Visitor(ds).get("/-/shashin?page=9")  # the last page
-    assert past_the_end.status_code == 200 and "page 1 of 1" in past_the_end.text
-    assert past_the_end.text.count('<figure class="shashin-member') == 5
+    past_the_end = await Visitor(ds).get("/-/shashin?kind=similar&page=9")  # to the last page
+    assert past_the_end.status_code == 302 and past_the_end.headers["location"] == "/-/shashin?kind=similar"
 
 
 async def test_keeper_first_by_cold_start_rule(db, photos):
@@ -263,7 +263,7 @@ async def test_plain_form_post_redirects_with_message(db, photos):
     )
     assert response.status_code == 302 and response.headers["location"] == "/-/shashin"
     root.cookies["ds_messages"] = response.cookies["ds_messages"]
-    assert "photo.jpg: moved to" in (await root.get("/-/shashin")).text
+    assert "Moved 1 file (" in (await root.get("/-/shashin")).text
 
 
 async def test_last_copy_refused(db, photos):
@@ -363,3 +363,94 @@ async def test_database_write_failure_is_a_message_and_file_stays(db, photos):
     assert response.status_code == 409
     assert "database or disk is full" in response.json()["messages"][0]
     assert os.path.exists(photos["backup"])
+
+
+async def test_in_place_answers_carry_the_group_and_its_undo(db, photos):
+    root = Visitor(await datasette(db), {"id": "root"})
+    group = group_of(db, photos["photo"])
+    removed = (await root.post("/-/shashin/remove", {"group": group, "member": key(photos["backup"])})).json()
+    assert removed["summary"].startswith("Moved 1 file (") and removed["undo"] == {"batch": removed["batch"]}
+    # Two copies are left: the group is still to review, shown with its two members.
+    fragment = removed["html"][str(group)]
+    assert fragment.count('<figure class="shashin-member') == 2 and "shashin-done" not in fragment
+    assert "2 groups to review" in (await root.get("/-/shashin")).text
+    kept = (await root.post("/-/shashin/remove", {"group": group, "keep": key(photos["photo"])})).json()
+    assert "kept photo.jpg" in kept["summary"] and "shashin-done" in kept["html"][str(group)]
+    assert "1 group to review" in (await root.get("/-/shashin")).text
+    # Undone newest first: each answer brings the group back as it was before.
+    back = (await root.post("/-/shashin/undo", kept["undo"])).json()
+    assert back["ok"] and back["html"][str(group)].count('<figure class="shashin-member') == 2
+    assert os.path.exists(photos["photo copy"]) and not os.path.exists(photos["backup"])
+    await root.post("/-/shashin/undo", removed["undo"])
+    assert os.path.exists(photos["backup"]) and Store(db).decided_groups() == set()
+    again = (await root.post("/-/shashin/undo", removed["undo"])).json()
+    assert not again["ok"] and again["summary"].startswith("Nothing restored")
+    # Nothing ticked: nothing moves, and the answer says what to do.
+    nothing = await root.post("/-/shashin/remove", {"group": group})
+    assert nothing.status_code == 409 and "tick the copies" in nothing.json()["summary"]
+
+
+async def test_undo_not_duplicates_regroups_only_what_it_held_apart(db, photos):
+    root = Visitor(await datasette(db), {"id": "root"})
+    group = group_of(db, photos["beach"])
+    pair = tuple(sorted([md5(photos["beach"]), md5(photos["beach-small"])]))
+    earlier = await root.post(
+        "/-/shashin/remove", {"group": group_of(db, photos["photo"]), "member": key(photos["backup"])}
+    )
+    marked = (await root.post("/-/shashin/not-duplicates", {"group": group})).json()
+    assert Store(db).not_duplicates() == {pair} and "shashin-done" in marked["html"][str(group)]
+    undone = (await root.post("/-/shashin/undo", marked["undo"])).json()
+    assert undone["ok"] and "shashin-done" not in undone["html"][str(group)]
+    store = Store(db)
+    assert store.not_duplicates() == set() and [d["action"] for d in store.decisions(group)] == []
+    # The earlier, unrelated removal stays as it was.
+    assert earlier.json()["ok"] and not os.path.exists(photos["backup"])
+    # A pair the command line also holds apart stays apart.
+    store.add_not_duplicates(list(pair), source="cli")
+    marked = (await root.post("/-/shashin/not-duplicates", {"group": group})).json()
+    await root.post("/-/shashin/undo", marked["undo"])
+    assert store.not_duplicates() == {pair}
+
+
+async def test_sort_and_filter(db, photos):
+    visitor = Visitor(await datasette(db))
+    by_savings = (await visitor.get("/-/shashin")).text
+    assert by_savings.index("shashin-exact") < by_savings.index("shashin-similar")
+    assert "1 of 2" in by_savings and "2 of 2" in by_savings
+    by_folder = (await visitor.get("/-/shashin?sort=folder")).text  # backup/ sorts before beach.jpg
+    assert by_folder.index("shashin-exact") < by_folder.index("shashin-similar")
+    in_backup = await visitor.get("/-/shashin?folder=" + os.path.dirname(photos["backup"]) + "/")
+    assert "1 group to review" in in_backup.text and "shashin-exact" in in_backup.text
+    none = await visitor.get("/-/shashin?folder=/nowhere&kind=similar")
+    assert "No group to review of similar copies in /nowhere" in none.text
+    # Least sure first: the group whose suggested keeper the model is least sure of; unranked groups last.
+    beach = group_of(db, photos["beach"])
+    Store(db).save_ranks(
+        [
+            {"path": photos["beach"], "group_id": beach, "rank": 1, "keep_probability": 0.6, "reasons": []},
+            {"path": photos["beach-small"], "group_id": beach, "rank": 2, "keep_probability": 0.4, "reasons": []},
+        ]
+    )
+    unsure = (await visitor.get("/-/shashin?sort=unsure")).text
+    assert unsure.index("shashin-similar") < unsure.index("shashin-exact")
+    for sort in ("date", "size"):
+        assert (await visitor.get("/-/shashin?sort=" + sort)).text.count('<section class="shashin-group') == 2
+
+
+async def test_empty_and_unscanned_databases_say_what_to_run(tmp_path):
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    page = await Visitor(await datasette(empty)).get("/-/shashin")
+    assert page.status_code == 200 and "shashin-scan ~/Pictures --db " + str(empty) in page.text
+    scanned = tmp_path / "scanned.db"
+    Store(scanned).close()
+    page = await Visitor(await datasette(scanned)).get("/-/shashin")
+    assert page.status_code == 200 and "No photos scanned yet" in page.text
+
+
+async def test_review_page_one_click_from_home_and_database_page(db, photos):
+    visitor = Visitor(await datasette(db), {"id": "root"})
+    for path in ("/", "/" + db.stem):
+        assert 'class="shashin-home" href="/-/shashin"' in (await visitor.get(path)).text, path
+    banner = (await Visitor(await datasette(db)).get("/-/shashin")).text
+    assert "datasette {} --root".format(db) in banner

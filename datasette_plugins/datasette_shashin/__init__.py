@@ -20,6 +20,7 @@ def register_routes():
         (r"^/-/shashin/remove$", actions.remove),
         (r"^/-/shashin/accept$", actions.accept),
         (r"^/-/shashin/not-duplicates$", actions.not_duplicates),
+        (r"^/-/shashin/undo$", actions.undo),
         (r"^/-/shashin/restore$", actions.restore),
         (r"^/-/shashin/empty$", actions.empty),
     ]

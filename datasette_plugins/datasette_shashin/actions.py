@@ -1,8 +1,10 @@
-"""What a POST changes: removals, suggestions accepted, "not duplicates", restores, emptying the
-trash; each through shashin's core on Datasette's write connection, answered as JSON for the page's
-script or as a message and a redirect for a plain form."""
+"""What a POST changes: removals, suggestions accepted, "not duplicates", undoing them, restores,
+emptying the trash; each through shashin's core on Datasette's write connection, answered as JSON for
+the page's script (a sentence, the details, how to undo it, the changed groups' HTML) or as a message
+and a redirect for a plain form."""
 
 import functools
+import os
 import urllib.parse
 
 from datasette.utils.asgi import BadRequest, Response
@@ -11,7 +13,8 @@ from shashin import group_decisions, ranking, trash
 
 from . import database
 from .guards import check_may_change, check_may_view, integer, threshold
-from .rendering import member_key
+from .pages import group_fragments
+from .rendering import member_key, printable
 
 #: Messages carried to the next page (in a cookie, which browsers cap at 4 kB).
 MAX_MESSAGES = 10
@@ -31,7 +34,9 @@ def post_only(view):
         except BadRequest as error:
             return Response.text(str(error), status=400)
         except database.WriteFailed as error:
-            return _reply(datasette, request, {"ok": False, "messages": [str(error)]}, "/-/shashin")
+            return _reply(
+                datasette, request, {"ok": False, "summary": str(error), "messages": [str(error)]}, "/-/shashin"
+            )
 
     return guarded
 
@@ -53,15 +58,60 @@ def _back(form, default):
 
 
 def _reply(datasette, request, result, back):
-    """JSON for the page's script; a message and a redirect for a plain form."""
-    if "application/json" in request.headers.get("accept", ""):
+    """JSON for the page's script; a message and a redirect for a plain form.
+
+    A result with a ``summary`` is shown as that sentence and its ``problems``; others as their messages.
+    """
+    if _wants_json(request):
         return Response.json(result, status=200 if result["ok"] else 409)
-    messages = result["messages"]
+    if "summary" in result:
+        messages = [result["summary"]] + result.get("problems", [])
+    else:
+        messages = result["messages"]
     if len(messages) > MAX_MESSAGES:
         messages = messages[: MAX_MESSAGES - 1] + ["... and {} more".format(len(messages) - MAX_MESSAGES + 1)]
     for message in messages:
         datasette.add_message(request, message, datasette.INFO if result["ok"] else datasette.ERROR)
     return Response.redirect(back)
+
+
+def _wants_json(request):
+    return "application/json" in request.headers.get("accept", "")
+
+
+async def _in_place(datasette, request, form, result, group_ids):
+    """The result with the HTML of the groups it changed, those the page shows (``shown``) when it says."""
+    if _wants_json(request):
+        shown = {integer(value, "shown") for value in form.get("shown", [])}
+        wanted = [group_id for group_id in group_ids if not shown or group_id in shown]
+        result["html"] = await group_fragments(datasette, request, wanted, _back(form, "/-/shashin"))
+    return _reply(datasette, request, result, _back(form, "/-/shashin"))
+
+
+def _files(count):
+    return "{} file{}".format(count, "" if count == 1 else "s")
+
+
+def _removal(outcomes, sizes, kept=None):
+    """What a removal did, in a sentence, with every file's line and what to undo."""
+    moved = [outcome for outcome in outcomes if outcome.ok]
+    problems = [outcome.message for outcome in outcomes if not outcome.ok]
+    if moved:
+        summary = "Moved {} ({}) to the trash".format(
+            _files(len(moved)), trash.human_size(sum(sizes.get(outcome.path, 0) for outcome in moved))
+        )
+        summary += "; kept {}.".format(kept) if kept else "."
+        if problems:
+            summary += " {} not moved: see why.".format(_files(len(problems)))
+    else:
+        summary = "Nothing moved: " + (problems[0] if problems else "no file selected.")
+    return {
+        "ok": not problems,
+        "removed": len(moved),
+        "summary": summary,
+        "messages": [outcome.message for outcome in outcomes],
+        "problems": problems,
+    }
 
 
 @post_only
@@ -77,23 +127,30 @@ async def remove(datasette, request):
         if keep is not None:
             paths = [m["path"] for m in members if member_key(m["path"]) != keep]
             if len(paths) == len(members):
-                return {"ok": False, "messages": ["that copy is no longer in group {}".format(group_id)]}
+                return _refusal("that copy is no longer in this group")
         else:
             paths = [m["path"] for m in members if member_key(m["path"]) in chosen]
-            if len(paths) != len(chosen) or not paths:
-                return {"ok": False, "messages": ["select copies of group {} still in place".format(group_id)]}
+            if not chosen:
+                return _refusal("no copy is ticked: tick the copies to remove, or keep one and remove the others")
+            if len(paths) != len(chosen):
+                return _refusal("a ticked copy is no longer in this group; look again")
         try:
             batch, outcomes = trash.remove(store, group_id, paths)
         except trash.Refused as refused:
-            return {"ok": False, "messages": [str(refused)]}
-        return {
-            "ok": all(outcome.ok for outcome in outcomes),
-            "removed": sum(outcome.ok for outcome in outcomes),
-            "batch": batch,
-            "messages": [outcome.message for outcome in outcomes],
-        }
+            return _refusal(str(refused))
+        kept = next((m["path"] for m in members if member_key(m["path"]) == keep), None)
+        sizes = {m["path"]: m["size"] or 0 for m in members}
+        result = _removal(outcomes, sizes, kept and printable(os.path.basename(kept)))
+        if result["removed"]:
+            result.update(batch=batch, undo={"batch": batch})
+        return result
 
-    return _reply(datasette, request, await database.write(datasette, write), _back(form, "/-/shashin"))
+    result = await database.write(datasette, write)
+    return await _in_place(datasette, request, form, result, [group_id])
+
+
+def _refusal(reason):
+    return {"ok": False, "summary": "Nothing moved: " + reason, "messages": [reason], "problems": []}
 
 
 @post_only
@@ -118,12 +175,16 @@ async def accept(datasette, request):
         summary = "accepted the suggestions for {} of {} groups: {} files, {}, moved to the trash".format(
             accepted, len(suggestions), len(moved), trash.human_size(sum(sizes[path] for path in moved))
         )
+        problems = [outcome.message for outcome in outcomes if not outcome.ok]
         return {
             "ok": len(moved) == len(outcomes),
             "groups": accepted,
             "removed": len(moved),
             "batch": batch,
-            "messages": [summary] + [outcome.message for outcome in outcomes if not outcome.ok],
+            "undo": {"batch": batch},
+            "summary": summary,
+            "messages": [summary] + problems,
+            "problems": problems,
         }
 
     result = await database.write(datasette, write)
@@ -134,9 +195,59 @@ async def accept(datasette, request):
 async def not_duplicates(datasette, request):
     form = await _form(request)
     group_id = integer(_first(form, "group"), "group")
-    count = await database.write(datasette, lambda store: group_decisions.record_not_duplicates(store, group_id))
-    message = "group {}: {} photos marked as not duplicates".format(group_id, count)
-    return _reply(datasette, request, {"ok": count > 1, "messages": [message]}, _back(form, "/-/shashin"))
+    count, decision = await database.write(
+        datasette, lambda store: group_decisions.record_not_duplicates(store, group_id)
+    )
+    if decision is None:
+        result = _refusal("fewer than two photos of this group are in place")
+    else:
+        summary = "Marked {} photos as different photos: they will not be grouped together again.".format(count)
+        result = {"ok": True, "summary": summary, "messages": [], "undo": {"decision": decision}}
+    return await _in_place(datasette, request, form, result, [group_id])
+
+
+@post_only
+async def undo(datasette, request):
+    """Undo one action of the review page: a removal (``batch``) or a "not duplicates" (``decision``)."""
+    form = await _form(request)
+    batch, decision = _first(form, "batch"), _first(form, "decision")
+    if decision is not None:
+        decision_id = integer(decision, "decision")
+        group_id = await database.write(
+            datasette, lambda store: group_decisions.undo_not_duplicates(store, decision_id)
+        )
+        if group_id is None:
+            result = {"ok": False, "summary": "Nothing to undo: that was undone already.", "messages": []}
+        else:
+            result = {"ok": True, "summary": "Undone: these photos are to review again.", "messages": []}
+        return await _in_place(datasette, request, form, result, [group_id] if group_id else [])
+    if not batch:
+        raise BadRequest('undo: give the batch of a removal, or the decision of a "not duplicates"')
+
+    def write(store):
+        entries = store.trash_entries(store.trash_batch(batch))
+        return entries, trash.restore(store, [entry["id"] for entry in entries])
+
+    entries, outcomes = await database.write(datasette, write)
+    sizes = {entry["id"]: entry["size"] or 0 for entry in entries}
+    restored = [outcome for outcome in outcomes if outcome.ok]
+    problems = [outcome.message for outcome in outcomes if not outcome.ok]
+    if restored:
+        summary = "Undone: {} ({}) back in place.".format(
+            _files(len(restored)), trash.human_size(sum(sizes[outcome.entry_id] for outcome in restored))
+        )
+        if problems:
+            summary += " {} not restored: see why.".format(_files(len(problems)))
+    else:
+        summary = "Nothing restored: " + (problems[0] if problems else "that removal was undone already.")
+    result = {
+        "ok": bool(restored) and not problems,
+        "summary": summary,
+        "messages": [outcome.message for outcome in outcomes],
+        "problems": problems,
+    }
+    groups = sorted({entry["group_id"] for entry in entries if entry["group_id"] is not None})
+    return await _in_place(datasette, request, form, result, groups)
 
 
 @post_only

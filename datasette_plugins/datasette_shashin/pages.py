@@ -1,8 +1,11 @@
-"""The review page: undecided groups, largest saving first, a page at a time."""
+"""The review page: groups still to review, sorted and filtered, a page at a time; and one group's
+HTML alone, which the page's script puts in place after an action."""
 
 import threading
 import urllib.parse
 import weakref
+
+from datasette.utils.asgi import Response
 
 from shashin import ranking, trash
 
@@ -13,85 +16,169 @@ from .rendering import html, page_count, page_number
 
 PAGE_SIZE = 10
 
-#: Per Datasette instance: the groups in review order (an _Order), kept while the tables stay the same.
-_orders: "weakref.WeakKeyDictionary[object, _Order]" = weakref.WeakKeyDictionary()
+#: How the list can be sorted: the key of a ``groups_for_review`` row (with the suggested keeper's keep
+#: probability, or None), whether it is reversed, and the words the page says it with.
+SORTS = {
+    "savings": (lambda row, p: (-row[2], row[0]), False, "largest savings first"),
+    "date": (lambda row, p: (row[4] is not None, row[4] or "", -row[0]), True, "newest capture date first"),
+    "folder": (lambda row, p: (row[5], row[0]), False, "by folder"),
+    "size": (lambda row, p: (-row[3], row[0]), False, "largest photos first"),
+    # Groups no model ranked come last.
+    "unsure": (lambda row, p: (p is None, p or 0, -row[2], row[0]), False, "least sure suggestion first"),
+}
+DEFAULT_SORT = "savings"
+
+#: Per Datasette instance: the groups in review orders (an _Orders), kept while the tables stay the same.
+_orders: "weakref.WeakKeyDictionary[object, _Orders]" = weakref.WeakKeyDictionary()
 _orders_lock = threading.Lock()
+
+
+class View:
+    """What the person asked to see: a sort, a kind (exact, similar) and a folder, or the defaults."""
+
+    def __init__(self, args):
+        self.sort = args.get("sort") if args.get("sort") in SORTS else DEFAULT_SORT
+        self.kind = args.get("kind") if args.get("kind") in ("exact", "similar") else None
+        self.folder = (args.get("folder") or "").strip().rstrip("/") or None
+
+    def key(self):
+        return self.sort, self.kind, self.folder
+
+    def query(self, **changes):
+        """This view's query string, with changes; defaults left out."""
+        fields = dict({"sort": self.sort, "kind": self.kind, "folder": self.folder}, **changes)
+        kept = {k: v for k, v in fields.items() if v not in (None, 1, DEFAULT_SORT)}
+        return "?" + urllib.parse.urlencode(kept) if kept else ""
 
 
 async def review_page(datasette, request):
     await check_may_view(datasette, request)
-    kind = request.args.get("kind") if request.args.get("kind") in ("exact", "similar") else None
+    view = View(request.args)
     asked = page_number(request)
 
     def read(store):
-        order = _review_order(datasette, store, kind)
-        # Past the end (the last groups were just decided): the last page.
+        if not store.has_review_tables():
+            return {"state": "unscanned"}
+        order = _review_order(datasette, store, view)
         page = min(asked, page_count(len(order), PAGE_SIZE))
+        if page != asked:
+            return {"state": "past the end", "page": page}
         shown = order[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-        ids = [group_id for group_id, _, _ in shown]
-        groups, members = store.review_groups(ids), store.review_members(ids)
-        # A group rewritten since the order was read is left out rather than shown wrong.
-        views = [group_view(groups[i], members[i], saving) for i, _, saving in shown if i in groups]
-        return page, len(order), views, store.trash_totals(), store.ranked_by_model()
+        scanned, grouped = store.review_counts() if not order else (None, None)
+        trashed, trashed_bytes = store.trash_totals()
+        return {
+            "state": "groups" if order else "empty",
+            "scanned": scanned,
+            "grouped": grouped,
+            "page": page,
+            "total": len(order),
+            "first": (page - 1) * PAGE_SIZE + 1,
+            "groups": group_views(store, [row[0] for row in shown]),
+            "trashed": trashed,
+            "trashed_size": trash.human_size(trashed_bytes),
+            "ranked_by_model": store.ranked_by_model(),
+        }
 
-    page, total, groups, (trashed, trashed_bytes), ranked_by_model = await database.read(datasette, read)
-    pages = page_count(total, PAGE_SIZE)
+    found = await database.read(datasette, read)
+    if found["state"] == "past the end":
+        return Response.redirect(datasette.urls.path("/-/shashin") + view.query(page=found["page"]))
+    db_file = database.shashin_database(datasette).path
     return await html(
         datasette,
         request,
         "shashin_review.html",
-        {
-            "groups": groups,
-            "total": total,
-            "page": page,
-            "pages": pages,
-            "kind": kind,
-            "can_change": can_change(datasette, request.actor),
-            "ranked_by_model": ranked_by_model,
-            "min_decisions": ranking.MIN_GROUPS,
-            "threshold": DEFAULT_THRESHOLD,
-            "trashed": trashed,
-            "trashed_size": trash.human_size(trashed_bytes),
-            "query": lambda **changes: (
-                "?"
-                + urllib.parse.urlencode(
-                    {k: v for k, v in dict({"kind": kind, "page": page}, **changes).items() if v not in (None, 1)}
-                )
-            ),
-        },
+        dict(
+            found,
+            pages=page_count(found.get("total", 0), PAGE_SIZE),
+            view=view,
+            sorts={name: words for name, (_, _, words) in SORTS.items()},
+            db_file=db_file,
+            can_change=can_change(datasette, request.actor),
+            min_decisions=ranking.MIN_GROUPS,
+            threshold=DEFAULT_THRESHOLD,
+            back=datasette.urls.path("/-/shashin") + view.query(page=found.get("page")),
+        ),
     )
 
 
-def _review_order(datasette, store, kind):
-    """Undecided groups, largest saving first, as ``(id, kind, saving)``.
+def group_views(store, group_ids):
+    """The groups as the page shows them, in this order, each with ``done``: None while it is to be
+    reviewed, "not duplicates", or "kept" once fewer than two copies are in place."""
+    groups, members = store.review_groups(group_ids), store.review_members(group_ids)
+    apart = store.not_duplicates_groups(group_ids)
+    views = []
+    for group_id in group_ids:
+        if group_id not in groups:  # rewritten by a new grouping since the order was read
+            continue
+        in_place = members[group_id]
+        sizes = [member["size"] or 0 for member in in_place]
+        prints = store.fingerprints_of(member["md5"] for member in in_place if member["md5"])
+        view = group_view(groups[group_id], in_place, sum(sizes) - max(sizes, default=0), prints)
+        view["done"] = "not duplicates" if group_id in apart else "kept" if len(in_place) < 2 else None
+        views.append(view)
+    return views
 
-    The order of all groups (an aggregate over every member) is computed again only
-    when the grouping changes; after a decision it is only filtered again.
+
+async def group_fragments(datasette, request, group_ids, back):
+    """``{group id: HTML}`` of these groups as they are now, for the page's script to put in place."""
+    views = await database.read(datasette, lambda store: group_views(store, list(group_ids)))
+    context = {"can_change": can_change(datasette, request.actor), "back": back}
+    return {
+        view["id"]: await datasette.render_template("_shashin_group.html", dict(context, group=view), request=request)
+        for view in views
+    }
+
+
+def _review_order(datasette, store, view):
+    """Groups still to review in the view's sort, kind and folder, as ``groups_for_review`` rows.
+
+    Every group's sort keys (an aggregate over every member) are read again only when the grouping
+    changes, and each sort made once; after a decision the sorted list is only filtered again.
     """
-    groups_signature, decisions_signature = store.groups_signature(), store.decisions_signature()
+    groups_signature, review_signature = store.groups_signature(), store.review_signature()
+    ranks_signature = store.ranks_signature() if view.sort == "unsure" else None
+    key = (review_signature, ranks_signature) + view.key()
     with _orders_lock:
-        cached = _orders.setdefault(datasette, _Order())
+        cached = _orders.setdefault(datasette, _Orders())
         if cached.groups_signature != groups_signature:
-            cached.groups_signature, cached.everything, cached.undecided = groups_signature, None, {}
-        everything, order = cached.everything, cached.undecided.get((decisions_signature, kind))
+            cached.groups_signature, cached.everything = groups_signature, None
+            cached.sorted, cached.folders, cached.filtered = {}, {}, {}
+        order = cached.filtered.get(key)
+        everything = cached.everything
+        ordered = cached.sorted.get((view.sort, ranks_signature))
+        folder = cached.folders.get(view.folder)
     if order is not None:
         return order
     if everything is None:
-        everything = store.groups_by_saving()
-    decided = store.decided_groups()
-    order = [row for row in everything if row[0] not in decided and (kind is None or row[1] == kind)]
+        everything = store.groups_for_review()
+    if ordered is None:
+        sort_key, reverse, _ = SORTS[view.sort]
+        probabilities = store.keeper_probabilities() if view.sort == "unsure" else {}
+        ordered = sorted(everything, key=lambda row: sort_key(row, probabilities.get(row[0])), reverse=reverse)
+    if view.folder is not None and folder is None:
+        folder = store.groups_in_folder(view.folder)
+    done = store.done_groups()
+    order = [
+        row
+        for row in ordered
+        if row[0] not in done
+        and (view.kind is None or row[1] == view.kind)
+        and (view.folder is None or row[0] in folder)
+    ]
     with _orders_lock:
         if cached.groups_signature == groups_signature:
             cached.everything = everything
-            stale = [key for key in cached.undecided if key[0] != decisions_signature]
-            for key in stale:
-                del cached.undecided[key]
-            cached.undecided[decisions_signature, kind] = order
+            cached.sorted[view.sort, ranks_signature] = ordered
+            if view.folder is not None:
+                cached.folders[view.folder] = folder
+            for stale in [k for k in cached.filtered if k[0] != review_signature]:
+                del cached.filtered[stale]
+            cached.filtered[key] = order
     return order
 
 
-class _Order:
+class _Orders:
     groups_signature = everything = None
 
     def __init__(self):
-        self.undecided = {}
+        self.sorted, self.folders, self.filtered = {}, {}, {}

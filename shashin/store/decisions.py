@@ -4,11 +4,12 @@ Ranking learns from these rows; the snapshot keeps the features of a file that w
 deleted since. A decision whose removals were all undone gets ``undone_at``.
 """
 
+import itertools
 import json
 
 from sqlite_utils import Migrations
 
-from .base import db_path, fs_path, now
+from .base import db_path, fs_path, in_chunks, now
 
 migrations = Migrations("shashin-decisions")
 
@@ -94,9 +95,41 @@ class DecisionsMixin:
         sql = "select distinct group_id from decisions where undone_at is null"
         return {group_id for (group_id,) in self.db.execute(sql).fetchall()}
 
-    def decisions_signature(self):
-        """Changes whenever a decision is made or undone."""
-        return tuple(self.db.execute("select count(*), max(id), count(undone_at) from decisions").fetchone())
+    def not_duplicates_groups(self, group_ids):
+        """Those of these groups with a standing "not duplicates" decision."""
+        found = set()
+        for chunk, marks in in_chunks(group_ids):
+            sql = (
+                "select group_id from decisions where action = 'not_duplicates' and undone_at is null"
+                " and group_id in ({})".format(marks)
+            )
+            found.update(group_id for (group_id,) in self.db.execute(sql, chunk))
+        return found
+
+    def not_duplicates_decision(self, decision_id):
+        """``(group id, [md5])`` of a "not duplicates" decision that stands, or None."""
+        sql = "select group_id from decisions where id = ? and action = 'not_duplicates' and undone_at is null"
+        row = self.db.execute(sql, [decision_id]).fetchone()
+        if row is None:
+            return None
+        md5s = "select md5 from decision_members where decision_id = ? and md5 is not null"
+        return row[0], [md5 for (md5,) in self.db.execute(md5s, [decision_id])]
+
+    def not_duplicates_pairs_elsewhere(self, decision_id, md5s):
+        """The pairs of these contents that another standing "not duplicates" decision also holds apart."""
+        sql = """
+            select m.decision_id, m.md5 from decision_members m join decisions d on d.id = m.decision_id
+            where d.action = 'not_duplicates' and d.undone_at is null and d.id != ? and m.md5 in ({})
+        """
+        others = {}
+        for chunk, marks in in_chunks(sorted(set(md5s))):
+            for other, md5 in self.db.execute(sql.format(marks), [decision_id] + chunk):
+                others.setdefault(other, set()).add(md5)
+        return {pair for held in others.values() for pair in itertools.combinations(sorted(held), 2)}
+
+    def delete_decision(self, decision_id):
+        self.db.execute("delete from decision_members where decision_id = ?", [decision_id])
+        self.db.execute("delete from decisions where id = ?", [decision_id])
 
     def decisions(self, group_id=None):
         """Decisions, newest first, each with its members and their snapshots parsed."""

@@ -156,6 +156,13 @@ class GroupsMixin:
             )
         return len(pairs)
 
+    def forget_not_duplicates(self, pairs, source="ui"):
+        """Take these ``(md5_a, md5_b)`` pairs, md5_a < md5_b, off the ignore list (those of this source)."""
+        self.db.conn.executemany(
+            "delete from not_duplicates where md5_a = ? and md5_b = ? and source = ?",
+            [(a, b, source) for a, b in pairs],
+        )
+
     def not_duplicates(self):
         """Every ignored ``(md5_a, md5_b)`` pair, md5_a < md5_b."""
         return set(self.db.execute("select md5_a, md5_b from not_duplicates").fetchall())

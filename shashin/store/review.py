@@ -8,7 +8,7 @@ class ReviewMixin:
     """Read-only queries joining groups, images, thumbnails and ranks."""
 
     def groups_signature(self):
-        """Changes whenever the grouping is rewritten; keys caches of :meth:`groups_by_saving`.
+        """Changes whenever the grouping is rewritten; keys caches of :meth:`groups_for_review`.
 
         Cheap at any size: a count over the narrow group_id index and two index ends
         (groups ids are never reused, so changed membership shows as a new largest id).
@@ -17,17 +17,69 @@ class ReviewMixin:
                         (select max(id) from groups)"""
         return tuple(self.db.execute(sql).fetchone())
 
-    def groups_by_saving(self):
-        """``(id, kind, saving)`` of every group, the most bytes freed first.
+    def groups_for_review(self):
+        """``(id, kind, saving, largest, taken, first_path)`` of every group, in id order: what the review
+        page sorts by. The saving is what removing all but the largest member frees; taken is the
+        earliest capture date of a member; first_path the member path that sorts first."""
+        sql = """
+            select g.id, g.kind, coalesce(sum(i.size) - max(i.size), 0), coalesce(max(i.size), 0),
+              min(i.taken_at), min(m.path)
+            from groups g join group_members m on m.group_id = g.id left join images i on i.path = m.path
+            group by g.id order by g.id
+        """
+        return [
+            (group_id, kind, saving, largest, taken, fs_path(first))
+            for group_id, kind, saving, largest, taken, first in self.db.execute(sql)
+        ]
 
-        The saving is what removing all but the largest member frees.
+    def groups_in_folder(self, folder):
+        """Ids of the groups with a member inside this folder (at any depth)."""
+        folder = folder.rstrip("/")
+        # The range of paths below folder/ ("0" follows "/"), read from the primary key's index.
+        sql = "select distinct group_id from group_members where path >= ? and path < ?"
+        return {group_id for (group_id,) in self.db.execute(sql, [folder + "/", folder + "0"])}
+
+    def keeper_probabilities(self):
+        """``{group id: keep probability}`` of each group's suggested keeper, for groups a model ranked."""
+        if not self.db["ranks"].exists():
+            return {}
+        sql = "select group_id, keep_probability from ranks where rank = 1 and keep_probability is not null"
+        return dict(self.db.execute(sql).fetchall())
+
+    def ranks_signature(self):
+        """Changes whenever shashin-rank writes its ranks again."""
+        if not self.db["ranks"].exists():
+            return None
+        return tuple(self.db.execute("select count(*), max(rowid), total(keep_probability) from ranks").fetchone())
+
+    def done_groups(self):
+        """Ids of groups off the review list: marked not duplicates, or with fewer than two copies in place.
+
+        Only groups with a file that went to the trash can have lost copies, so only they are counted.
         """
         sql = """
-            select g.id, g.kind, coalesce(sum(i.size) - max(i.size), 0) as saving
-            from groups g join group_members m on m.group_id = g.id left join images i on i.path = m.path
-            group by g.id order by saving desc, g.id
-        """
-        return self.db.execute(sql).fetchall()
+            select group_id from decisions where action = 'not_duplicates' and undone_at is null
+            union
+            select m.group_id from group_members m
+            where m.group_id in (select group_id from trash)
+            group by m.group_id having sum({in_place}) < 2
+        """.format(in_place=not_in_trash("m.path"))
+        return {group_id for (group_id,) in self.db.execute(sql)}
+
+    def review_signature(self):
+        """Changes whenever a decision is made or undone, or a file goes to or comes back from the trash."""
+        sql = """select (select count(*) from decisions), (select max(id) from decisions),
+                        (select count(undone_at) from decisions), (select max(id) from trash),
+                        (select count(trashed_at) + count(restored_at) + count(emptied_at) from trash)"""
+        return tuple(self.db.execute(sql).fetchone())
+
+    def has_review_tables(self):
+        """Whether the database holds shashin's tables (made by any scan, or by the plugin at start)."""
+        return all(self.db[name].exists() for name in ("images", "group_members", "decisions", "trash"))
+
+    def review_counts(self):
+        """``(files scanned, groups)``: why the review list is empty, when it is."""
+        return tuple(self.db.execute("select (select count(*) from images), (select count(*) from groups)").fetchone())
 
     def review_groups(self, group_ids):
         """Rows of these groups, as ``{id: row}``."""
