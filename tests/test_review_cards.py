@@ -4,13 +4,14 @@ scanned by shashin's commands, served by a real Datasette."""
 
 import contextlib
 import html as html_lib
-import json
 import re
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 
 import pytest
+from datasette.database import Database
 from wand.image import Image
 
 from conftest import group_of, make_photo, run
@@ -92,6 +93,9 @@ def cards_library(tmp_path_factory):
             "-SubSecTimeOriginal=" + subsec,
             "-ImageNumber={}".format(number),
         )
+    paths["exact"] = make_photo(pictures / "Exact" / "a.jpg", 3)
+    paths["exact copy"] = pictures / "Exact" / "a copy.jpg"
+    shutil.copy2(paths["exact"], paths["exact copy"])
     # Numbers in the names, nothing from a camera: not a burst.
     paths["named1"] = make_photo(pictures / "WhatsApp" / "IMG-20190704-WA0025.jpg", 2)
     paths["named2"] = transformed(
@@ -142,11 +146,13 @@ async def test_badges_say_what_each_copy_is_relative_to_the_keeper(cards_library
     assert "Distance" not in section and " bits" not in section
 
 
-async def test_a_group_of_byte_identical_files_is_exact(cards_library, tmp_path):
+async def test_a_group_of_byte_identical_files_is_exact(cards_library):
     db, paths = cards_library
-    members = [{"path": path, "md5": "a" * 32, "size": 10} for path in (paths["original"], paths["identical"])]
-    assert review.group_kind(members) == "exact"
-    assert review.group_kind(members + [{"path": paths["half"], "md5": "b" * 32}]) == "similar"
+    exact = await group_html(db, paths["exact"])
+    assert "shashin-kind shashin-exact" in exact
+    assert badges(card(exact, paths["exact copy"])) == ["byte-identical"]
+    # One look-alike among identical files: similar.
+    assert "shashin-kind shashin-similar" in await group_html(db, paths["original"])
 
 
 async def test_facts_in_plain_words(cards_library):
@@ -190,8 +196,7 @@ async def test_byte_identical_copies_are_never_a_burst(cards_library, open_store
     assert not any("burst" in warning for warning in review.warnings(list(rows.values())))
 
 
-@pytest.mark.filterwarnings("ignore::pytest.PytestWarning")
-def test_coded_and_binary_values_in_words():
+async def test_coded_and_binary_values_in_words():
     assert review.tag_value("EXIF:ColorSpace", 65535) == "uncalibrated"
     assert review.tag_value("EXIF:ExposureTime", 0.004) == "1/250 s"
     assert review.tag_value("EXIF:FNumber", 2.8) == "f/2.8"
@@ -213,15 +218,14 @@ async def test_images_table_is_readable(cards_library):
     assert review.file_time(row["mtime"]) in page and ">{!r}<".format(row["mtime"]) not in page
     # A short summary instead of the JSON wall.
     assert "Canon EOS 80D · 2021-07-16 14:03:22" in page
-    assert json.dumps(json.loads(row["metadata"])["EXIF:Make"]) not in page and '"EXIF:Make"' not in page
+    assert '"EXIF:Make"' not in page and "<dt>EXIF:ColorSpace</dt><dd>uncalibrated</dd>" in page
     assert "/-/shashin?group={}".format(group_of(db, paths["original"])) in page
     # Another database's images table is left alone.
     other = Path(db).parent / "other.db"
-    with contextlib.closing(__import__("sqlite3").connect(other)) as conn:
+    with contextlib.closing(sqlite3.connect(other)) as conn:
         conn.execute("create table images (path text primary key, mtime real, metadata text)")
-        conn.execute("insert into images values ('/x.jpg', 1434925322.0, '{\"EXIF:Make\": \"Nikon\"}')")
+        conn.execute("""insert into images values ('/x.jpg', 1434925322.0, '{"EXIF:Make": "Nikon"}')""")
         conn.commit()
-    ds_two = await datasette(db, None)
-    ds_two.add_database(__import__("datasette.database", fromlist=["Database"]).Database(ds_two, path=str(other)))
-    other_page = (await Visitor(ds_two).get("/other/images")).text
+    ds.add_database(Database(ds, path=str(other)))
+    other_page = (await Visitor(ds).get("/other/images")).text
     assert "1434925322.0" in other_page and "shashin/thumbnail" not in other_page
