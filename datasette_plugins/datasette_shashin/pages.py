@@ -11,7 +11,7 @@ from shashin import ranking, trash
 
 from . import database
 from .cards import group_view
-from .guards import DEFAULT_THRESHOLD, can_change, check_may_view
+from .guards import DEFAULT_THRESHOLD, can_change, check_may_view, integer
 from .rendering import html, page_count, page_number
 
 PAGE_SIZE = 10
@@ -52,18 +52,27 @@ class View:
 
 
 async def review_page(datasette, request):
+    """The list, a page at a time; ``?group=N`` goes to the page holding group N (or shows it alone when
+    it is off the list: decided, or filtered out)."""
     await check_may_view(datasette, request)
     view = View(request.args)
     asked = page_number(request)
+    wanted = integer(request.args["group"], "group") if request.args.get("group") else None
 
     def read(store):
         if not store.has_review_tables():
             return {"state": "unscanned"}
         order = _review_order(datasette, store, view)
+        if wanted is not None:
+            index = next((index for index, row in enumerate(order) if row[0] == wanted), None)
+            if index is not None:
+                return {"state": "elsewhere", "page": index // PAGE_SIZE + 1, "anchor": "#group-{}".format(wanted)}
         page = min(asked, page_count(len(order), PAGE_SIZE))
         if page != asked:
-            return {"state": "past the end", "page": page}
+            return {"state": "elsewhere", "page": page, "anchor": ""}
         shown = order[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        if wanted is not None:
+            shown = [(wanted,)]
         scanned, grouped = store.review_counts() if not order else (None, None)
         trashed, trashed_bytes = store.trash_totals()
         return {
@@ -72,7 +81,7 @@ async def review_page(datasette, request):
             "grouped": grouped,
             "page": page,
             "total": len(order),
-            "first": (page - 1) * PAGE_SIZE + 1,
+            "first": None if wanted is not None else (page - 1) * PAGE_SIZE + 1,
             "groups": group_views(store, [row[0] for row in shown]),
             "trashed": trashed,
             "trashed_size": trash.human_size(trashed_bytes),
@@ -80,8 +89,8 @@ async def review_page(datasette, request):
         }
 
     found = await database.read(datasette, read)
-    if found["state"] == "past the end":
-        return Response.redirect(datasette.urls.path("/-/shashin") + view.query(page=found["page"]))
+    if found["state"] == "elsewhere":
+        return Response.redirect(datasette.urls.path("/-/shashin") + view.query(page=found["page"]) + found["anchor"])
     db_file = database.shashin_database(datasette).path
     return await html(
         datasette,
