@@ -342,35 +342,56 @@ def warnings(members):
 def _burst_evidence(members):
     """A warning when two members are two shots of a burst or bracketed series, from what their cameras
     wrote (never from their names), or None."""
-    for first, second in itertools.combinations(members, 2):
-        if first.get("md5") == second.get("md5") or not camera(first) or camera(first) != camera(second):
+    shots = [_shot(member) for member in members if camera(member)]
+    for first, second in itertools.combinations(shots, 2):
+        if first["md5"] == second["md5"] or first["camera"] != second["camera"]:
             continue
-        facts = [dict(rule.facts_of(member), subsecond=subsecond(member)) for member in (first, second)]
-        for fact in facts:
-            fact["exposure"] = _exposure_text(fact)
-        times = rule.capture_timestamp(first), rule.capture_timestamp(second)
-        same_burst = facts[0]["burst_id"] is not None and facts[0]["burst_id"] == facts[1]["burst_id"]
+        same_burst = first["burst_id"] is not None and first["burst_id"] == second["burst_id"]
+        times = first["time"], second["time"]
         apart = abs(times[0] - times[1]) if None not in times else None
         if not same_burst and (apart is None or apart >= BURST_SECONDS):
             continue
-        shots = [
-            "{} {} and {}".format(words, facts[0][field], facts[1][field])
+        told_apart = [
+            "{} {} and {}".format(words, first[field], second[field])
             for field, words in (
                 ("subsecond", "sub-second times"),
                 ("image_number", "image numbers"),
                 ("exposure", "exposures"),
             )
-            if facts[0][field] and facts[1][field] and facts[0][field] != facts[1][field]
+            if None not in (first[field], second[field]) and first[field] != second[field]
         ]
-        if shots:
+        if told_apart:
             return "{} and {} look like two shots of a burst or series, not copies: same camera ({}), {}, {}".format(
-                os.path.basename(first["path"]),
-                os.path.basename(second["path"]),
-                camera(first),
-                "the same burst" if same_burst else "taken {:.1f} s apart".format(apart),
-                ", ".join(shots),
+                first["name"],
+                second["name"],
+                first["camera"],
+                _when_apart(same_burst, apart),
+                ", ".join(told_apart),
             )
     return None
+
+
+def _when_apart(same_burst, apart):
+    if same_burst:
+        return "the same burst"
+    return "taken {:.1f} s apart".format(apart) if apart else "taken in one second"
+
+
+def _shot(member):
+    """What tells one shot of a camera from another: capture time, sub-second time (a number: ".1" is ".10"),
+    image number, burst id, exposure."""
+    facts = rule.facts_of(member)
+    fraction = subsecond(member)
+    return {
+        "name": os.path.basename(member["path"]),
+        "md5": member.get("md5"),
+        "camera": camera(member),
+        "time": rule.capture_timestamp(member),
+        "subsecond": float("0" + fraction) if fraction else None,
+        "image_number": facts["image_number"],
+        "burst_id": facts["burst_id"],
+        "exposure": _exposure_text(facts),
+    }
 
 
 def _exposure_text(facts):

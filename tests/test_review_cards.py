@@ -93,6 +93,19 @@ def cards_library(tmp_path_factory):
             "-SubSecTimeOriginal=" + subsec,
             "-ImageNumber={}".format(number),
         )
+    # A bracketed series: the same camera and second, other exposures, nothing else to tell them apart.
+    paths["bracket1"] = make_photo(pictures / "HDR" / "DSC_0200.jpg", 4)
+    paths["bracket2"] = transformed(paths["bracket1"], pictures / "HDR" / "DSC_0201.jpg", lambda i: i.modulate(96))
+    for name, (time, compensation) in (("bracket1", ("1/250", "-1")), ("bracket2", ("1/60", "+1"))):
+        exiftool(
+            paths[name],
+            *CAMERA,
+            "-DateTimeOriginal=2021:07:18 18:30:00",
+            "-ExposureTime=" + time,
+            "-FNumber=8",
+            "-ISO=100",
+            "-ExposureCompensation=" + compensation,
+        )
     paths["exact"] = make_photo(pictures / "Exact" / "a.jpg", 3)
     paths["exact copy"] = pictures / "Exact" / "a copy.jpg"
     shutil.copy2(paths["exact"], paths["exact copy"])
@@ -182,7 +195,12 @@ async def test_no_burst_warning_from_names_alone_and_one_from_capture_evidence(c
     warning = re.search(r'class="shashin-warning">([^<]*)<', burst).group(1)
     assert "IMG_0100.jpg and IMG_0101.jpg look like two shots of a burst" in warning
     assert "same camera (Canon EOS 80D)" in warning and "taken 0.3 s apart" in warning
-    assert "image numbers 100 and 101" in warning
+    assert "sub-second times 0.12 and 0.45" in warning and "image numbers 100 and 101" in warning
+    bracket = re.search(r'class="shashin-warning">([^<]*)<', await group_html(db, paths["bracket1"])).group(1)
+    assert "DSC_0200.jpg and DSC_0201.jpg look like two shots" in bracket and "taken in one second" in bracket
+    assert "exposures 1/250 s f/8 ISO 100 -1 EV and 1/60 s f/8 ISO 100 +1 EV" in bracket
+    # Copies of one shot (same camera, time and tags; other bytes, sizes or turns): no warning.
+    assert "burst" not in await group_html(db, paths["original"])
     # Names with sequence numbers and nothing from a camera: no warning.
     for names in (["IMG_1234.jpg", "IMG_1235.jpg"], ["20190101_120000_001.jpg", "20190101_120000_002.jpg"]):
         found = review.warnings([{"path": "/p/" + name, "md5": name} for name in names])
