@@ -81,8 +81,6 @@ class Rank(Tool):
                 preferences.save(store, preferences.parse(rules))
             except preferences.RuleError as error:
                 raise SetupError("--prefer: {}".format(error)) from None
-        if not reporter.quiet:
-            reporter.say("keeper rules: {}".format(preferences.load(store) or "none, the built-in rule decides"))
         imports = ()
         if decisions_file:
             imports = (ranking.IMPORTED, ranking.ALREADY_IMPORTED, FAILED)
@@ -91,6 +89,8 @@ class Rank(Tool):
                     reporter.count(outcome.status)
                 if outcome.message:
                     reporter.error(outcome.path, outcome.message)
+        if not reporter.quiet:
+            reporter.say("keeper rules: {}".format(preferences.load(store) or "none, the built-in rule decides"))
         if evaluate:
             result = ranking.evaluate(store)
             curve = result.pop("learning_curve")
