@@ -5,6 +5,7 @@ import threading
 import urllib.parse
 import weakref
 
+import numpy
 from datasette.utils.asgi import Response
 
 from shashin import ranking, trash
@@ -63,26 +64,24 @@ async def review_page(datasette, request):
         if not store.has_review_tables():
             return {"state": "unscanned"}
         order = _review_order(datasette, store, view)
-        if wanted is not None:
-            index = next((index for index, row in enumerate(order) if row[0] == wanted), None)
-            if index is not None:
-                return {"state": "elsewhere", "page": index // PAGE_SIZE + 1, "anchor": "#group-{}".format(wanted)}
+        found = numpy.flatnonzero(order == wanted) if wanted is not None else []
+        if len(found):
+            page = int(found[0]) // PAGE_SIZE + 1
+            return {"state": "elsewhere", "page": page, "anchor": "#group-{}".format(wanted)}
         page = min(asked, page_count(len(order), PAGE_SIZE))
         if page != asked:
             return {"state": "elsewhere", "page": page, "anchor": ""}
-        shown = order[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-        if wanted is not None:
-            shown = [(wanted,)]
-        scanned, grouped = store.review_counts() if not order else (None, None)
+        shown = [wanted] if wanted is not None else [int(i) for i in order[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
+        scanned, grouped = store.review_counts() if not len(order) else (None, None)
         trashed, trashed_bytes = store.trash_totals()
         return {
-            "state": "groups" if order else "empty",
+            "state": "groups" if len(order) else "empty",
             "scanned": scanned,
             "grouped": grouped,
             "page": page,
             "total": len(order),
             "first": None if wanted is not None else (page - 1) * PAGE_SIZE + 1,
-            "groups": group_views(store, [row[0] for row in shown]),
+            "groups": group_views(store, shown),
             "trashed": trashed,
             "trashed_size": trash.human_size(trashed_bytes),
             "ranked_by_model": store.ranked_by_model(),
@@ -139,10 +138,12 @@ async def group_fragments(datasette, request, group_ids, back):
 
 
 def _review_order(datasette, store, view):
-    """Groups still to review in the view's sort, kind and folder, as ``groups_for_review`` rows.
+    """Ids of the groups still to review in the view's sort, kind and folder (a numpy array).
 
     Every group's sort keys (an aggregate over every member) are read again only when the grouping
-    changes, and each sort made once; after a decision the sorted list is only filtered again.
+    changes, and each sort made once; after a decision the sorted ids are only filtered again, as
+    arrays: a Python loop over 100,000 sorted rows reads them in an order memory does not hold them
+    in, ten times slower.
     """
     groups_signature, review_signature = store.groups_signature(), store.review_signature()
     ranks_signature = store.ranks_signature() if view.sort == "unsure" else None
@@ -163,17 +164,20 @@ def _review_order(datasette, store, view):
     if ordered is None:
         sort_key, reverse, _ = SORTS[view.sort]
         probabilities = store.keeper_probabilities() if view.sort == "unsure" else {}
-        ordered = sorted(everything, key=lambda row: sort_key(row, probabilities.get(row[0])), reverse=reverse)
+        rows = sorted(everything, key=lambda row: sort_key(row, probabilities.get(row[0])), reverse=reverse)
+        ordered = (
+            numpy.fromiter((row[0] for row in rows), numpy.int64, len(rows)),
+            numpy.fromiter((row[1] == "exact" for row in rows), bool, len(rows)),
+        )
     if view.folder is not None and folder is None:
-        folder = store.groups_in_folder(view.folder)
-    done = store.done_groups()
-    order = [
-        row
-        for row in ordered
-        if row[0] not in done
-        and (view.kind is None or row[1] == view.kind)
-        and (view.folder is None or row[0] in folder)
-    ]
+        folder = numpy.fromiter(store.groups_in_folder(view.folder), numpy.int64)
+    ids, exact = ordered
+    wanted = ~numpy.isin(ids, numpy.fromiter(store.done_groups(), numpy.int64))
+    if view.kind is not None:
+        wanted &= exact if view.kind == "exact" else ~exact
+    if folder is not None:
+        wanted &= numpy.isin(ids, folder)
+    order = ids[wanted]
     with _orders_lock:
         if cached.groups_signature == groups_signature:
             cached.everything = everything

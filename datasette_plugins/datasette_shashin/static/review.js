@@ -218,7 +218,10 @@
           }
         }
         break;
-      case "d": case "Delete": if (open) remove(open); break;
+      case "d": case "Delete":
+        if (open) remove(open);
+        else if (section) feedback(section, { ok: false, summary: "This group is decided: j goes to the next one, u undoes." });
+        break;
       case "Enter": if (member) post("remove", open, { keep: member.dataset.member }, true); break;
       case "n": if (open) post("not-duplicates", open, {}, true); break;
       case "c": if (section) location.href = section.querySelector(".shashin-compare").href; break;
