@@ -35,8 +35,14 @@ def free_port():
 
 @pytest.fixture
 def server(duplicates):
-    """A real `datasette shashin.db --root` on a free loopback port; yields its sign-in link."""
-    db, _ = duplicates
+    """A real `datasette shashin.db --root` over the duplicates library; yields its sign-in link and base URL."""
+    with root_server(duplicates[0]) as served:
+        yield served
+
+
+@contextlib.contextmanager
+def root_server(db):
+    """A real `datasette DB --root` on a free loopback port: ``(sign_in_link, base_url)`` while it runs."""
     port = free_port()
     process = subprocess.Popen(
         [str(BIN / "datasette"), "serve", str(db), "--host", "127.0.0.1", "--port", str(port), "--root"],
