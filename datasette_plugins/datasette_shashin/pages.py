@@ -111,9 +111,9 @@ async def review_page(datasette, request):
 
 def group_views(store, group_ids):
     """The groups as the page shows them, in this order, each with ``done``: None while it is to be
-    reviewed, "not duplicates", or "kept" once fewer than two copies are in place."""
+    reviewed, "not duplicates", or "kept" (fewer than two copies in place, or a choice imported)."""
     groups, members = store.review_groups(group_ids), store.review_members(group_ids)
-    apart = store.not_duplicates_groups(group_ids)
+    verdicts = store.verdicts(group_ids)
     views = []
     for group_id in group_ids:
         if group_id not in groups:  # rewritten by a new grouping since the order was read
@@ -122,7 +122,10 @@ def group_views(store, group_ids):
         sizes = [member["size"] or 0 for member in in_place]
         prints = store.fingerprints_of(member["md5"] for member in in_place if member["md5"])
         view = group_view(groups[group_id], in_place, sum(sizes) - max(sizes, default=0), prints)
-        view["done"] = "not duplicates" if group_id in apart else "kept" if len(in_place) < 2 else None
+        verdict = verdicts.get(group_id)
+        view["done"] = (
+            "not duplicates" if verdict == "not_duplicates" else "kept" if verdict or len(in_place) < 2 else None
+        )
         views.append(view)
     return views
 

@@ -95,15 +95,16 @@ class DecisionsMixin:
         sql = "select distinct group_id from decisions where undone_at is null"
         return {group_id for (group_id,) in self.db.execute(sql).fetchall()}
 
-    def not_duplicates_groups(self, group_ids):
-        """Those of these groups with a standing "not duplicates" decision."""
-        found = set()
+    def verdicts(self, group_ids):
+        """``{group id: action}`` of those of these groups with a standing decision that moved nothing:
+        "not duplicates", or a choice imported from elsewhere (``keep``)."""
+        found = {}
         for chunk, marks in in_chunks(group_ids):
             sql = (
-                "select group_id from decisions where action = 'not_duplicates' and undone_at is null"
-                " and group_id in ({})".format(marks)
+                "select group_id, action from decisions where batch is null and undone_at is null"
+                " and group_id in ({}) order by id".format(marks)
             )
-            found.update(group_id for (group_id,) in self.db.execute(sql, chunk))
+            found.update(self.db.execute(sql, chunk).fetchall())
         return found
 
     def not_duplicates_decision(self, decision_id):

@@ -53,12 +53,14 @@ class ReviewMixin:
         return tuple(self.db.execute("select count(*), max(rowid), total(keep_probability) from ranks").fetchone())
 
     def done_groups(self):
-        """Ids of groups off the review list: marked not duplicates, or with fewer than two copies in place.
+        """Ids of groups off the review list: those with a standing decision that moved nothing ("not
+        duplicates", or a choice imported from elsewhere), and those with fewer than two copies in place.
+        A removal alone does not take a group off the list while two of its copies are left.
 
         Only groups with a file that went to the trash can have lost copies, so only they are counted.
         """
         sql = """
-            select group_id from decisions where action = 'not_duplicates' and undone_at is null
+            select group_id from decisions where batch is null and undone_at is null and group_id is not null
             union
             select m.group_id from group_members m
             where m.group_id in (select group_id from trash)
