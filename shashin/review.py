@@ -160,6 +160,8 @@ def tag_value(tag, value):
             return moment_text(iso) if iso else value
         day = _DATE_ONLY.match(value)
         return "-".join(day.groups()) if day else value
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return json.dumps(value, ensure_ascii=False)
     if name in _CODED:

@@ -221,6 +221,7 @@ async def test_coded_and_binary_values_in_words():
     assert review.tag_value("EXIF:ThumbnailImage", "(Binary data 9676 bytes, use -b option to extract)") is None
     assert review.tag_value("EXIF:ModifyDate", "2021:07:16 14:03:22") == "2021-07-16 14:03:22"
     assert review.tag_value("GPS:GPSDateStamp", "2021:07:16") == "2021-07-16"
+    assert review.tag_value("XMP:Subject", ["beach", "2021"]) == "beach, 2021"
 
 
 async def test_images_table_is_readable(cards_library):
