@@ -7,9 +7,8 @@ suggested keeper is the copy the person keeps), in the same run:
 * shashin: ``ranking.model.train`` as shashin-rank uses it (the model, or the cold-start rule
   when the model did not beat the rule in grouped cross-validation);
 * rule: the cold-start rule alone;
-* original: a re-creation of shashin's original approach, a random forest on the signs of
-  the differences of the copies' metadata features (no path words), a member's score the
-  sum of its pairwise win probabilities.
+* linear: the linear model shashin had before the learner (``model.py`` at
+  ``bench_learner.BASELINE_COMMIT``, read from git).
 
 The libraries are rows, not files: decoding thousands of images would measure Wand, not
 ranking. They are made from real photos all the same: each of scikit-image's colour
@@ -45,13 +44,15 @@ import time
 from pathlib import Path
 
 import numpy as np
-from sklearn.ensemble import RandomForestClassifier
 from wand.image import Image
 
 from shashin import demo
 from shashin.ranking import model, rule
 from shashin.similarity import Group
 from shashin.store import Store
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_learner import today_linear  # noqa: E402
 
 SAMPLES = demo.sample_folder()
 PHOTOS = [
@@ -242,70 +243,15 @@ def decide(person, members):
     return members, [i == keeper for i in range(len(members))]
 
 
-# The original approach, re-created
-
-
-_METADATA = [
-    "resolution",
-    "file size",
-    "bytes per pixel",
-    "capture date",
-    "earliest capture date",
-    "camera make",
-    "camera model",
-    "metadata tags",
-    "software tag",
-    "edited",
-    "path depth",
-    "path length",
-    "oldest file",
-]
-
-
-def _signs(members):
-    features = model.group_features(members)
-    return np.array([[row[name] for name in _METADATA] for row in features])
-
-
-class Original:
-    """Random forest on sign(features of a - features of b), trained on (kept, deleted) pairs."""
-
-    def __init__(self, decisions):
-        rows, labels = [], []
-        for members, kept in decisions:
-            values = _signs(members)
-            for i in np.flatnonzero(kept):
-                for j in np.flatnonzero(~np.array(kept)):
-                    rows += [np.sign(values[i] - values[j]), np.sign(values[j] - values[i])]
-                    labels += [1, 0]
-        self.forest = RandomForestClassifier(n_estimators=100, random_state=0).fit(rows, labels)
-
-    def keepers(self, groups):
-        """Index of the suggested keeper of each group: the most pairwise wins."""
-        rows, owners = [], []
-        for g, members in enumerate(groups):
-            values = _signs(members)
-            for i in range(len(members)):
-                for j in range(len(members)):
-                    if i != j:
-                        rows.append(np.sign(values[i] - values[j]))
-                        owners.append((g, i))
-        wins = self.forest.predict_proba(rows)[:, 1]
-        scores = [np.zeros(len(members)) for members in groups]
-        for (g, i), p in zip(owners, wins):
-            scores[g][i] += p
-        return [int(np.argmax(score)) for score in scores]
-
-
 def top1(keepers, truths):
     return float(np.mean([truth[keeper] for keeper, truth in zip(keepers, truths)]))
 
 
-def accuracy(person, encodings, seeds, confidence):
+def accuracy(person, encodings, seeds, confidence, linear):
     """Mean top-1 on held-out groups per checkpoint, ``{n: {ranker: accuracy, "worst": shashin's lowest}}``,
     and how often the model was used. Appends ``(keep_probability, right)`` of every suggested
     keeper to ``confidence[n]``."""
-    results = {n: {"shashin": [], "rule": [], "original": []} for n in CHECKPOINTS}
+    results = {n: {"shashin": [], "rule": [], "linear": []} for n in CHECKPOINTS}
     used = {n: 0 for n in CHECKPOINTS}
     for seed in range(seeds):
         library = Library(encodings, seed)
@@ -323,10 +269,11 @@ def accuracy(person, encodings, seeds, confidence):
             confidence[n].extend(
                 (k["keep_probability"], truth[i]) for k, i, truth in zip(keepers, shashin, truths) if ranker.uses_model
             )
-            original = Original(decided[:n])
             results[n]["shashin"].append(top1(shashin, truths))
             results[n]["rule"].append(top1(by_rule, truths))
-            results[n]["original"].append(top1(original.keepers(groups), truths))
+            by_linear = [members[0]["path"] for members in linear.train(decided[:n]).rank(groups)]
+            by_linear = [[m["path"] for m in members].index(path) for members, path in zip(groups, by_linear)]
+            results[n]["linear"].append(top1(by_linear, truths))
     summary = {n: {name: float(np.mean(values)) for name, values in by.items()} for n, by in results.items()}
     for n in CHECKPOINTS:
         summary[n]["worst"] = min(results[n]["shashin"])
@@ -445,16 +392,17 @@ def main():
 def print_accuracy(encodings, seeds):
     print("Top-1 accuracy on {} held-out groups, mean of {} libraries per person".format(HELD_OUT, seeds))
     print()
-    print("| person | decisions | shashin | shashin, worst library | rule | original (RF on signs) | model used |")
+    print("| person | decisions | shashin | shashin, worst library | rule | linear before the learner | model used |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     confidence = {n: [] for n in CHECKPOINTS}
+    linear = today_linear()
     for person in PEOPLE:
-        results, used = accuracy(person, encodings, seeds, confidence)
+        results, used = accuracy(person, encodings, seeds, confidence, linear)
         for n in CHECKPOINTS:
             row = results[n]
             print(
                 "| {} | {} | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {}/{} |".format(
-                    person, n, row["shashin"], row["worst"], row["rule"], row["original"], used[n], seeds
+                    person, n, row["shashin"], row["worst"], row["rule"], row["linear"], used[n], seeds
                 ),
                 flush=True,
             )

@@ -14,7 +14,12 @@ class Rank(Tool):
     Learns from the decisions recorded by the review page (or imported with
     --decisions): every kept and deleted copy of a decided group is one example of
     what this person prefers. Features come from the snapshot taken when the
-    decision was made, so files removed since still teach.
+    decision was made, so files removed since still teach. The model compares two
+    copies at a time by the signs of their differences (larger or smaller file,
+    more pixels, earlier capture, format, folder and name words, the camera's
+    evidence, edited, the rule's order) and each one's long edge, with
+    gradient-boosted trees (LightGBM): an ordered preference such as "the copy in
+    Camera/, else the largest" is what such trees learn.
 
     Until the model predicts past decisions at least as well as the rule in grouped
     cross-validation, the rule orders groups, looking for the camera's original:
@@ -32,10 +37,18 @@ class Rank(Tool):
     every decision still teaches.
 
     Writes the ranks table and one JSON line per group, keeper first
-    (keep_probability is null while the rule orders):
+    (keep_probability is null while the rule orders; sureness is the model's
+    highest keep probability in the group, null before there is a model):
 
     \b
-    {"group": ID, "members": [{"path", "rank", "keep_probability", "reasons"}, ...]}
+    {"group": ID, "sureness": P, "members": [{"path", "rank", "keep_probability", "reasons"}, ...]}
+
+    --ask N prints instead the N undecided groups whose keeper the model is least
+    sure of, least sure first: the decisions that would teach it most (before 5
+    decided groups, groups in a shuffled order):
+
+    \b
+    {"group": ID, "sureness": P, "members": [{"path", "keep_probability"}, ...]}
 
     Exit status: 0 done, 1 some imported decisions failed, 2 usage or database error.
     """
@@ -45,6 +58,7 @@ class Rank(Tool):
   shashin-rank                                  # learn from the review page's decisions, rank every group
   shashin-rank --decisions kept.jsonl           # first import decisions made with another tool
   shashin-rank --evaluate                       # model vs rule on past decisions, and the learning curve
+  shashin-rank --ask 10                         # the 10 groups a decision on would teach most
   shashin-rank --prefer 'folder:DCIM, largest-file, not-edited'   # your keeper rules, then rank
   shashin-rank --prefer 'long-edge:1200, smallest-file'           # the smallest copy still 1200 px
   shashin-rank --prefer default                 # back to the built-in rule
@@ -63,6 +77,13 @@ class Rank(Tool):
             " rank nothing.",
         ),
         click.Option(
+            ["--ask"],
+            type=click.IntRange(min=1),
+            metavar="N",
+            help="Print the N undecided groups whose keeper the model is least sure of, least sure first;"
+            " rank nothing.",
+        ),
+        click.Option(
             ["--prefer", "rules"],
             metavar="RULES",
             help="Set your keeper rules, comma-separated, the first decides: "
@@ -74,7 +95,7 @@ class Rank(Tool):
     creates_database = False
     unit = "group"
 
-    def main(self, decisions_file, evaluate, rules):
+    def main(self, decisions_file, evaluate, ask, rules):
         store, reporter = self.store, self.reporter
         if rules is not None:
             try:
@@ -100,6 +121,15 @@ class Rank(Tool):
             reporter.counts["decided groups"] = result["groups"]
             self.summary = ("decided groups",) + imports
             return
+        if ask:
+            for outcome in ranking.ask(store, ask):
+                if outcome.status == SKIPPED:
+                    reporter.skip(outcome.path, outcome.message)
+                else:
+                    write_record(outcome.record)
+                    reporter.count(outcome.status)
+            self.summary = (ranking.ASKED,) + imports
+            return
         ranks = []
         for outcome in ranking.rank_groups(store):
             if outcome.status == SKIPPED:
@@ -110,7 +140,9 @@ class Rank(Tool):
             else:
                 group = outcome.record
                 write_record(group)
-                ranks.extend(dict(member, group_id=group["group"]) for member in group["members"])
+                ranks.extend(
+                    dict(member, group_id=group["group"], sureness=group["sureness"]) for member in group["members"]
+                )
                 reporter.count(outcome.status)
         store.save_ranks(ranks)
         self.summary = (ranking.RANKED,) + imports

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 #: Fewer decided groups than this and the cold-start rule orders every group.
 MIN_GROUPS = 5
-RANKED, CHOSEN = "ranked", "chosen"
+RANKED, CHOSEN, ASKED = "ranked", "chosen", "asked"
 IMPORTED, ALREADY_IMPORTED, UNKNOWN_PATH = "imported", "already imported", "not in the database"
 
 
@@ -31,34 +31,75 @@ def model_path(db_path):
 
 def rank_groups(store: Store) -> Generator[Outcome, None, None]:
     """Yield outcomes: the saved model skipped (it cannot be loaded), what orders the groups (``chosen``,
-    in words), then each group keeper first (``ranked``, the group's JSON line as record).
+    in words), then each group keeper first (``ranked``, the group's JSON line as record: ``{"group",
+    "sureness", "members"}``, sureness the model's highest keep probability in the group, None without a
+    model).
 
     The saved ranker is used if it learned from the decisions that stand now in this database
-    (:meth:`Store.decisions_key`); else one is trained and saved next to the database. Storing the
-    ranks is the caller's job.
+    (:meth:`Store.decisions_key`) under the person's rules as they are now; else one is trained and saved
+    next to the database. Storing the ranks is the caller's job.
     """
     ranker = yield from _ranker(store)
     yield Outcome(None, CHOSEN, message=_chosen(ranker.evaluation))
     groups = store.ranking_groups()
-    for (group_id, _), members in zip(groups, ranker.rank([members for _, members in groups])):
-        yield Outcome(None, RANKED, {"group": group_id, "members": members})
+    ranked, sureness = ranker.rank_and_sureness([members for _, members in groups])
+    for (group_id, _), members, sure in zip(groups, ranked, sureness):
+        yield Outcome(None, RANKED, {"group": group_id, "sureness": sure, "members": members})
+
+
+def ask(store: Store, count: int) -> Generator[Outcome, None, None]:
+    """Yield outcomes: the saved model skipped (as :func:`rank_groups`), then the count undecided groups
+    whose keeper the model is least sure of, least sure first (``asked``, record ``{"group", "sureness",
+    "members": [{"path", "keep_probability"}, ...]}``, members most probable keeper first). Before there
+    is a model (fewer than MIN_GROUPS decided groups), groups in a shuffled order, probabilities None.
+    """
+    ranker = yield from _ranker(store)
+    decided = store.decided_groups()
+    groups = [(group_id, members) for group_id, members in store.ranking_groups() if group_id not in decided]
+    groups = [(group_id, members) for group_id, members in groups if len(members) > 1]
+    asked = [groups[index] for index in ranker.least_sure_first([members for _, members in groups])[:count]]
+    probabilities = ranker.keep_probabilities([members for _, members in asked])
+    for number, (group_id, members) in enumerate(asked):
+        chances = (
+            [None] * len(members) if probabilities is None else [round(float(p), 4) for p in probabilities[number]]
+        )
+        order = sorted(range(len(members)), key=lambda i: -(chances[i] or 0))
+        yield Outcome(
+            None,
+            ASKED,
+            {
+                "group": group_id,
+                "sureness": None if probabilities is None else round(float(probabilities[number].max()), 4),
+                "members": [{"path": members[i]["path"], "keep_probability": chances[i]} for i in order],
+            },
+        )
+
+
+def positions_of(store: Store):
+    """What the learner starts from: the person's keeper rules, or the built-in rule when they set none."""
+    from . import preferences, rule
+
+    return preferences.load(store) or rule.rule_positions
 
 
 def _ranker(store):
     from . import model
 
+    positions = positions_of(store)
+    # A model learned under other rules has another key: the rules' order is one of its features.
     key = store.decisions_key()
     path = model_path(store.path)
     if key is None:
-        return model.train([])  # the rule, with nothing saved
+        return model.train([], positions)  # the rule, with nothing saved
+    key += " " + str(getattr(positions, "rules", ""))
     try:
-        saved = model.load(path)
-    except Exception as error:  # a model pickled by another scikit-learn version: retrain
+        saved = model.load(path, positions)
+    except Exception as error:  # a model pickled by another scikit-learn or LightGBM version: retrain
         yield Outcome(path, SKIPPED, message="cannot load the saved model ({}), retraining".format(error))
         saved = None
     if saved is not None and saved.evaluation.get("decisions_key") == key:
         return saved
-    ranker = model.train(store.keep_decisions())
+    ranker = model.train(store.keep_decisions(), positions)
     ranker.evaluation["decisions_key"] = key
     model.save(ranker, path)
     return ranker
@@ -79,7 +120,7 @@ def evaluate(store):
     (:func:`.model.evaluate`)."""
     from . import model
 
-    return model.evaluate(store.keep_decisions())
+    return model.evaluate(store.keep_decisions(), positions_of(store))
 
 
 def import_decisions(store, stream):

@@ -1,236 +1,316 @@
-"""The pairwise model of which copy a person keeps: features, learning, reasons, persistence (scikit-learn).
+"""The learned model of which copy a person keeps: pairwise signs, gradient-boosted trees, reasons, persistence.
 
 A member is a row of the ``images`` table or a decision snapshot of one: a dict with
 path, size, mtime, width, height, format, metadata (dict or JSON text), taken_at,
 taken_at_source, make and model.
 
-The model learns preferences, not absolute properties: every (kept, deleted) pair of
-a decided group is one example, the difference of the two members' features. It is a
-linear model, so a member's score is one dot product, the keep probabilities within a
-group are the softmax of the scores (for two members, exactly the pairwise
-probability), and each reason is the weight of a feature times a difference.
+The model compares two copies of a group at a time. A pair is described by the signs of
+the differences of its copies' facts (larger or smaller file, more pixels, earlier
+capture, other format, folder and name words one has and the other lacks, the camera's
+evidence, edited, the rule's order), plus each copy's long edge, so that a threshold
+("at least 1200 px") can be learned. Gradient-boosted trees learn from every (kept,
+deleted) pair which of the two is kept: an ordered preference ("the copy in Camera/,
+else the largest") is a decision tree over such signs, which a linear model cannot
+express. A member's keep probability is the product of its pairwise probabilities
+against the others of its group, normalised over the group (for two members, exactly the
+pairwise probability). The rule the model starts from is a parameter, ``positions``
+(:func:`.rule.rule_positions`, or the person's own rules): its order is a feature, and
+the rule orders the groups when the model does not beat it in grouped cross-validation.
 """
 
+import functools
 import math
 import os
 import re
 
 import joblib
 import numpy as np
-from scipy.sparse import csr_matrix, vstack
-from sklearn.feature_extraction import DictVectorizer
-from sklearn.linear_model import LogisticRegression
+from lightgbm import LGBMClassifier
 from sklearn.model_selection import GroupKFold
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, MaxAbsScaler
 
 from . import MIN_GROUPS
-from .rule import capture_timestamp, edited, metadata_of, pixels, rule_positions, rule_reason
+from .rule import (
+    camera_evidence,
+    capture_timestamp,
+    edited,
+    evidence_reason,
+    pixels,
+    rule_positions,
+    rule_reason,
+    tag_count,
+)
 
 FOLDS = 5
-#: The rule's pick weighs this much more than other features after scaling, so that its weight
-#: costs little regularisation: with few decisions the model leans on the rule, and leaves it
-#: as the decisions contradict it.
-RULE_PRIOR = 2.0
-#: Regularisation strengths tried by grouped cross-validation.
-CANDIDATES = (0.1, 1.0, 10.0)
+#: The trees tried by grouped cross-validation: (boosting iterations, leaves per tree).
+CANDIDATES = ((60, 4), (150, 8))
+LEARNING_RATE = 0.2
+#: A leaf holds at least this many pairs: few decisions still grow trees, and one odd decision does not.
+MIN_LEAF = 3
 #: Cross-validation uses the latest decisions only, so that choosing stays fast on a long history.
 SELECTION_GROUPS = 3000
 #: Path words kept as features: the most frequent among those that differ within training pairs.
-MAX_WORDS = 200
+MAX_WORDS = 100
 MAX_REASONS = 3
-#: A feature explains a ranking only if it moves the log-odds at least this much.
-MIN_CONTRIBUTION = 0.05
+#: A criterion explains a ranking only if it moves the log-odds that a member wins its pair at least this much.
+MIN_CONTRIBUTION = 0.1
+#: Groups are ranked this many at a time, so that the pairs' features of 100,000 groups need not fit in memory.
+CHUNK = 5000
 LEARNING_CURVE = (5, 10, 20, 30, 50, 100, 200, 500, 1000, 2000, 5000)
+FORMATS = ("JPEG", "HEIC", "PNG", "WEBP", "TIFF", "RAW", "GIF")
+#: A member's facts compared within a pair by the sign of their difference, and the words of each direction.
+FACTS = {
+    "file size": ("larger file", "smaller file"),
+    "pixels": ("more pixels", "fewer pixels"),
+    "long edge": ("longer edge", "shorter edge"),
+    "capture date": ("has a capture date", "no capture date"),
+    "capture time": ("earlier capture", "later capture"),
+    "metadata tags": ("more metadata", "less metadata"),
+    "file time": ("older file", "newer file"),
+    "path depth": ("deeper folder", "shallower folder"),
+    "path length": ("longer path", "shorter path"),
+    "edited": ("edited", "not edited"),
+}
+_EVIDENCE = tuple(camera_evidence({"path": ""}, {}))
+_NUMBERS = len(FACTS) + len(_EVIDENCE)
 
 _WORD = re.compile(r"[^\W\d_]+|\(\d+\)")
 
 
-# Features
+# A member's facts
 
 
-def group_features(members, positions=None):
-    """Feature dicts of a group's members, in order; some features compare a member with the others.
+class _Members:
+    """Groups of members flattened: sizes, offsets, the rule's positions, and each member's facts as arrays."""
 
-    ``positions``: the members' :func:`rule_positions`, if already known.
-    """
-    if positions is None:
-        positions = rule_positions(members)
-    times = [capture_timestamp(member) for member in members]
-    dated = [t for t in times if t is not None]
-    earliest = min(dated) if dated else None
-    oldest = min(member.get("mtime") or 0 for member in members)
-    return [
-        member_features(
-            member,
-            has_date=taken is not None,
-            earliest=taken is not None and taken == earliest,
-            oldest=(member.get("mtime") or 0) == oldest,
-            rule_pick=positions[index] == 0,
-        )
-        for index, (member, taken) in enumerate(zip(members, times))
-    ]
+    def __init__(self, groups, positions):
+        self.groups = groups
+        self.members = [member for members in groups for member in members]
+        self.sizes = np.array([len(members) for members in groups], dtype=np.int64)
+        self.starts = np.cumsum(self.sizes) - self.sizes
+        self.group_of = np.repeat(np.arange(len(groups)), self.sizes)
+        self.rule_position = np.array([p for members in groups for p in positions(members)], dtype=np.int64)
+
+    @functools.cached_property
+    def _facts(self):
+        # Read only when the model compares members: the rule alone needs none of them.
+        return [_facts(member) for member in self.members]
+
+    @functools.cached_property
+    def numbers(self):
+        return np.array([n for n, _, _ in self._facts], dtype=float).reshape(len(self.members), _NUMBERS)
+
+    @functools.cached_property
+    def formats(self):
+        return [file_format for _, file_format, _ in self._facts]
+
+    @functools.cached_property
+    def words(self):
+        return [words for _, _, words in self._facts]
+
+    def pairs(self):
+        """Every ordered pair of members within a group: index arrays (first, second), and where each
+        pair's reverse is in them."""
+        firsts, seconds, opposites, offset = [], [], [], 0
+        for size in np.unique(self.sizes):
+            starts = self.starts[self.sizes == size]
+            a, b = np.nonzero(~np.eye(size, dtype=bool))
+            place = np.zeros((size, size), dtype=np.int64)
+            place[a, b] = np.arange(len(a))
+            firsts.append((starts[:, None] + a).ravel())
+            seconds.append((starts[:, None] + b).ravel())
+            opposites.append((offset + len(a) * np.arange(len(starts))[:, None] + place[b, a]).ravel())
+            offset += len(a) * len(starts)
+        if not firsts:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.concatenate(firsts), np.concatenate(seconds), np.concatenate(opposites)
 
 
-def member_features(member, has_date, earliest, oldest, rule_pick):
+def _facts(member):
+    """(numbers in the order of FACTS then the camera's evidence, format, {"folder:word", "name:word"})."""
     area, size = pixels(member), member.get("size") or 0
-    metadata = metadata_of(member)
-    software = str(metadata.get("EXIF:Software") or metadata.get("XMP:CreatorTool") or "")
+    taken = capture_timestamp(member)
     path = member["path"]
-    folder, name = os.path.split(path)
-    features = {
-        "resolution": math.log2(area) if area else 0.0,
-        "file size": math.log2(size) if size else 0.0,
-        "bytes per pixel": math.log2(size / area) if area and size else 0.0,
-        "format": (member.get("format") or "unknown").upper(),
-        "capture date": float(has_date),
-        "earliest capture date": float(earliest),
-        "camera make": float(bool(member.get("make"))),
-        "camera model": float(bool(member.get("model"))),
-        "metadata tags": math.log2(1 + len(metadata)),
-        "software tag": float(bool(software)),
-        "edited": float(edited(member, metadata)),
-        "path depth": float(path.count(os.sep)),
-        "path length": math.log2(len(path) or 1),
-        "oldest file": float(oldest),
-        "rule pick": float(rule_pick),
-    }
-    for word in _words(folder):
-        features["folder:" + word] = 1.0
-    for word in _words(os.path.splitext(name)[0]):
-        features["name:" + word] = 1.0
-    return features
+    folder, file_name = os.path.split(path)
+    evidence = camera_evidence(member)
+    numbers = [
+        math.log2(size) if size else 0.0,
+        math.log2(area) if area else 0.0,
+        max(member.get("width") or 0, member.get("height") or 0),
+        float(taken is not None),
+        -(taken or 0.0),  # earlier is "more"
+        tag_count(member),
+        -(member.get("mtime") or 0.0),  # older is "more"
+        path.count(os.sep),
+        len(path),
+        float(edited(member)),
+    ] + [float(evidence[kind]) for kind in _EVIDENCE]
+    file_format = (member.get("format") or "").upper()
+    words = {"folder:" + word for word in _words(folder)}
+    words |= {"name:" + word for word in _words(os.path.splitext(file_name)[0])}
+    return numbers, file_format, words
 
 
 def _words(text):
     return {"(n)" if word.startswith("(") else word for word in _WORD.findall(text.lower())}
 
 
-def _family(feature):
-    """The reason a feature belongs to: 'format=HEIC' -> 'format', 'folder:camera' -> 'folder'."""
-    head = re.split("[=:]", feature, maxsplit=1)[0]
-    return {"camera make": "camera", "camera model": "camera", "software tag": "software", "edited": "software"}.get(
-        head, head
-    )
+# A pair's features
 
 
-# Data: groups of members as flat feature rows
+class _Columns:
+    """The columns of a pair's features, each with the criterion (family) it belongs to."""
+
+    def __init__(self, words):
+        self.words = list(words)
+        self.names = (
+            ["sign:" + fact for fact in FACTS]
+            + ["sign:" + evidence for evidence in _EVIDENCE]
+            + ["camera evidence", "rule order", "rule pick"]
+            + ["format:" + name for name in FORMATS]
+            + self.words
+            + ["long edge:first", "long edge:second"]
+        )
+        self.family = np.array([_family(name) for name in self.names])
+        self.families = sorted(set(self.family))
+
+    def matrix(self, flat, first, second):
+        """The features of the ordered pairs (first, second) of flat's members, as a dense float32 array."""
+        numbers = flat.numbers
+        # A capture time is compared only between two dated copies.
+        both_dated = (numbers[first, 3] > 0) & (numbers[second, 3] > 0)
+        signs = np.sign(numbers[first] - numbers[second])
+        signs[:, 4] *= both_dated
+        evidence = numbers[:, len(FACTS) :].sum(axis=1)
+        formats = np.array([[f == name for name in FORMATS] for f in flat.formats], dtype=np.float32).reshape(
+            len(flat.formats), len(FORMATS)
+        )
+        index = {word: i for i, word in enumerate(self.words)}
+        words = np.zeros((len(flat.words), len(self.words)), dtype=np.float32)
+        for row, member_words in enumerate(flat.words):
+            for word in member_words:
+                column = index.get(word)
+                if column is not None:
+                    words[row, column] = 1.0
+        position = flat.rule_position
+        return np.hstack(
+            [
+                signs,
+                np.sign(evidence[first] - evidence[second])[:, None],
+                np.sign(position[second] - position[first])[:, None],
+                ((position[first] == 0).astype(float) - (position[second] == 0))[:, None],
+                formats[first] - formats[second],
+                words[first] - words[second],
+                numbers[first, 2][:, None],
+                numbers[second, 2][:, None],
+            ]
+        ).astype(np.float32)
 
 
-class _Groups:
-    """Groups of members flattened: group sizes and offsets, the rule's order, feature dicts (if asked)."""
-
-    def __init__(self, groups, featured=True):
-        self.members = [member for members in groups for member in members]
-        self.sizes = np.array([len(members) for members in groups], dtype=np.int64)
-        self.starts = np.cumsum(self.sizes) - self.sizes
-        self.group_of = np.repeat(np.arange(len(groups)), self.sizes)
-        positions = [rule_positions(members) for members in groups]
-        self.rule_position = np.array([p for group in positions for p in group], dtype=np.int64)
-        self.features = None
-        if featured:
-            self.features = [row for members, p in zip(groups, positions) for row in group_features(members, p)]
-
-
-def _transform(vectorizer, features):
-    """What ``vectorizer.transform(features)`` gives, as CSR, several times faster on many small dicts."""
-    vocabulary = vectorizer.vocabulary_
-    indptr, indices, data = [0], [], []
-    for row in features:
-        for key, value in row.items():
-            if isinstance(value, str):
-                key, value = key + vectorizer.separator + value, 1.0
-            column = vocabulary.get(key)
-            if column is not None:
-                indices.append(column)
-                data.append(value)
-        indptr.append(len(indices))
-    return csr_matrix((data, indices, indptr), shape=(len(features), len(vocabulary)))
-
-
-class _Decisions(_Groups):
-    """Decided groups: ``(members, kept)`` with kept a list of booleans, one per member."""
-
-    def __init__(self, decisions):
-        decisions = [(members, kept) for members, kept in decisions if any(kept) and not all(kept)]
-        super().__init__([members for members, _ in decisions])
-        self.kept = np.array([flag for _, kept in decisions for flag in kept], dtype=bool)
-        kept_members, deleted_members = [], []
-        for start, (_, kept) in zip(self.starts, decisions):
-            for i, keep in enumerate(kept):
-                for j, other in enumerate(kept):
-                    if keep and not other:
-                        kept_members.append(start + i)
-                        deleted_members.append(start + j)
-        self.pair_kept = np.array(kept_members, dtype=np.int64)
-        self.pair_deleted = np.array(deleted_members, dtype=np.int64)
-        self.pair_group = self.group_of[self.pair_kept] if len(self.pair_kept) else np.zeros(0, np.int64)
-
-    def __len__(self):
-        return len(self.sizes)
-
-    def vectorized(self):
-        """A vectorizer fitted on these members, and their feature matrix.
-
-        Path words are kept only if they tell a kept and a deleted copy apart.
-        """
-        names = {
-            key + "=" + value if isinstance(value, str) else key for row in self.features for key, value in row.items()
-        }
-        # Fitted on the names alone ("format=HEIC" names the column of {"format": "HEIC"}): much faster.
-        vectorizer = DictVectorizer().fit([dict.fromkeys(names, 1.0)])
-        matrix = _transform(vectorizer, self.features)
-        differing = (matrix[self.pair_kept] != matrix[self.pair_deleted]).sum(axis=0).A1
-        names = vectorizer.get_feature_names_out()
-        words = [i for i, name in enumerate(names) if ":" in name and differing[i] >= 2]
-        words = sorted(words, key=lambda i: -differing[i])[:MAX_WORDS]
-        keep = np.zeros(len(names), dtype=bool)
-        keep[[i for i, name in enumerate(names) if ":" not in name] + words] = True
-        return vectorizer.restrict(keep), matrix[:, keep]
+def _family(name):
+    """The criterion a column belongs to: 'sign:file size' -> 'file size', 'folder:camera' -> 'folder'."""
+    if name.startswith("sign:"):
+        name = name[5:]
+        return "camera evidence" if name in _EVIDENCE else name
+    if name in ("rule order", "rule pick"):
+        return "rule"
+    return name.split(":", 1)[0]
 
 
 # The model
 
 
 class Ranker:
-    """Orders groups keeper first: the trained model, or the cold-start rule when it did not beat it.
+    """Orders groups keeper first: the trained model, or the rule (``positions``) when it did not beat it.
 
-    ``evaluation`` holds the grouped cross-validated accuracies that chose between them.
+    ``evaluation`` holds the grouped cross-validated accuracies that chose between them. A model is kept
+    even when the rule orders: it still tells how sure it is of each group (:meth:`rank_and_sureness`).
     """
 
-    def __init__(self, vectorizer=None, pipeline=None, evaluation=None):
-        self.vectorizer = vectorizer
-        self.pipeline = pipeline
+    def __init__(self, positions=rule_positions, columns=None, trees=None, evaluation=None):
+        self.positions = positions
+        self.columns = columns
+        self.trees = trees
         self.evaluation = evaluation or {}
+
+    def __getstate__(self):
+        # The rule is given again when the model is loaded: the person's rules are not pickled with it.
+        return dict(self.__dict__, positions=None)
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.positions = rule_positions
 
     @property
     def uses_model(self):
-        return self.pipeline is not None
-
-    def weights(self):
-        """Per-feature weight on the unscaled features."""
-        scaler, emphasis, model = self.pipeline
-        return model.coef_[0] * emphasis.kw_args["weights"] / scaler.scale_
+        return self.trees is not None and self.evaluation.get("used") == "model"
 
     def rank(self, groups):
         """Rank groups (lists of members): for each, its members keeper first as dicts with
         path, rank, keep_probability (None under the rule) and reasons."""
-        flat = _Groups(groups, featured=self.uses_model)
+        return self.rank_and_sureness(groups)[0]
+
+    def rank_and_sureness(self, groups):
+        """:meth:`rank`, and how sure the model is of each group: the highest keep probability among its
+        members, whether or not the model orders the groups (None for every group without a model)."""
+        ranked, sureness = [], []
+        for chunk in range(0, len(groups), CHUNK):
+            flat = _Members(groups[chunk : chunk + CHUNK], self.positions)
+            probability = self._probabilities(flat)
+            ranked.extend(self._rank(flat, probability if self.uses_model else None))
+            if probability is None:
+                sureness.extend([None] * len(flat.sizes))
+            elif len(probability):
+                sureness.extend(np.round(np.maximum.reduceat(probability, flat.starts), 4).tolist())
+        return ranked, sureness
+
+    def keep_probabilities(self, groups):
+        """The model's keep probability of each member of each group, in the groups' order, whether or not
+        the model orders the groups; None when there is no model yet."""
+        if self.trees is None:
+            return None
+        probabilities = []
+        for chunk in range(0, len(groups), CHUNK):
+            flat = _Members(groups[chunk : chunk + CHUNK], self.positions)
+            probabilities.extend(np.split(self._probabilities(flat), flat.starts[1:]))
+        return probabilities
+
+    def least_sure_first(self, groups):
+        """Indexes of groups, the one whose keeper the model is least sure of first: the groups whose
+        decision would teach it most. Without a model yet, a shuffled order (the same for the same groups)."""
+        probabilities = self.keep_probabilities(groups)
+        if probabilities is None:
+            return np.random.default_rng(len(groups)).permutation(len(groups)).tolist()
+        sureness = [probability.max() if len(probability) else 1.0 for probability in probabilities]
+        return np.argsort(sureness, kind="stable").tolist()
+
+    def _probabilities(self, flat):
+        if self.trees is None:
+            return None
+        first, second, opposite = flat.pairs()
+        if not len(first):
+            return np.ones(len(flat.members))
+        wins = self.trees.predict_proba(self.columns.matrix(flat, first, second))[:, 1]
+        return _keep_probability(flat, first, opposite, wins)
+
+    def _rank(self, flat, probability):
+        """Members keeper first by the model's probabilities, or by the rule when they are None."""
         if not len(flat.members):
             return []
-        if self.uses_model:
-            matrix = _transform(self.vectorizer, flat.features)
-            scores = self.pipeline.decision_function(matrix)
-        else:
-            matrix, scores = None, -flat.rule_position.astype(float)
+        scores = -flat.rule_position.astype(float) if probability is None else probability
         order = np.lexsort((flat.rule_position, -scores, flat.group_of))
-        probability = _softmax(scores, flat) if self.uses_model else None
         keeper = order[flat.starts]
         runner_up = order[np.minimum(flat.starts + 1, flat.starts + flat.sizes - 1)]
         # Each member is explained against the keeper; the keeper against the runner-up.
         partner = keeper[flat.group_of]
         partner[keeper] = runner_up
-        reasons = self._reasons(flat, matrix, partner, keeper)
+        if probability is not None:
+            reasons = self._reasons(flat, partner, keeper)
+        else:
+            reason = getattr(self.positions, "reason", rule_reason)
+            reasons = [
+                reason(member, flat.members[other]) if other != index else []
+                for index, (member, other) in enumerate(zip(flat.members, partner))
+            ]
         ranked = []
         for start, size in zip(flat.starts, flat.sizes):
             members = []
@@ -246,87 +326,63 @@ class Ranker:
             ranked.append(members)
         return ranked
 
-    def _reasons(self, flat, matrix, partner, keeper):
-        is_keeper = np.zeros(len(flat.members), dtype=bool)
-        is_keeper[keeper] = True
-        if not self.uses_model:
-            return [
-                rule_reason(member, flat.members[other]) if other != index else []
-                for index, (member, other) in enumerate(zip(flat.members, partner))
-            ]
-        names = self.vectorizer.get_feature_names_out()
-        families = sorted({_family(name) for name in names})
-        # Sums the columns of each family.
-        to_family = csr_matrix(
-            (np.ones(len(names)), (np.arange(len(names)), [families.index(_family(name)) for name in names])),
-            shape=(len(names), len(families)),
-        )
-        difference = matrix - matrix[partner]
-        by_family = (difference @ to_family).toarray()
-        contribution = (difference.multiply(self.weights()).tocsr() @ to_family).toarray()
-        contribution[~is_keeper] *= -1
-        reasons = []
-        for index, member in enumerate(flat.members):
-            other = partner[index]
-            strength = contribution[index]
-            chosen = [f for f in np.argsort(-strength) if strength[f] >= MIN_CONTRIBUTION][:MAX_REASONS]
-            reasons.append(
-                [
-                    _describe(
-                        families[f],
-                        by_family[index, f],
-                        member,
-                        flat.members[other],
-                        flat.features[index],
-                        flat.features[other],
-                    )
-                    for f in chosen
-                ]
-                if other != index
-                else []
-            )
+    def _reasons(self, flat, partner, keepers):
+        """For each member, the criteria that decided between it and its partner, most decisive first: the
+        criteria whose features move the trees' log-odds that the member wins the pair (TreeSHAP, summed by
+        criterion) the most in its favour if it is the keeper, against it if not."""
+        members = np.flatnonzero(partner != np.arange(len(partner)))
+        reasons = [[] for _ in flat.members]
+        if not len(members):
+            return reasons
+        matrix = self.columns.matrix(flat, members, partner[members])
+        contributions = self.trees.booster_.predict(matrix, pred_contrib=True)[:, :-1]
+        families = self.columns.families
+        to_family = np.zeros((len(self.columns.names), len(families)))
+        to_family[np.arange(len(self.columns.names)), [families.index(f) for f in self.columns.family]] = 1.0
+        by_family = contributions @ to_family
+        by_family[~np.isin(members, keepers)] *= -1
+        for row, index in enumerate(members):
+            strength = by_family[row]
+            chosen = [f for f in np.argsort(-strength, kind="stable") if strength[f] >= MIN_CONTRIBUTION]
+            reasons[index] = [_describe(families[f], flat, index, partner[index]) for f in chosen[:MAX_REASONS]]
         return reasons
 
 
-def _softmax(scores, flat):
-    peak = np.maximum.reduceat(scores, flat.starts)[flat.group_of]
-    weights = np.exp(scores - peak)
+def _keep_probability(flat, first, opposite, wins):
+    """Each member's probability of being the keeper: the product of its pairwise probabilities (each pair
+    seen from both sides, averaged), normalised over its group. ``wins[k]``: the probability that
+    ``first[k]`` beats its pair's second; ``opposite[k]``: where the reversed pair is."""
+    symmetric = np.clip((wins + 1 - wins[opposite]) / 2, 1e-6, 1 - 1e-6)
+    log_score = np.bincount(first, weights=np.log(symmetric), minlength=len(flat.members))
+    peak = np.maximum.reduceat(log_score, flat.starts)[flat.group_of]
+    weights = np.exp(log_score - peak)
     return weights / np.add.reduceat(weights, flat.starts)[flat.group_of]
 
 
-# Words for a member whose value is larger, and smaller, than the other's.
-_DESCRIPTIONS = {
-    "resolution": ("higher resolution", "lower resolution"),
-    "file size": ("larger file", "smaller file"),
-    "bytes per pixel": ("less compressed", "more compressed"),
-    "capture date": ("has capture date", "no capture date"),
-    "earliest capture date": ("earliest capture date", "not the earliest capture date"),
-    "camera": ("has camera make and model", "no camera make or model"),
-    "metadata tags": ("more metadata", "less metadata"),
-    "path depth": ("deeper folder", "shallower folder"),
-    "path length": ("longer path", "shorter path"),
-    "oldest file": ("oldest file", "newer file"),
-    "rule pick": ("the default rule's pick", "not the default rule's pick"),
-}
-
-
-def _describe(family, difference, member, other, mine, theirs):
-    """Words for how member differs from other in one family of features (difference: summed)."""
+def _describe(family, flat, index, other):
+    """Words for how member index differs from other in one criterion, as a person reads it."""
+    member, partner = flat.members[index], flat.members[other]
     if family == "format":
-        return "{} rather than {}".format(mine["format"], theirs["format"])
-    if family == "software":
-        if mine["edited"] != theirs["edited"]:
-            return "edited" if mine["edited"] else "not edited"
-        return "has a software tag" if mine["software tag"] else "no software tag"
+        return "{} rather than {}".format(flat.formats[index] or "unknown", flat.formats[other] or "unknown")
     if family == "folder":
-        return _where(member["path"], other["path"])
+        return _where(member["path"], partner["path"])
     if family == "name":
         return "named {} rather than {}".format(
             os.path.splitext(os.path.basename(member["path"]))[0],
-            os.path.splitext(os.path.basename(other["path"]))[0],
+            os.path.splitext(os.path.basename(partner["path"]))[0],
         )
-    larger, smaller = _DESCRIPTIONS[family]
-    return larger if difference > 0 else smaller
+    if family == "camera evidence":
+        column = len(FACTS) + np.arange(len(_EVIDENCE))
+        more = flat.numbers[index, column].sum() > flat.numbers[other, column].sum()
+        return evidence_reason(member, partner, more)
+    if family == "long edge":
+        return "long edge {:.0f} px rather than {:.0f} px".format(flat.numbers[index, 2], flat.numbers[other, 2])
+    if family == "rule":
+        first = flat.rule_position[index] < flat.rule_position[other]
+        return "the rule's pick" if first else "not the rule's pick"
+    larger, smaller = FACTS[family]
+    column = list(FACTS).index(family)
+    return larger if flat.numbers[index, column] > flat.numbers[other, column] else smaller
 
 
 def _where(path, other):
@@ -346,27 +402,51 @@ def _where(path, other):
 # Training and evaluation
 
 
-def _emphasise(matrix, weights):
-    return matrix.multiply(weights).tocsr()
+class _Decisions(_Members):
+    """Decided groups, ``(members, kept)`` with kept a list of booleans, and their (kept, deleted) pairs."""
+
+    def __init__(self, decisions, positions):
+        decisions = [(members, kept) for members, kept in decisions if any(kept) and not all(kept)]
+        super().__init__([members for members, _ in decisions], positions)
+        self.kept = np.array([flag for _, kept in decisions for flag in kept], dtype=bool)
+        first, second, _ = self.pairs()
+        chosen = self.kept[first] & ~self.kept[second]
+        self.pair_kept, self.pair_deleted = first[chosen], second[chosen]
+        self.pair_group = self.group_of[self.pair_kept]
+
+    def __len__(self):
+        return len(self.sizes)
+
+    def columns(self):
+        """The pair columns for these decisions: path words kept only if they tell a kept and a deleted
+        copy apart in at least two pairs."""
+        counts = {}
+        for kept, deleted in zip(self.pair_kept, self.pair_deleted):
+            for word in self.words[kept] ^ self.words[deleted]:
+                counts[word] = counts.get(word, 0) + 1
+        words = sorted((word for word, count in counts.items() if count >= 2), key=lambda w: (-counts[w], w))
+        return _Columns(sorted(words[:MAX_WORDS]))
 
 
-def _emphasis(vectorizer):
-    return np.where(vectorizer.get_feature_names_out() == "rule pick", RULE_PRIOR, 1.0)
-
-
-def _fit(decisions, matrix, emphasis, group_indexes, strength):
-    """A pipeline fitted on the pairs of the given decided groups (indexes into decisions)."""
+def _fit(decisions, matrix, group_indexes, candidate):
+    """Trees fitted on the (kept, deleted) pairs of the given decided groups, seen both ways round."""
     chosen = np.isin(decisions.pair_group, group_indexes)
-    difference = matrix[decisions.pair_kept[chosen]] - matrix[decisions.pair_deleted[chosen]]
-    # Both orientations of every pair, so the model has no preference for first or second.
-    features = vstack([difference, -difference]).tocsr()
-    labels = np.concatenate([np.ones(difference.shape[0]), np.zeros(difference.shape[0])])
-    pipeline = make_pipeline(
-        MaxAbsScaler(),
-        FunctionTransformer(_emphasise, kw_args={"weights": emphasis}, accept_sparse=True),
-        LogisticRegression(C=strength, fit_intercept=False, max_iter=1000),
+    forward, backward = matrix[0][chosen], matrix[1][chosen]
+    features = np.vstack([forward, backward])
+    labels = np.concatenate([np.ones(len(forward)), np.zeros(len(backward))])
+    iterations, leaves = candidate
+    trees = LGBMClassifier(
+        n_estimators=iterations,
+        num_leaves=leaves,
+        learning_rate=LEARNING_RATE,
+        min_child_samples=MIN_LEAF,
+        min_child_weight=1e-3,
+        n_jobs=1,
+        deterministic=True,
+        random_state=0,
+        verbose=-1,
     )
-    return pipeline.fit(features, labels)
+    return trees.fit(features, labels)
 
 
 def _top1(decisions, scores, group_indexes):
@@ -384,76 +464,90 @@ def _folds(count):
     return list(GroupKFold(n_splits=min(FOLDS, count)).split(np.zeros(count), groups=np.arange(count)))
 
 
-def _cross_validate(decisions, matrix, emphasis, strength, groups, limit=None):
-    """Over grouped folds of the given decided groups (training on at most limit of the rest):
-    top-1 accuracy of the model and of the rule, and the model's mean log-loss on the pairs."""
-    rule = -decisions.rule_position.astype(float)
-    model_hits = rule_hits = loss = 0.0
-    for train, test in _folds(len(groups)):
-        train_groups = groups[np.sort(train)][:limit]
-        pipeline = _fit(decisions, matrix, emphasis, train_groups, strength)
-        scores = pipeline.decision_function(matrix)
-        model_hits += _top1(decisions, scores, groups[test]) * len(test)
-        rule_hits += _top1(decisions, rule, groups[test]) * len(test)
-        pairs = np.isin(decisions.pair_group, groups[test])
-        margin = scores[decisions.pair_kept[pairs]] - scores[decisions.pair_deleted[pairs]]
-        loss += np.logaddexp(0, -margin).sum()
-    pairs = np.isin(decisions.pair_group, groups).sum()
-    return model_hits / len(groups), rule_hits / len(groups), loss / pairs
+class _Trial:
+    """Decided groups with every pair's features computed once, for fitting and scoring many times."""
+
+    def __init__(self, decisions, columns):
+        self.decisions = decisions
+        self.columns = columns
+        self.first, self.second, self.opposite = decisions.pairs()
+        self.all_pairs = columns.matrix(decisions, self.first, self.second)
+        self.matrix = (
+            columns.matrix(decisions, decisions.pair_kept, decisions.pair_deleted),
+            columns.matrix(decisions, decisions.pair_deleted, decisions.pair_kept),
+        )
+
+    def fit(self, group_indexes, candidate):
+        return _fit(self.decisions, self.matrix, group_indexes, candidate)
+
+    def scores(self, trees):
+        wins = trees.predict_proba(self.all_pairs)[:, 1]
+        return _keep_probability(self.decisions, self.first, self.opposite, wins)
+
+    def cross_validate(self, candidate, groups, limit=None):
+        """Top-1 accuracy of the model and of the rule over grouped folds of the given decided groups
+        (training on at most limit of the rest), and the model's mean log-loss of the kept copies."""
+        decisions = self.decisions
+        rule = -decisions.rule_position.astype(float)
+        model_hits = rule_hits = loss = 0.0
+        for train, test in _folds(len(groups)):
+            scores = self.scores(self.fit(groups[np.sort(train)][:limit], candidate))
+            model_hits += _top1(decisions, scores, groups[test]) * len(test)
+            rule_hits += _top1(decisions, rule, groups[test]) * len(test)
+            kept = decisions.kept & np.isin(decisions.group_of, groups[test])
+            loss -= np.log(np.clip(scores[kept], 1e-6, 1)).sum()
+        return model_hits / len(groups), rule_hits / len(groups), loss / len(groups)
 
 
-def _select(decisions):
-    """Prepared decisions and the choice between model and rule, by grouped cross-validation."""
-    decisions = _Decisions(decisions)
+def _select(decisions, positions):
+    """Prepared decisions and the choice between the model and the rule, by grouped cross-validation."""
+    decisions = _Decisions(decisions, positions)
     evaluation = {"groups": len(decisions), "pairs": int(len(decisions.pair_kept)), "used": "rule"}
     if len(decisions) < MIN_GROUPS:
-        return decisions, None, None, evaluation
-    vectorizer, matrix = decisions.vectorized()
-    emphasis = _emphasis(vectorizer)
+        return None, evaluation
+    trial = _Trial(decisions, decisions.columns())
     latest = np.arange(len(decisions))[-SELECTION_GROUPS:]
-    results = {strength: _cross_validate(decisions, matrix, emphasis, strength, latest) for strength in CANDIDATES}
-    # Equally accurate strengths are told apart by how well their probabilities fit.
-    strength = max(CANDIDATES, key=lambda c: (results[c][0], -results[c][2]))
-    model_accuracy, rule_accuracy, _ = results[strength]
+    results = {candidate: trial.cross_validate(candidate, latest) for candidate in CANDIDATES}
+    # Equally accurate candidates are told apart by how well their probabilities fit.
+    candidate = max(CANDIDATES, key=lambda c: (results[c][0], -results[c][2]))
+    model_accuracy, rule_accuracy, _ = results[candidate]
     evaluation.update(
         model_accuracy=round(model_accuracy, 4),
         rule_accuracy=round(rule_accuracy, 4),
-        regularisation=strength,
+        trees=list(candidate),
         used="model" if model_accuracy >= rule_accuracy else "rule",
     )
-    return decisions, vectorizer, matrix, evaluation
+    return trial, evaluation
 
 
-def train(decisions):
-    """A :class:`Ranker` from decided groups, ``(members, kept)`` oldest first.
+def train(decisions, positions=rule_positions):
+    """A :class:`Ranker` from decided groups, ``(members, kept)`` oldest first, starting from the rule
+    ``positions`` (each member's place in a group, 0 for the one to keep).
 
-    The regularisation strength is chosen by grouped cross-validation over the latest
-    decisions; the model is used only if it is at least as accurate as the rule there.
+    The trees' size is chosen by grouped cross-validation over the latest decisions; the model orders
+    the groups only if it is at least as accurate as the rule there.
     """
-    decisions, vectorizer, matrix, evaluation = _select(decisions)
-    if evaluation["used"] == "rule":
-        return Ranker(evaluation=evaluation)
-    pipeline = _fit(decisions, matrix, _emphasis(vectorizer), np.arange(len(decisions)), evaluation["regularisation"])
-    return Ranker(vectorizer, pipeline, evaluation)
+    trial, evaluation = _select(decisions, positions)
+    if trial is None:
+        return Ranker(positions, evaluation=evaluation)
+    trees = trial.fit(np.arange(len(trial.decisions)), tuple(evaluation["trees"]))
+    return Ranker(positions, trial.columns, trees, evaluation)
 
 
-def evaluate(decisions):
+def evaluate(decisions, positions=rule_positions):
     """Grouped cross-validated top-1 accuracy of the model and of the rule, and the learning curve.
 
     Returns the evaluation of :func:`train` with ``"learning_curve": [{"decisions",
     "model_accuracy", "rule_accuracy"}, ...]``: each fold trained on its first n decisions only.
     """
-    decisions, vectorizer, matrix, result = _select(decisions)
+    trial, result = _select(decisions, positions)
     result["learning_curve"] = []
-    if matrix is None:
+    if trial is None:
         return result
-    emphasis = _emphasis(vectorizer)
-    groups = np.arange(len(decisions))
+    groups = np.arange(len(trial.decisions))
     largest = len(groups) - len(groups) // min(FOLDS, len(groups))
     for size in [n for n in LEARNING_CURVE if n < largest] + [largest]:
-        model_accuracy, rule_accuracy, _ = _cross_validate(
-            decisions, matrix, emphasis, result["regularisation"], groups, size
-        )
+        model_accuracy, rule_accuracy, _ = trial.cross_validate(tuple(result["trees"]), groups, size)
         result["learning_curve"].append(
             {"decisions": size, "model_accuracy": round(model_accuracy, 4), "rule_accuracy": round(rule_accuracy, 4)}
         )
@@ -467,6 +561,10 @@ def save(ranker, path):
     joblib.dump(ranker, path)
 
 
-def load(path):
-    """The saved :class:`Ranker`, or None if there is none."""
-    return joblib.load(path) if os.path.exists(path) else None
+def load(path, positions=rule_positions):
+    """The saved :class:`Ranker`, ranking with the rule ``positions``, or None if there is none."""
+    if not os.path.exists(path):
+        return None
+    ranker = joblib.load(path)
+    ranker.positions = positions
+    return ranker

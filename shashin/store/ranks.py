@@ -28,6 +28,12 @@ def create_database_identity(db):
     db["database_identity"].insert({"id": uuid.uuid4().hex})
 
 
+@migrations()
+def add_sureness(db):
+    # How sure the model is of each group, even where the rule orders: the review page's "least sure first".
+    db["ranks"].add_column("sureness", float)
+
+
 class RanksMixin:
     """Queries over ranks, and the reads of groups and decisions that ranking learns from."""
 
@@ -94,7 +100,8 @@ class RanksMixin:
         return self.db.execute(sql, [SUGGESTION]).fetchall()
 
     def save_ranks(self, rows):
-        """Replace all ranks with rows of path, group_id, rank, keep_probability and reasons (a list)."""
+        """Replace all ranks with rows of path, group_id, rank, keep_probability, reasons (a list) and sureness
+        (the group's: the model's highest keep probability in it, None without a model)."""
         with self.db.atomic():
             self.db.execute("delete from ranks")
             self.db["ranks"].insert_all(
