@@ -375,7 +375,8 @@ async def test_in_place_answers_carry_the_group_and_its_undo(db, photos):
     assert fragment.count('<figure class="shashin-member') == 2 and "shashin-done" not in fragment
     assert "2 groups to review" in (await root.get("/-/shashin")).text
     kept = (await root.post("/-/shashin/remove", {"group": group, "keep": key(photos["photo"])})).json()
-    assert "kept photo.jpg" in kept["summary"] and "shashin-done" in kept["html"][str(group)]
+    assert "kept the chosen copy" in kept["summary"] and "shashin-done" in kept["html"][str(group)]
+    assert "Done: kept <strong>photo.jpg</strong>" in kept["html"][str(group)]
     assert "1 group to review" in (await root.get("/-/shashin")).text
     # Undone newest first: each answer brings the group back as it was before.
     back = (await root.post("/-/shashin/undo", kept["undo"])).json()

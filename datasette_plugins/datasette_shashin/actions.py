@@ -4,7 +4,6 @@ the page's script (a sentence, the details, how to undo it, the changed groups' 
 and a redirect for a plain form."""
 
 import functools
-import os
 import urllib.parse
 
 from datasette.utils.asgi import BadRequest, Response
@@ -14,7 +13,7 @@ from shashin import group_decisions, ranking, trash
 from . import database
 from .guards import check_may_change, check_may_view, integer, threshold
 from .pages import group_fragments
-from .rendering import member_key, printable
+from .rendering import member_key
 
 #: Messages carried to the next page (in a cookie, which browsers cap at 4 kB).
 MAX_MESSAGES = 10
@@ -92,7 +91,7 @@ def _files(count):
     return "{} file{}".format(count, "" if count == 1 else "s")
 
 
-def _removal(outcomes, sizes, kept=None):
+def _removal(outcomes, sizes, kept=False):
     """What a removal did, in a sentence, with every file's line and what to undo."""
     moved = [outcome for outcome in outcomes if outcome.ok]
     problems = [outcome.message for outcome in outcomes if not outcome.ok]
@@ -100,7 +99,7 @@ def _removal(outcomes, sizes, kept=None):
         summary = "Moved {} ({}) to the trash".format(
             _files(len(moved)), trash.human_size(sum(sizes.get(outcome.path, 0) for outcome in moved))
         )
-        summary += "; kept {}.".format(kept) if kept else "."
+        summary += ", kept the chosen copy." if kept else "."
         if problems:
             summary += " {} not moved: see why.".format(_files(len(problems)))
     else:
@@ -138,9 +137,7 @@ async def remove(datasette, request):
             batch, outcomes = trash.remove(store, group_id, paths)
         except trash.Refused as refused:
             return _refusal(str(refused))
-        kept = next((m["path"] for m in members if member_key(m["path"]) == keep), None)
-        sizes = {m["path"]: m["size"] or 0 for m in members}
-        result = _removal(outcomes, sizes, kept and printable(os.path.basename(kept)))
+        result = _removal(outcomes, {m["path"]: m["size"] or 0 for m in members}, kept=keep is not None)
         if result["removed"]:
             result.update(batch=batch, undo={"batch": batch})
         return result

@@ -47,10 +47,17 @@ class ReviewMixin:
         return dict(self.db.execute(sql).fetchall())
 
     def ranks_signature(self):
-        """Changes whenever shashin-rank writes its ranks again."""
+        """Changes whenever shashin-rank writes other ranks: the largest rowid, and the keep probabilities
+        at a few rowids (a run writes every row again; another model gives other probabilities). Five
+        look-ups by rowid, where a sum over every rank would read the whole table on each request."""
         if not self.db["ranks"].exists():
             return None
-        return tuple(self.db.execute("select count(*), max(rowid), total(keep_probability) from ranks").fetchone())
+        (last,) = self.db.execute("select max(rowid) from ranks").fetchone()
+        if last is None:
+            return None
+        probes = sorted({1, last // 4, last // 2, last * 3 // 4, last})
+        sql = "select rowid, keep_probability from ranks where rowid in ({})".format(", ".join("?" * len(probes)))
+        return last, tuple(self.db.execute(sql, probes).fetchall())
 
     def done_groups(self):
         """Ids of groups off the review list: those with a standing decision that moved nothing ("not

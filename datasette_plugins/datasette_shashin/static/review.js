@@ -225,7 +225,7 @@
       case "Enter": if (member) post("remove", open, { keep: member.dataset.member }, true); break;
       case "n": if (open) post("not-duplicates", open, {}, true); break;
       case "c": if (section) location.href = section.querySelector(".shashin-compare").href; break;
-      case "o": if (member) window.open(member.querySelector("a").href, "_blank", "noopener"); break;
+      case "o": if (member) window.open(member.querySelector(".shashin-thumb a").href, "_blank", "noopener"); break;
       case "u": {
         const stack = undoStack();
         if (stack.length) runUndo(stack[stack.length - 1]);
