@@ -32,46 +32,48 @@ async def trash_page(datasette, request):
     batch = request.args.get("batch") or None
 
     def read(store):
-        totals = store.trash_removal_totals()
-        found = store.trash_removal_totals(search) if search else totals
+        totals = store.trash_totals()
+        found = store.trash_totals(search) if search else totals
         if batch:  # one removal's own page: its groups, a page at a time
             removals = store.trash_removals(search, batch)
             pages = page_count(removals[0]["groups"] if removals else 0, GROUPS_PER_PAGE)
-            offset, groups_shown = (asked - 1) * GROUPS_PER_PAGE, GROUPS_PER_PAGE
-        else:  # the removals, a page at a time, each with its first groups
-            pages = page_count(found[0], REMOVALS_PER_PAGE)
-            removals = store.trash_removals(search, limit=REMOVALS_PER_PAGE, offset=(asked - 1) * REMOVALS_PER_PAGE)
-            offset, groups_shown = 0, GROUPS_SHOWN
-        if asked > pages:
-            return None, pages
+            if asked > pages:
+                return None, pages
+            offset, groups_shown, older = (asked - 1) * GROUPS_PER_PAGE, GROUPS_PER_PAGE, asked < pages
+        else:  # the removals, latest first, a page at a time, each with its first groups
+            pages = None  # not counted: that reads the whole trash
+            removals = store.trash_removals(search, limit=REMOVALS_PER_PAGE + 1, offset=(asked - 1) * REMOVALS_PER_PAGE)
+            if not removals and asked > 1:
+                return None, page_count(store.trash_removal_count(search), REMOVALS_PER_PAGE)
+            offset, groups_shown, older = 0, GROUPS_SHOWN, len(removals) > REMOVALS_PER_PAGE
+            removals = removals[:REMOVALS_PER_PAGE]
         views = [_removal_view(store, removal, search, groups_shown, offset) for removal in removals]
         whole = store.trash_removal_files([view["batch"] for view in views])
         for view in views:
             view["all_files"] = whole.get(view["batch"], view["files"])
-        return (totals, found, views), pages
+        return (totals, found, views, pages, older), None
 
-    read_pages, pages = await database.read(datasette, read)
+    read_pages, last = await database.read(datasette, read)
     page_query = functools.partial(query, {"q": search, "batch": batch, "page": asked})
     if read_pages is None:  # past the end (the last files were just restored): the last page
-        return Response.redirect(datasette.urls.path("/-/shashin/trash") + page_query(page=pages))
-    (removals, files, size), found, views = read_pages
+        return Response.redirect(datasette.urls.path("/-/shashin/trash") + page_query(page=last))
+    (files, size), (found_files, found_size), views, pages, older = read_pages
     asked_for = request.query_string
     return await html(
         datasette,
         request,
         "shashin_trash.html",
         {
-            "removals": removals,
             "files": files,
             "size_text": trash.human_size(size),
             "search": search,
-            "found_removals": found[0],
-            "found_files": found[1],
-            "found_size_text": trash.human_size(found[2]),
+            "found_files": found_files,
+            "found_size_text": trash.human_size(found_size),
             "batch": batch,
             "shown": views,
             "page": asked,
             "pages": pages,
+            "older": older,
             "back": datasette.urls.path("/-/shashin/trash") + ("?" + asked_for if asked_for else ""),
             "can_change": can_change(datasette, request.actor),
             "kept_shown": KEPT_SHOWN,

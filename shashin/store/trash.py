@@ -63,12 +63,12 @@ def add_trash_identity(db):
 
 @migrations()
 def index_rows_in_trash(db):
-    # The trash page lists the removals still in the trash, newest first, and searches their
-    # paths with a like '%...%' that no b-tree can seek: this partial index holds every column
-    # those queries read, for the rows in the trash only, so they read neither the table nor
-    # the rows of files restored or deleted long ago.
+    # The trash page walks the rows in the trash newest first until it has a page of removals,
+    # counts them, and searches their paths with a like '%...%' that no b-tree can seek: this
+    # partial index, in id order, holds every column those read, for the rows in the trash only,
+    # so they read neither the table nor the rows of files restored or deleted long ago.
     db.execute(
-        "create index trash_in_trash on trash (batch, group_id, id, size, trashed_at, original_path) where " + IN_TRASH
+        "create index trash_in_trash on trash (id, batch, group_id, size, trashed_at, original_path) where " + IN_TRASH
     )
 
 
@@ -143,25 +143,39 @@ class TrashMixin:
         return [entry_id for (entry_id,) in self.db.execute(sql, params).fetchall()]
 
     def trash_removals(self, search=None, batch=None, limit=None, offset=0):
-        """Removals (batches) with files in the trash, newest first, or the one given; with search, only
-        files whose original path holds it count. Each: batch, files, bytes, groups, group_id (the
-        first), trashed_at (when the removal began)."""
-        where, params = _in_trash_where(search, batch)
-        sql = (
-            "select batch, count(*) as files, coalesce(sum(size), 0) as bytes, count(distinct group_id) as groups,"
-            " min(group_id) as group_id, min(trashed_at) as trashed_at"
-            " from trash where {} group by batch order by max(id) desc".format(where)
-        )
-        if limit is not None:
-            sql += " limit ? offset ?"
-            params += [limit, offset]
-        return list(self.db.query(sql, params))
-
-    def trash_removal_totals(self, search=None):
-        """``(removals, files, bytes)`` in the trash; with search, of the files whose original path holds it."""
+        """Removals (batches) with files in the trash, the latest removed first, or the one given; with
+        search, only files whose original path holds it count. Each: batch, files, bytes, groups,
+        group_id (the first), trashed_at (when the removal began)."""
         where, params = _in_trash_where(search)
-        sql = "select count(distinct batch), count(*), coalesce(sum(size), 0) from trash where " + where
-        return tuple(self.db.execute(sql, params).fetchone())
+        batches = [batch] if batch is not None else self._latest_batches(where, params, limit, offset)
+        found = {}
+        for chunk, marks in in_chunks(batches):
+            sql = (
+                "select batch, count(*) as files, coalesce(sum(size), 0) as bytes,"
+                " count(distinct group_id) as groups, min(group_id) as group_id, min(trashed_at) as trashed_at"
+                " from trash where batch in ({}) and {} group by batch".format(marks, where)
+            )
+            found.update((row["batch"], row) for row in self.db.query(sql, chunk + params))
+        return [found[batch] for batch in batches if batch in found]
+
+    def _latest_batches(self, where, params, limit, offset):
+        """Batches in the order of their latest row, newest first: rows are read from the newest
+        until offset + limit batches were seen (a page of removals, not the whole trash, is read)."""
+        seen = {}
+        cursor = self.db.execute("select batch from trash where {} order by id desc".format(where), params)
+        for (batch,) in cursor:
+            seen[batch] = None
+            if limit is not None and len(seen) >= offset + limit:
+                break
+        return list(seen)[offset:]
+
+    def trash_removal_count(self, search=None):
+        """How many removals have files in the trash (whose original path holds search, with one).
+
+        Reads every row in the trash: the trash page asks only when a page is past the end.
+        """
+        where, params = _in_trash_where(search)
+        return self.db.execute("select count(distinct batch) from trash where " + where, params).fetchone()[0]
 
     def trash_removal_files(self, batches):
         """``{batch: files of it in the trash}``, whatever a search shows of them."""
@@ -214,10 +228,11 @@ class TrashMixin:
         row = self.db.execute(sql.format(_ACTIVE)).fetchone()
         return row[0] if row else None
 
-    def trash_totals(self):
-        """``(files, bytes)`` in the trash."""
-        sql = "select count(*), coalesce(sum(size), 0) from trash where trashed_at is not null and " + _ACTIVE
-        return tuple(self.db.execute(sql).fetchone())
+    def trash_totals(self, search=None):
+        """``(files, bytes)`` in the trash; with search, of the files whose original path holds it."""
+        where, params = _in_trash_where(search)
+        sql = "select count(*), coalesce(sum(size), 0) from trash where " + where
+        return tuple(self.db.execute(sql, params).fetchone())
 
 
 def _in_trash_where(search=None, batch=None):
