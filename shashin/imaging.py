@@ -251,8 +251,10 @@ def browser_jpeg(blob, edge=FULL_IMAGE_EDGE):
     try:
         with Image(blob=blob, format=coder(sniff(blob))) as frames, Image(image=frames.sequence[0]) as image:
             image.auto_orient()
-            if max(image.width, image.height) > edge:
-                image.transform(resize="{0}x{0}>".format(edge))
+            scale = edge / max(image.width, image.height)
+            if scale < 1:
+                # Area averaging: a third of the time of the default (Lanczos) resize of a 12 MP photo.
+                image.scale(max(1, round(image.width * scale)), max(1, round(image.height * scale)))
             image.format = "jpeg"
             image.compression_quality = 90
             return image.make_blob()

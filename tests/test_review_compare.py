@@ -321,7 +321,7 @@ def test_zoom_pan_flicker_and_the_aligned_difference_of_a_rotated_copy(server, d
 
         # Escape goes back to the review page, at this group.
         page.keyboard.press("Escape")
-        page.wait_for_url(re.compile(r"/-/shashin\?group=\d+#group-\d+$"))
+        page.wait_for_url(re.compile(r"/-/shashin(\?[^#]*)?#group-{}$".format(group_of(db, photos[UPRIGHT]))))
         assert errors == []
     assert {path: md5(path) for path in photos.values()} == before  # looking changes no file
 
@@ -384,4 +384,26 @@ def test_a_phone_pinches_and_drags_without_overflow(server, duplicates, tmp_path
         page.locator("[data-do=difference]").tap()
         expect(page.locator(".shashin-difference")).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert errors == []
+
+
+@needs_chromium
+def test_a_copy_gone_since_the_scan_says_so_in_its_pane(server, duplicates):
+    sign_in, base = server
+    db, photos = duplicates
+    os.unlink(photos[MIRRORED])
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(sign_in)
+        page.goto(base + group_url(db, photos))
+        gone = page.locator(".shashin-pane", has_text=MIRRORED)
+        expect(gone.locator(".shashin-unshown")).to_be_visible()
+        expect(gone.locator(".shashin-unshown")).to_contain_text("gone since the scan")
+        for other in (UPRIGHT, TURNED, TIFF):
+            expect(page.locator(".shashin-pane", has_text=other).locator(".shashin-unshown")).to_be_hidden()
+        choose_pair(page, MIRRORED)
+        page.keyboard.press("x")
+        expect(page.locator(".shashin-pair")).to_contain_text("There is no difference to draw")
         assert errors == []

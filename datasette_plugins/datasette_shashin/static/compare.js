@@ -173,6 +173,10 @@
   async function drawDifference() {
     const [imgA, imgB] = [panes[state.a], panes[state.b]].map((pane) => pane.querySelector("img"));
     await Promise.all([imgA, imgB].map((img) => img.decode().catch(() => null)));
+    if (!imgA.naturalWidth || !imgB.naturalWidth) {
+      pairText.textContent += " There is no difference to draw: a copy of the pair cannot be shown.";
+      return;
+    }
     const started = performance.now();
     const [width, height] = size(panes[state.a]);
     const reduce = Math.min(1, LARGEST_CANVAS_EDGE / Math.max(width, height));
@@ -293,7 +297,13 @@
     view.addEventListener("pointercancel", release);
   }
 
-  for (const img of root.querySelectorAll(".shashin-pane img")) img.addEventListener("load", render);
+  for (const img of root.querySelectorAll(".shashin-pane img")) {
+    const unshown = () => { img.closest(".shashin-pane").querySelector(".shashin-unshown").hidden = false; };
+    img.addEventListener("load", render);
+    img.addEventListener("error", unshown);
+    // It may have failed before this script ran.
+    if (img.complete && !img.naturalWidth) unshown();
+  }
   window.addEventListener("resize", render);
   show();
 })();
