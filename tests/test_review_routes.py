@@ -140,7 +140,7 @@ async def test_anonymous_cannot_change(db, photos):
     group = group_of(db, photos["photo"])
     response = await Visitor(ds).post("/-/shashin/remove", {"group": group, "member": key(photos["backup"])})
     assert response.status_code == 403 and os.path.exists(photos["backup"])
-    for path in ("/-/shashin/restore", "/-/shashin/empty", "/-/shashin/not-duplicates"):
+    for path in ("/-/shashin/restore", "/-/shashin/empty", "/-/shashin/not-duplicates", "/-/shashin/undo"):
         assert (await Visitor(ds).post(path, {"group": group})).status_code == 403
 
 
@@ -150,6 +150,7 @@ async def test_a_get_to_a_change_is_405(db, photos):
         "/-/shashin/remove",
         "/-/shashin/accept",
         "/-/shashin/not-duplicates",
+        "/-/shashin/undo",
         "/-/shashin/restore",
         "/-/shashin/empty",
     ):

@@ -189,6 +189,8 @@ async def test_integers_out_of_range_in_forms_are_a_400(db, photos, number):
         ("/-/shashin/remove", {"group": number, "keep": key(photos["photo"])}),
         ("/-/shashin/not-duplicates", {"group": number}),
         ("/-/shashin/restore", {"entry": number}),
+        ("/-/shashin/undo", {"decision": number}),
+        ("/-/shashin/undo", {"batch": "x", "shown": number}),
         *(("/-/shashin/accept", dict(counts, **{name: number})) for name in ("groups", "files", "bytes")),
     ):
         response = await root.post(path, form)
@@ -203,6 +205,8 @@ async def test_largest_integers_in_forms_are_no_such_thing(db, photos):
         ("/-/shashin/remove", {"group": BIGGEST, "member": key(photos["backup"])}),
         ("/-/shashin/not-duplicates", {"group": BIGGEST}),
         ("/-/shashin/restore", {"entry": BIGGEST}),
+        ("/-/shashin/undo", {"decision": BIGGEST}),
+        ("/-/shashin/undo", {"batch": "no such removal"}),
         ("/-/shashin/accept", {"threshold": 0.95, "groups": BIGGEST, "files": BIGGEST, "bytes": BIGGEST}),
     ):
         response = await root.post(path, form)
