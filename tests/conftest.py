@@ -198,6 +198,32 @@ def duplicates(duplicates_template):
     return root / "shashin.db", dict(paths)
 
 
+def scanned_template(tmp_path_factory, name, make, after=None):
+    """A library made by ``make(folder)``, hashed and grouped for real (then ``after(db, folder)``), kept aside
+    once a module or session: ``(root, pristine, folder)``, for :func:`fresh_copy`."""
+    root = tmp_path_factory.mktemp(name)
+    folder = (root / "Pictures").resolve()
+    make(folder)
+    db = root / "shashin.db"
+    run("shashin-hash", "--db", db, "-q", folder, check=0)
+    run("shashin-group", "--db", db, "-q", check=0)
+    if after is not None:
+        after(db, folder)
+    with contextlib.closing(Store(db)) as store:
+        store.db.execute("pragma wal_checkpoint(truncate)")
+    pristine = tmp_path_factory.mktemp(name + "-pristine")
+    os.rename(folder, pristine / "Pictures")
+    os.rename(db, pristine / "shashin.db")
+    return root, pristine, folder
+
+
+def fresh_copy(template):
+    """A fresh copy of a :func:`scanned_template` at the same paths, with an empty trash: ``(db, folder)``."""
+    root, pristine, folder = template
+    reset_from(pristine, root)
+    return root / "shashin.db", folder
+
+
 def reset_from(pristine, root):
     """Make root a copy of pristine again (mtimes included, so scans still match), with an empty trash.
 

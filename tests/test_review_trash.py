@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser import chromium, needs_chromium
-from conftest import copies, group_of, phone_library, reset_from, run
+from conftest import copies, fresh_copy, group_of, phone_library, run, scanned_template
 from datasette_shashin import trash_page
 from review_client import Visitor, datasette
 from shashin import group_decisions, trash
@@ -26,26 +26,13 @@ ACCEPTED = (2, 3)
 @pytest.fixture(scope="module")
 def phone_template(tmp_path_factory):
     """A phone's Camera/ photos, each with a WhatsApp/ copy and an Exports/ PNG, hashed and grouped for real."""
-    root = tmp_path_factory.mktemp("phone")
-    folder = (root / "Pictures").resolve()
-    phone_library(folder, PHOTOS)
-    db = root / "shashin.db"
-    run("shashin-hash", "--db", db, "-q", folder, check=0)
-    run("shashin-group", "--db", db, "-q", check=0)
-    with contextlib.closing(Store(db)) as store:
-        store.db.execute("pragma wal_checkpoint(truncate)")
-    pristine = tmp_path_factory.mktemp("phone-pristine")
-    os.rename(folder, pristine / "Pictures")
-    os.rename(db, pristine / "shashin.db")
-    return root, pristine, folder
+    return scanned_template(tmp_path_factory, "phone", lambda folder: phone_library(folder, PHOTOS))
 
 
 @pytest.fixture
 def duplicates(phone_template):
     """A fresh copy of the phone library at the same paths, ``(db, folder)``; the browser's server serves it."""
-    root, pristine, folder = phone_template
-    reset_from(pristine, root)
-    return root / "shashin.db", folder
+    return fresh_copy(phone_template)
 
 
 def remove(db, path):
@@ -75,6 +62,13 @@ def removed_by_hand_and_in_bulk(db, folder):
     return photos, accept(db, folder)
 
 
+async def removed_then_signed_in(duplicates):
+    """The two single removals and the acceptance, then root on a Datasette over them: ``(db, photos, batch, root)``."""
+    db, folder = duplicates
+    photos, batch = removed_by_hand_and_in_bulk(db, folder)
+    return db, photos, batch, Visitor(await datasette(db), {"id": "root"})
+
+
 def entry_ids(db, *paths):
     with contextlib.closing(Store(db)) as store:
         sql = "select id from trash where original_path = ? and restored_at is null"
@@ -91,9 +85,8 @@ def sections(html):
 
 @pytest.mark.asyncio
 async def test_removals_newest_first_with_what_they_kept(duplicates):
-    db, folder = duplicates
-    photos, batch = removed_by_hand_and_in_bulk(db, folder)
-    html = (await Visitor(await datasette(db), {"id": "root"}).get("/-/shashin/trash")).text
+    db, photos, batch, root = await removed_then_signed_in(duplicates)
+    html = (await root.get("/-/shashin/trash")).text
     bulk, second, first = sections(html)
     assert 'value="{}"'.format(batch) in bulk and "4 files" in bulk and "from 2 groups" in bulk
     for n in ACCEPTED:
@@ -113,9 +106,7 @@ async def test_removals_newest_first_with_what_they_kept(duplicates):
 
 @pytest.mark.asyncio
 async def test_ticked_files_and_a_whole_removal_are_restored(duplicates):
-    db, folder = duplicates
-    photos, batch = removed_by_hand_and_in_bulk(db, folder)
-    root = Visitor(await datasette(db), {"id": "root"})
+    db, photos, batch, root = await removed_then_signed_in(duplicates)
     html = (await root.get("/-/shashin/trash")).text
     ticked = entry_ids(db, photos[0]["whatsapp"], photos[2]["exports"])
     assert all('name="entry" value="{}"'.format(entry) in html for entry in ticked)
@@ -132,9 +123,7 @@ async def test_ticked_files_and_a_whole_removal_are_restored(duplicates):
 
 @pytest.mark.asyncio
 async def test_search_by_path(duplicates):
-    db, folder = duplicates
-    photos, _ = removed_by_hand_and_in_bulk(db, folder)
-    root = Visitor(await datasette(db), {"id": "root"})
+    db, photos, _, root = await removed_then_signed_in(duplicates)
     html = (await root.get("/-/shashin/trash?q=whatsapp")).text
     assert len(sections(html)) == 2 and "3 files (" in html and "have “whatsapp” in their path" in html
     assert "IMG_0001.png" not in html and "IMG_0002.png" not in html and "IMG-20190704-WA0003.jpg" in html
@@ -144,17 +133,15 @@ async def test_search_by_path(duplicates):
     for literal in ("%", "IMG%0", "\\"):  # like's wildcards and its escape match only themselves
         assert "No file in the trash has" in (await root.get("/-/shashin/trash?q=" + quote(literal))).text
     assert "1 file (" in (await root.get("/-/shashin/trash?q=G_0001.p")).text
-    assert len(sections((await root.get("/-/shashin/trash?q=" + str(folder / "Exports"))).text)) == 2
+    assert len(sections((await root.get("/-/shashin/trash?q=" + os.path.dirname(photos[0]["exports"]))).text)) == 2
 
 
 @pytest.mark.asyncio
 async def test_pages_of_removals_and_a_removal_of_many_groups(duplicates, monkeypatch):
-    db, folder = duplicates
-    _, batch = removed_by_hand_and_in_bulk(db, folder)
     monkeypatch.setattr(trash_page, "REMOVALS_PER_PAGE", 2)
     monkeypatch.setattr(trash_page, "GROUPS_SHOWN", 1)
     monkeypatch.setattr(trash_page, "GROUPS_PER_PAGE", 1)
-    root = Visitor(await datasette(db), {"id": "root"})
+    _, _, batch, root = await removed_then_signed_in(duplicates)
     first = (await root.get("/-/shashin/trash")).text
     assert len(sections(first)) == 2 and "page 1 of removals" in first and 'href="?page=2"' in first
     assert "IMG_0002.jpg" in first and "IMG_0003.jpg" not in first  # the acceptance's first group only
