@@ -111,7 +111,7 @@ async def test_ticked_files_and_a_whole_removal_are_restored(duplicates):
     ticked = entry_ids(db, photos[0]["whatsapp"], photos[2]["exports"])
     assert all('name="entry" value="{}"'.format(entry) in html for entry in ticked)
     restored = await root.post("/-/shashin/restore", {"entry": ticked})
-    assert restored.json()["ok"] and len(restored.json()["messages"]) == 2
+    assert restored.json()["ok"] and restored.json()["summary"] == "restored 2 files to where they came from"
     assert os.path.exists(photos[0]["whatsapp"]) and os.path.exists(photos[2]["exports"])
     gone = [photos[1]["exports"], photos[2]["whatsapp"], photos[3]["whatsapp"], photos[3]["exports"]]
     assert not any(map(os.path.exists, gone))
@@ -271,6 +271,7 @@ def test_in_the_browser_after_an_acceptance_and_single_removals(server, duplicat
         expect(button).to_have_text("Restore 2 ticked files")
         button.click()
         expect(page.locator(".trash-removal")).to_have_count(2)
+        expect(page.locator(".message-info")).to_have_text("restored 2 files to where they came from")
         assert os.path.exists(photos[0]["whatsapp"]) and os.path.exists(photos[3]["exports"])
         gone = [photos[1]["exports"], photos[2]["whatsapp"], photos[2]["exports"], photos[3]["whatsapp"]]
         assert not any(map(os.path.exists, gone))

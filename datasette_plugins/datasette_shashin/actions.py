@@ -261,8 +261,19 @@ async def restore(datasette, request):
         return trash.restore_batch(store, chosen) if chosen else []
 
     outcomes = await database.write(datasette, write)
+    restored = sum(outcome.ok for outcome in outcomes)
+    if not outcomes:
+        summary = "nothing to restore"
+    elif restored < len(outcomes):
+        summary = "restored {} of {} files; the others stay in the trash".format(restored, len(outcomes))
+    elif restored == 1:
+        summary = "restored 1 file to where it came from"
+    else:
+        summary = "restored {} files to where they came from".format(restored)
     result = {
-        "ok": bool(outcomes) and all(outcome.ok for outcome in outcomes),
+        "ok": bool(outcomes) and restored == len(outcomes),
+        "summary": summary,
+        "problems": [outcome.message for outcome in outcomes if not outcome.ok],
         "messages": [outcome.message for outcome in outcomes] or ["nothing to restore"],
     }
     return _reply(datasette, request, result, _back(form, "/-/shashin/trash"))
