@@ -174,7 +174,7 @@
     const chosen = ticked(section);
     if (!chosen.length) {
       feedback(section, { ok: false, summary: "Nothing ticked, so nothing removed: tick the copies to remove " +
-        "(x, or their box), then d. Enter keeps the outlined photo and removes the others." });
+        "(their box, or x), then Delete selected (d). To keep one copy and remove the others: its Keep button (Enter)." });
       return;
     }
     post("remove", section, { member: chosen }, true);
