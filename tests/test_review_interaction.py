@@ -185,7 +185,7 @@ def test_partial_delete_keeps_the_group_and_undo_goes_back_in_order(library):
 
 
 def test_phone_width_and_the_empty_database(library, tmp_path):
-    db, _ = library
+    db, folders = library
     empty = tmp_path / "empty.db"
     sqlite3.connect(empty).close()
     with chromium() as browser:
@@ -208,11 +208,15 @@ def test_phone_width_and_the_empty_database(library, tmp_path):
             # A tap makes a group current.
             page.locator(".shashin-group").nth(3).locator(".shashin-thumb").first.tap()
             expect(page.locator(".shashin-group").nth(3)).to_have_class(_has("shashin-focused"))
+            assert all(os.path.exists(path) for paths in folders.values() for path in paths)
+            assert query(db, "select count(*) from trash") == [(0,)]
         with root_server(empty) as (sign_in, base):
             page.goto(sign_in)
             page.goto(base + "/-/shashin")
             expect(page.locator(".shashin-state")).to_contain_text("shashin-scan ~/Pictures --db " + str(empty))
             assert page.evaluate("document.documentElement.scrollWidth") <= 390, page.evaluate(OVERFLOWING)
+        # Looking at a database that is not shashin's makes no table in it.
+        assert query(empty, "select count(*) from sqlite_master") == [(0,)]
 
 
 def _has(name):
