@@ -271,7 +271,8 @@ def test_in_the_browser_after_an_acceptance_and_single_removals(server, duplicat
         expect(button).to_have_text("Restore 2 ticked files")
         button.click()
         expect(page.locator(".trash-removal")).to_have_count(2)
-        expect(page.locator(".message-info")).to_have_text("restored 2 files to where they came from")
+        expect(page.locator(".trash-status")).to_have_text("restored 2 files to where they came from")
+        assert page.evaluate("window.scrollY") > 0  # in place: the page stays where it was
         assert os.path.exists(photos[0]["whatsapp"]) and os.path.exists(photos[3]["exports"])
         gone = [photos[1]["exports"], photos[2]["whatsapp"], photos[2]["exports"], photos[3]["whatsapp"]]
         assert not any(map(os.path.exists, gone))
@@ -284,8 +285,14 @@ def test_in_the_browser_after_an_acceptance_and_single_removals(server, duplicat
         expect(removed).to_have_js_property("complete", True)
         assert removed.evaluate("img => img.naturalWidth") > 0
 
-        # Restore this removal: the rest of the acceptance.
+        # Restore this removal, with a plain form (no script): the rest of the acceptance.
+        plain = browser.new_context(java_script_enabled=False)
+        plain.add_cookies(desk.cookies())
+        page = plain.new_page()
+        page.goto(base + "/-/shashin/trash")
+        expect(page.locator("time").first).to_contain_text("UTC")
         page.locator(".trash-removal").first.locator(".trash-restore-removal").click()
         expect(page.locator(".trash-removal")).to_have_count(1)
+        expect(page.locator(".message-info")).to_have_text("restored 3 files to where they came from")
         assert all(map(os.path.exists, gone[1:])) and not os.path.exists(gone[0])
         assert errors == []
