@@ -2,7 +2,7 @@
 
 A labelled archive (:func:`shashin.demo.archive`, random cameras, photos and copies: backups, PNG/WebP/TIFF
 exports, Lightroom exports, watermarked, date-shifted, messenger, web, upscaled and cropped edits), plus,
-for half the photos, a copy turned and/or mirrored at random (one of the 7 orientations). Everything is
+for half the photos, a copy turned and/or mirrored at random (one of the 7 ways, with Wand). Everything is
 scanned for real (shashin-hash, shashin-meta, shashin-group). Each photo's copies are described relative
 to its camera original (:func:`shashin.review.relations`, the stored fingerprints) and checked against
 what the archive made: a copy is right when it has every badge its kind must have and no badge that
@@ -60,15 +60,16 @@ def names_rule(members):
     return len(numbers) > 1
 
 
-def turned_copy(original, folder, orientation):
-    """original mirrored (4-7) then turned orientation % 4 quarters counter-clockwise, as similarity.orient."""
-    target = folder / "Turned" / "{}-o{}.jpg".format(original.stem, orientation)
+def turned_copy(original, folder, turn):
+    """original mirrored left-right (when turn says so), then turned clockwise by turn's degrees."""
+    mirrored, degrees = turn
+    target = folder / "Turned" / (original.stem + "-turned.jpg")  # no number of its own: the names rule is fair
     target.parent.mkdir(parents=True, exist_ok=True)
     with Image(filename=str(original)) as image:
-        if orientation >= 4:
+        if mirrored:
             image.flop()
-        if orientation % 4:
-            image.rotate(360 - 90 * (orientation % 4))  # Wand turns clockwise
+        if degrees:
+            image.rotate(degrees)
         image.format = "jpeg"
         image.save(filename=str(target))
     return target
@@ -89,14 +90,14 @@ def burst_shot(original, rng):
     return target
 
 
-def expected_turn(orientation):
-    return ({"mirrored"} if orientation >= 4 else set()) | (
-        {review._TURNS[orientation % 4]} if orientation % 4 else set()
-    )
+def expected_turn(turn):
+    """The badges a turned copy must have, and no other turn."""
+    mirrored, degrees = turn
+    return ({"mirrored"} if mirrored else set()) | ({"rotated {}°".format(degrees)} if degrees else set())
 
 
 def scanned(folder, count, seed):
-    """``([(members, kinds, orientation)], fingerprints)``: each photo's images rows, its original first, and
+    """``([(members, kinds, turn)], fingerprints)``: each photo's images rows, its original first, and
     the fingerprints of every content, after a real scan."""
     rng = random.Random(seed)
     photos = demo.archive(folder / "archive", count, seed)
@@ -105,15 +106,17 @@ def scanned(folder, count, seed):
         original = photo["files"][0]
         if len(photo["files"]) == len(photo["copies"]) or original.suffix.lower() != ".jpg":
             continue  # the camera's file lost, or a HEIC: no original to describe copies against
-        orientation = rng.randrange(1, 8) if rng.random() < 0.5 else 0
+        turn = (False, 0)
+        if rng.random() < 0.5:  # one of the 7 ways to turn or mirror a picture
+            turn = rng.choice([(mirrored, degrees) for mirrored in (False, True) for degrees in (0, 90, 180, 270)][1:])
         files, kinds = list(photo["files"]), list(photo["copies"])
-        if orientation:
-            files.append(turned_copy(original, folder / "archive", orientation))
+        if turn != (False, 0):
+            files.append(turned_copy(original, folder / "archive", turn))
             kinds.append("turned")
         if rng.random() < 0.25:
             files.append(burst_shot(original, rng))
             kinds.append("burst")
-        described.append((files, kinds, orientation))
+        described.append((files, kinds, turn))
     db = folder / "shashin.db"
     for command in ("shashin-hash", "shashin-meta"):
         subprocess.run([BIN / command, "--db", db, "-q", folder / "archive"], capture_output=True, check=True)
@@ -124,14 +127,14 @@ def scanned(folder, count, seed):
         prints = store.fingerprints_of(row["md5"] for row in rows.values())
     finally:
         store.close()
-    photos = [([rows[str(path)] for path in files], kinds, orientation) for files, kinds, orientation in described]
+    photos = [([rows[str(path)] for path in files], kinds, turn) for files, kinds, turn in described]
     return photos, prints
 
 
-def judge(badges, kind, orientation):
+def judge(badges, kind, turn):
     """Whether a copy's badges say what it is: every required one, no false claim."""
     texts = [text for text, _ in badges]
-    required = expected_turn(orientation) if kind == "turned" else REQUIRED[kind]
+    required = expected_turn(turn) if kind == "turned" else REQUIRED[kind]
     has = all(any(text.startswith(prefix) for text in texts) for prefix in required)
     false = [text for text in texts if any(text.startswith(c) and kind != k for c, k in CLAIMS.items())]
     if kind == "turned":
@@ -149,11 +152,11 @@ def main():
         right, total, wrong = collections.Counter(), collections.Counter(), collections.Counter()
         review.relations(*photos[0][0:1], prints)  # loads what reading fingerprints needs, once a process
         started = time.perf_counter()
-        for members, kinds, orientation in photos:
+        for members, kinds, turn in photos:
             for relation, kind in zip(review.relations(members, prints)[1:], kinds):
                 if kind == "burst":  # another shot: its badges are not what is measured
                     continue
-                correct, false = judge(relation["badges"], kind, orientation)
+                correct, false = judge(relation["badges"], kind, turn)
                 total[kind] += 1
                 right[kind] += correct
                 if not correct:
@@ -165,7 +168,10 @@ def main():
             name: (sum(map(rule, bursts)), sum(map(rule, copies_only)))
             for name, rule in (
                 ("names (before)", names_rule),
-                ("capture evidence (today)", lambda members: bool(review._burst_evidence(members))),
+                (
+                    "capture evidence (today)",
+                    lambda members: any("burst" in warning for warning in review.warnings(members)),
+                ),
             )
         }
     copies = sum(total.values())
