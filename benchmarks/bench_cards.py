@@ -139,7 +139,7 @@ def judge(badges, kind, turn):
     false = [text for text in texts if any(text.startswith(c) and kind != k for c, k in CLAIMS.items())]
     if kind == "turned":
         false += [text for text in texts if text.startswith(("rotated", "mirrored")) and text not in required]
-    return has and not false, false
+    return has and not false
 
 
 def main():
@@ -156,7 +156,7 @@ def main():
             for relation, kind in zip(review.relations(members, prints)[1:], kinds):
                 if kind == "burst":  # another shot: its badges are not what is measured
                     continue
-                correct, false = judge(relation["badges"], kind, turn)
+                correct = judge(relation["badges"], kind, turn)
                 total[kind] += 1
                 right[kind] += correct
                 if not correct:
