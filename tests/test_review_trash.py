@@ -232,6 +232,9 @@ def test_in_the_browser_after_an_acceptance_and_single_removals(server, duplicat
         phone.click("text=Move 4 files")  # the acceptance, from its page: the trash page opens
         expect(phone.locator(".trash-removal")).to_have_count(3)
         assert overflow(phone) == 0 and small_controls(phone) == []
+        phone.goto(base + "/-/shashin/trash?q=WhatsApp")
+        expect(phone.locator(".trash-found")).to_contain_text("3 files")
+        assert overflow(phone) == 0 and small_controls(phone) == []
         assert errors == []
 
         desk = browser.new_context(
@@ -295,4 +298,16 @@ def test_in_the_browser_after_an_acceptance_and_single_removals(server, duplicat
         expect(page.locator(".trash-removal")).to_have_count(1)
         expect(page.locator(".message-info")).to_have_text("restored 3 files to where they came from")
         assert all(map(os.path.exists, gone[1:])) and not os.path.exists(gone[0])
+
+        # Emptying is apart, and asks first: its button shows only once its disclosure is opened.
+        with contextlib.closing(Store(db)) as store:
+            [held] = [entry["trash_path"] for entry in store.trash_entries()]
+        empty = page.locator(".shashin-empty button")
+        expect(empty).to_be_hidden()
+        page.click("text=Empty the trash…")
+        expect(empty).to_have_text(re.compile("delete 1 file for good, frees"))
+        assert os.path.exists(held)
+        empty.click()
+        expect(page.locator(".trash-nothing")).to_have_text("The trash is empty.")
+        assert not os.path.exists(held) and os.path.exists(photos[1]["camera"])
         assert errors == []
