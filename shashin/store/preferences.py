@@ -42,7 +42,7 @@ class PreferencesMixin:
         if not self.db["group_members"].exists():
             return 0, {}
         decided = self.decided_groups() if self.db["decisions"].exists() else set()
-        ids = [i for (i,) in self.db.execute("select distinct group_id from group_members order by group_id")]
+        ids = [i for (i,) in self.db.execute("select id from groups order by id")]
         ids = [i for i in ids if i not in decided]
         chosen = ids[:: -(-len(ids) // limit)] if ids else []
         ranked = self.db["ranks"].exists()
