@@ -3,6 +3,8 @@
 import ctypes
 import os
 import re
+import tempfile
+import threading
 
 import numpy
 from wand.api import libmagick, library
@@ -244,19 +246,50 @@ def magick_message(error):
     return re.sub(r" @ \S+$", "", re.sub(r" `[^`]*'", "", lines[0])).strip()
 
 
-def browser_jpeg(blob, edge=FULL_IMAGE_EDGE):
-    """A JPEG of an image a browser cannot show (HEIC, TIFF...), from its file's bytes: the first
-    frame, upright, its longest edge at most edge pixels (and never above FULL_IMAGE_EDGE)."""
+def browser_jpeg(blob, edge=FULL_IMAGE_EDGE, format_=None):
+    """A JPEG of an image a browser cannot show (HEIC, TIFF, RAW...), from its file's bytes: the first
+    frame, upright, its longest edge at most edge pixels (and never above FULL_IMAGE_EDGE).
+
+    format_ is the format recorded at scan time: a RAW file's (CR2, NEF... anything ImageMagick is not
+    given) is shown from the JPEG preview it embeds, as it was hashed.
+    """
     edge = min(edge, FULL_IMAGE_EDGE)
     try:
+        if format_ is not None and format_ not in CODERS:
+            return _raw_browser_jpeg(blob, edge, format_)
         with Image(blob=blob, format=coder(sniff(blob))) as frames, Image(image=frames.sequence[0]) as image:
-            image.auto_orient()
-            scale = edge / max(image.width, image.height)
-            if scale < 1:
-                # Area averaging: a third of the time of the default (Lanczos) resize of a 12 MP photo.
-                image.scale(max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-            image.format = "jpeg"
-            image.compression_quality = 90
-            return image.make_blob()
+            return _scaled_jpeg(image, edge)
     except WandException as error:
         raise ImageError(magick_message(error)) from None
+
+
+#: One request at a time to the RAW previews' exiftool, which the review server's threads share.
+_raw_previews_lock = threading.Lock()
+
+
+def _raw_browser_jpeg(blob, edge, format_):
+    # exiftool reads files: the bytes already checked go to a private temporary copy, so that the
+    # photo's path is never opened again (it may hold other bytes by now).
+    with tempfile.TemporaryDirectory(prefix="shashin-raw-") as folder:
+        copy = os.path.join(folder, "photo." + re.sub(r"[^a-z0-9]", "", format_.lower()))
+        with open(copy, "wb") as raw:
+            raw.write(blob)
+        with _raw_previews_lock:
+            preview = _raw_previews.preview(copy)
+    if preview is None:
+        raise ImageError("RAW file without an embedded JPEG preview (ImageMagick cannot develop RAW files here)")
+    with Image(blob=preview.jpeg) as image:
+        image.orientation = ORIENTATIONS[preview.orientation if 1 <= preview.orientation <= 8 else 1]
+        return _scaled_jpeg(image, edge)
+
+
+def _scaled_jpeg(image, edge):
+    """A decoded image upright, its longest edge at most edge, as a JPEG."""
+    image.auto_orient()
+    scale = edge / max(image.width, image.height)
+    if scale < 1:
+        # Area averaging: a third of the time of the default (Lanczos) resize of a 12 MP photo.
+        image.scale(max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    image.format = "jpeg"
+    image.compression_quality = 90
+    return image.make_blob()

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 
+import exiftool
 import pytest
 from playwright.sync_api import expect
 from wand.image import Image
@@ -21,6 +22,7 @@ from shashin.review import keeper_first
 from shashin.store import Store
 
 UPRIGHT, TURNED, MIRRORED, TIFF = "photo.jpg", "photo turned.jpg", "photo mirrored.jpg", "photo.tif"
+RAW = "IMG_0001.NEF"
 
 
 def compare_library(folder, db):
@@ -34,9 +36,18 @@ def compare_library(folder, db):
             image.save(filename=str(folder / name))
     make_photo(folder / "beach.jpg", 1)
     make_photo(folder / "beach-small.jpg", 1, 320, 240)
+    raw_stand_in(folder / RAW, make_photo(folder.parent / "preview.jpg", 2, 160, 120))
     run("shashin-hash", "--db", db, "-q", folder, check=0)
     run("shashin-group", "--db", db, "-q", check=0)
     return {name: str((folder / name).resolve()) for name in os.listdir(folder)}
+
+
+def raw_stand_in(path, preview):
+    """A RAW file as far as shashin can tell (no RAW encoder exists): TIFF-structured, a JPEG preview
+    embedded, turned by its Orientation tag (6: a quarter clockwise)."""
+    with exiftool.ExifToolHelper() as tool:
+        tool.execute("-overwrite_original", "-Orientation#=6", "-ThumbnailImage<={}".format(preview), str(preview))
+        path.write_bytes(tool.execute("-b", "-EXIF", str(preview), raw_bytes=True))
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +135,14 @@ async def test_a_converted_photo_is_scaled_to_the_edge_asked_and_checked_on_disk
     assert (await visitor.get(url + "?edge=300")).status_code == 404
     os.unlink(photos[TIFF])
     assert (await visitor.get(url + "?edge=300")).status_code == 404
+
+
+@pytest.mark.asyncio
+async def test_a_raw_file_is_shown_from_its_embedded_preview_upright(db, photos):
+    response = await Visitor(await datasette(db)).get("/-/shashin/image/{}?edge=512".format(md5(photos[RAW])))
+    assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
+    with Image(blob=response.content) as image:
+        assert image.size == (120, 160)
 
 
 @pytest.mark.asyncio

@@ -87,7 +87,7 @@ async def image(datasette, request):
     if format_ in _MIME:
         return Response(photo, content_type=_MIME[format_], headers=caching)
     try:
-        jpeg = await loop.run_in_executor(None, _conversions.converted, md5, photo, edge)
+        jpeg = await loop.run_in_executor(None, _conversions.converted, md5, photo, edge, format_)
     except ImageError as error:
         return Response.text("cannot show this image: {}".format(error), status=415)
     return Response(jpeg, content_type="image/jpeg", headers=caching)
@@ -114,13 +114,13 @@ class _Conversions:
         self.kept = collections.OrderedDict()
         self.lock = threading.Lock()
 
-    def converted(self, md5, photo, edge):
+    def converted(self, md5, photo, edge, format_):
         with self.lock:
             jpeg = self.kept.get((md5, edge))
             if jpeg is not None:
                 self.kept.move_to_end((md5, edge))
                 return jpeg
-        jpeg = imaging.browser_jpeg(photo, edge)
+        jpeg = imaging.browser_jpeg(photo, edge, format_)
         with self.lock:
             self.kept[md5, edge] = jpeg
             while sum(map(len, self.kept.values())) > self.budget:
