@@ -152,6 +152,8 @@ async def test_pages_of_removals_and_a_removal_of_many_groups(duplicates, monkey
     assert 'rel="prev" href="?"' in second and 'rel="next"' not in second
     past = await root.get("/-/shashin/trash?page=7&q=Pictures")
     assert past.status_code == 302 and past.headers["location"] == "/-/shashin/trash?q=Pictures&page=2"
+    nothing = await root.get("/-/shashin/trash?page=3&q=nothing-here")
+    assert nothing.status_code == 302 and nothing.headers["location"] == "/-/shashin/trash?q=nothing-here"
     other_group = (await root.get(more + "&page=2")).text
     assert "IMG_0003.jpg" in other_group and "IMG_0002.jpg" not in other_group and "page 2 of 2" in other_group
 

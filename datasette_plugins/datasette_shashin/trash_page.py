@@ -42,9 +42,11 @@ async def trash_page(datasette, request):
             offset, groups_shown, older = (asked - 1) * GROUPS_PER_PAGE, GROUPS_PER_PAGE, asked < pages
         else:  # the removals, latest first, a page at a time, each with its first groups
             pages = None  # not counted: that reads the whole trash
-            removals = store.trash_removals(search, limit=REMOVALS_PER_PAGE + 1, offset=(asked - 1) * REMOVALS_PER_PAGE)
+            start = (asked - 1) * REMOVALS_PER_PAGE
+            # A search that found nothing need not read the whole trash again to list nothing.
+            removals = store.trash_removals(search, limit=REMOVALS_PER_PAGE + 1, offset=start) if found[0] else []
             if not removals and asked > 1:
-                return None, page_count(store.trash_removal_count(search), REMOVALS_PER_PAGE)
+                return None, page_count(store.trash_removal_count(search) if found[0] else 0, REMOVALS_PER_PAGE)
             offset, groups_shown, older = 0, GROUPS_SHOWN, len(removals) > REMOVALS_PER_PAGE
             removals = removals[:REMOVALS_PER_PAGE]
         views = [_removal_view(store, removal, search, groups_shown, offset) for removal in removals]
