@@ -6,6 +6,8 @@ trash (``emptied_at``). A row with neither is *in the trash*: its file is gone f
 the original path as far as groups and the review page are concerned.
 """
 
+import contextlib
+
 from sqlite_utils import Migrations
 
 from .base import db_path, fs_path, in_chunks, now
@@ -162,11 +164,13 @@ class TrashMixin:
         """Batches in the order of their latest row, newest first: rows are read from the newest
         until offset + limit batches were seen (a page of removals, not the whole trash, is read)."""
         seen = {}
-        cursor = self.db.execute("select batch from trash where {} order by id desc".format(where), params)
-        for (batch,) in cursor:
-            seen[batch] = None
-            if limit is not None and len(seen) >= offset + limit:
-                break
+        with contextlib.closing(
+            self.db.execute("select batch from trash where {} order by id desc".format(where), params)
+        ) as rows:
+            for (batch,) in rows:
+                seen[batch] = None
+                if limit is not None and len(seen) >= offset + limit:
+                    break
         return list(seen)[offset:]
 
     def trash_removal_count(self, search=None):
