@@ -50,7 +50,7 @@ def _md5(datasette, row, md5):
         except sqlite3.Error:  # a database scanned but never grouped
             has_thumbnail, group = False, None
         picture = (
-            Markup('<img src="{}" alt="" loading="lazy" class="shashin-cell-thumb">').format(
+            Markup('<img src="{}" alt="" loading="lazy" style="max-width: 96px; max-height: 96px">').format(
                 datasette.urls.path("/-/shashin/thumbnail/{}.jpg".format(md5))
             )
             if has_thumbnail
@@ -105,7 +105,7 @@ def _metadata(datasette, row, metadata):
     tags = review.all_tags(member)
     listed = Markup("").join(Markup("<dt>{}</dt><dd>{}</dd>").format(tag, text) for tag, text in tags)
     return Markup(
-        '<span class="shashin-cell-summary">{}</span><details><summary>{} tags</summary><dl>{}</dl></details>'
+        '<span style="white-space: nowrap">{}</span><details><summary>{} tags</summary><dl>{}</dl></details>'
     ).format(" · ".join(part for part in summary if part), len(tags), listed)
 
 
