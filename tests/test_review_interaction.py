@@ -163,9 +163,11 @@ def test_partial_delete_keeps_the_group_and_undo_goes_back_in_order(library):
         # Keep the outlined photo: the rest go, the group is done; then undo twice, newest first.
         page.keyboard.press("Enter")
         expect(group).to_have_class(_has("shashin-done"))
+        expect(page.locator(".shashin-summary")).to_contain_text("4 groups to review")
         assert sum(map(os.path.exists, big)) == 1
         page.keyboard.press("u")
         expect(page.locator(".shashin-feedback")).to_contain_text("Undone: 7 files")
+        expect(page.locator(".shashin-summary")).to_contain_text("5 groups to review")
         assert sum(map(os.path.exists, big)) == BIG_GROUP - 2
         page.keyboard.press("u")
         expect(page.locator(".shashin-feedback")).to_contain_text("Undone: 2 files")

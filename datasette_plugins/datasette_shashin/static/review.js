@@ -166,6 +166,16 @@
     fresh.querySelector(".shashin-position").textContent = old.querySelector(".shashin-position").textContent;
     old.replaceWith(fresh);
     if (current === old) select(fresh, photo, false);
+    if (isOpen(old) !== isOpen(fresh)) recount(isOpen(fresh) ? 1 : -1);
+  }
+
+  // The count of groups to review follows the groups decided (or undone) in place.
+  function recount(change) {
+    const total = document.querySelector(".shashin-total");
+    if (!total) return;
+    const count = Number(total.dataset.total) + change;
+    total.dataset.total = count;
+    total.textContent = count.toLocaleString("en") + (count === 1 ? " group" : " groups") + " to review";
   }
 
   // The actions, from a key or a button
