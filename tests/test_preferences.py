@@ -2,48 +2,18 @@
 
 import contextlib
 import os
-import sqlite3
 
-import exiftool
 import pytest
+import test_rank
 
-from conftest import copies, invoke, phone_library, run
+from conftest import copies, invoke, run
 from shashin.cli import rank as rank_command
 from shashin.ranking import preferences, rule
 from shashin.store import Store
 
-PHOTOS = 3
-
-
-@pytest.fixture(scope="module")
-def scanned(tmp_path_factory):
-    """A :func:`phone_library`: Camera/ originals with the phone's EXIF, half-size WhatsApp/ copies, and
-    Exports/ PNGs of the same pixels (larger files) edited in Photoshop; hashed, read and grouped for real."""
-    root = tmp_path_factory.mktemp("library")
-    folder, db = root / "Pictures", root / "shashin.db"
-    phone_library(folder, PHOTOS)
-    with exiftool.ExifToolHelper() as tool:
-        params = ["-overwrite_original"]
-        tool.set_tags(
-            sorted(map(str, (folder / "Camera").iterdir())),
-            {"DateTimeOriginal": "2019:07:04 10:00:00", "Make": "Apple", "Model": "iPhone 8"},
-            params,
-        )
-        tool.set_tags(sorted(map(str, (folder / "Exports").iterdir())), {"Software": "Adobe Photoshop 21.0"}, params)
-    hashed = run("shashin-hash", "--db", db, "-q", folder, check=0).stdout
-    run("shashin-meta", "--db", db, "-q", input=hashed, check=0)
-    run("shashin-group", "--db", db, "-q", check=0)
-    return folder.resolve(), db
-
-
-@pytest.fixture
-def library(scanned, tmp_path):
-    """The scanned library with a database of this test's own."""
-    folder, db = scanned
-    own = tmp_path / "shashin.db"
-    with contextlib.closing(sqlite3.connect(db)) as source, contextlib.closing(sqlite3.connect(own)) as target:
-        source.backup(target)
-    return folder, own
+# The library test_rank.py scans: Camera/ originals with the phone's EXIF, half-size WhatsApp/ copies, and
+# Exports/ PNGs of the same pixels (larger files) edited in Photoshop; each test gets its own database.
+PHOTOS, scanned, library = test_rank.PHOTOS, test_rank.scanned, test_rank.library
 
 
 def kinds_in_order(db, rules):
