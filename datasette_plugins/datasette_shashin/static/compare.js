@@ -16,6 +16,8 @@
   const FLICKER_MS = 700;
   const LARGEST_CANVAS_EDGE = 4096;
   const ZOOM_STEP = 1.5;
+  // More copies than this side by side would each be too narrow to see: then the pair alone is shown.
+  const MOST_SIDE_BY_SIDE = 4;
 
   const state = { zoom: 1, cx: 0.5, cy: 0.5, a: 0, b: 1, mode: "side", shown: 0, flickerTimer: null };
 
@@ -154,11 +156,11 @@
     differencePane.hidden = state.mode !== "difference";
     const names = [state.a, state.b].map((index) => panes[index].querySelector(".shashin-copy-name").textContent);
     const turn = turns[state.b][state.a];
-    pairText.textContent =
-      "Comparing " + names[0] + " with " + names[1] +
-      (turn ? " (" + names[1] + " is " + turnWords(turn) + " relative to it)" : "") +
-      (state.mode === "flicker" ? ". Showing " + panes[state.shown].querySelector(".shashin-copy-name").textContent : "") +
-      ".";
+    const sentences = ["Comparing " + names[0] + " with " + names[1] +
+      (panes.length > 2 ? ", copy " + (state.b + 1) + " of " + panes.length + " ([ and ] for the others)" : "") + "."];
+    if (turn) sentences.push(names[1] + " is " + turnWords(turn) + " relative to " + names[0] + ".");
+    if (state.mode === "flicker") sentences.push("Showing " + names[state.shown === state.a ? 0 : 1] + ".");
+    pairText.textContent = sentences.join(" ");
     if (state.mode === "difference") drawDifference();
     render();
   }
@@ -297,6 +299,7 @@
     view.addEventListener("pointercancel", release);
   }
 
+  panesBox.classList.toggle("shashin-many", panes.length > MOST_SIDE_BY_SIDE);
   for (const img of root.querySelectorAll(".shashin-pane img")) {
     const unshown = () => { img.closest(".shashin-pane").querySelector(".shashin-unshown").hidden = false; };
     img.addEventListener("load", render);
