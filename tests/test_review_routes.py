@@ -298,6 +298,8 @@ async def test_changed_file_left_in_place(db, photos):
         handle.write(b"edited")
     response = await root.post("/-/shashin/remove", {"group": group, "member": key(photos["backup"])})
     assert response.status_code == 409 and "changed since it was scanned" in response.json()["messages"][0]
+    # The sentence says why; the file's name is in the details.
+    assert response.json()["summary"].startswith("Nothing moved: changed since it was scanned")
     assert os.path.exists(photos["backup"]) and Store(db).decisions(group) == []
 
 

@@ -94,7 +94,8 @@ def _files(count):
 def _removal(outcomes, sizes, kept=False):
     """What a removal did, in a sentence, with every file's line and what to undo."""
     moved = [outcome for outcome in outcomes if outcome.ok]
-    problems = [outcome.message for outcome in outcomes if not outcome.ok]
+    failed = [outcome for outcome in outcomes if not outcome.ok]
+    problems = [outcome.message for outcome in failed]
     if moved:
         summary = "Moved {} ({}) to the trash".format(
             _files(len(moved)), trash.human_size(sum(sizes.get(outcome.path, 0) for outcome in moved))
@@ -102,8 +103,11 @@ def _removal(outcomes, sizes, kept=False):
         summary += ", kept the chosen copy." if kept else "."
         if problems:
             summary += " {} not moved: see why.".format(_files(len(problems)))
+    elif len(failed) == 1:
+        # The reason alone: the file's name is in the details.
+        summary = "Nothing moved: " + failed[0].message.removeprefix(failed[0].path + ": not removed: ")
     else:
-        summary = "Nothing moved: " + (problems[0] if problems else "no file selected.")
+        summary = "Nothing moved: {} could not be moved; see why.".format(_files(len(failed)))
     return {
         "ok": not problems,
         "removed": len(moved),
