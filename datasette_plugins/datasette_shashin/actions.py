@@ -104,8 +104,7 @@ def _removal(outcomes, sizes, kept=False):
         if problems:
             summary += " {} not moved: see why.".format(_files(len(problems)))
     elif len(failed) == 1:
-        # The reason alone: the file's name is in the details.
-        summary = "Nothing moved: " + failed[0].message.removeprefix(failed[0].path + ": not removed: ")
+        summary = "Nothing moved: " + _reason(failed[0])
     else:
         summary = "Nothing moved: {} could not be moved; see why.".format(_files(len(failed)))
     return {
@@ -148,6 +147,13 @@ async def remove(datasette, request):
 
     result = await database.write(datasette, write)
     return await _in_place(datasette, request, form, result, [group_id])
+
+
+def _reason(outcome):
+    """Why a file was not moved (or restored), without its name: the name is in the details."""
+    return (
+        outcome.message.removeprefix(outcome.path + ": ").removeprefix("not removed: ").removeprefix("not restored: ")
+    )
 
 
 def _refusal(reason):
@@ -232,7 +238,8 @@ async def undo(datasette, request):
     entries, outcomes = await database.write(datasette, write)
     sizes = {entry["id"]: entry["size"] or 0 for entry in entries}
     restored = [outcome for outcome in outcomes if outcome.ok]
-    problems = [outcome.message for outcome in outcomes if not outcome.ok]
+    failed = [outcome for outcome in outcomes if not outcome.ok]
+    problems = [outcome.message for outcome in failed]
     if restored:
         summary = "Undone: {} ({}) back in place.".format(
             _files(len(restored)), trash.human_size(sum(sizes[outcome.entry_id] for outcome in restored))
@@ -240,7 +247,7 @@ async def undo(datasette, request):
         if problems:
             summary += " {} not restored: see why.".format(_files(len(problems)))
     else:
-        summary = "Nothing restored: " + (problems[0] if problems else "that removal was undone already.")
+        summary = "Nothing restored: " + (_reason(failed[0]) if failed else "that removal was undone already.")
     result = {
         "ok": bool(restored) and not problems,
         "summary": summary,
