@@ -441,7 +441,7 @@ async def test_sort_and_filter(db, photos):
         assert (await visitor.get("/-/shashin?sort=" + sort)).text.count('<section class="shashin-group') == 2
     # A link to one group (from the images table) goes to the page holding it, or shows it alone when decided.
     linked = await visitor.get("/-/shashin?group={}".format(beach))
-    assert linked.status_code == 302 and linked.headers["location"] == "/-/shashin#group-{}".format(beach)
+    assert linked.status_code == 302 and linked.headers["location"] == "/-/shashin?#group-{}".format(beach)
     await Visitor(visitor.ds, {"id": "root"}).post("/-/shashin/not-duplicates", {"group": beach})
     alone = (await visitor.get("/-/shashin?group={}".format(beach))).text
     assert "not on the list" in alone and alone.count('<section class="shashin-group') == 1

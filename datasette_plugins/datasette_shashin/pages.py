@@ -2,7 +2,6 @@
 HTML alone, which the page's script puts in place after an action."""
 
 import threading
-import urllib.parse
 import weakref
 
 import numpy
@@ -13,7 +12,7 @@ from shashin import ranking, trash
 from . import database
 from .cards import group_view
 from .guards import DEFAULT_THRESHOLD, can_change, check_may_view, integer
-from .rendering import html, page_count, page_number
+from .rendering import html, page_count, page_number, query
 
 PAGE_SIZE = 10
 
@@ -47,9 +46,8 @@ class View:
 
     def query(self, **changes):
         """This view's query string, with changes; defaults left out."""
-        fields = dict({"sort": self.sort, "kind": self.kind, "folder": self.folder}, **changes)
-        kept = {k: v for k, v in fields.items() if v not in (None, 1, DEFAULT_SORT)}
-        return "?" + urllib.parse.urlencode(kept) if kept else ""
+        sort = None if self.sort == DEFAULT_SORT else self.sort
+        return query({"sort": sort, "kind": self.kind, "folder": self.folder}, **changes)
 
 
 async def review_page(datasette, request):
