@@ -30,6 +30,7 @@ until top-1 on the held-out half reaches 0.95.
 
 import argparse
 import importlib.util
+import json
 import os
 import pickle
 import random
@@ -360,6 +361,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--population", choices=sorted(POPULATIONS), default="held-out")
     parser.add_argument("--people", type=int, default=200)
+    parser.add_argument("--skip-people", type=int, default=0, help="start at this person of the population")
     parser.add_argument("--shuffles", type=int, default=3, help="shuffles of the groups per person")
     parser.add_argument("--cache", help="a folder where the scanned archive is kept between runs")
     parser.add_argument("--skip-asking", action="store_true", help="only the learning curve")
@@ -368,7 +370,7 @@ def main():
     archive_seed, first = POPULATIONS[args.population]
     started = time.perf_counter()
     groups = library(archive_seed, args.cache)
-    people = range(first, first + args.people)
+    people = range(first + args.skip_people, first + args.skip_people + args.people)
     print(
         "{} population: {} people, archive seed {} ({} groups, {} files)".format(
             args.population, args.people, archive_seed, len(groups), sum(map(len, groups))
@@ -379,7 +381,10 @@ def main():
         results, used = learning(groups, people, args.shuffles, today_linear())
         print_learning(results, used, args.people * args.shuffles)
     if not args.skip_asking:
-        print_asking(asking(groups, people))
+        needed = asking(groups, people)
+        print_asking(needed)
+        print()
+        print("decisions needed, person by person:", json.dumps(needed))
     print()
     print("{:.0f} s".format(time.perf_counter() - started))
 

@@ -33,7 +33,6 @@ from .rule import (
     camera_evidence,
     capture_timestamp,
     edited,
-    evidence_reason,
     pixels,
     rule_positions,
     rule_reason,
@@ -89,6 +88,7 @@ class _Members:
         self.sizes = np.array([len(members) for members in groups], dtype=np.int64)
         self.starts = np.cumsum(self.sizes) - self.sizes
         self.group_of = np.repeat(np.arange(len(groups)), self.sizes)
+        self.positions = positions
         self.rule_position = np.array([p for members in groups for p in positions(members)], dtype=np.int64)
 
     @functools.cached_property
@@ -151,7 +151,9 @@ def _facts(member):
     return numbers, file_format, words
 
 
+@functools.lru_cache(maxsize=4096)
 def _words(text):
+    # Cached: the copies of a library share a few hundred folders.
     return {"(n)" if word.startswith("(") else word for word in _WORD.findall(text.lower())}
 
 
@@ -172,6 +174,8 @@ class _Columns:
             + ["long edge:first", "long edge:second"]
         )
         self.family = np.array([_family(name) for name in self.names])
+        #: Each copy's own value, not a difference between them.
+        self.own = np.array([name.startswith("long edge:") for name in self.names])
         self.families = sorted(set(self.family))
 
     def matrix(self, flat, first, second):
@@ -342,10 +346,15 @@ class Ranker:
         to_family[np.arange(len(self.columns.names)), [families.index(f) for f in self.columns.family]] = 1.0
         by_family = contributions @ to_family
         by_family[~np.isin(members, keepers)] *= -1
+        # A criterion in which the two are equal may move the trees too, but it is no reason.
+        differences = np.abs(matrix) @ (to_family * ~self.columns.own[:, None])
+        by_family[differences == 0] = 0.0
         for row, index in enumerate(members):
             strength = by_family[row]
             chosen = [f for f in np.argsort(-strength, kind="stable") if strength[f] >= MIN_CONTRIBUTION]
-            reasons[index] = [_describe(families[f], flat, index, partner[index]) for f in chosen[:MAX_REASONS]]
+            # Two criteria may come to the same words (the rule's criterion is the camera's evidence).
+            words = [_describe(families[f], flat, index, partner[index]) for f in chosen]
+            reasons[index] = list(dict.fromkeys(words))[:MAX_REASONS]
         return reasons
 
 
@@ -372,15 +381,21 @@ def _describe(family, flat, index, other):
             os.path.splitext(os.path.basename(member["path"]))[0],
             os.path.splitext(os.path.basename(partner["path"]))[0],
         )
-    if family == "camera evidence":
-        column = len(FACTS) + np.arange(len(_EVIDENCE))
-        more = flat.numbers[index, column].sum() > flat.numbers[other, column].sum()
-        return evidence_reason(member, partner, more)
+    mine, theirs = flat.numbers[index, len(FACTS) :], flat.numbers[other, len(FACTS) :]
+    # The built-in rule's first criterion is the camera's evidence: its words need not be asked of the rule.
+    told_by_evidence = family == "rule" and flat.positions is rule_positions and mine.sum() != theirs.sum()
+    if family == "camera evidence" or told_by_evidence:
+        # rule.evidence_reason's words, from the evidence already read (it would read both members again).
+        if mine.sum() > theirs.sum():
+            return "camera evidence: " + ", ".join(e for e, m, t in zip(_EVIDENCE, mine, theirs) if m > t)
+        return "less camera evidence: " + ", ".join("no " + e for e, m, t in zip(_EVIDENCE, mine, theirs) if m < t)
     if family == "long edge":
         return "long edge {:.0f} px rather than {:.0f} px".format(flat.numbers[index, 2], flat.numbers[other, 2])
     if family == "rule":
+        # The rule's order decided: say the rule's own criterion between the two.
+        words = getattr(flat.positions, "reason", rule_reason)(member, partner)
         first = flat.rule_position[index] < flat.rule_position[other]
-        return "the rule's pick" if first else "not the rule's pick"
+        return words[0] if words else "the rule's pick" if first else "not the rule's pick"
     larger, smaller = FACTS[family]
     column = list(FACTS).index(family)
     return larger if flat.numbers[index, column] > flat.numbers[other, column] else smaller
