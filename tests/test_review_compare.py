@@ -427,3 +427,22 @@ def test_a_copy_gone_since_the_scan_says_so_in_its_pane(server, duplicates):
         page.keyboard.press("x")
         expect(page.locator(".shashin-pair")).to_contain_text("There is no difference to draw")
         assert errors == []
+
+
+@needs_chromium
+def test_reached_from_the_review_page_with_one_key_or_one_tap(server, duplicates):
+    sign_in, base = server
+    db, photos = duplicates
+    group = str(group_of(db, photos[UPRIGHT]))
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.goto(sign_in)
+        page.goto(base + "/-/shashin")
+        page.locator('.shashin-group[data-group="{}"] .shashin-group-head'.format(group)).click()  # its group
+        page.keyboard.press("c")
+        page.wait_for_url("**/-/shashin/compare/" + group)
+        expect(page.locator(".shashin-pane:not(.shashin-difference)")).to_have_count(4)
+        page.keyboard.press("b")
+        page.wait_for_url(re.compile("#group-{}$".format(group)))
+        page.locator('.shashin-group[data-group="{}"] a.shashin-compare'.format(group)).click()
+        page.wait_for_url("**/-/shashin/compare/" + group)
