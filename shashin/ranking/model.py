@@ -249,19 +249,19 @@ class Ranker:
     def uses_model(self):
         return self.trees is not None and self.evaluation.get("used") == "model"
 
-    def rank(self, groups):
+    def rank(self, groups, explain=True):
         """Rank groups (lists of members): for each, its members keeper first as dicts with
-        path, rank, keep_probability (None under the rule) and reasons."""
-        return self.rank_and_sureness(groups)[0]
+        path, rank, keep_probability (None under the rule) and reasons (empty unless explain)."""
+        return self.rank_and_sureness(groups, explain)[0]
 
-    def rank_and_sureness(self, groups):
+    def rank_and_sureness(self, groups, explain=True):
         """:meth:`rank`, and how sure the model is of each group: the highest keep probability among its
         members, whether or not the model orders the groups (None for every group without a model)."""
         ranked, sureness = [], []
         for chunk in range(0, len(groups), CHUNK):
             flat = _Members(groups[chunk : chunk + CHUNK], self.positions)
             probability = self._probabilities(flat)
-            ranked.extend(self._rank(flat, probability if self.uses_model else None))
+            ranked.extend(self._rank(flat, probability if self.uses_model else None, explain))
             if probability is None:
                 sureness.extend([None] * len(flat.sizes))
             elif len(probability):
@@ -297,7 +297,7 @@ class Ranker:
         wins = self.trees.predict_proba(self.columns.matrix(flat, first, second))[:, 1]
         return _keep_probability(flat, first, opposite, wins)
 
-    def _rank(self, flat, probability):
+    def _rank(self, flat, probability, explain):
         """Members keeper first by the model's probabilities, or by the rule when they are None."""
         if not len(flat.members):
             return []
@@ -308,7 +308,9 @@ class Ranker:
         # Each member is explained against the keeper; the keeper against the runner-up.
         partner = keeper[flat.group_of]
         partner[keeper] = runner_up
-        if probability is not None:
+        if not explain:
+            reasons = [[] for _ in flat.members]
+        elif probability is not None:
             reasons = self._reasons(flat, partner, keeper)
         else:
             reason = getattr(self.positions, "reason", rule_reason)
