@@ -205,20 +205,20 @@ def relations(members, fingerprints=None):
     """
     if not members:
         return []
-    keeper = members[0]
+    keeper, fingerprints = members[0], fingerprints or {}
     described = []
     for index, member in enumerate(members):
-        badges = [] if index == 0 else _relative_badges(keeper, member, fingerprints or {})
-        software = rule.facts_of(member)["software"]
+        if index == 0:
+            badges, similarity = [], None
+        elif member.get("md5") == keeper.get("md5"):
+            badges, similarity = [("byte-identical", "the same bytes as the suggested keeper")], "identical file"
+        else:
+            orientation = _orientation(keeper, member, fingerprints)
+            badges = _relative_badges(keeper, member, orientation, fingerprints)
+            similarity = _closeness(keeper, member, orientation, fingerprints)
         if rule.edited(member):
+            software = rule.facts_of(member)["software"]
             badges.append(("edited", "written by editing software" + (": " + software if software else "")))
-        similarity = None
-        if index > 0:
-            similarity = (
-                "identical file"
-                if member.get("md5") == keeper.get("md5")
-                else _closeness(keeper, member, fingerprints or {})
-            )
         described.append({"badges": badges, "similarity": similarity})
     return described
 
@@ -245,11 +245,8 @@ def _quarter_turn_possible(keeper, member):
     return sides[0] == sides[1] or sides[2] == sides[3] or keeper_wide != member_wide
 
 
-def _relative_badges(keeper, member, fingerprints):
-    if member.get("md5") == keeper.get("md5"):
-        return [("byte-identical", "the same bytes as the suggested keeper")]
+def _relative_badges(keeper, member, orientation, fingerprints):
     badges = []
-    orientation = _orientation(keeper, member, fingerprints)
     if orientation >= 4:
         badges.append(("mirrored", "left and right swapped relative to the suggested keeper"))
     if orientation % 4:
@@ -268,12 +265,10 @@ def _size_badges(keeper, member, orientation, cut_from_keeper):
         return []
     across, down = member["width"] / width, member["height"] / height
     if (across, down) == (1, 1):
-        if orientation:  # turning or mirroring saves the picture again: nothing more to say
+        # Turning, mirroring or another format saves the picture again: nothing more to say.
+        if orientation or (keeper.get("format") or "") != (member.get("format") or ""):
             return []
-        same_format = (keeper.get("format") or "") == (member.get("format") or "")
-        return [("recompressed", "same dimensions and format, other bytes: saved again, or its tags changed")] * (
-            same_format
-        )
+        return [("recompressed", "same dimensions and format, other bytes: saved again, or its tags changed")]
     keeper_size = "{} × {} for the keeper".format(width, height)
     same_shape = abs(across - down) <= _SAME_SHAPE * max(across, down)
     if same_shape and not (cut_from_keeper and max(across, down) < 1):
@@ -300,13 +295,12 @@ def _bits(hash_a, hash_b):
     return int(numpy.bitwise_count(numpy.uint64(hash_a) ^ numpy.uint64(hash_b)))
 
 
-def _closeness(keeper, member, fingerprints):
+def _closeness(keeper, member, orientation, fingerprints):
     prints = fingerprints.get(keeper.get("md5")), fingerprints.get(member.get("md5"))
     if prints[0] is not None and prints[1] is not None:
-        orientation = _orientation(keeper, member, fingerprints)
         bits = _bits(prints[0][orientation], prints[1][0])
     elif keeper.get("dhash") and member.get("dhash"):
-        bits = bin(int(keeper["dhash"], 16) ^ int(member["dhash"], 16)).count("1")
+        bits = _bits(int(keeper["dhash"], 16), int(member["dhash"], 16))
     else:
         return None
     return next((words for most, words in _CLOSENESS if bits <= most), _FAR)
