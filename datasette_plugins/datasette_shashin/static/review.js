@@ -23,10 +23,17 @@
     current = section;
     const list = members(section);
     photo = Math.max(0, Math.min(index, list.length - 1));
-    document.querySelectorAll(".shashin-focused").forEach(el => el.classList.remove("shashin-focused"));
+    document.querySelectorAll(".shashin-focused").forEach(el => {
+      el.classList.remove("shashin-focused");
+      el.removeAttribute("aria-current");
+    });
     section.classList.add("shashin-focused");
+    section.setAttribute("aria-current", "true");
     const member = list[photo];
-    if (member) member.classList.add("shashin-focused");
+    if (member) {
+      member.classList.add("shashin-focused");
+      member.setAttribute("aria-current", "true");
+    }
     if (scroll) {
       section.scrollIntoView({ block: "nearest" });
       // The photo too: in a long group it may be outside the row's visible part, or below the window.
