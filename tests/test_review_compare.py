@@ -209,9 +209,11 @@ DIFFERENCE = """() => {
   return {mean: sum / (pixels.length / 4 * 3), pair: canvas.dataset.pair, width: canvas.width, height: canvas.height};
 }"""
 
-LOADED = (
-    "() => Array.from(document.querySelectorAll('.shashin-pane img')).every(img => img.complete && img.naturalWidth)"
-)
+#: Every photo shown has loaded (the others wait until they are shown).
+LOADED = """() => Array.from(document.querySelectorAll('.shashin-pane img'))
+  .filter(img => img.offsetParent !== null).every(img => img.complete && img.naturalWidth)"""
+#: The photos the page fetched.
+FETCHED = "performance.getEntriesByType('resource').map(entry => entry.name).filter(url => url.includes('/image/'))"
 
 
 def expected_centre(keeper, name, x, y):
@@ -360,9 +362,10 @@ def test_a_phone_pinches_and_drags_without_overflow(server, duplicates, tmp_path
             device_scale_factor=3,
         )
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
-        # The pair only, one above the other.
+        # The pair only, one above the other; the other copies' photos are fetched once shown.
         seen = page.evaluate(PANES_SEEN)
         assert len(seen) == 2
+        assert len(page.evaluate(FETCHED)) == 2
         a, b = (page.locator(".shashin-pane.shashin-" + which).bounding_box() for which in "ab")
         assert b["y"] >= a["y"] + a["height"] and a["x"] + a["width"] <= 390
         for control in page.locator(".shashin-compare-bar button, .shashin-back, .shashin-align").all():
@@ -377,6 +380,9 @@ def test_a_phone_pinches_and_drags_without_overflow(server, duplicates, tmp_path
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         page.locator("[data-do=side]").tap()
         expect(page.locator(".shashin-difference")).to_be_hidden()
+        page.locator("[data-do=next]").tap()  # the next copy: its photo is fetched now
+        page.wait_for_function("() => {}.length === 3".format(FETCHED))
+        page.wait_for_function(LOADED)
 
         # Two fingers spread apart on the first pane: both panes zoom, in step.
         view = page.locator(".shashin-pane.shashin-a .shashin-stage").bounding_box()

@@ -149,6 +149,8 @@
     panesBox.classList.add({ side: "shashin-side", flicker: "shashin-flicker", difference: "shashin-differencing" }[state.mode]);
     for (const pane of panes) {
       const index = Number(pane.dataset.index);
+      // Copies not shown (on a phone, or past four) load once chosen; the pair always, for its difference.
+      if (index === state.a || index === state.b) pane.querySelector("img").loading = "eager";
       pane.classList.toggle("shashin-a", index === state.a);
       pane.classList.toggle("shashin-b", index === state.b);
       pane.classList.toggle("shashin-shown", state.mode === "flicker" && index === state.shown);
