@@ -262,13 +262,20 @@ def learning(groups, people, shuffles, linear):
                 kept = person.decide(members)
                 if kept is not None:
                     decided.append((members, kept))
+            line = {"person": seed, "shuffle": shuffle}
             for n in CHECKPOINTS:
                 ranker = model.train(decided[:n])
                 used[n] += ranker.uses_model
-                results["shashin"][n].append(top1(ranker.rank(held_out, explain=False), held_out, truths))
-                results["rule"][n].append(rule_top1(held_out, truths))
+                line[n] = {
+                    "shashin": top1(ranker.rank(held_out, explain=False), held_out, truths),
+                    "rule": float(rule_top1(held_out, truths)),
+                }
                 if shuffle == 0 and seed % LINEAR_EVERY == 0:
-                    results["linear"][n].append(top1(linear.train(decided[:n]).rank(held_out), held_out, truths))
+                    line[n]["linear"] = top1(linear.train(decided[:n]).rank(held_out), held_out, truths)
+                for name, value in line[n].items():
+                    results[name][n].append(value)
+            # Person by person, as they are measured: a long run can be summed up before it ends.
+            print(json.dumps(line), file=sys.stderr, flush=True)
     return results, used
 
 
@@ -304,6 +311,7 @@ def asking(groups, people):
                     if top1(ranker.rank(held_out, explain=False), held_out, truths) >= TARGET:
                         reached = len(decided)
             needed[order].append(reached)
+        print(json.dumps({"person": seed, **{order: values[-1] for order, values in needed.items()}}), file=sys.stderr)
     return needed
 
 
