@@ -321,6 +321,7 @@ def summary(values):
 
 
 def print_learning(results, used, count):
+    """The learning table; ``used``: how many person-shuffles the model ordered at each checkpoint, or None."""
     print("Top-1 on the held-out half of the groups, {} person-shuffles: mean, 10th percentile, worst".format(count))
     print(
         "(the linear model: {} person-shuffles, the first of every {}th person)".format(
@@ -331,12 +332,13 @@ def print_learning(results, used, count):
     print(
         "| decisions | "
         + " | ".join("{0}: mean | {0}: p10 | {0}: worst".format(r) for r in RANKERS)
-        + " | model used |"
+        + (" | model used |" if used else " |")
     )
-    print("|---:|" + "---:|" * (3 * len(RANKERS) + 1))
+    print("|---:|" + "---:|" * (3 * len(RANKERS) + bool(used)))
     for n in CHECKPOINTS:
         print(
-            "| {} | {} | {:.2f} |".format(n, " | ".join(summary(results[r][n]) for r in RANKERS), used[n] / count),
+            "| {} | {} |".format(n, " | ".join(summary(results[r][n]) for r in RANKERS))
+            + (" {:.2f} |".format(used[n] / count) if used else ""),
             flush=True,
         )
 
@@ -365,6 +367,23 @@ def _decisions(value):
     return "> 30" if not np.isfinite(value) else "{:.0f}".format(value)
 
 
+def summarize(files):
+    """The tables of the person-by-person JSON lines of earlier runs."""
+    lines = [json.loads(line) for name in files for line in open(name) if line.startswith("{")]
+    measured = [line for line in lines if "shuffle" in line]
+    if measured:
+        results = {name: {n: [] for n in CHECKPOINTS} for name in RANKERS}
+        for line in measured:
+            for n in CHECKPOINTS:
+                for name, value in line[str(n)].items():
+                    results[name][n].append(value)
+        print("{} people".format(len({line["person"] for line in measured})))
+        print_learning(results, None, len(measured))
+    asked = [line for line in lines if "random" in line]
+    if asked:
+        print_asking({order: [line[order] for line in asked] for order in ("least sure", "random")})
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--population", choices=sorted(POPULATIONS), default="held-out")
@@ -374,7 +393,16 @@ def main():
     parser.add_argument("--cache", help="a folder where the scanned archive is kept between runs")
     parser.add_argument("--skip-asking", action="store_true", help="only the learning curve")
     parser.add_argument("--skip-learning", action="store_true", help="only the asking experiment")
+    parser.add_argument(
+        "--summarize",
+        nargs="+",
+        metavar="FILE",
+        help="only sum up the JSON lines that runs wrote on stderr (runs split over people, or stopped early)",
+    )
     args = parser.parse_args()
+    if args.summarize:
+        summarize(args.summarize)
+        return
     archive_seed, first = POPULATIONS[args.population]
     started = time.perf_counter()
     groups = library(archive_seed, args.cache)
