@@ -186,7 +186,7 @@ def test_partial_delete_keeps_the_group_and_undo_goes_back_in_order(library):
         assert all(map(os.path.exists, big))
 
 
-def test_phone_width_and_the_empty_database(library, tmp_path):
+def test_phone_width_plain_forms_and_the_empty_database(library, tmp_path):
     db, folders = library
     empty = tmp_path / "empty.db"
     sqlite3.connect(empty).close()
@@ -212,6 +212,18 @@ def test_phone_width_and_the_empty_database(library, tmp_path):
             expect(page.locator(".shashin-group").nth(3)).to_have_class(_has("shashin-focused"))
             assert all(os.path.exists(path) for paths in folders.values() for path in paths)
             assert query(db, "select count(*) from trash") == [(0,)]
+            # Without scripts the buttons are plain forms: the action, then the page again with its sentence.
+            without_scripts = browser.new_context(java_script_enabled=False)
+            without_scripts.add_cookies(page.context.cookies())  # the sign-in link works once
+            plain = without_scripts.new_page()
+            plain.goto(base + "/-/shashin")
+            pair = plain.locator(".shashin-group").nth(1)
+            card = pair.locator(".shashin-member").nth(1)
+            target = file_of(card)
+            card.locator("input[name=member]").check()
+            pair.locator(".shashin-delete").click()
+            expect(plain.locator(".message-info")).to_contain_text("Moved 1 file")
+            assert not os.path.exists(target)
         with root_server(empty) as (sign_in, base):
             page.goto(sign_in)
             page.goto(base + "/-/shashin")
