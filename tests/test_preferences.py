@@ -6,7 +6,7 @@ import os
 import pytest
 import test_rank
 
-from conftest import copies, invoke, run
+from conftest import copies, invoke, json_lines, run
 from shashin.cli import rank as rank_command
 from shashin.ranking import preferences, rule
 from shashin.store import Store
@@ -121,3 +121,18 @@ def test_stored_rules_order_copies_as_typed(library, open_store):
     for _, members in store.ranking_groups():
         keeper = rules.order(members)[0]["path"]
         assert keeper in {copies(folder, n)["whatsapp"] for n in range(PHOTOS)}
+
+
+def test_shashin_rank_ranks_by_the_rules_and_says_why(library):
+    folder, db = library
+    result = invoke(rank_command.cli, "--db", db, "--prefer", "not-camera-exif, largest-file", check=0)
+    for group in json_lines(result.stdout):
+        keeper, second, third = group["members"]
+        assert (kind_of(keeper["path"]), kind_of(second["path"]), kind_of(third["path"])) == (
+            "exports",
+            "whatsapp",
+            "camera",
+        )
+        assert keeper["reasons"] == ["larger file"] and third["reasons"] == ["has camera EXIF"]
+    cleared = invoke(rank_command.cli, "--db", db, "--prefer", "default", check=0)
+    assert {kind_of(group["members"][0]["path"]) for group in json_lines(cleared.stdout)} == {"camera"}
