@@ -7,7 +7,6 @@ import html
 import json
 import os
 import re
-import shutil
 
 import exiftool
 import pytest
@@ -15,7 +14,7 @@ from playwright.sync_api import expect
 from wand.image import Image
 
 from browser import chromium, needs_chromium
-from conftest import group_of, make_photo, md5, reset_from, run
+from conftest import fresh_copy, group_of, make_photo, md5, run, scanned_template
 from review_client import Visitor, datasette
 from shashin import trash
 from shashin.review import keeper_first
@@ -25,9 +24,9 @@ UPRIGHT, TURNED, MIRRORED, TIFF = "photo.jpg", "photo turned.jpg", "photo mirror
 RAW = "IMG_0001.NEF"
 
 
-def compare_library(folder, db):
-    """A photo with three copies, grouped for real: turned a quarter clockwise, mirrored left-right,
-    and a TIFF (which a browser cannot show); and beach.jpg with a smaller copy."""
+def compare_library(folder):
+    """A photo with three copies: turned a quarter clockwise, mirrored left-right, and a TIFF (which a
+    browser cannot show); beach.jpg with a smaller copy; and a stand-in RAW file, alone."""
     original = make_photo(folder / UPRIGHT, 0)
     for name, change in ((TURNED, lambda image: image.rotate(90)), (MIRRORED, Image.flop), (TIFF, None)):
         with Image(filename=str(original)) as image:
@@ -37,9 +36,6 @@ def compare_library(folder, db):
     make_photo(folder / "beach.jpg", 1)
     make_photo(folder / "beach-small.jpg", 1, 320, 240)
     raw_stand_in(folder / RAW, make_photo(folder.parent / "preview.jpg", 2, 160, 120))
-    run("shashin-hash", "--db", db, "-q", folder, check=0)
-    run("shashin-group", "--db", db, "-q", check=0)
-    return {name: str((folder / name).resolve()) for name in os.listdir(folder)}
 
 
 def raw_stand_in(path, preview):
@@ -52,18 +48,14 @@ def raw_stand_in(path, preview):
 
 @pytest.fixture(scope="module")
 def compare_template(tmp_path_factory):
-    root, pristine = tmp_path_factory.mktemp("compare"), tmp_path_factory.mktemp("compare-pristine")
-    paths = compare_library(root / "Pictures", root / "shashin.db")
-    shutil.copytree(root, pristine, dirs_exist_ok=True)
-    return root, pristine, paths
+    return scanned_template(tmp_path_factory, "compare", compare_library)
 
 
 @pytest.fixture
 def duplicates(compare_template):
     """This module's library in place of conftest's (the browser's server fixture serves it too)."""
-    root, pristine, paths = compare_template
-    reset_from(pristine, root)
-    return root / "shashin.db", paths
+    db, folder = fresh_copy(compare_template)
+    return db, {name: str(folder / name) for name in os.listdir(folder)}
 
 
 @pytest.fixture
