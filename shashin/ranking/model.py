@@ -72,6 +72,7 @@ FACTS = {
 }
 _EVIDENCE = tuple(camera_evidence({"path": ""}, {}))
 _NUMBERS = len(FACTS) + len(_EVIDENCE)
+_FACT_COLUMN = {fact: column for column, fact in enumerate(FACTS)}
 
 _WORD = re.compile(r"[^\W\d_]+|\(\d+\)")
 
@@ -99,6 +100,11 @@ class _Members:
     @functools.cached_property
     def numbers(self):
         return np.array([n for n, _, _ in self._facts], dtype=float).reshape(len(self.members), _NUMBERS)
+
+    @functools.cached_property
+    def rows(self):
+        """The numbers as lists, for reading one member at a time."""
+        return self.numbers.tolist()
 
     @functools.cached_property
     def formats(self):
@@ -351,11 +357,12 @@ class Ranker:
         # A criterion in which the two are equal may move the trees too, but it is no reason.
         differences = np.abs(matrix) @ (to_family * ~self.columns.own[:, None])
         by_family[differences == 0] = 0.0
-        for row, index in enumerate(members):
-            strength = by_family[row]
-            chosen = [f for f in np.argsort(-strength, kind="stable") if strength[f] >= MIN_CONTRIBUTION]
+        strongest = np.argsort(-by_family, axis=1, kind="stable")[:, : MAX_REASONS + 1].tolist()
+        strong = (by_family >= MIN_CONTRIBUTION).tolist()
+        for row, index in enumerate(members.tolist()):
+            other = int(partner[index])
             # Two criteria may come to the same words (the rule's criterion is the camera's evidence).
-            words = [_describe(families[f], flat, index, partner[index]) for f in chosen]
+            words = [_describe(families[f], flat, index, other) for f in strongest[row] if strong[row][f]]
             reasons[index] = list(dict.fromkeys(words))[:MAX_REASONS]
         return reasons
 
@@ -383,24 +390,25 @@ def _describe(family, flat, index, other):
             os.path.splitext(os.path.basename(member["path"]))[0],
             os.path.splitext(os.path.basename(partner["path"]))[0],
         )
-    mine, theirs = flat.numbers[index, len(FACTS) :], flat.numbers[other, len(FACTS) :]
+    mine, theirs = flat.rows[index], flat.rows[other]
+    if family == "long edge":
+        edge = _FACT_COLUMN["long edge"]
+        return "long edge {:.0f} px rather than {:.0f} px".format(mine[edge], theirs[edge])
+    if family in _FACT_COLUMN:
+        larger, smaller = FACTS[family]
+        return larger if mine[_FACT_COLUMN[family]] > theirs[_FACT_COLUMN[family]] else smaller
+    mine, theirs = mine[len(FACTS) :], theirs[len(FACTS) :]
     # The built-in rule's first criterion is the camera's evidence: its words need not be asked of the rule.
-    told_by_evidence = family == "rule" and flat.positions is rule_positions and mine.sum() != theirs.sum()
+    told_by_evidence = family == "rule" and flat.positions is rule_positions and sum(mine) != sum(theirs)
     if family == "camera evidence" or told_by_evidence:
         # rule.evidence_reason's words, from the evidence already read (it would read both members again).
-        if mine.sum() > theirs.sum():
+        if sum(mine) > sum(theirs):
             return "camera evidence: " + ", ".join(e for e, m, t in zip(_EVIDENCE, mine, theirs) if m > t)
         return "less camera evidence: " + ", ".join("no " + e for e, m, t in zip(_EVIDENCE, mine, theirs) if m < t)
-    if family == "long edge":
-        return "long edge {:.0f} px rather than {:.0f} px".format(flat.numbers[index, 2], flat.numbers[other, 2])
-    if family == "rule":
-        # The rule's order decided: say the rule's own criterion between the two.
-        words = getattr(flat.positions, "reason", rule_reason)(member, partner)
-        first = flat.rule_position[index] < flat.rule_position[other]
-        return words[0] if words else "the rule's pick" if first else "not the rule's pick"
-    larger, smaller = FACTS[family]
-    column = list(FACTS).index(family)
-    return larger if flat.numbers[index, column] > flat.numbers[other, column] else smaller
+    # The rule's order decided: say the rule's own criterion between the two.
+    words = getattr(flat.positions, "reason", rule_reason)(member, partner)
+    first = flat.rule_position[index] < flat.rule_position[other]
+    return words[0] if words else "the rule's pick" if first else "not the rule's pick"
 
 
 def _where(path, other):
