@@ -37,6 +37,7 @@ async def test_the_page_shows_the_rules_and_what_each_takes(duplicates):
     for name in preferences.CRITERIA:
         assert '<option value="{}"'.format(name) in page.text
     assert 'data-argument="PIXELS"' in page.text and page.text.count('<li class="shashin-rule">') == 1
+    assert 'href="/-/shashin/rules">Which copy to keep: keeper rules</a>' in page.text  # in Datasette's menu
 
 
 async def test_the_preview_counts_the_suggested_keepers_that_change(duplicates):

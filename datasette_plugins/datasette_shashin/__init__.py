@@ -41,4 +41,7 @@ def startup(datasette):
 
 @hookimpl
 def menu_links(datasette, actor):
-    return [{"href": datasette.urls.path("/-/shashin"), "label": "Review duplicate photos"}]
+    return [
+        {"href": datasette.urls.path("/-/shashin"), "label": "Review duplicate photos"},
+        {"href": datasette.urls.path("/-/shashin/rules"), "label": "Which copy to keep: keeper rules"},
+    ]
