@@ -136,3 +136,21 @@ def test_shashin_rank_ranks_by_the_rules_and_says_why(library):
         assert keeper["reasons"] == ["larger file"] and third["reasons"] == ["has camera EXIF"]
     cleared = invoke(rank_command.cli, "--db", db, "--prefer", "default", check=0)
     assert {kind_of(group["members"][0]["path"]) for group in json_lines(cleared.stdout)} == {"camera"}
+
+
+def test_new_rules_drop_the_ranks_the_rule_made_not_a_model_s(library, open_store):
+    _, db = library
+    invoke(rank_command.cli, "--db", db, "-q", check=0)
+    store = open_store(db)
+    ranked = store.db["ranks"].count
+    assert ranked == 3 * PHOTOS and not store.ranked_by_model()
+    preferences.save(store, preferences.parse("largest-file"))
+    assert store.db["ranks"].count == 0  # the page orders by the new rules until shashin-rank runs
+    model_ranks = [
+        {"path": m["path"], "group_id": g, "rank": i + 1, "keep_probability": 0.9 - i / 10, "reasons": []}
+        for g, members in store.ranking_groups()
+        for i, m in enumerate(members)
+    ]
+    store.save_ranks(model_ranks)
+    preferences.save(store, preferences.parse("smallest-file"))
+    assert store.db["ranks"].count == ranked and store.keeper_rules() == [("smallest-file", None)]
