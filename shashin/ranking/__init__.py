@@ -1,8 +1,8 @@
 """Which copy of a group a person keeps: ranking every group, importing decisions, what accepting would remove.
 
 The cold-start rule (:mod:`.rule`) is plain Python. The learned model (:mod:`.model`) needs
-scikit-learn, so it is imported only where a ranker is trained, loaded or evaluated: the
-review page and ``shashin-rank --help`` start without it.
+scikit-learn and LightGBM, so it is imported only where a ranker is trained, loaded or evaluated:
+the review page and ``shashin-rank --help`` start without them.
 """
 
 from __future__ import annotations
