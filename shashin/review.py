@@ -98,16 +98,6 @@ _UNITS = {
 _EXPOSURE = ("exposure_time", "f_number", "iso", "exposure_compensation")
 
 
-def keeper_first(members):
-    """Members in the order to show them, suggested keeper first.
-
-    shashin-rank's order when it ranked every member, else the cold-start rule.
-    """
-    if members and all(member.get("rank") is not None for member in members):
-        return sorted(members, key=lambda member: (member["rank"], member["path"]))
-    return rule.cold_start_order(members)
-
-
 def subsecond(member):
     """The fraction of a second of the capture time (``".45"``), or None when the camera wrote none."""
     fraction = _FRACTION.match(member.get("taken_at") or "")

@@ -17,7 +17,7 @@ from browser import chromium, needs_chromium
 from conftest import fresh_copy, group_of, make_photo, md5, run, scanned_template
 from review_client import Visitor, datasette
 from shashin import trash
-from shashin.review import keeper_first
+from shashin.ranking.preferences import keeper_first
 from shashin.store import Store
 
 UPRIGHT, TURNED, MIRRORED, TIFF = "photo.jpg", "photo turned.jpg", "photo mirrored.jpg", "photo.tif"

@@ -108,3 +108,15 @@ async def test_only_those_who_may_change_save_and_never_from_another_site(duplic
     assert (await root.post("/-/shashin/rules", fields, cross_site=True)).status_code == 403
     assert (await root.post("/-/shashin/rules", fields, headers={"host": "evil.example"})).status_code == 403
     assert saved_rules(db) == []
+
+
+async def test_the_review_and_compare_pages_suggest_the_keeper_the_rules_pick(duplicates):
+    """Before shashin-rank runs, the pages order each group by the person's rules, not the built-in rule."""
+    db, _ = duplicates
+    with contextlib.closing(Store(db)) as store:
+        preferences.save(store, preferences.parse("smallest-file"))
+        (group,) = [g for (g,) in store.db.execute("select group_id from group_members group by 1 having count(*) = 2")]
+    visitor = Visitor(await datasette(db), {"id": "root"})
+    for page in ("/-/shashin", "/-/shashin/compare/{}".format(group)):
+        text = (await visitor.get(page)).text
+        assert text.index("beach-small.jpg") < text.index("beach.jpg"), page

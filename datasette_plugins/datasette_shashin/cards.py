@@ -3,7 +3,7 @@
 import json
 
 from shashin import review, trash
-from shashin.ranking import rule
+from shashin.ranking import preferences, rule
 
 from .rendering import file_fields, member_key
 
@@ -11,10 +11,11 @@ from .rendering import file_fields, member_key
 _FILE_GROUPS = ("File:", "System:", "ExifTool:", "Composite:")
 
 
-def group_view(group, members, saving, fingerprints=None):
+def group_view(group, members, saving, fingerprints=None, rules=None):
     """The view-model of one group; fingerprints (``{md5: hashes}``, store.fingerprints_of) let
-    rotated and mirrored copies be badged."""
-    members = review.keeper_first(members)
+    rotated and mirrored copies be badged; rules (:func:`preferences.load`) order members shashin-rank
+    has not ranked."""
+    members = preferences.keeper_first(members, rules)
     relations = review.relations(members, fingerprints)
     facts = _facts(members)
     tags = [review.all_tags(member) for member in members]

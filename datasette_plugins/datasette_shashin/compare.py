@@ -3,7 +3,7 @@ flickered and differenced (compare.js does the looking; this says what to show).
 
 import json
 
-from shashin import review
+from shashin.ranking import preferences
 from shashin.similarity import orientation_between
 
 from . import database
@@ -20,15 +20,15 @@ async def compare_page(datasette, request):
         exists = bool(store.review_groups([group_id]))
         # A member whose images row is gone (forgotten by a rescan) has no content to show.
         members = [member for member in store.review_members([group_id])[group_id] if member["md5"]]
-        return exists, members, store.fingerprints_of(member["md5"] for member in members)
+        return exists, members, store.fingerprints_of(member["md5"] for member in members), preferences.load(store)
 
-    exists, members, prints = await database.read(datasette, read)
+    exists, members, prints, rules = await database.read(datasette, read)
     context = {"group_id": group_id, "problem": _problem(group_id, exists, members)}
     if context["problem"]:
         response = await html(datasette, request, "shashin_compare.html", context)
         response.status = 404
         return response
-    members = review.keeper_first(members)
+    members = preferences.keeper_first(members, rules)
     context.update(
         copies=[_copy(member, index) for index, member in enumerate(members)],
         turns=json.dumps(orientations([prints.get(member["md5"]) for member in members])),

@@ -8,6 +8,7 @@ import numpy
 from datasette.utils.asgi import Response
 
 from shashin import ranking, trash
+from shashin.ranking import preferences
 
 from . import database
 from .cards import group_view
@@ -111,7 +112,7 @@ def group_views(store, group_ids):
     """The groups as the page shows them, in this order, each with ``done``: None while it is to be
     reviewed, "not duplicates", or "kept" (fewer than two copies in place, or a choice imported)."""
     groups, members = store.review_groups(group_ids), store.review_members(group_ids)
-    verdicts = store.verdicts(group_ids)
+    verdicts, rules = store.verdicts(group_ids), preferences.load(store)
     views = []
     for group_id in group_ids:
         if group_id not in groups:  # rewritten by a new grouping since the order was read
@@ -119,7 +120,7 @@ def group_views(store, group_ids):
         in_place = members[group_id]
         sizes = [member["size"] or 0 for member in in_place]
         prints = store.fingerprints_of(member["md5"] for member in in_place if member["md5"])
-        view = group_view(groups[group_id], in_place, sum(sizes) - max(sizes, default=0), prints)
+        view = group_view(groups[group_id], in_place, sum(sizes) - max(sizes, default=0), prints, rules)
         verdict = verdicts.get(group_id)
         view["done"] = (
             "not duplicates" if verdict == "not_duplicates" else "kept" if verdict or len(in_place) < 2 else None

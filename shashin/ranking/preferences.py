@@ -291,7 +291,8 @@ def preview(store: Store, rules: Rules | None):
     groups, sample = store.keeper_sample(PREVIEW_GROUPS)
     saved = load(store)
     changed = sum(
-        _suggested(members, saved) != rule.cold_start_order(members, rules)[0]["path"] for members in sample.values()
+        keeper_first(members, saved)[0]["path"] != rule.cold_start_order(members, rules)[0]["path"]
+        for members in sample.values()
     )
     return {
         "groups": groups,
@@ -301,7 +302,9 @@ def preview(store: Store, rules: Rules | None):
     }
 
 
-def _suggested(members, saved):
-    if all(member.get("rank") is not None for member in members):
-        return min(members, key=lambda member: member["rank"])["path"]
-    return rule.cold_start_order(members, saved)[0]["path"]
+def keeper_first(members, rules: Rules | None = None):
+    """Members in the order to show them, suggested keeper first: shashin-rank's order when it ranked
+    every member, else the person's rules (the built-in rule when they set none)."""
+    if members and all(member.get("rank") is not None for member in members):
+        return sorted(members, key=lambda member: (member["rank"], member["path"]))
+    return rule.cold_start_order(members, rules)
