@@ -46,6 +46,9 @@ TREES = (60, 4)
 LEARNING_RATE = 0.2
 #: A leaf holds at least this many pairs: few decisions still grow trees, and one odd decision does not.
 MIN_LEAF = 3
+#: L2 shrinkage of the leaves: with few decisions the trees would otherwise say 0.9999 (each of a few
+#: consistent decisions pushes the log-odds up at every iteration), and accepting suggestions trusts them.
+SHRINK = 1.0
 #: Cross-validation uses the latest decisions only, so that choosing stays fast on a long history.
 SELECTION_GROUPS = 3000
 #: Path words kept as features: the most frequent among those that differ within training pairs.
@@ -467,6 +470,7 @@ def _fit(decisions, matrix, group_indexes):
         learning_rate=LEARNING_RATE,
         min_child_samples=MIN_LEAF,
         min_child_weight=1e-3,
+        reg_lambda=SHRINK,
         n_jobs=1,
         deterministic=True,
         random_state=0,
