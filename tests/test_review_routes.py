@@ -431,8 +431,22 @@ async def test_sort_and_filter(db, photos):
     beach = group_of(db, photos["beach"])
     Store(db).save_ranks(
         [
-            {"path": photos["beach"], "group_id": beach, "rank": 1, "keep_probability": 0.6, "reasons": []},
-            {"path": photos["beach-small"], "group_id": beach, "rank": 2, "keep_probability": 0.4, "reasons": []},
+            {
+                "path": photos["beach"],
+                "group_id": beach,
+                "rank": 1,
+                "keep_probability": 0.6,
+                "reasons": [],
+                "sureness": 0.6,
+            },
+            {
+                "path": photos["beach-small"],
+                "group_id": beach,
+                "rank": 2,
+                "keep_probability": 0.4,
+                "reasons": [],
+                "sureness": 0.6,
+            },
         ]
     )
     unsure = (await visitor.get("/-/shashin?sort=unsure")).text

@@ -165,8 +165,8 @@ def _review_order(datasette, store, view):
         everything = store.groups_for_review()
     if ordered is None:
         sort_key, reverse, _ = SORTS[view.sort]
-        probabilities = store.keeper_probabilities() if view.sort == "unsure" else {}
-        rows = sorted(everything, key=lambda row: sort_key(row, probabilities.get(row[0])), reverse=reverse)
+        sureness = store.group_sureness() if view.sort == "unsure" else {}
+        rows = sorted(everything, key=lambda row: sort_key(row, sureness.get(row[0])), reverse=reverse)
         ordered = (
             numpy.fromiter((row[0] for row in rows), numpy.int64, len(rows)),
             numpy.fromiter((row[1] == "exact" for row in rows), bool, len(rows)),

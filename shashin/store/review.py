@@ -39,15 +39,16 @@ class ReviewMixin:
         sql = "select distinct group_id from group_members where path >= ? and path < ?"
         return {group_id for (group_id,) in self.db.execute(sql, [folder + "/", folder + "0"])}
 
-    def keeper_probabilities(self):
-        """``{group id: keep probability}`` of each group's suggested keeper, for groups a model ranked."""
+    def group_sureness(self):
+        """``{group id: sureness}``: how sure shashin-rank's model is of each group's keeper, for the groups
+        it ranked (kept while the rule orders, so the least sure groups can be asked first)."""
         if not self.db["ranks"].exists():
             return {}
-        sql = "select group_id, keep_probability from ranks where rank = 1 and keep_probability is not null"
+        sql = "select group_id, sureness from ranks where rank = 1 and sureness is not null"
         return dict(self.db.execute(sql).fetchall())
 
     def ranks_signature(self):
-        """Changes whenever shashin-rank writes other ranks: the largest rowid, and the keep probabilities
+        """Changes whenever shashin-rank writes other ranks: the largest rowid, and the sureness
         at a few rowids (a run writes every row again; another model gives other probabilities). Five
         look-ups by rowid, where a sum over every rank would read the whole table on each request."""
         if not self.db["ranks"].exists():
@@ -56,7 +57,7 @@ class ReviewMixin:
         if last is None:
             return None
         probes = sorted({1, last // 4, last // 2, last * 3 // 4, last})
-        sql = "select rowid, keep_probability from ranks where rowid in ({})".format(", ".join("?" * len(probes)))
+        sql = "select rowid, sureness from ranks where rowid in ({})".format(", ".join("?" * len(probes)))
         return last, tuple(self.db.execute(sql, probes).fetchall())
 
     def done_groups(self):
