@@ -79,3 +79,14 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+def signed_in_page(browser, sign_in, url, **context):
+    """A new page signed in through the ``--root`` link, then at url: ``(page, errors)``, errors collecting
+    the page's uncaught script errors. ``context``: Playwright's (viewport, has_touch...)."""
+    page = browser.new_context(**context).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(sign_in)
+    page.goto(url)
+    return page, errors

@@ -104,6 +104,17 @@ def run_unprivileged(tmp_path, command, *args):
     )
 
 
+def scanned_archive(tmp_path):
+    """Three photos of the labelled archive (:func:`shashin.demo.archive`), each with one copy of every kind,
+    scanned by shashin-hash and shashin-meta: ``(photos, {path: images row})``."""
+    folder, db = tmp_path / "archive", tmp_path / "shashin.db"
+    photos = demo.archive(folder, 3, seed=5, copies=demo.COPIES)
+    hashed = run("shashin-hash", "--db", db, "-q", folder, check=0).stdout
+    run("shashin-meta", "--db", db, "-q", input=hashed, check=0)
+    with contextlib.closing(Store(db)) as store:
+        return photos, store.images_by_path(str(path) for photo in photos for path in photo["files"])
+
+
 def json_lines(text):
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 

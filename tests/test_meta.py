@@ -1,6 +1,5 @@
 """shashin-meta: metadata through one exiftool process, dates in order of trust, caching."""
 
-import contextlib
 import datetime
 import json
 import os
@@ -10,10 +9,9 @@ import sqlite3
 import exiftool
 import pytest
 
-from conftest import json_lines, make_photo, run
-from shashin import demo, exif, facts
+from conftest import json_lines, make_photo, run, scanned_archive
+from shashin import exif, facts
 from shashin.ranking import rule
-from shashin.store import Store
 
 
 def write_tags(path, **tags):
@@ -203,12 +201,7 @@ def test_rehashing_a_changed_file_clears_its_facts(library, db):
 
 def test_the_rule_orders_by_the_columns_as_by_the_tags(tmp_path):
     """Every kind of copy of real camera files: the rule's keys from the columns equal those from the JSON."""
-    folder, db = tmp_path / "archive", tmp_path / "shashin.db"
-    photos = demo.archive(folder, 3, seed=5, copies=demo.COPIES)
-    hashed = run("shashin-hash", "--db", db, "-q", folder, check=0).stdout
-    run("shashin-meta", "--db", db, "-q", input=hashed, check=0)
-    with contextlib.closing(Store(db)) as store:
-        rows = store.images_by_path(str(path) for photo in photos for path in photo["files"])
+    photos, rows = scanned_archive(tmp_path)
     assert all(row["tag_count"] for row in rows.values())
     json_only = {path: dict(row, **dict.fromkeys(facts.FIELDS)) for path, row in rows.items()}
     assert any(row["maker_notes"] for row in rows.values()) and any(row["edited"] for row in rows.values())

@@ -9,8 +9,8 @@ import sqlite3
 import exiftool
 import pytest
 
-from conftest import copies, invoke, json_lines, phone_library, run
-from shashin import demo, ranking, trash
+from conftest import copies, invoke, json_lines, phone_library, run, scanned_archive
+from shashin import ranking, trash
 from shashin.cli import rank as rank_command
 from shashin.ranking import rule
 from shashin.ranking.model import load as load_model
@@ -335,12 +335,7 @@ def test_cold_start_order_is_the_documented_rule():
 def test_the_rule_finds_the_camera_original_among_every_kind_of_copy(tmp_path):
     """Each photo with one copy of every kind: PNG, WebP and TIFF of the same pixels, a brightened Lightroom
     export, an upscaled one, a watermarked, a date-shifted, a messenger, a web copy and an edit."""
-    folder, db = tmp_path / "archive", tmp_path / "shashin.db"
-    photos = demo.archive(folder, 3, seed=5, copies=demo.COPIES)
-    hashed = run("shashin-hash", "--db", db, "-q", folder, check=0).stdout
-    run("shashin-meta", "--db", db, "-q", input=hashed, check=0)
-    with contextlib.closing(Store(db)) as store:
-        rows = store.images_by_path(str(path) for photo in photos for path in photo["files"])
+    photos, rows = scanned_archive(tmp_path)
     for photo in photos:
         members = [rows[str(path)] for path in photo["files"]]
         keeper = rule.cold_start_order(members)[0]["path"]

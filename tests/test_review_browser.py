@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from browser import chromium, needs_chromium
+from browser import chromium, needs_chromium, signed_in_page
 from shashin.store import Store
 
 pytestmark = needs_chromium
@@ -15,11 +15,7 @@ def test_keyboard_review_then_accept_suggestions(server, duplicates, tmp_path):
     sign_in, base = server
     db, photos = duplicates
     with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(sign_in)
-        page.goto(base + "/-/shashin")
+        page, errors = signed_in_page(browser, sign_in, base + "/-/shashin", viewport={"width": 1280, "height": 1000})
         expect(page.locator(".shashin-group")).to_have_count(2)
         first = page.locator(".shashin-group").first
         expect(first.locator(".shashin-member").first).to_have_class(re.compile("shashin-keeper"))

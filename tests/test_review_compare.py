@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 from wand.image import Image
 
-from browser import chromium, needs_chromium
+from browser import chromium, needs_chromium, signed_in_page
 from conftest import fresh_copy, group_of, make_photo, md5, run, scanned_template
 from review_client import Visitor, datasette
 from shashin import trash
@@ -223,11 +223,7 @@ def assert_in_step(seen):
 
 
 def open_compare(browser, sign_in, url, **context):
-    page = browser.new_context(**context).new_page()
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(sign_in)
-    page.goto(url)
+    page, errors = signed_in_page(browser, sign_in, url, **context)
     page.wait_for_function(LOADED)
     return page, errors
 
@@ -411,11 +407,9 @@ def test_a_copy_gone_since_the_scan_says_so_in_its_pane(server, duplicates):
     db, photos = duplicates
     os.unlink(photos[MIRRORED])
     with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(sign_in)
-        page.goto(base + group_url(db, photos))
+        page, errors = signed_in_page(
+            browser, sign_in, base + group_url(db, photos), viewport={"width": 1440, "height": 900}
+        )
         gone = page.locator(".shashin-pane", has_text=MIRRORED)
         expect(gone.locator(".shashin-unshown")).to_be_visible()
         expect(gone.locator(".shashin-unshown")).to_contain_text("gone since the scan")

@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 from playwright.sync_api import expect
 
-from browser import chromium, needs_chromium, root_server
+from browser import chromium, needs_chromium, root_server, signed_in_page
 from conftest import make_photo, reset_from, run
 
 pytestmark = needs_chromium
@@ -77,11 +77,7 @@ def test_one_selection_for_mouse_and_keyboard(library):
     db, folders = library
     everything = [path for paths in folders.values() for path in paths]
     with root_server(db) as (sign_in, base), chromium() as browser:
-        page = browser.new_page(viewport={"width": 900, "height": 700})
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(sign_in)
-        page.goto(base + "/-/shashin")
+        page, errors = signed_in_page(browser, sign_in, base + "/-/shashin", viewport={"width": 900, "height": 700})
         groups = page.locator(".shashin-group")
         expect(groups).to_have_count(1 + PAIRS)
         expect(groups.nth(2).locator(".shashin-position")).to_have_text("3 of 5")

@@ -4,7 +4,7 @@ import contextlib
 
 from playwright.sync_api import expect
 
-from browser import chromium, needs_chromium
+from browser import chromium, needs_chromium, signed_in_page
 from shashin.store import Store
 
 pytestmark = needs_chromium
@@ -14,11 +14,9 @@ def test_edit_preview_and_save_the_rules_at_390_px(server, duplicates):
     sign_in, base = server
     db, _ = duplicates
     with chromium() as browser:
-        page = browser.new_page(viewport={"width": 390, "height": 844})
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(sign_in)
-        page.goto(base + "/-/shashin/rules")
+        page, errors = signed_in_page(
+            browser, sign_in, base + "/-/shashin/rules", viewport={"width": 390, "height": 844}
+        )
         rules = page.locator(".shashin-rule")
         preview = page.locator("#shashin-rules-preview")
         expect(rules).to_have_count(1)
