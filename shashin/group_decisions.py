@@ -22,7 +22,7 @@ def record_not_duplicates(store, group_id):
 
 
 def undo_not_duplicates(store, decision_id):
-    """Undo a "not duplicates": the decision goes, and the pairs it held apart that nothing else holds
+    """Undo a "not duplicates": the decision is marked undone, and the pairs it held apart that nothing else holds
     apart (another standing decision, the command line) are grouped again. Returns the group's id, or
     None when that decision does not stand."""
     with store.write_lock():
@@ -32,7 +32,7 @@ def undo_not_duplicates(store, decision_id):
         group_id, md5s = found
         pairs = set(itertools.combinations(sorted(set(md5s)), 2))
         store.forget_not_duplicates(pairs - store.not_duplicates_pairs_elsewhere(decision_id, md5s))
-        store.delete_decision(decision_id)
+        store.undo_decision(decision_id)
     return group_id
 
 

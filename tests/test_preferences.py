@@ -72,6 +72,10 @@ def test_a_tie_falls_to_the_next_rule_and_then_to_the_built_in_rule(scanned):
         ("folder", "folder needs TEXT: folder:DCIM"),
         ("largest-file:2", "largest-file takes no argument (got '2')"),
         ("long-edge:big", "long-edge needs a whole number of pixels, like long-edge:1200 (got 'big')"),
+        (
+            "long-edge:²",
+            "long-edge needs a whole number of pixels, like long-edge:1200 (got '²')",
+        ),  # a digit int() refuses
         ("largest-file, :DCIM", "a keeper rule is missing before ':DCIM'"),
     ],
 )

@@ -226,7 +226,8 @@ async def test_delete_trash_restore_empty(db, photos):
     assert restored.json()["ok"]
     restored_path = restored.json()["messages"][0].split(": restored")[0]
     assert os.path.exists(restored_path)
-    undo = await root.post("/-/shashin/restore", {})  # undo the last removal: the rest of it
+    batch = removed.json()["batch"]
+    undo = await root.post("/-/shashin/restore", {"batch": batch})  # undo the whole removal: the rest of it
     assert undo.json()["ok"] and os.path.exists(photos["photo copy"]) and os.path.exists(photos["backup"])
     assert md5(photos["photo copy"]) == content
     assert "2 groups to review" in (await root.get("/-/shashin")).text
@@ -315,10 +316,12 @@ async def test_permission_denied_left_in_place(db, photos):
 async def test_restore_refuses_to_overwrite(db, photos):
     root = Visitor(await datasette(db), {"id": "root"})
     group = group_of(db, photos["photo"])
-    await root.post("/-/shashin/remove", {"group": group, "member": key(photos["backup"])})
+    removed = await root.post("/-/shashin/remove", {"group": group, "member": key(photos["backup"])})
     with open(photos["backup"], "wb") as handle:
         handle.write(b"someone else's file")
-    response = await root.post("/-/shashin/restore", {})
+    nothing_ticked = await root.post("/-/shashin/restore", {})
+    assert nothing_ticked.status_code == 409 and nothing_ticked.json()["summary"].startswith("nothing ticked")
+    response = await root.post("/-/shashin/restore", {"batch": removed.json()["batch"]})
     assert response.status_code == 409 and "not overwriting" in response.json()["messages"][0]
     assert open(photos["backup"], "rb").read() == b"someone else's file"
 
@@ -333,6 +336,21 @@ async def test_not_duplicates(db, photos):
     assert store.decisions(group)[0]["action"] == "not_duplicates"
     assert "1 group to review" in (await root.get("/-/shashin")).text
     assert os.path.exists(photos["beach"]) and os.path.exists(photos["beach-small"])
+
+
+async def test_an_undo_sent_twice_never_undoes_a_later_decision(db, photos):
+    """Undoing a "not duplicates" twice (a retry, a second tab) after another group was decided: the second
+    undo finds its decision undone, and the other group's decision stands."""
+    root = Visitor(await datasette(db), {"id": "root"})
+    beach, photo = group_of(db, photos["beach"]), group_of(db, photos["photo"])
+    first = (await root.post("/-/shashin/not-duplicates", {"group": beach})).json()
+    undo = {"decision": first["undo"]["decision"]}
+    assert (await root.post("/-/shashin/undo", undo)).json()["ok"]
+    await root.post("/-/shashin/not-duplicates", {"group": photo})
+    again = await root.post("/-/shashin/undo", undo)
+    assert again.status_code == 409 and "undone already" in again.json()["summary"]
+    assert Store(db).decisions(photo)[0]["undone_at"] is None
+    assert Store(db).decisions(beach)[0]["undone_at"] is not None
 
 
 async def test_table_view_renders_thumbnails(db, photos):
@@ -406,7 +424,7 @@ async def test_undo_not_duplicates_regroups_only_what_it_held_apart(db, photos):
     undone = (await root.post("/-/shashin/undo", marked["undo"])).json()
     assert undone["ok"] and "shashin-done" not in undone["html"][str(group)]
     store = Store(db)
-    assert store.not_duplicates() == set() and [d["action"] for d in store.decisions(group)] == []
+    assert store.not_duplicates() == set() and [d["undone_at"] is not None for d in store.decisions(group)] == [True]
     # The earlier, unrelated removal stays as it was.
     assert earlier.json()["ok"] and not os.path.exists(photos["backup"])
     # A pair the command line also holds apart stays apart.

@@ -81,7 +81,9 @@ def _wants_json(request):
 async def _in_place(datasette, request, form, result, group_ids):
     """The result with the HTML of the groups it changed, those the page shows (``shown``) when it says."""
     if _wants_json(request):
-        shown = {integer(value, "shown") for value in form.get("shown", [])}
+        # Read after the action is done, so a value that is no group id only widens what is sent back:
+        # answering 400 then would hide a change already made.
+        shown = {int(value) for value in form.get("shown", []) if value.isascii() and value.isdigit()}
         wanted = [group_id for group_id in group_ids if not shown or group_id in shown]
         result["html"] = await group_fragments(datasette, request, wanted, _back(form, "/-/shashin"))
     return _reply(datasette, request, result, _back(form, "/-/shashin"))
@@ -260,16 +262,18 @@ async def undo(datasette, request):
 
 @post_only
 async def restore(datasette, request):
-    """Restore trash entries (``entry``), or a whole removal (``batch``), or the last removal (neither)."""
+    """Restore trash entries (``entry``, each once), or a whole removal (``batch``); nothing unless one is named."""
     form = await _form(request)
-    entries = [integer(value, "entry") for value in form.get("entry", [])]
+    entries = list(dict.fromkeys(integer(value, "entry") for value in form.get("entry", [])))
     batch = _first(form, "batch")
+    if not entries and not batch:
+        # Never a guess (such as the latest removal): a form sent with nothing ticked restores nothing.
+        nothing = "nothing ticked: tick the files to restore"
+        result = {"ok": False, "summary": nothing, "problems": [], "messages": [nothing]}
+        return _reply(datasette, request, result, _back(form, "/-/shashin/trash"))
 
     def write(store):
-        if entries:
-            return trash.restore(store, entries)
-        chosen = batch or store.last_trash_batch()
-        return trash.restore_batch(store, chosen) if chosen else []
+        return trash.restore(store, entries) if entries else trash.restore_batch(store, batch)
 
     outcomes = await database.write(datasette, write)
     restored = sum(outcome.ok for outcome in outcomes)

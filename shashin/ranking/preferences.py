@@ -234,7 +234,7 @@ def _checked(criterion, argument):
         raise RuleError(
             "{}: a comma separates rules, so it cannot be in {} ({!r})".format(criterion, known.argument, argument)
         )
-    if known.argument == "PIXELS" and not (argument.isdigit() and 0 < int(argument) < 10**6):
+    if known.argument == "PIXELS" and not (argument.isascii() and argument.isdigit() and 0 < int(argument) < 10**6):
         raise RuleError(
             "{} needs a whole number of pixels, like {}:1200 (got {!r})".format(criterion, criterion, argument)
         )

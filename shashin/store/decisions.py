@@ -128,9 +128,10 @@ class DecisionsMixin:
                 others.setdefault(other, set()).add(md5)
         return {pair for held in others.values() for pair in itertools.combinations(sorted(held), 2)}
 
-    def delete_decision(self, decision_id):
-        self.db.execute("delete from decision_members where decision_id = ?", [decision_id])
-        self.db.execute("delete from decisions where id = ?", [decision_id])
+    def undo_decision(self, decision_id):
+        """Mark one decision undone. Kept, not deleted: its id is never given to a later decision, so an
+        undo sent twice (a retry, a second tab) finds it undone instead of undoing another group's."""
+        self.db.execute("update decisions set undone_at = ? where id = ?", [now(), decision_id])
 
     def decisions(self, group_id=None):
         """Decisions, newest first, each with its members and their snapshots parsed."""
