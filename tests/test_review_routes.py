@@ -496,3 +496,15 @@ async def test_review_page_one_click_from_home_and_database_page(db, photos):
         assert 'class="shashin-home" href="/-/shashin"' in (await visitor.get(path)).text, path
     banner = (await Visitor(await datasette(db)).get("/-/shashin")).text
     assert "datasette {} --root".format(db) in banner
+
+
+async def test_another_database_served_beside_it_is_never_written(db, photos, tmp_path):
+    """Even with an ``images`` table of its own, a second database gets none of shashin's tables."""
+    other = tmp_path / "other.db"
+    with contextlib.closing(sqlite3.connect(other)) as conn:
+        conn.execute("create table images (path text primary key, mtime text)")
+    ds = Datasette([str(db), str(other)])
+    await ds.invoke_startup()
+    assert (await Visitor(ds, {"id": "root"}).get("/-/shashin")).status_code == 200
+    with contextlib.closing(sqlite3.connect(other)) as conn:
+        assert [name for (name,) in conn.execute("select name from sqlite_master where type = 'table'")] == ["images"]

@@ -31,6 +31,8 @@ def shashin_database(datasette):
     """The Datasette database holding shashin's tables (setting ``database``, else the first file)."""
     name = config(datasette).get("database")
     if name:
+        if name not in datasette.databases:
+            raise NotFound("the shashin setting names database {!r}, which this Datasette does not serve".format(name))
         return datasette.get_database(name)
     for database in datasette.databases.values():
         if database.is_mutable and not database.is_memory and os.path.exists(database.path or ""):
@@ -39,14 +41,20 @@ def shashin_database(datasette):
 
 
 async def migrate(datasette):
-    """Create the plugin's tables in a database made before they existed; settle interrupted moves."""
-    for database in datasette.databases.values():
-        if database.is_mutable and not database.is_memory and await database.table_exists("images"):
-            try:
-                await _execute_write(database, _prepare)
-            except sqlite3.Error as error:
-                # Datasette still serves the data; the review page will say what fails.
-                print("shashin review: cannot prepare {}: {}".format(database.name, error), file=sys.stderr)
+    """Create the plugin's tables in shashin's database made before they existed; settle interrupted moves.
+
+    Only that database: another one served beside it, even with an ``images`` table, is never written.
+    """
+    try:
+        database = shashin_database(datasette)
+    except NotFound:
+        return
+    if await database.table_exists("images"):
+        try:
+            await _execute_write(database, _prepare)
+        except sqlite3.Error as error:
+            # Datasette still serves the data; the review page will say what fails.
+            print("shashin review: cannot prepare {}: {}".format(database.name, error), file=sys.stderr)
 
 
 def _prepare(conn):
