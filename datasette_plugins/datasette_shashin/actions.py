@@ -42,7 +42,10 @@ def post_only(view):
 
 async def _form(request):
     body = (await request.post_body()).decode("utf-8", "replace")
-    return urllib.parse.parse_qs(body)
+    form = urllib.parse.parse_qs(body)
+    # Checked before any action: once a change is made, a 400 would hide it.
+    form["shown"] = [str(integer(value, "shown")) for value in form.get("shown", [])]
+    return form
 
 
 def _first(form, name):
@@ -81,9 +84,7 @@ def _wants_json(request):
 async def _in_place(datasette, request, form, result, group_ids):
     """The result with the HTML of the groups it changed, those the page shows (``shown``) when it says."""
     if _wants_json(request):
-        # Read after the action is done, so a value that is no group id only widens what is sent back:
-        # answering 400 then would hide a change already made.
-        shown = {int(value) for value in form.get("shown", []) if value.isascii() and value.isdigit()}
+        shown = {int(value) for value in form["shown"]}
         wanted = [group_id for group_id in group_ids if not shown or group_id in shown]
         result["html"] = await group_fragments(datasette, request, wanted, _back(form, "/-/shashin"))
     return _reply(datasette, request, result, _back(form, "/-/shashin"))
