@@ -25,8 +25,6 @@ import os
 from dataclasses import dataclass, field
 
 import numpy
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from .dhash import area_resampler, dhashes
 from .hamming import hamming_pairs, hamming_search
@@ -290,6 +288,10 @@ class _Matcher:
                 known[i, j] = score
         if not known:
             return
+        # Imported here: the review page imports this module for orientation_between alone, at start-up.
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
         pairs = numpy.array(list(known), numpy.int64)
         size = len(self.contents)
         _, labels = connected_components(
