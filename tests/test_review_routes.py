@@ -490,6 +490,35 @@ async def test_empty_and_unscanned_databases_say_what_to_run(tmp_path):
     assert page.status_code == 200 and "No photos scanned yet" in page.text
 
 
+async def test_another_programs_database_served_first_is_not_taken_for_shashins(db, photos, tmp_path):
+    """`datasette other.db shashin.db`, other.db with an ``images`` table of its own: every route acts on
+    shashin's database, and other.db's cells are left to Datasette."""
+    other = tmp_path / "other.db"
+    with contextlib.closing(sqlite3.connect(other)) as conn:
+        conn.execute("create table images (path text primary key, md5 text, mtime real, size int, metadata text)")
+        conn.execute("insert into images values ('/x.jpg', ?, 1434925322.0, 12, 'not json')", ["0" * 32])
+        conn.commit()
+    ds = Datasette([str(other), str(db)])
+    await ds.invoke_startup()
+    root = Visitor(ds, {"id": "root"})
+    group = group_of(db, photos["beach"])
+    for path in ("/-/shashin", "/-/shashin/trash", "/-/shashin/compare/{}".format(group), "/-/shashin/rules"):
+        response = await root.get(path)
+        assert response.status_code == 200, path
+    assert (await root.get("/-/shashin/image/" + md5(photos["beach"]))).status_code == 200
+    removed = await root.post("/-/shashin/remove", {"group": group, "member": key(photos["beach-small"])})
+    assert removed.json()["ok"] and not os.path.exists(photos["beach-small"])
+    assert (await root.post("/-/shashin/undo", removed.json()["undo"])).json()["ok"]
+    cells = await root.get("/other/images")
+    assert cells.status_code == 200 and "shashin/thumbnail" not in cells.text and "1434925322.0" in cells.text
+    assert "/-/shashin/thumbnail/{}.jpg".format(md5(photos["beach"])) in (await root.get("/shashin/images")).text
+    # Served alone, another program's database is no shashin database: one sentence, not a 500.
+    alone = Datasette([str(other)])
+    await alone.invoke_startup()
+    response = await Visitor(alone).get("/-/shashin/trash")
+    assert response.status_code == 404 and "no shashin database" in response.text
+
+
 async def test_review_page_one_click_from_home_and_database_page(db, photos):
     visitor = Visitor(await datasette(db), {"id": "root"})
     for path in ("/", "/" + db.stem):

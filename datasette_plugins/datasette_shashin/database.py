@@ -1,16 +1,18 @@
 """shashin's database inside Datasette: finding it, reading through Datasette's read connections,
 writing through its single write connection, on Datasette 0.65 and 1.0 alike."""
 
+import contextlib
 import inspect
 import os
 import sqlite3
 import sys
+import weakref
 
 from datasette.database import Database
 from datasette.utils.asgi import NotFound
 
 from shashin import trash
-from shashin.store import MIGRATION_SETS, Store
+from shashin.store import MIGRATION_SETS, DatabaseError, Store
 
 from .settings import config
 
@@ -27,17 +29,48 @@ class WriteFailed(Exception):
     """The database could not be written (disk full, locked too long); files stay as journaled."""
 
 
+#: Per Datasette instance: the name of the database found holding shashin's tables (they stay).
+_found: "weakref.WeakKeyDictionary[object, str]" = weakref.WeakKeyDictionary()
+
+
 def shashin_database(datasette):
-    """The Datasette database holding shashin's tables (setting ``database``, else the first file)."""
+    """The Datasette database holding shashin's tables: the one the setting ``database`` names, else the
+    first file a shashin command made, else the first file with no ``images`` table (an empty one: the
+    review page says what to scan into it).
+
+    Another program's database served first, even with an ``images`` table, is never taken for it.
+    """
     name = config(datasette).get("database")
     if name:
         if name not in datasette.databases:
             raise NotFound("the shashin setting names database {!r}, which this Datasette does not serve".format(name))
         return datasette.get_database(name)
-    for database in datasette.databases.values():
-        if database.is_mutable and not database.is_memory and os.path.exists(database.path or ""):
-            return database
+    if _found.get(datasette) in datasette.databases:
+        return datasette.get_database(_found[datasette])
+    files = [
+        (database, _made_by(database.path))
+        for database in datasette.databases.values()
+        if database.is_mutable and not database.is_memory and os.path.exists(database.path or "")
+    ]
+    for wanted in ("shashin", "nobody"):
+        for database, maker in files:
+            if maker == wanted:
+                if maker == "shashin":
+                    _found[datasette] = database.name
+                return database
     raise NotFound("no shashin database: start datasette with one, like `datasette shashin.db`")
+
+
+def _made_by(path):
+    """Who made a database file: "shashin" (a command, or this plugin: its migrations are recorded),
+    "nobody" (no ``images`` table: a new file to scan into), else "another program" (or it is unreadable)."""
+    try:
+        with contextlib.closing(Store(path, readonly=True)) as store:
+            if any(migrations.applied(store.db) for migrations in MIGRATION_SETS):
+                return "shashin"
+            return "another program" if store.db["images"].exists() else "nobody"
+    except (DatabaseError, sqlite3.Error):
+        return "another program"
 
 
 async def migrate(datasette):
