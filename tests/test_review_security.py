@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from datasette.app import Datasette
 
 from conftest import group_of, md5
 from review_client import Visitor, datasette, key, md5_of_recorded
@@ -212,3 +213,53 @@ async def test_largest_integers_in_forms_are_no_such_thing(db, photos):
         response = await root.post(path, form)
         assert response.status_code == 409 and not response.json()["ok"], (path, response.text)
     assert os.path.exists(photos["backup"])
+
+
+@pytest.mark.parametrize(
+    "back",
+    [
+        "/-/shashin?sort=date\r\nSet-Cookie: evil=1",
+        "/-/shashin/trash?q=a\nb",
+        "/-/shashin?folder=a b",
+        "/-/shashin?folder=caf\u00e9",
+        "//evil.example/-/shashin",
+        "https://evil.example/-/shashin",
+        "/-/shashin/../../evil",
+        "/-/shashin/rules",
+        "",
+    ],
+)
+async def test_a_back_that_is_not_a_page_of_the_plugin_returns_to_the_default(db, photos, back):
+    """A plain form's return address ends up in the Location header: a CR or LF there dropped the connection."""
+    root = Visitor(await datasette(db), {"id": "root"})
+    plain_form = {"accept": "text/html"}
+    for path, form, default in (
+        ("/-/shashin/restore", {"entry": BIGGEST}, "/-/shashin/trash"),
+        ("/-/shashin/not-duplicates", {"group": BIGGEST}, "/-/shashin"),
+        ("/-/shashin/undo", {"batch": "no such removal"}, "/-/shashin"),
+    ):
+        response = await root.post(path, dict(form, back=back), headers=plain_form)
+        assert response.status_code == 302 and response.headers["location"] == default, (path, back)
+    # The page's script gets each group's HTML with its forms' back replaced too.
+    group = group_of(db, photos["photo"])
+    answer = await root.post("/-/shashin/remove", {"group": group, "member": key(photos["backup"]), "back": back})
+    assert answer.json()["ok"] and 'name="back" value="/-/shashin"' in answer.json()["html"][str(group)]
+
+
+async def test_a_back_to_a_page_of_the_plugin_is_kept(db, photos):
+    root = Visitor(await datasette(db), {"id": "root"})
+    for back in ("/-/shashin?sort=date&page=2", "/-/shashin/trash?q=IMG%20%C3%A9", "/-/shashin/trash"):
+        response = await root.post("/-/shashin/restore", {"entry": BIGGEST, "back": back}, {"accept": "text/html"})
+        assert response.status_code == 302 and response.headers["location"] == back
+    # Under a base_url the pages and the default are its own.
+    prefixed = Datasette([str(db)], settings={"base_url": "/photos/"})
+    await prefixed.invoke_startup()
+    root = Visitor(prefixed, {"id": "root"})
+    for back, location in (
+        ("/photos/-/shashin?page=2", "/photos/-/shashin?page=2"),
+        ("/-/shashin", "/photos/-/shashin"),
+    ):
+        response = await root.post(
+            "/-/shashin/not-duplicates", {"group": BIGGEST, "back": back}, {"accept": "text/html"}
+        )
+        assert response.status_code == 302 and response.headers["location"] == location

@@ -4,6 +4,7 @@ the page's script (a sentence, the details, how to undo it, the changed groups' 
 and a redirect for a plain form."""
 
 import functools
+import re
 import urllib.parse
 
 from datasette.utils.asgi import BadRequest, Response
@@ -17,6 +18,10 @@ from .rendering import member_key
 
 #: Messages carried to the next page (in a cookie, which browsers cap at 4 kB).
 MAX_MESSAGES = 10
+#: The pages a plain form may return to (its ``back``).
+RETURN_PAGES = ("/-/shashin", "/-/shashin/trash")
+#: What a ``back`` may hold: printable ASCII, no space (a CR or LF would end the Location header).
+_PRINTABLE = re.compile("[!-~]*")
 
 
 def post_only(view):
@@ -33,9 +38,8 @@ def post_only(view):
         except BadRequest as error:
             return Response.text(str(error), status=400)
         except database.WriteFailed as error:
-            return _reply(
-                datasette, request, {"ok": False, "summary": str(error), "messages": [str(error)]}, "/-/shashin"
-            )
+            result = {"ok": False, "summary": str(error), "messages": [str(error)]}
+            return _reply(datasette, request, result, datasette.urls.path("/-/shashin"))
 
     return guarded
 
@@ -53,10 +57,15 @@ def _first(form, name):
     return form.get(name, [None])[0]
 
 
-def _back(form, default):
-    """Where a plain form returns to: a page of this plugin, never another site."""
-    back = form.get("back", [default])[0]
-    return back if back.split("?")[0] in ("/-/shashin", "/-/shashin/trash") else default
+def _back(datasette, form, default):
+    """Where a plain form returns to: a page of this plugin named by a same-site relative address of
+    printable ASCII, which the Location header can carry as it is; anything else is default."""
+    back = _first(form, "back") or ""
+    address = urllib.parse.urlsplit(back)
+    pages = {datasette.urls.path(page) for page in RETURN_PAGES}
+    if _PRINTABLE.fullmatch(back) and not address.scheme and not address.netloc and address.path in pages:
+        return back
+    return datasette.urls.path(default)
 
 
 def _reply(datasette, request, result, back):
@@ -86,8 +95,8 @@ async def _in_place(datasette, request, form, result, group_ids):
     if _wants_json(request):
         shown = {int(value) for value in form["shown"]}
         wanted = [group_id for group_id in group_ids if not shown or group_id in shown]
-        result["html"] = await group_fragments(datasette, request, wanted, _back(form, "/-/shashin"))
-    return _reply(datasette, request, result, _back(form, "/-/shashin"))
+        result["html"] = await group_fragments(datasette, request, wanted, _back(datasette, form, "/-/shashin"))
+    return _reply(datasette, request, result, _back(datasette, form, "/-/shashin"))
 
 
 def _files(count):
@@ -198,7 +207,8 @@ async def accept(datasette, request):
         }
 
     result = await database.write(datasette, write)
-    return _reply(datasette, request, result, "/-/shashin/trash" if "batch" in result else preview_page)
+    back = "/-/shashin/trash" if "batch" in result else preview_page
+    return _reply(datasette, request, result, datasette.urls.path(back))
 
 
 @post_only
@@ -271,7 +281,7 @@ async def restore(datasette, request):
         # Never a guess (such as the latest removal): a form sent with nothing ticked restores nothing.
         nothing = "nothing ticked: tick the files to restore"
         result = {"ok": False, "summary": nothing, "problems": [], "messages": [nothing]}
-        return _reply(datasette, request, result, _back(form, "/-/shashin/trash"))
+        return _reply(datasette, request, result, _back(datasette, form, "/-/shashin/trash"))
 
     def write(store):
         return trash.restore(store, entries) if entries else trash.restore_batch(store, batch)
@@ -292,7 +302,7 @@ async def restore(datasette, request):
         "problems": [outcome.message for outcome in outcomes if not outcome.ok],
         "messages": [outcome.message for outcome in outcomes] or ["nothing to restore"],
     }
-    return _reply(datasette, request, result, _back(form, "/-/shashin/trash"))
+    return _reply(datasette, request, result, _back(datasette, form, "/-/shashin/trash"))
 
 
 @post_only
@@ -304,4 +314,4 @@ async def empty(datasette, request):
         "freed": freed,
         "messages": ["deleted {} files from the trash, freed {}".format(count, trash.human_size(freed))] + failed,
     }
-    return _reply(datasette, request, result, "/-/shashin/trash")
+    return _reply(datasette, request, result, datasette.urls.path("/-/shashin/trash"))
