@@ -137,6 +137,19 @@ async def test_search_by_path(duplicates):
 
 
 @pytest.mark.asyncio
+async def test_a_search_holding_a_nul_character_is_a_400(duplicates):
+    """SQLite's like stops at a NUL: '%\x00%' was '%', which listed every file in the trash."""
+    _, _, _, root = await removed_then_signed_in(duplicates)
+    for search in ("%00", "IMG%00", "%00whatsapp", "whatsapp%00"):
+        response = await root.get("/-/shashin/trash?q=" + search)
+        assert response.status_code == 400 and "IMG_0001.png" not in response.text, search
+        assert "q: a search cannot hold a NUL character (no path holds one)" in response.text
+    for search in ("%00", "IMG%00"):
+        response = await root.get("/-/shashin/trash?batch=x&q=" + search)
+        assert response.status_code == 400
+
+
+@pytest.mark.asyncio
 async def test_pages_of_removals_and_a_removal_of_many_groups(duplicates, monkeypatch):
     monkeypatch.setattr(trash_page, "REMOVALS_PER_PAGE", 2)
     monkeypatch.setattr(trash_page, "GROUPS_SHOWN", 1)

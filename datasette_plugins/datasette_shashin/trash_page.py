@@ -3,7 +3,7 @@
 import datetime
 import functools
 
-from datasette.utils.asgi import Response
+from datasette.utils.asgi import BadRequest, Response
 
 from shashin import trash
 
@@ -29,6 +29,8 @@ async def trash_page(datasette, request):
     await check_may_view(datasette, request)
     asked = page_number(request)
     search = request.args.get("q", "").strip()
+    if "\x00" in search:  # SQLite's like would stop there, and match every path
+        raise BadRequest("q: a search cannot hold a NUL character (no path holds one)")
     batch = request.args.get("batch") or None
 
     def read(store):
