@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from browser import chromium, needs_chromium
 from conftest import copies, fresh_copy, group_of, phone_library, run, scanned_template
 from datasette_shashin import trash_page
-from review_client import Visitor, datasette
+from review_client import Visitor, datasette, key
 from shashin import group_decisions, trash
 from shashin.store import Store
 
@@ -134,6 +134,37 @@ async def test_search_by_path(duplicates):
         assert "No file in the trash has" in (await root.get("/-/shashin/trash?q=" + quote(literal))).text
     assert "1 file (" in (await root.get("/-/shashin/trash?q=G_0001.p")).text
     assert len(sections((await root.get("/-/shashin/trash?q=" + os.path.dirname(photos[0]["exports"]))).text)) == 2
+
+
+@pytest.mark.asyncio
+async def test_undo_after_the_trash_was_emptied_says_the_files_were_deleted_for_good(duplicates):
+    db, folder = duplicates
+    photo = copies(folder, 0)
+    root = Visitor(await datasette(db), {"id": "root"})
+    form = {"group": group_of(db, photo["camera"]), "member": [key(photo["whatsapp"]), key(photo["exports"])]}
+    removed = (await root.post("/-/shashin/remove", form)).json()
+    assert removed["ok"] and (await root.post("/-/shashin/empty", {})).json()["ok"]
+    journal = journal_of(db)
+    undone = await root.post("/-/shashin/undo", removed["undo"])
+    assert undone.status_code == 409 and not undone.json()["ok"]
+    assert undone.json()["summary"] == (
+        "Nothing restored: 2 files of that removal were deleted for good when the trash was emptied,"
+        " and cannot be restored."
+    )
+    assert journal_of(db) == journal and not os.path.exists(photo["whatsapp"])
+    # Undone for real, a removal still says so.
+    again = copies(folder, 1)
+    form = {"group": group_of(db, again["camera"]), "member": key(again["whatsapp"])}
+    removed = (await root.post("/-/shashin/remove", form)).json()
+    assert (await root.post("/-/shashin/undo", removed["undo"])).json()["ok"]
+    undone = (await root.post("/-/shashin/undo", removed["undo"])).json()
+    assert undone["summary"] == "Nothing restored: that removal was undone already."
+
+
+def journal_of(db):
+    """The trash journal and the decisions, as they are."""
+    with contextlib.closing(Store(db)) as store:
+        return [list(store.db.query("select * from " + table)) for table in ("trash", "decisions", "decision_members")]
 
 
 @pytest.mark.asyncio

@@ -246,9 +246,9 @@ async def undo(datasette, request):
 
     def write(store):
         entries = store.trash_entries(store.trash_batch(batch))
-        return entries, trash.restore(store, [entry["id"] for entry in entries])
+        return entries, trash.restore(store, [entry["id"] for entry in entries]), store.emptied_of_batch(batch)
 
-    entries, outcomes = await database.write(datasette, write)
+    entries, outcomes, emptied = await database.write(datasette, write)
     sizes = {entry["id"]: entry["size"] or 0 for entry in entries}
     restored = [outcome for outcome in outcomes if outcome.ok]
     failed = [outcome for outcome in outcomes if not outcome.ok]
@@ -259,10 +259,18 @@ async def undo(datasette, request):
         )
         if problems:
             summary += " {} not restored: see why.".format(_files(len(problems)))
+    elif failed:
+        summary = "Nothing restored: " + _reason(failed[0])
+    elif emptied:
+        summary = "Nothing restored:"
     else:
-        summary = "Nothing restored: " + (_reason(failed[0]) if failed else "that removal was undone already.")
+        summary = "Nothing restored: that removal was undone already."
+    if emptied:  # never to be taken for an undo done already: nothing can bring these back
+        summary += " {} of that removal {} deleted for good when the trash was emptied, and cannot be restored.".format(
+            _files(emptied), "was" if emptied == 1 else "were"
+        )
     result = {
-        "ok": bool(restored) and not problems,
+        "ok": bool(restored) and not problems and not emptied,
         "summary": summary,
         "messages": [outcome.message for outcome in outcomes],
         "problems": problems,

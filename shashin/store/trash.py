@@ -144,6 +144,11 @@ class TrashMixin:
             params.append(group_id)
         return [entry_id for (entry_id,) in self.db.execute(sql, params).fetchall()]
 
+    def emptied_of_batch(self, batch):
+        """How many files of one removal were deleted for good by emptying the trash."""
+        sql = "select count(*) from trash where batch = ? and emptied_at is not null"
+        return self.db.execute(sql, [batch]).fetchone()[0]
+
     def trash_removals(self, search=None, batch=None, limit=None, offset=0):
         """Removals (batches) with files in the trash, the latest removed first, or the one given; with
         search, only files whose original path holds it count. Each: batch, files, bytes, groups,
