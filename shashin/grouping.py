@@ -2,8 +2,9 @@
 
 Files that are gone or changed since they were hashed are left out, and so is every path to
 a file but one. With a database, each content's fingerprint is derived once from its stored
-thumbnail (on worker processes) and candidate pairs are verified on the fingerprints' views;
-without one, pairs are grouped by upright dHash distance alone.
+thumbnail (on worker processes) and candidate pairs are verified on the fingerprints' views,
+and look-alikes that their cameras' EXIF says are different shots are taken out of copy groups
+into series groups (:mod:`.captures`); without one, pairs are grouped by upright dHash distance alone.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import similarity
+from . import captures, similarity
 from .files import unchanged_since_scan
 from .hamming import DEFAULT_HASH_DISTANCE
 from .outcomes import FAILED, Outcome
@@ -78,9 +79,11 @@ def group_library(
                 yield Outcome(
                     path, WITHOUT_THUMBNAIL, message="no thumbnail in the database: only exact copies can be found"
                 )
+        ignored = store.not_duplicates()
         groups = similarity.find_groups(
-            members, prints, threshold, rotations, view=store.view, spread=spreads, ignored=store.not_duplicates()
+            members, prints, threshold, rotations, view=store.view, spread=spreads, ignored=ignored
         )
+        groups = _captures_apart(groups, store, prints, spreads, threshold, rotations, ignored)
         ids = store.replace_groups(groups)
     for group_id, group in zip(ids, groups):
         record = {
@@ -88,8 +91,32 @@ def group_library(
             "kind": group.kind,
             "paths": [path for path, _, _ in group.members],
             "max_distance": group.max_distance,
+            "identical_to": {
+                path: first
+                for (path, _, _), first in zip(group.members, captures.identical_to(group.members))
+                if first is not None
+            },
         }
         yield Outcome(None, group.kind, record)
+
+
+def _captures_apart(groups, store, prints, spreads, threshold, rotations, ignored):
+    """The groups with different captures of one camera (brackets, bursts) taken out of copy groups
+    (:func:`captures.split`)."""
+    md5s = {md5 for group in groups if group.kind == "similar" for _, md5, _ in group.members}
+    evidence_of = {md5: captures.evidence(row) for md5, row in store.capture_rows(md5s).items()}
+
+    def regroup(files, apart):
+        return similarity.find_groups(
+            files, prints, threshold, rotations, view=store.view, spread=spreads, ignored=apart
+        )
+
+    def series(members):
+        md5s = [md5 for _, md5, _ in members]
+        paths_of = {md5: [path] for path, md5, _ in members}
+        return similarity.similar_group(md5s, [prints[md5] for md5 in md5s], paths_of, rotations, captures.SERIES)
+
+    return captures.split(groups, evidence_of, regroup, series, ignored)
 
 
 def _present(files, left_out):

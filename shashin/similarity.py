@@ -239,7 +239,7 @@ def find_groups(files, prints, threshold, rotations=True, view=None, spread=None
     groups, similar = [], set()
     for cluster in matcher.clusters():
         md5s = [contents[i] for i in cluster]
-        groups.append(_similar_group(md5s, table[cluster], paths_of, rotations))
+        groups.append(similar_group(md5s, table[cluster], paths_of, rotations))
         similar.update(md5s)
     for md5, paths in paths_of.items():
         if len(paths) > 1 and md5 not in similar:
@@ -335,7 +335,8 @@ class _Matcher:
                 yield sorted(component[x] for x in clusters[c])
 
 
-def _similar_group(md5s, prints, paths_of, rotations):
+def similar_group(md5s, prints, paths_of, rotations, kind="similar"):
+    """The :class:`Group` of these contents (``prints`` their fingerprints, in order), every path of each."""
     size = len(md5s)
     distances = numpy.zeros((size, size), numpy.int64)
     for x in range(size):
@@ -343,7 +344,7 @@ def _similar_group(md5s, prints, paths_of, rotations):
             distances[x, y] = distances[y, x] = hash_distance(prints[x], prints[y], rotations)
     centre = int(numpy.argmin(distances.max(axis=1)))
     members = sorted((path, md5, int(distances[centre, x])) for x, md5 in enumerate(md5s) for path in paths_of[md5])
-    return Group("similar", members, int(distances.max()))
+    return Group(kind, members, int(distances.max()))
 
 
 def _key(md5_a, md5_b):

@@ -74,7 +74,13 @@ def test_group_library_without_a_database(tmp_path):
         (grouping.GROUPED, "b.jpg"),
     ]
     (grouped,) = [o.record for o in outcomes if o.record]
-    assert grouped == {"group": 1, "kind": "exact", "paths": [files[0][0], files[1][0]], "max_distance": 0}
+    assert grouped == {
+        "group": 1,
+        "kind": "exact",
+        "paths": [files[0][0], files[1][0]],
+        "max_distance": 0,
+        "identical_to": {files[1][0]: files[0][0]},
+    }
 
 
 @pytest.mark.skipif(not exif.available(), reason="exiftool not installed")

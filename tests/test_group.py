@@ -89,7 +89,9 @@ def test_every_transform_lands_in_its_original_group(tmp_path, db):
     assert members(groups) == sorted([expected_similar, ["photo1-copy.jpg", "photo1.jpg"]])
     kinds = {group["kind"] for group in groups if "photo1.jpg" in str(group["paths"])}
     assert kinds == {"exact"}
-    assert all(set(group) == {"group", "kind", "paths", "max_distance"} for group in groups)
+    assert all(set(group) == {"group", "kind", "paths", "max_distance", "identical_to"} for group in groups)
+    (similar,) = [group for group in groups if group["kind"] == "similar"]
+    assert similar["identical_to"] == {str(originals[0]): str(folder / "photo0-copy.jpg")}  # the first by path
 
 
 def test_without_rotations_turned_copies_stay_apart(tmp_path, db):

@@ -6,6 +6,7 @@ import sys
 import click
 
 from .. import records
+from ..captures import SERIES
 from ..grouping import (
     CHANGED,
     FINGERPRINTED,
@@ -21,7 +22,7 @@ from ..outcomes import FAILED
 from .common import INPUT_PATH, JOBS, SetupError, Tool, shown, write_record
 
 #: Statuses counted for the summary line without moving the progress bar: it counts files, then fingerprints.
-TALLIED = (WITHOUT_THUMBNAIL, "exact", "similar")
+TALLIED = (WITHOUT_THUMBNAIL, "exact", "similar", SERIES)
 
 
 class Group(Tool):
@@ -38,6 +39,10 @@ class Group(Tool):
     of a similar group are similar to each other: there is no chaining. Near-uniform
     images (black or white frames) only form exact groups. Pairs recorded as not
     duplicates (by md5, so across renames and rescans) are never grouped.
+
+    Look-alikes that their cameras' EXIF says are different shots (the same camera,
+    another exposure, sub-second time, image number or burst id: a bracket, a burst)
+    are never copies: they form "series" groups, similar shots to pick the best of.
 
     With --no-db there are no thumbnails: pairs are grouped by upright dHash distance
     alone, so use a small --threshold (about 4).
@@ -109,7 +114,7 @@ class Group(Tool):
             elif outcome.message:
                 reporter.skip(outcome.path, outcome.message)
         extra = tuple(count for count in (SAME_FILE, WITHOUT_THUMBNAIL) if count in reporter.counts)
-        self.summary = (GROUPED, "exact", "similar", MISSING, CHANGED) + extra + (FAILED,)
+        self.summary = (GROUPED, "exact", "similar", SERIES, MISSING, CHANGED) + extra + (FAILED,)
 
     def _stdin_files(self):
         """``(path, size, mtime, md5, dhash)`` from the JSON lines of shashin-hash."""

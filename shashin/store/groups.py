@@ -5,6 +5,8 @@ import itertools
 import numpy
 from sqlite_utils import Migrations
 
+from .. import facts
+from ..captures import identical_to
 from .base import db_path, fs_path, in_chunks, now
 
 migrations = Migrations("shashin-groups")
@@ -29,6 +31,12 @@ def create_groups(db):
     db["fingerprints"].create({"md5": str, "view": bytes, "hashes": bytes, "spread": float}, pk="md5")
 
 
+@migrations()
+def add_identical_to(db):
+    # Inside a look-alike group, which members are byte-identical to another (the first with their md5).
+    db["group_members"].add_column("identical_to", str)
+
+
 class GroupsMixin:
     """Queries over groups, the ignore list and the fingerprints grouping derives from thumbnails."""
 
@@ -40,6 +48,20 @@ class GroupsMixin:
             "select path, size, mtime, md5, dhash from images where md5 is not null"
         ):
             yield fs_path(path), size, mtime, md5, dhash
+
+    def capture_rows(self, md5s):
+        """``{md5: images row}``, one row of each of these contents that has one: what tells one capture from
+        another (make, model, capture time, the facts columns; the metadata JSON only where those are empty)."""
+        columns = ", ".join(("md5", "make", "model", "taken_at", *facts.FIELDS))
+        sql = (
+            "select {}, case when tag_count is null then metadata end as metadata from images"
+            " where md5 in ({{}}) order by tag_count is null, metadata is null"
+        ).format(columns)
+        found = {}
+        for chunk, marks in in_chunks(sorted(set(md5s))):
+            for row in self.db.query(sql.format(marks), chunk):
+                found.setdefault(row["md5"], row)
+        return found
 
     def thumbnails_to_fingerprint(self, md5s, batch=500):
         """``(count, batches)``: how many of these contents have a thumbnail but no fingerprint yet,
@@ -128,8 +150,11 @@ class GroupsMixin:
                         [group_id] + values,
                     )
                 self.db.conn.executemany(
-                    "insert into group_members (group_id, path, md5, distance) values (?, ?, ?, ?)",
-                    [(group_id, db_path(path), md5, distance) for path, md5, distance in group.members],
+                    "insert into group_members (group_id, path, md5, distance, identical_to) values (?, ?, ?, ?, ?)",
+                    [
+                        (group_id, db_path(path), md5, distance, None if first is None else db_path(first))
+                        for (path, md5, distance), first in zip(group.members, identical_to(group.members))
+                    ],
                 )
                 ids.append(group_id)
             self.db.execute("delete from fingerprints where md5 not in (select md5 from images where md5 is not null)")
