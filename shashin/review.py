@@ -14,6 +14,7 @@ import re
 import numpy
 
 from . import trash
+from .captures import subsecond
 from .exif import normalise_date
 from .ranking import rule
 
@@ -30,7 +31,6 @@ _TURNS = {1: "rotated 270°", 2: "rotated 180°", 3: "rotated 90°"}
 _DATE_TIME = re.compile(r"^\d{4}:\d\d:\d\d \d\d:\d\d:\d\d")
 _DATE_ONLY = re.compile(r"^(\d{4}):(\d\d):(\d\d)$")
 _ISO_MOMENT = re.compile(r"^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)?$")
-_FRACTION = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)")
 _BINARY = re.compile(r"^\(Binary data \d+ bytes|^base64:")
 #: Tags that only say how the file was read, not what it holds.
 _UNSHOWN_TAGS = ("SourceFile", "ExifTool:ExifToolVersion", "ExifTool:Warning")
@@ -96,12 +96,6 @@ _UNITS = {
     "ExposureCompensation": "{:+g} EV",
 }
 _EXPOSURE = ("exposure_time", "f_number", "iso", "exposure_compensation")
-
-
-def subsecond(member):
-    """The fraction of a second of the capture time (``".45"``), or None when the camera wrote none."""
-    fraction = _FRACTION.match(member.get("taken_at") or "")
-    return fraction.group(1) if fraction else None
 
 
 def camera(member):
