@@ -138,7 +138,7 @@ def test_the_rule_orders_when_the_model_does_not_beat_it(library, tmp_path):
     folder, db = library
     decisions = keeps(folder, tmp_path, ["whatsapp", "camera", "whatsapp", "camera", "whatsapp"], range(5))
     result = invoke(rank_command.cli, "--db", db, "--decisions", decisions, check=0)
-    assert "the rule orders groups (grouped cross-validated top-1: model 0.000, rule 0.400" in result.stderr
+    assert "the rule orders groups (grouped cross-validated top-1: model 0.000, learned order 0.000, rule 0.400" in result.stderr
     for group in json_lines(result.stdout):
         assert "/Camera/" in group["members"][0]["path"]
         assert all(member["keep_probability"] is None for member in group["members"])

@@ -40,7 +40,7 @@ def rank_groups(store: Store) -> Generator[Outcome, None, None]:
     next to the database. Storing the ranks is the caller's job.
     """
     ranker = yield from _ranker(store)
-    yield Outcome(None, CHOSEN, message=_chosen(ranker.evaluation))
+    yield Outcome(None, CHOSEN, message=_chosen(ranker))
     groups = store.ranking_groups()
     ranked, sureness = ranker.rank_and_sureness([members for _, members in groups])
     for (group_id, _), members, sure in zip(groups, ranked, sureness):
@@ -91,7 +91,8 @@ def _ranker(store):
     path = model_path(store.path)
     if key is None:
         return model.train([], positions)  # the rule, with nothing saved
-    key += " " + str(getattr(positions, "rules", ""))
+    # A model saved by another version of the learner is trained again.
+    key += " {} {}".format(model.VERSION, getattr(positions, "rules", ""))
     try:
         saved = model.load(path, positions)
     except Exception as error:  # a model pickled by another scikit-learn or LightGBM version: retrain
@@ -105,13 +106,24 @@ def _ranker(store):
     return ranker
 
 
-def _chosen(evaluation):
+def _chosen(ranker):
+    evaluation = ranker.evaluation
     if "model_accuracy" not in evaluation:
         return "the rule orders groups ({} of the {} decided groups needed to learn)".format(
             evaluation["groups"], MIN_GROUPS
         )
-    return "the {} orders groups (grouped cross-validated top-1: model {:.3f}, rule {:.3f}, {} decided groups)".format(
-        evaluation["used"], evaluation["model_accuracy"], evaluation["rule_accuracy"], evaluation["groups"]
+    what = {"model": "model", "rule": "rule"}.get(evaluation["used"]) or "learned order ({})".format(
+        ", then ".join(ranker.learned_order())
+    )
+    return (
+        "the {} orders groups (grouped cross-validated top-1: model {:.3f}, learned order {:.3f}, rule {:.3f},"
+        " {} decided groups)".format(
+            what,
+            evaluation["model_accuracy"],
+            evaluation["order_accuracy"],
+            evaluation["rule_accuracy"],
+            evaluation["groups"],
+        )
     )
 
 

@@ -28,7 +28,7 @@ import numpy as np
 from lightgbm import LGBMClassifier
 from sklearn.model_selection import GroupKFold
 
-from . import MIN_GROUPS
+from . import MIN_GROUPS, lexicographic
 from .rule import (
     camera_evidence,
     capture_timestamp,
@@ -39,6 +39,8 @@ from .rule import (
     tag_count,
 )
 
+#: Saved models of another version are trained again.
+VERSION = 2
 FOLDS = 5
 #: The trees: boosting iterations, leaves per tree. Cross-validation chose 60 x 4 over 150 x 8 for three
 #: people in four of the tuning population; one size halves the fits of each training.
@@ -72,12 +74,20 @@ FACTS = {
     "path depth": ("deeper folder", "shallower folder"),
     "path length": ("longer path", "shorter path"),
     "edited": ("edited", "not edited"),
+    # As a file manager lists them, and dupeGuru's "Folder" and "Filename" criteria order them.
+    "name order": ("first in name order", "later in name order"),
 }
 _EVIDENCE = tuple(camera_evidence({"path": ""}, {}))
 _NUMBERS = len(FACTS) + len(_EVIDENCE)
 _FACT_COLUMN = {fact: column for column, fact in enumerate(FACTS)}
+_FACT_NAMES = list(FACTS)
+_COLUMN_WORDS = list(FACTS.values()) + [(evidence, "no " + evidence) for evidence in _EVIDENCE]
 
 _WORD = re.compile(r"[^\W\d_]+|\(\d+\)")
+#: A name's first word ("IMG" of IMG_0001, "photo" of photo-IMG_0001), and a copy's counter at its end
+#: ("IMG_0001-2", "IMG_0001 copy", "IMG_0001 (1)").
+_FIRST_WORD = re.compile(r"^_?([^\W\d_]+)")
+_COUNTER = re.compile(r"(\(\d+\)|[-_ ]\d{1,2}|[-_ ]copy(?: \d+)?)$")
 
 
 # A member's facts
@@ -102,7 +112,10 @@ class _Members:
 
     @functools.cached_property
     def numbers(self):
-        return np.array([n for n, _, _ in self._facts], dtype=float).reshape(len(self.members), _NUMBERS)
+        numbers = np.array([n for n, _, _ in self._facts], dtype=float).reshape(len(self.members), _NUMBERS - 1)
+        # A path's place in name order is among these members: an earlier path is "more".
+        name_order = np.argsort(np.argsort([member["path"] for member in self.members], kind="stable"))
+        return np.insert(numbers, _FACT_COLUMN["name order"], -name_order, axis=1)
 
     @functools.cached_property
     def rows(self):
@@ -136,7 +149,8 @@ class _Members:
 
 
 def _facts(member):
-    """(numbers in the order of FACTS then the camera's evidence, format, {"folder:word", "name:word"})."""
+    """(numbers in the order of FACTS but the name order, then the camera's evidence, format,
+    {"folder:word", "name:word"})."""
     area, size = pixels(member), member.get("size") or 0
     taken = capture_timestamp(member)
     path = member["path"]
@@ -156,8 +170,19 @@ def _facts(member):
     ] + [float(evidence[kind]) for kind in _EVIDENCE]
     file_format = (member.get("format") or "").upper()
     words = {"folder:" + word for word in _words(folder)}
-    words |= {"name:" + word for word in _words(os.path.splitext(file_name)[0])}
+    words |= {"name:" + word for word in _name_words(os.path.splitext(file_name)[0])}
     return numbers, file_format, words
+
+
+def _name_words(stem):
+    """The name's words, "start:" its first word, and "(n)" for a copy's counter at its end."""
+    words = set(_words(stem))
+    first = _FIRST_WORD.match(stem.lower())
+    if first:
+        words.add("start:" + first.group(1))
+    if _COUNTER.search(stem.lower()):
+        words.add("(n)")
+    return words
 
 
 @functools.lru_cache(maxsize=4096)
@@ -240,10 +265,12 @@ class Ranker:
     even when the rule orders: it still tells how sure it is of each group (:meth:`rank_and_sureness`).
     """
 
-    def __init__(self, positions=rule_positions, columns=None, trees=None, evaluation=None):
+    def __init__(self, positions=rule_positions, columns=None, trees=None, order=(), evaluation=None):
         self.positions = positions
         self.columns = columns
         self.trees = trees
+        #: The person's ordered preference read from their decisions (:mod:`.lexicographic`).
+        self.order = list(order)
         self.evaluation = evaluation or {}
 
     def __getstate__(self):
@@ -254,9 +281,14 @@ class Ranker:
         self.__dict__.update(state)
         self.positions = rule_positions
 
+    def learned_order(self):
+        """The learned order's criteria in words."""
+        return [lexicographic.describe(criterion, _COLUMN_WORDS) for criterion in self.order]
+
     @property
     def uses_model(self):
-        return self.trees is not None and self.evaluation.get("used") == "model"
+        """Whether what was learned orders the groups (the trees or the order read from the decisions)."""
+        return self.trees is not None and self.evaluation.get("used") in ("model", "order")
 
     def rank(self, groups, explain=True):
         """Rank groups (lists of members): for each, its members keeper first as dicts with
@@ -270,7 +302,7 @@ class Ranker:
         for chunk in range(0, len(groups), CHUNK):
             flat = _Members(groups[chunk : chunk + CHUNK], self.positions)
             probability = self._probabilities(flat)
-            ranked.extend(self._rank(flat, probability if self.uses_model else None, explain))
+            ranked.extend(self._rank(flat, probability, explain))
             if probability is None:
                 sureness.extend([None] * len(flat.sizes))
             elif len(probability):
@@ -307,10 +339,19 @@ class Ranker:
         return _keep_probability(flat, first, opposite, wins)
 
     def _rank(self, flat, probability, explain):
-        """Members keeper first by the model's probabilities, or by the rule when they are None."""
+        """Members keeper first by what orders the groups: the trees' probabilities, the learned order, or the
+        rule."""
         if not len(flat.members):
             return []
-        scores = -flat.rule_position.astype(float) if probability is None else probability
+        used = self.evaluation.get("used") if probability is not None else "rule"
+        key_table = lexicographic.table(flat, self.order, _FACT_NAMES) if used == "order" else None
+        if used == "model":
+            scores = probability
+        elif used == "order":
+            scores = lexicographic.preference(key_table) + probability / 2
+        else:
+            scores = -flat.rule_position.astype(float)
+            probability = None
         order = np.lexsort((flat.rule_position, -scores, flat.group_of))
         keeper = order[flat.starts]
         runner_up = order[np.minimum(flat.starts + 1, flat.starts + flat.sizes - 1)]
@@ -319,6 +360,8 @@ class Ranker:
         partner[keeper] = runner_up
         if not explain:
             reasons = [[] for _ in flat.members]
+        elif key_table is not None:
+            reasons = self._order_reasons(flat, partner, key_table)
         elif probability is not None:
             reasons = self._reasons(flat, partner, keeper)
         else:
@@ -368,6 +411,25 @@ class Ranker:
             words = [_describe(families[f], flat, index, other) for f in strongest[row] if strong[row][f]]
             reasons[index] = list(dict.fromkeys(words))[:MAX_REASONS]
         return reasons
+
+    def _order_reasons(self, flat, partner, key_table):
+        """For each member, the criterion of the learned order that decided between it and its partner."""
+        reasons = [[] for _ in flat.members]
+        for index, other in enumerate(partner.tolist()):
+            deciding = lexicographic.deciding(self.order, key_table, index, other)
+            if deciding:
+                reasons[index] = [_describe(_criterion_family(deciding[0][0]), flat, index, other)]
+        return reasons
+
+
+def _criterion_family(criterion):
+    """The family (as of the trees' columns) whose words tell a criterion of the learned order."""
+    kind, argument = criterion.kind, criterion.argument
+    if kind == "fact":
+        return _FACT_NAMES[argument] if argument < len(_FACT_NAMES) else "camera evidence"
+    if kind == "word":
+        return argument.split(":", 1)[0]
+    return {"capture": "capture time", "evidence": "camera evidence"}.get(kind, kind)
 
 
 def _keep_probability(flat, first, opposite, wins):
@@ -506,6 +568,9 @@ class _Trial:
             columns.matrix(decisions, decisions.pair_kept, decisions.pair_deleted),
             columns.matrix(decisions, decisions.pair_deleted, decisions.pair_kept),
         )
+        self.criteria = lexicographic.candidates(decisions, _FACT_NAMES, columns.words)
+        self.key_table = lexicographic.table(decisions, self.criteria, _FACT_NAMES)
+        self.signs = lexicographic.pair_signs(self.key_table, decisions.pair_kept, decisions.pair_deleted)
 
     def fit(self, group_indexes):
         return _fit(self.decisions, self.matrix, group_indexes)
@@ -514,17 +579,28 @@ class _Trial:
         wins = trees.predict_proba(self.all_pairs)[:, 1]
         return _keep_probability(self.decisions, self.first, self.opposite, wins)
 
+    def order(self, group_indexes):
+        """The rows of the criteria that the given decided groups follow, in order."""
+        chosen = np.isin(self.decisions.pair_group, group_indexes)
+        return lexicographic.choose(self.signs[:, chosen], self.criteria)
+
+    def order_scores(self, rows, scores):
+        """The learned order's preference, ties broken by the trees' scores (in [0, 1])."""
+        return lexicographic.preference(self.key_table[rows]) + scores / 2
+
     def cross_validate(self, groups, limit=None):
-        """Top-1 accuracy of the model and of the rule over grouped folds of the given decided groups
-        (training on at most limit of the rest)."""
+        """Top-1 accuracy of the model, of the learned order and of the rule over grouped folds of the given
+        decided groups (training on at most limit of the rest)."""
         decisions = self.decisions
         rule = -decisions.rule_position.astype(float)
-        model_hits = rule_hits = 0.0
+        model_hits = order_hits = rule_hits = 0.0
         for train, test in _folds(len(groups)):
-            scores = self.scores(self.fit(groups[np.sort(train)][:limit]))
+            training = groups[np.sort(train)][:limit]
+            scores = self.scores(self.fit(training))
             model_hits += _top1(decisions, scores, groups[test]) * len(test)
+            order_hits += _top1(decisions, self.order_scores(self.order(training), scores), groups[test]) * len(test)
             rule_hits += _top1(decisions, rule, groups[test]) * len(test)
-        return model_hits / len(groups), rule_hits / len(groups)
+        return model_hits / len(groups), order_hits / len(groups), rule_hits / len(groups)
 
 
 def _select(decisions, positions):
@@ -535,11 +611,13 @@ def _select(decisions, positions):
         return None, evaluation
     trial = _Trial(decisions, decisions.columns())
     latest = np.arange(len(decisions))[-SELECTION_GROUPS:]
-    model_accuracy, rule_accuracy = trial.cross_validate(latest)
+    model_accuracy, order_accuracy, rule_accuracy = trial.cross_validate(latest)
+    best = max(("model", model_accuracy), ("order", order_accuracy), key=lambda choice: choice[1])
     evaluation.update(
         model_accuracy=round(model_accuracy, 4),
+        order_accuracy=round(order_accuracy, 4),
         rule_accuracy=round(rule_accuracy, 4),
-        used="model" if model_accuracy >= rule_accuracy else "rule",
+        used=best[0] if best[1] >= rule_accuracy else "rule",
     )
     return trial, evaluation
 
@@ -554,15 +632,17 @@ def train(decisions, positions=rule_positions):
     trial, evaluation = _select(decisions, positions)
     if trial is None:
         return Ranker(positions, evaluation=evaluation)
-    trees = trial.fit(np.arange(len(trial.decisions)))
-    return Ranker(positions, trial.columns, trees, evaluation)
+    everything = np.arange(len(trial.decisions))
+    order = [trial.criteria[row] for row in trial.order(everything)]
+    return Ranker(positions, trial.columns, trial.fit(everything), order, evaluation)
 
 
 def evaluate(decisions, positions=rule_positions):
-    """Grouped cross-validated top-1 accuracy of the model and of the rule, and the learning curve.
+    """Grouped cross-validated top-1 accuracy of the model, the learned order and the rule, and the learning
+    curve.
 
     Returns the evaluation of :func:`train` with ``"learning_curve": [{"decisions",
-    "model_accuracy", "rule_accuracy"}, ...]``: each fold trained on its first n decisions only.
+    "model_accuracy", "order_accuracy", "rule_accuracy"}, ...]``: each fold trained on its first n decisions only.
     """
     trial, result = _select(decisions, positions)
     result["learning_curve"] = []
@@ -571,10 +651,8 @@ def evaluate(decisions, positions=rule_positions):
     groups = np.arange(len(trial.decisions))
     largest = len(groups) - len(groups) // min(FOLDS, len(groups))
     for size in [n for n in LEARNING_CURVE if n < largest] + [largest]:
-        model_accuracy, rule_accuracy = trial.cross_validate(groups, size)
-        result["learning_curve"].append(
-            {"decisions": size, "model_accuracy": round(model_accuracy, 4), "rule_accuracy": round(rule_accuracy, 4)}
-        )
+        accuracies = zip(("model_accuracy", "order_accuracy", "rule_accuracy"), trial.cross_validate(groups, size))
+        result["learning_curve"].append({"decisions": size, **{name: round(value, 4) for name, value in accuracies}})
     return result
 
 

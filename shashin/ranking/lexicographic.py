@@ -1,0 +1,160 @@
+"""A person's ordered preference read from their decisions: the criteria, one after another, that they follow.
+
+"Keep the copy in Camera/, else the largest file" is an ordered list of criteria, and a person who
+follows one is told by it exactly. From decided groups, the criteria are chosen greedily over the
+(kept, deleted) pairs: first the criterion that decides the most pairs the person's way and the
+fewest against it (each against counts PENALTY times), then the next one over the pairs the first
+left tied, and so on. A criterion compares two copies by a number of each, larger preferred: one of
+the facts the trees compare (file size, pixels, capture time...) either way round, a format, a
+folder or name word, having it or not, a long edge at least N px (N between two long edges seen),
+the camera's evidence, or the rule's order.
+
+The members are given as the learner's flattened groups (``model._Members``): their facts as
+``numbers`` (the columns of ``model.FACTS``, then the camera's evidence), ``formats``, ``words``
+and ``rule_position``.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+#: How many pairs decided the person's way one pair decided against it outweighs: a criterion the person
+#: follows is rarely against them (a mistaken decision), one that only goes with them often is often against.
+PENALTY = 10
+MAX_CRITERIA = 8
+WRONG_SHARE = 0.0
+
+
+class Criterion(NamedTuple):
+    """``kind``: "fact" (argument: a column of numbers), "capture" (a dated copy first, then the earlier
+    (direction 1) or later (-1)), "format", "word", "long edge" (argument: at least this many px), "evidence",
+    "rule"; ``direction``: 1 when more is preferred, -1 when less."""
+
+    kind: str
+    argument: object
+    direction: int
+
+
+def values(flat, criterion, facts):
+    """Each member's number under a criterion, larger preferred (-inf: last, tied with other -inf)."""
+    kind, argument, direction = criterion
+    numbers = flat.numbers
+    if kind == "fact":
+        value = numbers[:, argument]
+    elif kind == "capture":
+        dated = numbers[:, facts.index("capture date")] > 0
+        # The column is minus the capture time: earlier is more.
+        return np.where(dated, direction * numbers[:, facts.index("capture time")], -np.inf)
+    elif kind == "format":
+        value = np.array([file_format == argument for file_format in flat.formats], dtype=float)
+    elif kind == "word":
+        value = np.array([argument in words for words in flat.words], dtype=float)
+    elif kind == "long edge":
+        value = (numbers[:, facts.index("long edge")] >= argument).astype(float)
+    elif kind == "evidence":
+        value = numbers[:, len(facts) :].sum(axis=1)
+    else:
+        value = -flat.rule_position.astype(float)
+    return direction * value
+
+
+def candidates(decisions, facts, words):
+    """Every criterion the learner may choose from for these decided groups."""
+    columns = [column for column, fact in enumerate(facts) if fact not in ("capture date", "capture time")]
+    columns += list(range(len(facts), decisions.numbers.shape[1]))
+    found = [Criterion("fact", column, direction) for column in columns for direction in (1, -1)]
+    found += [Criterion("capture", None, direction) for direction in (1, -1)]
+    found += [Criterion(kind, None, direction) for kind in ("evidence", "rule") for direction in (1, -1)]
+    found += [Criterion("format", name, d) for name in sorted(set(decisions.formats)) for d in (1, -1)]
+    found += [Criterion("word", word, direction) for word in words for direction in (1, -1)]
+    edges = np.unique(decisions.numbers[:, facts.index("long edge")])
+    # Thresholds halfway between two long edges seen: the same split of these copies, the widest margin.
+    found += [Criterion("long edge", float(e), d) for e in (edges[1:] + edges[:-1]) / 2 for d in (1, -1)]
+    return found
+
+
+def table(flat, criteria, facts):
+    """Each member's number under each criterion: a (criteria x members) array."""
+    if not criteria:
+        return np.zeros((0, len(flat.members)))
+    return np.stack([values(flat, criterion, facts) for criterion in criteria])
+
+
+def pair_signs(key_table, first, second):
+    """For each criterion (row) and pair: 1 if the pair's first member is preferred, -1 if the second, else 0."""
+    with np.errstate(invalid="ignore"):
+        # Two -inf are tied: nan, which is made 0.
+        return np.nan_to_num(np.sign(key_table[:, first] - key_table[:, second]))
+
+
+def choose(signs, found, penalty=PENALTY):
+    """The rows of ``signs`` (criteria ``found`` over (kept, deleted) pairs), in the order a person follows them."""
+    undecided = np.ones(signs.shape[1], dtype=bool)
+    chosen = []
+    while undecided.any() and len(chosen) < MAX_CRITERIA:
+        open_signs = signs[:, undecided]
+        score = (open_signs > 0).sum(axis=1) - penalty * (open_signs < 0).sum(axis=1)
+        best = int(np.argmax(score))
+        if score[best] <= 0 or (open_signs[best] < 0).sum() > WRONG_SHARE * (open_signs[best] != 0).sum():
+            break
+        best = _middle_threshold(found, open_signs, best)
+        chosen.append(best)
+        undecided &= signs[best] == 0
+    return chosen
+
+
+def _middle_threshold(found, signs, best):
+    """Of the long-edge thresholds that split the pairs exactly as the best one does, the middle one: they
+    all lie between the same two long edges of these copies, and the middle one is furthest from both."""
+    if found[best].kind != "long edge":
+        return best
+    alike = [
+        row
+        for row, criterion in enumerate(found)
+        if criterion.kind == "long edge"
+        and criterion.direction == found[best].direction
+        and np.array_equal(signs[row], signs[best])
+    ]
+    return alike[len(alike) // 2]
+
+
+def preference(key_table):
+    """Each member's place under the criteria as one number, larger preferred (equal: tied in every one)."""
+    if not len(key_table):
+        return np.zeros(key_table.shape[1])
+    return np.unique(key_table.T, axis=0, return_inverse=True)[1].reshape(-1).astype(float)
+
+
+def deciding(criteria, key_table, index, other):
+    """The criteria in which member index differs from other, in order, each with whether index is preferred."""
+    found = []
+    for row, criterion in enumerate(criteria):
+        mine, theirs = key_table[row, index], key_table[row, other]
+        if mine != theirs:
+            found.append((criterion, mine > theirs))
+    return found
+
+
+def describe(criterion, column_words):
+    """A criterion in words: 'larger file', 'long edge at least 1200 px', 'folder word "camera"'.
+    ``column_words``: the words for more and for less of each column of the members' numbers."""
+    kind, argument, direction = criterion
+    more = direction > 0
+    if kind == "fact":
+        return column_words[argument][0 if more else 1]
+    if kind == "capture":
+        return "earlier capture" if more else "later capture"
+    if kind == "format":
+        return argument if more else "not " + argument
+    if kind == "word":
+        where, word = argument.split(":", 1)
+        if word.startswith("start:"):
+            return '{} starting "{}"'.format("a name" if more else "no name", word[len("start:") :])
+        if word == "(n)":
+            return "{} copy counter in the name".format("a" if more else "no")
+        return '{}{} word "{}"'.format("" if more else "no ", where, word)
+    if kind == "long edge":
+        return "long edge {} {:.0f} px".format("at least" if more else "under", argument)
+    if kind == "evidence":
+        return "more camera evidence" if more else "less camera evidence"
+    return "the rule's order" if more else "against the rule's order"
