@@ -1,14 +1,18 @@
 """Different captures are not copies: brackets and bursts with real EXIF land in series groups, while
 edited exports and date-shifted backups stay copies; byte-identical members are marked."""
 
+import contextlib
 import shutil
 import sqlite3
 import subprocess
 
+import pytest
 from wand.image import Image
 
 from conftest import json_lines, make_photo, run
+from review_client import Visitor, datasette
 from shashin import captures
+from shashin.store import Store
 
 CAMERA = ["-Make=Canon", "-Model=Canon EOS 80D"]
 
@@ -162,3 +166,34 @@ def test_what_tells_captures_apart():
     assert captures.differences(base, evidence(image_number=12)) == []
     assert captures.differences(base, captures.Evidence(("canon", "canon eos r5"), iso=3200)) == []
     assert captures.differences(base, captures.Evidence(None, iso=3200)) == []
+
+
+@pytest.mark.asyncio
+async def test_the_review_page_offers_a_series_to_pick_from_never_in_bulk(tmp_path, db):
+    folder = tmp_path / "Pictures"
+    bracket(folder, make_photo(tmp_path / "scene.png", 1))
+    copy = make_photo(folder / "copy.jpg", 3)
+    with Image(filename=str(copy)) as image:
+        image.resize(320, 240)
+        image.save(filename=str(folder / "copy-small.jpg"))
+    groups = {group["kind"]: group for group in scan(folder, db)}
+    assert sorted(groups) == ["series", "similar"]
+    series, similar = groups["series"]["group"], groups["similar"]["group"]
+    with contextlib.closing(Store(db)) as store:
+        # As a trained model that is sure of every keeper would rank them.
+        store.save_ranks(
+            {"path": path, "group_id": group["group"], "rank": rank, "keep_probability": 0.99 if rank == 1 else 0.01}
+            | {"reasons": [], "sureness": 0.99}
+            for group in groups.values()
+            for rank, path in enumerate(group["paths"], 1)
+        )
+        assert [suggestion["group"] for suggestion in store.confident_suggestions(0.9)] == [similar]
+        savings = {row[0]: row[2] for row in store.groups_for_review()}
+    assert savings[series] == 0 and savings[similar] > 0
+
+    visitor = Visitor(await datasette(db))
+    page = (await visitor.get("/-/shashin")).text
+    assert page.count("similar shots, pick the best") == 1
+    assert page.index("shashin-similar") < page.index("shashin-series")  # no saving: after the copies
+    only = (await visitor.get("/-/shashin?kind=series")).text
+    assert "1 group to review" in only and only.count('<figure class="shashin-member') == 3

@@ -3,6 +3,7 @@
 import json
 
 from shashin import review, trash
+from shashin.captures import SERIES
 from shashin.ranking import preferences, rule
 
 from .rendering import file_fields, member_key
@@ -23,7 +24,7 @@ def group_view(group, members, saving, fingerprints=None, rules=None):
     similarities = [relation["similarity"] for relation in relations[1:] if relation["similarity"]]
     return {
         "id": group["id"],
-        "kind": review.group_kind(members),
+        "kind": SERIES if group.get("kind") == SERIES else review.group_kind(members),
         "saving": trash.human_size(saving),
         "max_distance": group.get("max_distance"),
         "similarity": review.farthest(similarities),

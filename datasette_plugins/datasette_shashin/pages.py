@@ -8,6 +8,7 @@ import numpy
 from datasette.utils.asgi import Response
 
 from shashin import ranking, trash
+from shashin.captures import SERIES
 from shashin.ranking import preferences
 
 from . import database
@@ -28,6 +29,8 @@ SORTS = {
     "unsure": (lambda row, p: (p is None, p or 0, -row[2], row[0]), False, "least sure suggestion first"),
 }
 DEFAULT_SORT = "savings"
+#: The kinds of group the list can be filtered to.
+KINDS = ("exact", "similar", SERIES)
 
 #: Per Datasette instance: the groups in review orders (an _Orders), kept while the tables stay the same.
 _orders: "weakref.WeakKeyDictionary[object, _Orders]" = weakref.WeakKeyDictionary()
@@ -35,11 +38,11 @@ _orders_lock = threading.Lock()
 
 
 class View:
-    """What the person asked to see: a sort, a kind (exact, similar) and a folder, or the defaults."""
+    """What the person asked to see: a sort, a kind (exact, similar, series) and a folder, or the defaults."""
 
     def __init__(self, args):
         self.sort = args.get("sort") if args.get("sort") in SORTS else DEFAULT_SORT
-        self.kind = args.get("kind") if args.get("kind") in ("exact", "similar") else None
+        self.kind = args.get("kind") if args.get("kind") in KINDS else None
         self.folder = (args.get("folder") or "").strip().rstrip("/") or None
 
     def key(self):
@@ -169,14 +172,14 @@ def _review_order(datasette, store, view):
         rows = sorted(everything, key=lambda row: sort_key(row, sureness.get(row[0])), reverse=reverse)
         ordered = (
             numpy.fromiter((row[0] for row in rows), numpy.int64, len(rows)),
-            numpy.fromiter((row[1] == "exact" for row in rows), bool, len(rows)),
+            numpy.array([row[1] for row in rows], dtype=object),
         )
     if view.folder is not None and folder is None:
         folder = numpy.fromiter(store.groups_in_folder(view.folder), numpy.int64)
-    ids, exact = ordered
+    ids, kinds = ordered
     wanted = ~numpy.isin(ids, numpy.fromiter(store.done_groups(), numpy.int64))
     if view.kind is not None:
-        wanted &= exact if view.kind == "exact" else ~exact
+        wanted &= kinds == view.kind
     if folder is not None:
         wanted &= numpy.isin(ids, folder)
     order = ids[wanted]

@@ -118,7 +118,8 @@ class RanksMixin:
         return bool(row and row[0])
 
     def confident_suggestions(self, threshold):
-        """Undecided groups whose keeper's keep probability is at least threshold, with what else to remove.
+        """Undecided groups whose keeper's keep probability is at least threshold, with what else to remove;
+        never a series (different shots of which a person picks the best, not copies).
 
         Each is ``{"group": id, "keep": path, "keep_probability": p, "remove": [{"path", "md5",
         "size", "mtime"}, ...]}``, the sizes and mtimes as scanned (the trash checks them again).
@@ -131,6 +132,7 @@ class RanksMixin:
             # Ranks older than the grouping name groups that are gone: not suggested.
             " join group_members on group_members.path = other.path and group_members.group_id = other.group_id"
             " join images on images.path = other.path"
+            " join groups on groups.id = keeper.group_id and groups.kind != 'series'"
             " where keeper.rank = 1 and keeper.keep_probability >= ?"
         )
         if self.db["decisions"].exists():

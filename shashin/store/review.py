@@ -19,10 +19,12 @@ class ReviewMixin:
 
     def groups_for_review(self):
         """``(id, kind, saving, largest, taken, first_path)`` of every group, in id order: what the review
-        page sorts by. The saving is what removing all but the largest member frees; taken is the
-        earliest capture date of a member; first_path the member path that sorts first."""
+        page sorts by. The saving is what removing all but the largest member frees, none for a series
+        (different shots, not copies to remove); taken is the earliest capture date of a member; first_path
+        the member path that sorts first."""
         sql = """
-            select g.id, g.kind, coalesce(sum(i.size) - max(i.size), 0), coalesce(max(i.size), 0),
+            select g.id, g.kind, case when g.kind = 'series' then 0 else coalesce(sum(i.size) - max(i.size), 0) end,
+              coalesce(max(i.size), 0),
               min(i.taken_at), min(m.path)
             from groups g join group_members m on m.group_id = g.id left join images i on i.path = m.path
             group by g.id order by g.id
