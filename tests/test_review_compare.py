@@ -256,7 +256,8 @@ def test_zoom_pan_flicker_and_the_aligned_difference_of_a_rotated_copy(server, d
         )
         # The TIFF is shown, converted: chromium decodes no TIFF.
         tiff = page.locator(".shashin-pane[data-converted] img")
-        assert tiff.evaluate("img => img.naturalWidth") == 640 and "edge=" in tiff.get_attribute("src")
+        assert tiff.evaluate("img => img.naturalWidth") == 640 and "?copy=" in tiff.get_attribute("src")
+        assert "&edge=2048" in tiff.get_attribute("src")
         assert len(page.evaluate(PANES_SEEN)) == 4
 
         # Wheel over the top left of the first pane: every pane zooms to the same point of its copy.

@@ -1,7 +1,9 @@
 """The review server against a hostile web page and a hostile folder: the Host of every route, a photo
 served only as the content it was scanned as, integers from URLs and forms kept in range."""
 
+import html
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -160,6 +162,32 @@ async def test_photo_rewritten_since_the_scan_is_not_served_under_its_old_md5(db
     os.utime(photos["beach"], ns=(before.st_atime_ns, before.st_mtime_ns))
     response = await Visitor(await datasette(db)).get("/-/shashin/image/" + scanned)
     assert response.status_code == 404 and bytes(rewritten) not in response.content
+
+
+async def test_a_copy_rewritten_since_the_scan_never_shows_another_copys_pixels_under_its_name(db, photos):
+    """photo.jpg, "photo copy.jpg" and backup/photo.jpg hold one content; photo.jpg is rewritten since.
+    Its pane in the compare view (and its card's full image) must not show the others' bytes."""
+    scanned = md5_of_recorded(db, photos["photo"])
+    other_copy = open(photos["photo copy"], "rb").read()
+    Path(photos["photo"]).write_bytes(open(photos["beach"], "rb").read())
+    visitor = Visitor(await datasette(db))
+    group = group_of(db, photos["photo"])
+    compare = (await visitor.get("/-/shashin/compare/{}".format(group))).text
+    panes = re.findall(r'<img src="([^"]+)" alt="([^"]+)".*?"shashin-copy-folder">([^<]*)<', compare, re.S)
+    assert len(panes) == 3
+    for source, name, folder in panes:
+        response = await visitor.get(html.unescape(source))
+        if os.path.join(folder, name) == photos["photo"]:
+            assert response.status_code == 404 and "changed since the scan" in response.text
+        else:
+            assert response.status_code == 200 and response.content == other_copy
+    review = (await visitor.get("/-/shashin?group={}".format(group), follow_redirects=True)).text
+    opened = re.findall(r'<a href="(/-/shashin/image/{}[^"]*)"'.format(scanned), review)
+    assert len(opened) == 3 and len(set(opened)) == 3
+    answers = [await visitor.get(html.unescape(link)) for link in opened]
+    assert sorted(answer.status_code for answer in answers) == [200, 200, 404]
+    # Asked by content alone, any copy still holding it answers.
+    assert (await visitor.get("/-/shashin/image/" + scanned)).content == other_copy
 
 
 async def test_photo_over_the_size_cap_is_refused_with_a_message(db, photos):

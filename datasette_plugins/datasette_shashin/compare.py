@@ -9,7 +9,7 @@ from shashin.similarity import orientation_between
 from . import database
 from .guards import check_may_view, integer
 from .photos import BROWSER_FORMATS
-from .rendering import file_fields, html
+from .rendering import file_fields, html, member_key
 
 
 async def compare_page(datasette, request):
@@ -53,6 +53,7 @@ def _copy(member, index):
     return dict(
         file_fields(member["path"], member["size"]),
         md5=member["md5"],
+        key=member_key(member["path"]),
         keeper=index == 0,
         width=width,
         height=height,

@@ -13,6 +13,7 @@ from shashin.imaging import ImageError
 
 from . import database
 from .guards import check_may_view, integer
+from .rendering import member_key
 
 #: Largest photo the image route reads into memory to check its md5 before sending it.
 MAX_IMAGE_BYTES = 256 << 20
@@ -69,11 +70,15 @@ def keep_caching(app):
 
 
 async def image(datasette, request):
-    """The photo with this md5, sent only when the bytes read are that content."""
+    """The photo with this md5, sent only when the bytes read are that content; with ``copy`` (a member's
+    key), only from that copy's file: a pane or card named after a file never shows another file's bytes."""
     await check_may_view(datasette, request)
     md5 = request.url_vars["md5"]
     edge = converted_edge(request.args.get("edge"))
+    copy = request.args.get("copy")
     recorded = await database.read(datasette, lambda store: store.paths_with_md5(md5))
+    if copy is not None:
+        recorded = [row for row in recorded if member_key(row[0]) == copy]
     if any((size or 0) > MAX_IMAGE_BYTES for _, _, size in recorded):
         message = "this photo is over {} MB, more than the review page reads into memory".format(MAX_IMAGE_BYTES >> 20)
         return Response.text(message, status=403)
@@ -81,6 +86,8 @@ async def image(datasette, request):
     loop = asyncio.get_running_loop()
     found = await loop.run_in_executor(None, _photo_with_md5, md5, recorded)
     if found is None:
+        if copy is not None:
+            raise NotFound("this copy changed since the scan, or is gone: its file no longer holds the content scanned")
         raise NotFound("no such image: no file holds this content now")
     photo, format_ = found
     caching = {"cache-control": "private, max-age=3600"}

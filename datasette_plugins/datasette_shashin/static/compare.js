@@ -73,7 +73,9 @@
     const wanted = Math.min(Math.ceil(needed / 512) * 512, LARGEST_CANVAS_EDGE);
     if (wanted > Number(pane.dataset.edge) && Number(pane.dataset.edge) < Math.max(g.width, g.height)) {
       pane.dataset.edge = wanted;
-      pane.querySelector("img").src = pane.dataset.converted + "?edge=" + wanted;
+      const photo = new URL(pane.dataset.converted, location.href);
+      photo.searchParams.set("edge", wanted);
+      pane.querySelector("img").src = photo.href;
     }
   }
 
