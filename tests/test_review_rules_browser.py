@@ -1,6 +1,7 @@
 """The keeper rules page in headless chromium at a phone's width: edit the list, watch the preview, save."""
 
 import contextlib
+import re
 
 from playwright.sync_api import expect
 
@@ -42,4 +43,40 @@ def test_edit_preview_and_save_the_rules_at_390_px(server, duplicates):
         expect(page.locator("body")).to_contain_text("Keeper rules saved: folder:backup.")
         with contextlib.closing(Store(db)) as store:
             assert store.keeper_rules() == [("folder", "backup")]
+        assert not errors
+
+
+def test_switching_a_rules_criterion_clears_an_argument_it_does_not_take(server, duplicates):
+    """A hidden argument box kept the last criterion's argument: Save sent it and was refused."""
+    sign_in, base = server
+    db, _ = duplicates
+    with chromium() as browser:
+        page, errors = signed_in_page(browser, sign_in, base + "/-/shashin/rules")
+        rule = page.locator(".shashin-rule").first
+        select, argument = rule.locator("select"), rule.locator("input[name=argument]")
+        select.select_option("folder")
+        argument.fill("backup")
+        select.select_option("not-folder")  # takes TEXT too: the folder stays
+        expect(argument).to_have_value("backup")
+        select.select_option("long-edge")  # takes PIXELS: the folder is no number of pixels
+        expect(argument).to_be_visible()
+        expect(argument).to_have_value("")
+        argument.fill("1200")
+        select.select_option("smallest-file")  # takes none
+        expect(argument).to_be_hidden()
+        expect(page.locator("#shashin-rules-preview")).to_have_text(
+            "1 of 2 undecided groups would get another suggested keeper."
+        )
+        page.get_by_role("button", name="Save these rules").click()
+        expect(page.locator("body")).to_contain_text("Keeper rules saved: smallest-file.")
+        with contextlib.closing(Store(db)) as store:
+            assert store.keeper_rules() == [("smallest-file", None)]
+        # The page's Preview without the script's help sends the same form.
+        select.select_option("folder")
+        argument.fill("backup")
+        select.select_option("largest-file")
+        page.get_by_role("button", name="Preview").click()
+        expect(page).to_have_url(re.compile(r"&criterion=largest-file&argument=&"))
+        expect(page.locator("#shashin-rules-preview")).to_contain_text("undecided groups would get")
+        expect(page.get_by_role("alert")).to_have_count(0)
         assert not errors

@@ -13,11 +13,15 @@
     return Array.prototype.slice.call(list.querySelectorAll(".shashin-rule"));
   }
 
-  // The argument box shows only for a rule that takes one, and says what it takes.
+  // The argument box shows only for a rule that takes one, and says what it takes. A hidden box is still
+  // sent: switched to a rule that takes none, or another kind (a folder is no number of pixels), the
+  // argument goes; switched to one of the same kind (folder to not-folder), it stays.
   function fit(row, index) {
     var select = row.querySelector("select");
     var argument = row.querySelector("input[name=argument]");
-    var takes = select.selectedOptions.length ? select.selectedOptions[0].getAttribute("data-argument") : "";
+    var takes = (select.selectedOptions.length && select.selectedOptions[0].getAttribute("data-argument")) || "";
+    if (!takes || (row.dataset.takes !== undefined && row.dataset.takes !== takes)) argument.value = "";
+    row.dataset.takes = takes;
     argument.hidden = !takes;
     argument.placeholder = takes || "";
     select.setAttribute("aria-label", "Rule " + (index + 1));
