@@ -291,3 +291,25 @@ async def test_a_back_to_a_page_of_the_plugin_is_kept(db, photos):
             "/-/shashin/not-duplicates", {"group": BIGGEST, "back": back}, {"accept": "text/html"}
         )
         assert response.status_code == 302 and response.headers["location"] == location
+
+
+async def test_no_request_text_reaches_a_response_header_unescaped(db, photos):
+    """Every parameter of every GET route given a CR LF and a header: answered (a 4xx or a page), and any
+    redirect's Location is printable ASCII with no header of the request's making."""
+    root = Visitor(await datasette(db), {"id": "root"})
+    await root.post("/-/shashin/remove", {"group": group_of(db, photos["photo"]), "member": key(photos["backup"])})
+    injected = "x%0D%0ASet-Cookie:%20evil=1"
+    group, content = group_of(db, photos["beach"]), md5(photos["beach"])
+    for path, names in (
+        ("/-/shashin", ("sort", "kind", "folder", "group", "page")),
+        ("/-/shashin/trash", ("q", "batch", "page")),
+        ("/-/shashin/suggestions", ("threshold", "page")),
+        ("/-/shashin/rules", ("criterion", "argument")),
+        ("/-/shashin/rules/preview", ("criterion", "argument")),
+        ("/-/shashin/compare/{}".format(group), ("back",)),
+        ("/-/shashin/image/" + content, ("edge", "copy")),
+    ):
+        for name in names:
+            response = await root.get("{}?{}={}&page=99".format(path, name, injected))
+            assert response.status_code < 500 and "evil" not in response.headers.get("set-cookie", ""), (path, name)
+            assert re.fullmatch("[!-~]*", response.headers.get("location", "")), (path, name)
