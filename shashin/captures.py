@@ -2,16 +2,18 @@
 
 Verification on thumbnails says two pictures look the same; it cannot tell a copy from the camera's
 next shot. An exposure bracket (-1/0/+1 EV a second apart), a burst or two near-identical shots pass
-every visual check, yet removing all but one of them loses pictures. Two files are *different captures*
-when both carry the same camera's make and model and their capture evidence differs: exposure (time,
-aperture, ISO, compensation), the sub-second of the capture time, the image number or the burst id.
+every visual check, yet removing all but one of them loses pictures. Two files that both name their
+camera (EXIF make and model) are *different captures* when the cameras differ, or when the same camera's
+evidence differs: exposure (time, aperture, ISO, compensation), the sub-second of the capture time, the
+image number or the burst id.
 
 The evidence is what survives what happens to copies. Exporters (Lightroom, Photos, Snapseed, exiftool's
 ``-tagsFromFile``) keep the EXIF exposure fields and sub-seconds, and write their own edits elsewhere
 (Software, XMP develop settings), so a brightened export is still a copy. A date shift (a clock or
 time-zone fix, ``exiftool -AllDates+=``) moves the dates but neither the exposure nor the sub-seconds,
 so the capture time itself is never evidence. Exporters often drop the maker notes (image numbers,
-Apple's burst id): a fact one file lacks tells nothing either way.
+Apple's burst id): a fact one file lacks tells nothing either way. A copy whose evidence is gone
+(stripped by a messenger, a web upload) could be a copy of any of the shots; it joins none of them.
 
 :func:`split` turns a look-alike group holding several captures into copy groups of one capture each,
 and a ``series`` group of the captures left alone (similar shots, of which a person picks the best).
@@ -41,7 +43,7 @@ _FRACTION = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)")
 class Evidence:
     """What tells one capture of a camera from another; None where the file does not say."""
 
-    camera: tuple[str, str] | None
+    camera: tuple[str, str]
     exposure_time: float | None = None
     f_number: float | None = None
     iso: int | None = None
@@ -59,12 +61,16 @@ def subsecond(member):
 
 
 def evidence(row):
-    """The :class:`Evidence` of an ``images`` row (its facts columns, or its metadata JSON when they are empty)."""
+    """The :class:`Evidence` of an ``images`` row (its facts columns, or its metadata JSON when they are
+    empty), or None when it names no camera (make and model)."""
     make, model = (row.get("make") or "").strip().lower(), (row.get("model") or "").strip().lower()
-    facts = rule.facts_of(row)
+    if not (make and model):
+        return None
+    # The row itself when it has the columns: grouping reads the evidence of every member of every group.
+    facts = row if row.get("tag_count") is not None else rule.facts_of(row)
     fraction = subsecond(row)
     return Evidence(
-        (make, model) if make and model else None,
+        (make, model),
         facts["exposure_time"],
         facts["f_number"],
         facts["iso"],
@@ -77,9 +83,9 @@ def evidence(row):
 
 def differences(first, second):
     """What says ``first`` and ``second`` (:class:`Evidence`) are different captures, as words; empty when
-    nothing does (another camera, or no fact both files carry differs)."""
-    if first.camera is None or first.camera != second.camera:
-        return []
+    nothing does (no fact both files carry differs)."""
+    if first.camera != second.camera:
+        return ["camera"]  # a copy keeps its camera's make and model, or loses them
     found = []
     for field, words, same in _FACTS:
         values = getattr(first, field), getattr(second, field)
@@ -117,13 +123,14 @@ _FACTS = (
 def split(groups, evidence_of, regroup, series, ignored=frozenset()):
     """The groups again, every look-alike group holding one capture, sorted by first path.
 
-    ``evidence_of`` maps an md5 to its :class:`Evidence` (contents without any are copies of anything).
+    ``evidence_of`` maps an md5 to its :class:`Evidence` or None (contents without are copies of anything).
     A ``similar`` group whose members are different captures is grouped again by ``regroup(files,
     apart)`` (``files`` its ``(path, md5)``, ``apart`` the ``(md5_a, md5_b)`` pairs, md5_a < md5_b,
     never to be put together: the different captures, and the pairs of ``ignored``), which gives its copy
     groups; the members no copy group took, when two or more are left, become one group of ``series(members)``.
-    A file stays in one group: a shot with copies is in its copy group, and joins the series at the
-    next grouping once its copies are gone.
+    A member that could be a copy of either of two different captures (its evidence says neither) joins
+    no copy group: it goes with the series. A file stays in one group: a shot with copies is in its copy
+    group, and joins the series at the next grouping once its copies are gone.
     """
     result = []
     for group in groups:
@@ -132,8 +139,9 @@ def split(groups, evidence_of, regroup, series, ignored=frozenset()):
         if not apart:
             result.append(group)
             continue
+        unsure = _unsure(md5s, apart)
         apart |= {pair for pair in itertools.combinations(md5s, 2) if pair in ignored}
-        copies = regroup([(path, md5) for path, md5, _ in group.members], apart)
+        copies = regroup([(path, md5) for path, md5, _ in group.members if md5 not in unsure], apart)
         taken = {path for copy in copies for path, _, _ in copy.members}
         result += copies
         alone = [member for member in group.members if member[0] not in taken]
@@ -141,6 +149,23 @@ def split(groups, evidence_of, regroup, series, ignored=frozenset()):
             result.append(series(alone))
     result.sort(key=lambda group: group.members[0][0])
     return result
+
+
+def _unsure(md5s, apart):
+    """The contents that could be a copy of either of two different captures: nothing in their evidence
+    (often none: an exporter stripped it) says which. Put with one by looks, an exposure-blind comparison
+    would as often choose the wrong shot; they go with the shots instead."""
+    return {
+        md5
+        for md5 in md5s
+        if any(
+            md5 not in pair and _key(md5, pair[0]) not in apart and _key(md5, pair[1]) not in apart for pair in apart
+        )
+    }
+
+
+def _key(md5_a, md5_b):
+    return (md5_a, md5_b) if md5_a < md5_b else (md5_b, md5_a)
 
 
 def _different_pairs(md5s, evidence_of):

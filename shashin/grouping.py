@@ -112,8 +112,10 @@ def _captures_apart(groups, store, prints, spreads, threshold, rotations, ignore
         )
 
     def series(members):
-        md5s = [md5 for _, md5, _ in members]
-        paths_of = {md5: [path] for path, md5, _ in members}
+        paths_of = {}
+        for path, md5, _ in members:
+            paths_of.setdefault(md5, []).append(path)
+        md5s = list(paths_of)
         return similarity.similar_group(md5s, [prints[md5] for md5 in md5s], paths_of, rotations, captures.SERIES)
 
     return captures.split(groups, evidence_of, regroup, series, ignored)

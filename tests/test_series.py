@@ -162,10 +162,10 @@ def test_what_tells_captures_apart():
     brighter = evidence(exposure_time=1 / 200, f_number=2.8, iso=100, exposure_compensation=1 / 3, subsecond="050")
     assert captures.differences(base, brighter) == ["exposure time", "exposure compensation"]
     assert captures.differences(base, evidence(subsecond="051")) == ["sub-second time"]
-    # A fact only one file carries, or another camera, tells nothing.
+    # A fact only one file carries tells nothing; a file without a camera has no evidence.
     assert captures.differences(base, evidence(image_number=12)) == []
-    assert captures.differences(base, captures.Evidence(("canon", "canon eos r5"), iso=3200)) == []
-    assert captures.differences(base, captures.Evidence(None, iso=3200)) == []
+    assert captures.differences(base, captures.Evidence(("canon", "canon eos r5"))) == ["camera"]
+    assert captures.evidence({"make": "Canon", "model": " ", "exposure_time": 1.0, "tag_count": 40}) is None
 
 
 @pytest.mark.asyncio

@@ -50,17 +50,20 @@ class GroupsMixin:
             yield fs_path(path), size, mtime, md5, dhash
 
     def capture_rows(self, md5s):
-        """``{md5: images row}``, one row of each of these contents that has one: what tells one capture from
-        another (make, model, capture time, the facts columns; the metadata JSON only where those are empty)."""
-        columns = ", ".join(("md5", "make", "model", "taken_at", *facts.FIELDS))
+        """``{md5: images row}``, one row of each of these contents that names its camera (make and model): what
+        tells one capture from another (the capture time, the facts columns; the metadata JSON only where those
+        are empty)."""
+        columns = ("md5", "make", "model", "taken_at", *facts.FIELDS)
         sql = (
-            "select {}, case when tag_count is null then metadata end as metadata from images"
-            " where md5 in ({{}}) order by tag_count is null, metadata is null"
-        ).format(columns)
+            "select {}, case when tag_count is null then metadata end from images"
+            " where md5 in ({{}}) and make is not null and model is not null order by tag_count is null"
+        ).format(", ".join(columns))
+        names = (*columns, "metadata")
         found = {}
         for chunk, marks in in_chunks(sorted(set(md5s))):
-            for row in self.db.query(sql.format(marks), chunk):
-                found.setdefault(row["md5"], row)
+            for row in self.db.execute(sql.format(marks), chunk):
+                if row[0] not in found:
+                    found[row[0]] = dict(zip(names, row))
         return found
 
     def thumbnails_to_fingerprint(self, md5s, batch=500):
