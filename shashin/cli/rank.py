@@ -38,7 +38,8 @@ class Rank(Tool):
 
     Writes the ranks table and one JSON line per group, keeper first
     (keep_probability is null while the rule orders; sureness is the model's
-    highest keep probability in the group, null before there is a model):
+    keep probability of the suggested keeper, also while the learned order or
+    the rule orders, null before there is a model):
 
     \b
     {"group": ID, "sureness": P, "members": [{"path", "rank", "keep_probability", "reasons"}, ...]}

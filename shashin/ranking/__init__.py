@@ -32,7 +32,7 @@ def model_path(db_path):
 def rank_groups(store: Store) -> Generator[Outcome, None, None]:
     """Yield outcomes: the saved model skipped (it cannot be loaded), what orders the groups (``chosen``,
     in words), then each group keeper first (``ranked``, the group's JSON line as record: ``{"group",
-    "sureness", "members"}``, sureness the model's highest keep probability in the group, None without a
+    "sureness", "members"}``, sureness the trees' keep probability of the suggested keeper, None without a
     model).
 
     The saved ranker is used if it learned from the decisions that stand now in this database
@@ -59,6 +59,7 @@ def ask(store: Store, count: int) -> Generator[Outcome, None, None]:
     groups = [(group_id, members) for group_id, members in groups if len(members) > 1]
     asked = [groups[index] for index in ranker.least_sure_first([members for _, members in groups])[:count]]
     probabilities = ranker.keep_probabilities([members for _, members in asked])
+    sureness = ranker.rank_and_sureness([members for _, members in asked], explain=False)[1]
     for number, (group_id, members) in enumerate(asked):
         chances = (
             [None] * len(members) if probabilities is None else [round(float(p), 4) for p in probabilities[number]]
@@ -69,7 +70,7 @@ def ask(store: Store, count: int) -> Generator[Outcome, None, None]:
             ASKED,
             {
                 "group": group_id,
-                "sureness": None if probabilities is None else round(float(probabilities[number].max()), 4),
+                "sureness": sureness[number],
                 "members": [{"path": members[i]["path"], "keep_probability": chances[i]} for i in order],
             },
         )

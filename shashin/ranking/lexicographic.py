@@ -22,7 +22,7 @@ import numpy as np
 #: follows is rarely against them (a mistaken decision), one that only goes with them often is often against.
 PENALTY = 10
 MAX_CRITERIA = 8
-WRONG_SHARE = 0.0
+WRONG_SHARE = 0.05
 
 
 class Criterion(NamedTuple):

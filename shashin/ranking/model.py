@@ -29,15 +29,7 @@ from lightgbm import LGBMClassifier
 from sklearn.model_selection import GroupKFold
 
 from . import MIN_GROUPS, lexicographic
-from .rule import (
-    camera_evidence,
-    capture_timestamp,
-    edited,
-    pixels,
-    rule_positions,
-    rule_reason,
-    tag_count,
-)
+from .rule import camera_evidence, judged, pixels, positions_of_keys, rule_positions, rule_reason
 
 #: Saved models of another version are trained again.
 VERSION = 2
@@ -103,12 +95,22 @@ class _Members:
         self.starts = np.cumsum(self.sizes) - self.sizes
         self.group_of = np.repeat(np.arange(len(groups)), self.sizes)
         self.positions = positions
-        self.rule_position = np.array([p for members in groups for p in positions(members)], dtype=np.int64)
+        if positions is rule_positions:
+            # The built-in rule's keys are read with the facts the model compares: read once.
+            keys = [judgement.key for judgement in self._judged]
+            ranked = [positions_of_keys(keys[start : start + size]) for start, size in zip(self.starts, self.sizes)]
+        else:
+            ranked = [positions(members) for members in groups]
+        self.rule_position = np.array([p for positions_in_group in ranked for p in positions_in_group], dtype=np.int64)
+
+    @functools.cached_property
+    def _judged(self):
+        return [judged(member) for member in self.members]
 
     @functools.cached_property
     def _facts(self):
         # Read only when the model compares members: the rule alone needs none of them.
-        return [_facts(member) for member in self.members]
+        return [_facts(member, judgement) for member, judgement in zip(self.members, self._judged)]
 
     @functools.cached_property
     def numbers(self):
@@ -148,25 +150,24 @@ class _Members:
         return np.concatenate(firsts), np.concatenate(seconds), np.concatenate(opposites)
 
 
-def _facts(member):
+def _facts(member, judgement):
     """(numbers in the order of FACTS but the name order, then the camera's evidence, format,
     {"folder:word", "name:word"})."""
     area, size = pixels(member), member.get("size") or 0
-    taken = capture_timestamp(member)
+    taken, evidence = judgement.taken, judgement.evidence
     path = member["path"]
     folder, file_name = os.path.split(path)
-    evidence = camera_evidence(member)
     numbers = [
         math.log2(size) if size else 0.0,
         math.log2(area) if area else 0.0,
         max(member.get("width") or 0, member.get("height") or 0),
         float(taken is not None),
         -(taken or 0.0),  # earlier is "more"
-        tag_count(member),
+        judgement.facts["tag_count"],
         -(member.get("mtime") or 0.0),  # older is "more"
         path.count(os.sep),
         len(path),
-        float(edited(member)),
+        float(bool(judgement.facts["edited"])),
     ] + [float(evidence[kind]) for kind in _EVIDENCE]
     file_format = (member.get("format") or "").upper()
     words = {"folder:" + word for word in _words(folder)}
@@ -220,9 +221,7 @@ class _Columns:
         signs = np.sign(numbers[first] - numbers[second])
         signs[:, 4] *= both_dated
         evidence = numbers[:, len(FACTS) :].sum(axis=1)
-        formats = np.array([[f == name for name in FORMATS] for f in flat.formats], dtype=np.float32).reshape(
-            len(flat.formats), len(FORMATS)
-        )
+        formats = (np.array(flat.formats, dtype=object)[:, None] == np.array(FORMATS, dtype=object)).astype(np.float32)
         index = {word: i for i, word in enumerate(self.words)}
         words = np.zeros((len(flat.words), len(self.words)), dtype=np.float32)
         for row, member_words in enumerate(flat.words):
@@ -296,17 +295,19 @@ class Ranker:
         return self.rank_and_sureness(groups, explain)[0]
 
     def rank_and_sureness(self, groups, explain=True):
-        """:meth:`rank`, and how sure the model is of each group: the highest keep probability among its
-        members, whether or not the model orders the groups (None for every group without a model)."""
+        """:meth:`rank`, and how sure the model is of each group: the trees' keep probability of the suggested
+        keeper, whether or not the trees order the groups (None for every group without a model). Where
+        the learned order or the rule picks another keeper than the trees would, sureness is low."""
         ranked, sureness = [], []
         for chunk in range(0, len(groups), CHUNK):
             flat = _Members(groups[chunk : chunk + CHUNK], self.positions)
             probability = self._probabilities(flat)
-            ranked.extend(self._rank(flat, probability, explain))
+            chunk_ranked, keepers = self._rank(flat, probability, explain)
+            ranked.extend(chunk_ranked)
             if probability is None:
                 sureness.extend([None] * len(flat.sizes))
-            elif len(probability):
-                sureness.extend(np.round(np.maximum.reduceat(probability, flat.starts), 4).tolist())
+            else:
+                sureness.extend(np.round(probability[keepers], 4).tolist())
         return ranked, sureness
 
     def keep_probabilities(self, groups):
@@ -323,11 +324,9 @@ class Ranker:
     def least_sure_first(self, groups):
         """Indexes of groups, the one whose keeper the model is least sure of first: the groups whose
         decision would teach it most. Without a model yet, a shuffled order (the same for the same groups)."""
-        probabilities = self.keep_probabilities(groups)
-        if probabilities is None:
+        if self.trees is None:
             return np.random.default_rng(len(groups)).permutation(len(groups)).tolist()
-        sureness = [probability.max() if len(probability) else 1.0 for probability in probabilities]
-        return np.argsort(sureness, kind="stable").tolist()
+        return np.argsort(self.rank_and_sureness(groups, explain=False)[1], kind="stable").tolist()
 
     def _probabilities(self, flat):
         if self.trees is None:
@@ -340,9 +339,9 @@ class Ranker:
 
     def _rank(self, flat, probability, explain):
         """Members keeper first by what orders the groups: the trees' probabilities, the learned order, or the
-        rule."""
+        rule; and the index of each group's keeper."""
         if not len(flat.members):
-            return []
+            return [], np.zeros(0, dtype=np.int64)
         used = self.evaluation.get("used") if probability is not None else "rule"
         key_table = lexicographic.table(flat, self.order, _FACT_NAMES) if used == "order" else None
         if used == "model":
@@ -383,7 +382,7 @@ class Ranker:
                     }
                 )
             ranked.append(members)
-        return ranked
+        return ranked, keeper
 
     def _reasons(self, flat, partner, keepers):
         """For each member, the criteria that decided between it and its partner, most decisive first: the

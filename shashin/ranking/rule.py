@@ -15,6 +15,7 @@ import datetime
 import json
 import os
 import re
+from typing import NamedTuple
 
 from .. import facts as tag_facts
 from ..formats import RAW_EXTENSIONS
@@ -136,11 +137,20 @@ def _date_contradicted(moment, facts, stem):
 
 
 def cold_start_key(member):
-    return _judged(member)[0]
+    return judged(member).key
 
 
-def _judged(member):
-    """``(cold-start key, camera evidence)``: a member's facts, date and evidence worked out once for both."""
+class Judged(NamedTuple):
+    """What the rule reads of a member, worked out once: its cold-start key, the camera's evidence, its capture
+    timestamp (or None), and its facts (:func:`facts_of`)."""
+
+    key: tuple
+    evidence: dict
+    taken: float | None
+    facts: dict
+
+
+def judged(member):
     facts, moment = _facts_in(member), _capture_moment(member)
     evidence = _evidence(member, facts, moment)
     taken = None if moment is None else _timestamp(moment)
@@ -154,7 +164,7 @@ def _judged(member):
         len(member["path"]),
         member["path"],
     )
-    return key, evidence
+    return Judged(key, evidence, taken, facts)
 
 
 def cold_start_order(members, positions=None):
@@ -183,7 +193,7 @@ _RULE_REASONS = (
 
 def rule_reason(member, other):
     """The criterion of the rule that puts member before (or after) other, as a list of one or none."""
-    (my_key, my_evidence), (their_key, their_evidence) = _judged(member), _judged(other)
+    (my_key, my_evidence, _, _), (their_key, their_evidence, _, _) = judged(member), judged(other)
     for words, mine, theirs in zip(_RULE_REASONS, my_key, their_key):
         if mine != theirs:
             if words is None:
@@ -206,8 +216,12 @@ def _evidence_words(mine, theirs, better):
 
 def rule_positions(members):
     """Each member's place in the cold-start order, 0 for the keeper."""
-    positions = [0] * len(members)
-    keys = [cold_start_key(member) for member in members]
-    for place, index in enumerate(sorted(range(len(members)), key=keys.__getitem__)):
+    return positions_of_keys([cold_start_key(member) for member in members])
+
+
+def positions_of_keys(keys):
+    """Each member's place when sorted by its key, 0 for the first."""
+    positions = [0] * len(keys)
+    for place, index in enumerate(sorted(range(len(keys)), key=keys.__getitem__)):
         positions[index] = place
     return positions

@@ -101,7 +101,7 @@ class RanksMixin:
 
     def save_ranks(self, rows):
         """Replace all ranks with rows of path, group_id, rank, keep_probability, reasons (a list) and sureness
-        (the group's: the model's highest keep probability in it, None without a model)."""
+        (the group's: the trees' keep probability of its suggested keeper, None without a model)."""
         with self.db.atomic():
             self.db.execute("delete from ranks")
             self.db["ranks"].insert_all(
