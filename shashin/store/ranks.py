@@ -38,11 +38,15 @@ class RanksMixin:
     """Queries over ranks, and the reads of groups and decisions that ranking learns from."""
 
     def ranking_groups(self):
-        """``(group_id, [images row, ...])`` for every group, members in path order, trashed ones left out."""
+        """``(group_id, [images row, ...])`` for every group, members in path order, trashed ones left out.
+        A row's metadata JSON is read only when shashin-meta has not written its scan-time columns (ranking
+        reads those): at 100,000 groups the JSON is most of what would be read."""
         if not self.db["group_members"].exists():
             return []
+        columns = ", ".join("images.[{}]".format(name) for name in self.db["images"].columns_dict if name != "metadata")
         sql = (
-            "select group_members.group_id as group_id, images.* from group_members"
+            "select group_members.group_id as group_id, " + columns + ","
+            " case when images.tag_count is null then images.metadata end as metadata from group_members"
             " join images on images.path = group_members.path"
             " where " + not_in_trash("group_members.path") + " order by group_members.group_id, group_members.path"
         )
