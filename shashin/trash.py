@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .captures import SERIES
 from .files import (
     FOLDER_FLAGS,
     error_text,
@@ -156,7 +157,10 @@ def remove(
                 (rows.get(path, {"path": path, "md5": row["md5"]}), path not in leaving)
                 for path, row in members.items()
             ]
-            store.record_decision(group_id, "keep", decided, source, batch)
+            # In a series (different shots) a person picks the best photo, not the copy to keep: ranking,
+            # which learns from "keep", leaves it out.
+            series = store.review_groups([group_id]).get(group_id, {}).get("kind") == SERIES
+            store.record_decision(group_id, "pick" if series else "keep", decided, source, batch)
     moves = [_move(store, entry_id, located, target) for entry_id, located, target in journaled]
     stayed = [outcome.path for outcome in moves if not outcome.ok]
     if stayed:

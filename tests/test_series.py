@@ -11,7 +11,7 @@ from wand.image import Image
 
 from conftest import json_lines, make_photo, run
 from review_client import Visitor, datasette
-from shashin import captures
+from shashin import captures, trash
 from shashin.store import Store
 
 CAMERA = ["-Make=Canon", "-Model=Canon EOS 80D"]
@@ -197,3 +197,10 @@ async def test_the_review_page_offers_a_series_to_pick_from_never_in_bulk(tmp_pa
     assert page.index("shashin-similar") < page.index("shashin-series")  # no saving: after the copies
     only = (await visitor.get("/-/shashin?kind=series")).text
     assert "1 group to review" in only and only.count('<figure class="shashin-member') == 3
+
+    # Picking the best shot is no lesson about which copy a person keeps; removing a copy is.
+    with contextlib.closing(Store(db)) as store:
+        trash.remove(store, series, groups["series"]["paths"][:1])
+        trash.remove(store, similar, groups["similar"]["paths"][1:])
+        (learnt,) = store.keep_decisions()
+    assert [member["path"] for member in learnt[0]] == groups["similar"]["paths"]

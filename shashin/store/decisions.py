@@ -44,7 +44,7 @@ class DecisionsMixin:
     """Queries over decisions and decision_members."""
 
     def record_decision(self, group_id, action, members, source="ui", batch=None):
-        """Store a decision: action is 'keep' or 'not_duplicates'; members are ``(images row, kept)``."""
+        """Store a decision: action is 'keep', 'pick' or 'not_duplicates'; members are ``(images row, kept)``."""
         decision_id = (
             self.db["decisions"]
             .insert({"group_id": group_id, "decided_at": now(), "action": action, "source": source, "batch": batch})
