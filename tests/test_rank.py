@@ -3,6 +3,7 @@
 import contextlib
 import json
 import os
+import random
 import shutil
 import sqlite3
 
@@ -14,6 +15,7 @@ from shashin import ranking, trash
 from shashin.cli import rank as rank_command
 from shashin.ranking import rule
 from shashin.ranking.model import load as load_model
+from shashin.ranking.model import train
 from shashin.store import Store
 
 PHOTOS = 7  # the last one is never decided
@@ -138,7 +140,8 @@ def test_the_rule_orders_when_the_model_does_not_beat_it(library, tmp_path):
     folder, db = library
     decisions = keeps(folder, tmp_path, ["whatsapp", "camera", "whatsapp", "camera", "whatsapp"], range(5))
     result = invoke(rank_command.cli, "--db", db, "--decisions", decisions, check=0)
-    assert "the rule orders groups (grouped cross-validated top-1: model 0.000, learned order 0.000, rule 0.400" in result.stderr
+    said = "the rule orders groups (grouped cross-validated top-1: model 0.000, learned order 0.000, rule 0.400"
+    assert said in result.stderr
     for group in json_lines(result.stdout):
         assert "/Camera/" in group["members"][0]["path"]
         assert all(member["keep_probability"] is None for member in group["members"])
@@ -299,6 +302,42 @@ def test_accept_preview_counts_what_would_go(library, tmp_path, open_store):
         "bytes": os.path.getsize(undecided["whatsapp"]) + os.path.getsize(undecided["exports"]),
     }
     assert store.confident_suggestions(1.0) == []
+
+
+def test_learns_an_ordered_preference_with_a_threshold_and_says_it():
+    """Someone who keeps the smallest copy whose long edge is still at least 1000 px: the learned order reads
+    that from 40 decisions (the threshold halfway between the long edges that tell it), ranks new groups by
+    it, and explains each member by the criterion that decided."""
+    generator = random.Random(7)
+
+    def group(number):
+        edges = generator.sample([640, 800, 1280, 1600, 2048, 4032], 4)
+        return [
+            {
+                "path": "/library/{}/copy-{}.jpg".format(number, letter),
+                "width": edge,
+                "height": edge * 3 // 4,
+                "size": edge * generator.randint(100, 400),
+                "format": "JPEG",
+                "taken_at": None,
+                "taken_at_source": None,
+            }
+            for letter, edge in zip("abcd", edges)
+        ]
+
+    def keeper(members):
+        return min(members, key=lambda m: (m["width"] < 1000, m["size"]))
+
+    groups = [group(n) for n in range(60)]
+    ranker = train([(members, [m is keeper(members) for m in members]) for members in groups[:40]])
+    assert ranker.learned_order() == ["long edge at least 1040 px", "smaller file"]
+    ranker.evaluation["used"] = "order"
+    for members, ranked in zip(groups[40:], ranker.rank(groups[40:])):
+        assert ranked[0]["path"] == keeper(members)["path"]
+        assert ranked[0]["reasons"] == ["smaller file"]
+        for member in ranked[1:]:
+            edge = next(m["width"] for m in members if m["path"] == member["path"])
+            assert member["reasons"] == ["larger file" if edge >= 1000 else "long edge under 1040 px"]
 
 
 def test_no_db_is_not_an_option():

@@ -4,10 +4,11 @@
 follows one is told by it exactly. From decided groups, the criteria are chosen greedily over the
 (kept, deleted) pairs: first the criterion that decides the most pairs the person's way and the
 fewest against it (each against counts PENALTY times), then the next one over the pairs the first
-left tied, and so on. A criterion compares two copies by a number of each, larger preferred: one of
-the facts the trees compare (file size, pixels, capture time...) either way round, a format, a
-folder or name word, having it or not, a long edge at least N px (N between two long edges seen),
-the camera's evidence, or the rule's order.
+left tied, and so on; a criterion that goes against the person in more than WRONG_SHARE of the pairs it
+decides is not one they follow, and the order ends there. A criterion compares two copies by a number
+of each, larger preferred: one of the facts the trees compare (file size, pixels, capture time...)
+either way round, a format, a folder or name word, having it or not, a long edge at least N px (N
+between two long edges seen), the camera's evidence, or the rule's order.
 
 The members are given as the learner's flattened groups (``model._Members``): their facts as
 ``numbers`` (the columns of ``model.FACTS``, then the camera's evidence), ``formats``, ``words``
@@ -126,13 +127,11 @@ def preference(key_table):
 
 
 def deciding(criteria, key_table, index, other):
-    """The criteria in which member index differs from other, in order, each with whether index is preferred."""
-    found = []
+    """The first of the criteria in which member index differs from other (what decides between them), or None."""
     for row, criterion in enumerate(criteria):
-        mine, theirs = key_table[row, index], key_table[row, other]
-        if mine != theirs:
-            found.append((criterion, mine > theirs))
-    return found
+        if key_table[row, index] != key_table[row, other]:
+            return criterion
+    return None
 
 
 def describe(criterion, column_words):

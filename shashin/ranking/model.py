@@ -415,9 +415,16 @@ class Ranker:
         """For each member, the criterion of the learned order that decided between it and its partner."""
         reasons = [[] for _ in flat.members]
         for index, other in enumerate(partner.tolist()):
-            deciding = lexicographic.deciding(self.order, key_table, index, other)
-            if deciding:
-                reasons[index] = [_describe(_criterion_family(deciding[0][0]), flat, index, other)]
+            criterion = lexicographic.deciding(self.order, key_table, index, other)
+            if criterion is None:
+                continue
+            if criterion.kind == "long edge":
+                # The threshold the person keeps to, from this member's side: "long edge under 1040 px".
+                above = flat.rows[index][_FACT_COLUMN["long edge"]] >= criterion.argument
+                side = criterion._replace(direction=1 if above else -1)
+                reasons[index] = [lexicographic.describe(side, _COLUMN_WORDS)]
+            else:
+                reasons[index] = [_describe(_criterion_family(criterion), flat, index, other)]
         return reasons
 
 
