@@ -22,6 +22,7 @@ the time the capture evidence adds.
 
     python benchmarks/bench_series.py                   # 60 photos, seed 7
     python benchmarks/bench_series.py --photos 150 --seed 8
+    python benchmarks/bench_series.py --quick           # 12 photos
 """
 
 import argparse
@@ -247,7 +248,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--photos", type=int, default=60, help="photos (scenes) in the archive")
     parser.add_argument("--seed", type=int, default=7, help="which random archive")
+    parser.add_argument("--quick", action="store_true", help="12 photos (make bench)")
     arguments = parser.parse_args()
+    if arguments.quick:
+        arguments.photos = 12
     with tempfile.TemporaryDirectory(prefix="bench-series-") as temporary:
         folder, db = Path(temporary) / "archive", Path(temporary) / "shashin.db"
         start = time.perf_counter()
