@@ -111,10 +111,11 @@ def screenshot(image, rng):
 def slide(image, rng):
     """The photo on a 16:9 slide (40 to 60% of it) beside a title and bullet points."""
     area = image.width * image.height / rng.uniform(0.4, 0.6)
-    width, height = round(math.sqrt(area * 16 / 9)), round(math.sqrt(area * 9 / 16))
+    ratio = 16 / 9 if image.width >= image.height else 4 / 3
+    width, height = round(math.sqrt(area * ratio)), round(math.sqrt(area / ratio))
     photo = image.clone()
-    if photo.width > width * 0.95 or photo.height > height * 0.85:
-        scale = min(width * 0.95 / photo.width, height * 0.85 / photo.height)
+    if photo.width > width * 0.95 or photo.height > height * 0.9:
+        scale = min(width * 0.95 / photo.width, height * 0.9 / photo.height)
         photo.resize(round(photo.width * scale), round(photo.height * scale))
     canvas = Image(width=width, height=height, background=_random_colour(rng, light=True))
     left = rng.choice((round(width * 0.02), width - photo.width - round(width * 0.02)))

@@ -81,7 +81,14 @@ def group_library(
                 )
         ignored = store.not_duplicates()
         groups = similarity.find_groups(
-            members, prints, threshold, rotations, view=store.view, spread=spreads, ignored=ignored
+            members,
+            prints,
+            threshold,
+            rotations,
+            view=store.view,
+            spread=spreads,
+            ignored=ignored,
+            thumbnail=store.thumbnail,
         )
         groups = _captures_apart(groups, store, prints, spreads, threshold, rotations, ignored)
         ids = store.replace_groups(groups)
@@ -108,7 +115,14 @@ def _captures_apart(groups, store, prints, spreads, threshold, rotations, ignore
 
     def regroup(files, apart):
         return similarity.find_groups(
-            files, prints, threshold, rotations, view=store.view, spread=spreads, ignored=apart
+            files,
+            prints,
+            threshold,
+            rotations,
+            view=store.view,
+            spread=spreads,
+            ignored=apart,
+            thumbnail=store.thumbnail,
         )
 
     def series(members):
@@ -165,10 +179,14 @@ def _decoder_setup():
 
 
 def _fingerprint_one(item):
-    from . import imaging
+    from . import imaging, verify
 
     md5, jpeg = item
     try:
-        return md5, similarity.fingerprint(imaging.view_from_thumbnail(jpeg))
+        view = imaging.view_from_thumbnail(jpeg)
     except imaging.ImageError as error:
         return md5, str(error)
+    grey = verify.grey(jpeg)
+    if grey is None:
+        return md5, "the thumbnail could not be decoded"
+    return md5, similarity.fingerprint(view, grey)

@@ -3,15 +3,20 @@
 Two stages (the figures behind every constant are in docs/accuracy.md):
 
 1. Candidates. Each distinct content gets a 64x64 greyscale *view*, derived once from its
-   stored thumbnail. Its fingerprint is nine 64-bit difference hashes: the view in each
-   of the 8 rotations and mirrors, and its central 90% (the *crop view*, which is what
-   lets a 5% border crop be found at a small radius). A pair is a candidate when one
-   image's query hashes come within ``threshold`` bits of the other's upright hash, found
-   by the multi-index search of :mod:`shashin.hamming`, never all pairs.
+   stored thumbnail. Its fingerprint is 64-bit difference hashes: the view in each of the
+   8 rotations and mirrors, its central 90% (the *crop view*, which is what lets a 5%
+   border crop be found at a small radius), then the thumbnail's *regions* with its aspect
+   ratio kept (:mod:`shashin.regions`: the content box inside a border or a screenshot,
+   the centre, 16:9, 1:1, 4:5 and 9:16 frames) and its middle band. A pair is a candidate
+   when one image's query hashes come within ``threshold`` bits of the other's upright
+   hash, or their bands do, found by the multi-index search of :mod:`shashin.hamming`,
+   never all pairs.
 2. Verification. A candidate pair is similar when the normalised cross-correlation of
    the two gradient images (32x32, the first turned by the matched orientation, either
    one centre-cropped by up to 15%) reaches :data:`MIN_SCORE`. Gradients, not grey
-   levels, so that flat areas (sky, star fields) do not correlate by themselves.
+   levels, so that flat areas (sky, star fields) do not correlate by themselves. A pair
+   found by a region or a band, or an upright one that correlates a little, is verified
+   across the change of frame by local features (:mod:`shashin.verify`) when that fails.
 
 Grouping rule: connected components of similar pairs, then complete linkage inside
 each component, so every two members of a similar group score at least
@@ -26,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy
 
+from . import regions
 from .dhash import area_resampler, dhashes
 from .hamming import hamming_pairs, hamming_search
 
@@ -36,6 +42,12 @@ CROP_VIEW = 0.9
 ORIENTATIONS = 8
 #: Fingerprint column of the crop view; columns 0..7 are the orientations, 0 upright.
 CROP_COLUMN = 8
+#: Columns of the region hashes, then of the middle band; WIDTH columns in all.
+REGION_COLUMNS = list(range(CROP_COLUMN + 1, CROP_COLUMN + 1 + regions.COUNT))
+BAND_COLUMN = REGION_COLUMNS[-1] + 1
+WIDTH = BAND_COLUMN + 1
+#: The orientation of a candidate pair found by a region or the band alone.
+FRAMED = -1
 #: Verification score (gradient correlation) from which a candidate pair is similar.
 MIN_SCORE = 0.7
 #: Score every two members of a similar group must reach. Lower than MIN_SCORE: two
@@ -46,15 +58,27 @@ MEMBER_SCORE = 0.5
 MIN_SPREAD = 6.0
 #: Features kept in memory per run; sized for ~120 MB.
 FEATURE_CACHE = 2048
+#: Gradient correlation from which an upright candidate that failed is tried across a change of frame (a
+#: filter, a caption): below it, pairs are different photos often enough that local features would cost
+#: more than they find.
+FRAME_RETRY_SCORE = 0.3
+#: Share of the smaller of two frames inside a third that must overlap for them to be held together there.
+HELD_TOGETHER = 0.5
+#: How one similar content's frame lies in another's (besides a box inside it): the whole of it, or around it.
+WHOLE, OUTER = "whole", "outer"
+#: Share of the other's frame from which a box inside it is its whole frame.
+WHOLE_FRAME = 0.9
 
 
 # Views and fingerprints
 
 
-def fingerprint(view):
-    """``(view, hashes, spread)`` of one view (:func:`imaging.view_from_thumbnail`): all grouping needs to know
-    of its content."""
-    return view, fingerprints(view[None])[0], float(spreads(view[None])[0])
+def fingerprint(view, grey):
+    """``(view, hashes, spread)`` of one content, from its view (:func:`imaging.view_from_thumbnail`) and its
+    thumbnail's grey levels, aspect ratio kept (:func:`verify.grey`): all grouping needs to know of it."""
+    hashes = numpy.concatenate([fingerprints(view[None])[0], regions.region_hashes(grey), [regions.band_hash(grey)]])
+    # The spread of what is inside a border: a flat photo in a white frame is still flat.
+    return view, hashes, float(spreads(content_view(numpy.asarray(view, numpy.float32))[None])[0])
 
 
 def orient(array, orientation):
@@ -103,36 +127,43 @@ def hash_int(hex_digits):
 
 
 def query_columns(width, rotations):
-    """Fingerprint columns searched: all orientations (or upright only) and the crop view."""
+    """Fingerprint columns searched: all orientations (or upright only), the crop view and the regions."""
     if width == 1:
         return [0]
-    return list(range(ORIENTATIONS) if rotations else [0]) + [CROP_COLUMN]
+    return list(range(ORIENTATIONS) if rotations else [0]) + [CROP_COLUMN] + (REGION_COLUMNS if width == WIDTH else [])
 
 
 def candidate_pairs(prints, threshold, rotations=True):
     """Candidate pairs ``(a, b, orientation, distance)`` with a < b, as arrays.
 
-    ``prints`` is ``(n, 9)`` fingerprints, or ``(n, 1)`` upright hashes alone.
-    ``orient(view a, orientation)`` is the alignment of a that matched b's upright hash.
+    ``prints`` is ``(n, WIDTH)`` fingerprints (or their first 9 columns), or ``(n, 1)``
+    upright hashes alone. ``orient(view a, orientation)`` is the alignment of a that
+    matched b's upright hash; :data:`FRAMED` marks a pair found by a region or the band
+    alone, whose views need not line up.
     """
     prints = numpy.asarray(prints, numpy.uint64)
     columns = numpy.array(query_columns(prints.shape[1], rotations))
     if len(columns) == 1:
         a, b, distance = hamming_pairs(prints[:, 0], threshold)
         return a, b, numpy.zeros(len(a), numpy.int64), distance
-    # The query hashes are the index and the upright ones the queries: 9x fewer lookups.
+    # The query hashes are the index and the upright ones the queries: many times fewer lookups.
     b, entry, distance = hamming_search(prints[:, columns].ravel(), prints[:, 0], threshold)
     a = entry // len(columns)
     column = columns[entry % len(columns)]
-    orientation = numpy.where(column == CROP_COLUMN, 0, column)
+    orientation = numpy.where(column < ORIENTATIONS, column, numpy.where(column == CROP_COLUMN, 0, FRAMED))
+    if prints.shape[1] > BAND_COLUMN:
+        band_a, band_b, band_distance = hamming_pairs(prints[:, BAND_COLUMN], threshold)
+        a, b = numpy.concatenate([a, band_a]), numpy.concatenate([b, band_b])
+        orientation = numpy.concatenate([orientation, numpy.full(len(band_a), FRAMED)])
+        distance = numpy.concatenate([distance, band_distance])
     other = a != b
     a, b, orientation, distance = a[other], b[other], orientation[other], distance[other]
     swap = a > b
-    inverted = numpy.array([inverse(o) for o in range(ORIENTATIONS)])
+    inverted = numpy.array([inverse(o) for o in range(ORIENTATIONS)] + [FRAMED])
     orientation = numpy.where(swap, inverted[orientation], orientation)
     a, b = numpy.where(swap, b, a), numpy.where(swap, a, b)
-    # Keep the closest match of each pair.
-    order = numpy.lexsort((distance, b, a))
+    # Keep the closest match of each pair, one whose views line up first.
+    order = numpy.lexsort((distance, orientation == FRAMED, b, a))
     a, b, orientation, distance = a[order], b[order], orientation[order], distance[order]
     first = numpy.ones(len(a), bool)
     first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
@@ -164,7 +195,7 @@ class Verifier:
         return float(max(scores[0].max(), scores[:, 0].max()))
 
     def _features(self, index, orientation=0):
-        view = orient(numpy.asarray(self.view(index), numpy.float32), orientation)
+        view = orient(content_view(numpy.asarray(self.view(index), numpy.float32)), orientation)
         resamplers = _crop_resamplers()
         small = resamplers @ view @ resamplers.transpose(0, 2, 1)
         gradients = numpy.concatenate(
@@ -174,6 +205,18 @@ class Verifier:
         gradients -= gradients.mean(axis=1, keepdims=True)
         norms = numpy.linalg.norm(gradients, axis=1, keepdims=True)
         return gradients / numpy.maximum(norms, 1e-6)
+
+
+def content_view(view):
+    """The view's content box (:func:`regions.content_box`) stretched back to the view's size: two photos in
+    white borders would otherwise correlate by their borders, and a bordered copy not with its photo."""
+    x, y, width, height = regions.content_box(view)
+    if width == VIEW_SIDE and height == VIEW_SIDE or min(width, height) < VIEW_SIDE // 4:
+        return view
+    # A pixel less each side: the box's edge rows blend the border in, and would correlate by themselves.
+    box = view[y + 1 : y + height - 1, x + 1 : x + width - 1]
+    height, width = box.shape
+    return area_resampler(VIEW_SIDE, height) @ box @ area_resampler(VIEW_SIDE, width).T
 
 
 @functools.cache
@@ -217,25 +260,27 @@ def one_path_per_file(files):
     return kept, same
 
 
-def find_groups(files, prints, threshold, rotations=True, view=None, spread=None, ignored=()):
+def find_groups(files, prints, threshold, rotations=True, view=None, spread=None, ignored=(), thumbnail=None):
     """Exact and similar groups of files, sorted by first path; a file is in at most one group.
 
     ``files`` are ``(path, md5)``. ``prints`` maps an md5 to its fingerprint; contents
     without one only form exact groups. ``view(md5)`` gives a content's view for
     verification and ``spread`` maps an md5 to its view's spread; without ``view``
     pairs are grouped by hash distance alone (upright hashes, complete linkage within
-    ``threshold``: no verification, so lower precision). ``ignored`` holds
-    ``(md5_a, md5_b)`` pairs, md5_a < md5_b, never put in one group.
+    ``threshold``: no verification, so lower precision). ``thumbnail(md5)`` gives a
+    content's JPEG thumbnail, for verifying copies that change the frame (without it,
+    they are not found). ``ignored`` holds ``(md5_a, md5_b)`` pairs, md5_a < md5_b,
+    never put in one group.
     """
     paths_of = {}
     for path, md5 in files:
         paths_of.setdefault(md5, []).append(path)
     contents = sorted(md5 for md5 in paths_of if md5 in prints and (view is None or spread[md5] >= MIN_SPREAD))
-    width = 1 if view is None else 1 + CROP_COLUMN
+    width = 1 if view is None else WIDTH
     table = numpy.zeros((len(contents), width), numpy.uint64)
     for row, md5 in enumerate(contents):
         table[row] = numpy.asarray(prints[md5], numpy.uint64)[:width]
-    matcher = _Matcher(contents, table, threshold, rotations, view, {tuple(pair) for pair in ignored})
+    matcher = _Matcher(contents, table, threshold, rotations, view, {tuple(pair) for pair in ignored}, thumbnail)
     groups, similar = [], set()
     for cluster in matcher.clusters():
         md5s = [contents[i] for i in cluster]
@@ -251,27 +296,61 @@ def find_groups(files, prints, threshold, rotations=True, view=None, spread=None
 class _Matcher:
     """Similar pairs among contents, and their clusters."""
 
-    def __init__(self, contents, prints, threshold, rotations, view, ignored):
+    def __init__(self, contents, prints, threshold, rotations, view, ignored, thumbnail=None):
         self.contents, self.prints, self.threshold, self.rotations = contents, prints, threshold, rotations
         self.ignored = ignored
         self.verifier = Verifier(lambda i: view(contents[i])) if view else None
+        self.frames = None
+        if view and thumbnail:
+            # Imported here: OpenCV is loaded only when a grouping verifies changes of frame.
+            from .verify import FrameVerifier
+
+            self.frames = FrameVerifier(lambda i: thumbnail(contents[i]))
         self.min_score = MIN_SCORE if view else -threshold
         self.member_score = MEMBER_SCORE if view else -threshold
+        #: (a, b) -> how a's frame lies in b's, for similar pairs: WHOLE (the same frame: a resize, a
+        #: filter, a caption), OUTER (a holds b), or the box of a's frame inside b's.
+        self.frames_of = {}
 
-    def score(self, a, b, orientation=None):
+    def score(self, a, b, orientation=None, framed=False):
         """How alike a and b are: gradient correlation, or minus the hash distance without views.
 
         Without an orientation (a pair that was no candidate, met inside a component)
         every allowed orientation is tried: hashes of a crop and a turned copy can be
-        too far apart to say which one aligns them.
+        too far apart to say which one aligns them. A framed pair, or an upright one
+        that correlates a little, gets the frame verifier's score when that is higher.
         """
         if self._ignored(a, b):
             return -numpy.inf
         if self.verifier is None:
             return -hash_distance(self.prints[a], self.prints[b], self.rotations)
         if orientation is not None:
-            return self.verifier.score(a, b, orientation)
-        return max(self.verifier.score(a, b, o) for o in (range(ORIENTATIONS) if self.rotations else [0]))
+            score = self.verifier.score(a, b, orientation)
+        else:
+            score = max(self.verifier.score(a, b, o) for o in (range(ORIENTATIONS) if self.rotations else [0]))
+        if score >= MIN_SCORE:
+            self.frames_of[a, b] = self.frames_of[b, a] = WHOLE
+        elif self.frames is not None and (framed or score >= FRAME_RETRY_SCORE):
+            match = self.frames.match(a, b)
+            if match is not None and match.score > score:
+                inner, outer = (a, b) if match.inner_is_first else (b, a)
+                box = WHOLE if _area(match.box) >= WHOLE_FRAME else match.box
+                self.frames_of[inner, outer], self.frames_of[outer, inner] = box, WHOLE if box == WHOLE else OUTER
+                score = match.score
+        return score
+
+    def held_together(self, a, b, component):
+        """Whether a and b, not similar to each other, are copies of one photo through a third member they are
+        both similar to: a mirrored copy and a crop of one original, a crop of a photo and a screenshot of
+        it, two slides of it. Two photos side by side in one collage are not held together by it: two
+        boxes inside a third must overlap by half of the smaller."""
+        for third in component:
+            frame_a, frame_b = self.frames_of.get((a, third)), self.frames_of.get((b, third))
+            if frame_a is None or frame_b is None:
+                continue
+            if isinstance(frame_a, str) or isinstance(frame_b, str) or _overlap(frame_a, frame_b) >= HELD_TOGETHER:
+                return True
+        return False
 
     def _ignored(self, a, b):
         return bool(self.ignored) and _key(self.contents[a], self.contents[b]) in self.ignored
@@ -283,7 +362,7 @@ class _Matcher:
         a, b, orientation, _ = candidate_pairs(self.prints, self.threshold, self.rotations)
         known = {}
         for i, j, o in zip(a.tolist(), b.tolist(), orientation.tolist()):
-            score = self.score(i, j, o)
+            score = self.score(i, j, None if o == FRAMED else o, framed=o == FRAMED)
             if score >= self.min_score:
                 known[i, j] = score
         if not known:
@@ -318,7 +397,14 @@ class _Matcher:
             for y in range(x + 1, size):
                 i, j = component[x], component[y]
                 score = known.get((i, j))
-                linkage[x, y] = linkage[y, x] = self.score(i, j) if score is None else score
+                if score is None:
+                    # Not a candidate pair: any change of frame may stand between them.
+                    score = self.score(i, j, framed=True)
+                linkage[x, y] = linkage[y, x] = score
+        # Once every pair was scored, so that each member's place inside the others is known.
+        for x, y in zip(*numpy.nonzero(numpy.triu(linkage < self.member_score, 1))):
+            if linkage[x, y] > -numpy.inf and self.held_together(component[x], component[y], component):
+                linkage[x, y] = linkage[y, x] = self.member_score
         clusters = [[x] for x in range(size)]
         alive = numpy.ones(size, bool)
         while True:
@@ -345,6 +431,19 @@ def similar_group(md5s, prints, paths_of, rotations, kind="similar"):
     centre = int(numpy.argmin(distances.max(axis=1)))
     members = sorted((path, md5, int(distances[centre, x])) for x, md5 in enumerate(md5s) for path in paths_of[md5])
     return Group(kind, members, int(distances.max()))
+
+
+def _area(box):
+    return (box[2] - box[0]) * (box[3] - box[1])
+
+
+def _overlap(box_a, box_b):
+    """Area shared by two boxes ``(left, top, right, bottom)``, as a share of the smaller one."""
+    width = min(box_a[2], box_b[2]) - max(box_a[0], box_b[0])
+    height = min(box_a[3], box_b[3]) - max(box_a[1], box_b[1])
+    if width <= 0 or height <= 0:
+        return 0.0
+    return width * height / max(min(_area(box_a), _area(box_b)), 1e-9)
 
 
 def _key(md5_a, md5_b):

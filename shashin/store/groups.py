@@ -37,6 +37,12 @@ def add_identical_to(db):
     db["group_members"].add_column("identical_to", str)
 
 
+@migrations()
+def derive_fingerprints_again(db):
+    # Fingerprints now hash the thumbnail's regions too (copies that change the frame): derived afresh.
+    db.execute("delete from fingerprints")
+
+
 class GroupsMixin:
     """Queries over groups, the ignore list and the fingerprints grouping derives from thumbnails."""
 

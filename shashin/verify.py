@@ -1,0 +1,248 @@
+"""Verifying copies that change the frame: local features, a geometric check, then the pixels of the whole frame.
+
+A crop, a bordered or framed copy, a screenshot, a slide or a collage holding a photo, a captioned or a filtered
+copy all show one photo's pixels inside another frame, which the squashed views of :mod:`shashin.similarity`
+cannot line up. Here two thumbnails (aspect ratio kept) are matched by ORB keypoints (OpenCV), and RANSAC fits
+the similarity (scale, a small turn, a shift) that carries one onto the other. The pair is a copy when:
+
+* enough keypoints agree with that similarity, at a sane scale and a small turn;
+* one frame lies inside the other (:data:`MIN_INSIDE` of it), and covers at least :data:`MIN_COVERAGE` of
+  it: a copy shows only the other's pixels (and what was added around or over them). Two framings of one
+  scene each show parts the other lacks: they are different photos, and so is a detail cut from a photo;
+* over the inner frame, cell by cell, the other's pixels warped onto it agree in their gradients. A cell
+  the inner frame has detail in but the outer one is flat there is *missing* (a framing that reaches past
+  the photo into a slide's background); text or a frame painted over the photo only *differs*. Few cells
+  may be missing, and most must agree.
+
+Textures (brick, gravel, star fields) give keypoints that match many places: a consistent similarity with
+the whole frame agreeing is what keeps them apart. Every figure is in docs/accuracy.md.
+"""
+
+import functools
+from dataclasses import dataclass
+
+import cv2
+import numpy
+
+from . import regions
+
+#: Thumbnails are upsampled this much before ORB looks for keypoints: a 256 px thumbnail holds too few at
+#: ORB's smallest patch, and a photo inside a screenshot is smaller still.
+UPSAMPLE = 2.0
+FEATURES = 500
+#: Keypoints consistent with the fitted similarity, at least.
+MIN_INLIERS = 8
+#: Scale between the two thumbnails, and turn in degrees, a copy may have.
+SCALES = (0.2, 5.0)
+MAX_TURN = 10.0
+#: Share of the inner frame that must fall inside the outer one.
+MIN_INSIDE = 0.95
+#: Share of the outer frame the inner one must cover (a photo in a screenshot covers 40% or more of it).
+MIN_COVERAGE = 0.3
+#: The inner frame's cells compared (a GRID x GRID grid at CELL_SIDE pixels), the gradient correlation from
+#: which a cell agrees, the gradient level under which a cell is flat (grey levels per pixel), how much
+#: weaker the outer frame's gradient must be for a cell to be missing there.
+GRID = 8
+CELL_SIDE = 96
+CELL_AGREES = 0.3
+FLAT = 4.0
+MISSING_RATIO = 0.15
+MIN_AGREEING = 0.6
+MAX_MISSING = 0.1
+#: Cells with detail needed to judge at all.
+MIN_CELLS = 8
+#: Side of the squashed content box and photo compared when keypoints fail, and the gradient correlation from
+#: which they are copies (the views' own measure and cut, shashin.similarity.MIN_SCORE).
+BOX_SIDE = 32
+BOX_SCORE = 0.7
+#: Features kept in memory per run.
+FEATURE_CACHE = 4096
+
+_matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+
+
+@functools.cache
+def _detector():
+    return cv2.ORB_create(nfeatures=FEATURES, edgeThreshold=15, patchSize=15, fastThreshold=7)
+
+
+def grey(jpeg):
+    """The thumbnail as float32 grey levels (its aspect ratio kept), or None if it cannot be decoded."""
+    pixels = cv2.imdecode(numpy.frombuffer(jpeg, numpy.uint8), cv2.IMREAD_GRAYSCALE)
+    return None if pixels is None else pixels.astype(numpy.float32)
+
+
+def features(image):
+    """``(points, descriptors)`` of a grey thumbnail's ORB keypoints; points in the thumbnail's pixels."""
+    low, high = numpy.percentile(image, [1, 99])
+    # Stretched, so that a low-contrast photo (a micrograph, a hazy scene) gets keypoints too.
+    stretched = numpy.clip((image - low) * (255 / max(high - low, 1.0)), 0, 255).astype(numpy.uint8)
+    larger = cv2.resize(stretched, None, fx=UPSAMPLE, fy=UPSAMPLE, interpolation=cv2.INTER_LINEAR)
+    keypoints, descriptors = _detector().detectAndCompute(larger, None)
+    points = numpy.float32([keypoint.pt for keypoint in keypoints]).reshape(-1, 2) / UPSAMPLE
+    return points, descriptors
+
+
+class FrameVerifier:
+    """Says whether two contents are copies across a change of frame; ``thumbnail(i)`` gives content i's JPEG."""
+
+    def __init__(self, thumbnail):
+        self._thumbnail = thumbnail
+        self._cached = functools.lru_cache(maxsize=FEATURE_CACHE)(self._load)
+
+    def _load(self, index):
+        image = grey(self._thumbnail(index))
+        if image is None:
+            return None
+        return image, *features(image)
+
+    def match(self, a, b):
+        """The :class:`Match` of a and b when they are copies across a change of frame, else None."""
+        loaded_a, loaded_b = self._cached(a), self._cached(b)
+        if loaded_a is None or loaded_b is None:
+            return None
+        return frame_match(*loaded_a, *loaded_b) or box_match(loaded_a[0], loaded_b[0])
+
+
+@dataclass
+class Match:
+    """Two copies across a change of frame: ``score``, the share of the inner frame's cells that agree;
+    whether the inner frame is the first image's; ``box``, ``(left, top, right, bottom)`` of the inner frame
+    in the outer one, as fractions of its width and height."""
+
+    score: float
+    inner_is_first: bool
+    box: tuple
+
+
+def frame_match(image_a, points_a, descriptors_a, image_b, points_b, descriptors_b):
+    """The :class:`Match` when one image is a copy of the other across a change of frame, else None."""
+    similarity = _fitted_similarity(points_a, descriptors_a, points_b, descriptors_b)
+    if similarity is None:
+        return None
+    inverse = cv2.invertAffineTransform(similarity)
+    a_inside, b_inside = _inside(image_a, similarity, image_b), _inside(image_b, inverse, image_a)
+    scale_squared = abs(numpy.linalg.det(similarity[:, :2]))
+    area_a, area_b = image_a.size * scale_squared, image_b.size  # both in b's pixels
+    matches = []
+    if a_inside >= MIN_INSIDE and area_a >= MIN_COVERAGE * area_b:
+        matches.append(Match(_cells_score(image_a, image_b, similarity), True, _box(image_a, similarity, image_b)))
+    if b_inside >= MIN_INSIDE and area_b >= MIN_COVERAGE * area_a:
+        matches.append(Match(_cells_score(image_b, image_a, inverse), False, _box(image_b, inverse, image_a)))
+    # When the frames coincide (a caption, a filter) either may be the inner one: the better is the verdict.
+    best = max(matches, key=lambda match: match.score, default=None)
+    return best if best is not None and best.score > 0 else None
+
+
+def box_match(image_a, image_b):
+    """The :class:`Match` when one image is the other's content box (a border, a frame, a screenshot's bars
+    around it) and their gradients correlate, else None: for photos too soft or flat for keypoints."""
+    for inner, outer, inner_is_first in ((image_a, image_b, True), (image_b, image_a, False)):
+        x, y, width, height = regions.content_box(outer)
+        box = (x / outer.shape[1], y / outer.shape[0], (x + width) / outer.shape[1], (y + height) / outer.shape[0])
+        if (box[2] - box[0]) * (box[3] - box[1]) > 0.9 or width < 8 or height < 8:
+            continue
+        score = _gradient_correlation(inner, outer[y : y + height, x : x + width])
+        if score >= BOX_SCORE:
+            return Match(score, inner_is_first, box)
+    return None
+
+
+def _gradient_correlation(image_a, image_b):
+    """Normalised correlation of the gradients of two images, both squashed to BOX_SIDE x BOX_SIDE."""
+    planes = []
+    for image in (image_a, image_b):
+        small = cv2.resize(image, (BOX_SIDE, BOX_SIDE), interpolation=cv2.INTER_AREA)
+        gradients = numpy.concatenate([numpy.diff(small, axis=1).ravel(), numpy.diff(small, axis=0).ravel()])
+        planes.append(gradients - gradients.mean())
+    norms = numpy.linalg.norm(planes[0]) * numpy.linalg.norm(planes[1])
+    return float(planes[0] @ planes[1] / max(norms, 1e-6))
+
+
+def _fitted_similarity(points_a, descriptors_a, points_b, descriptors_b):
+    """The similarity taking a's pixels to b's, fitted by RANSAC on matched keypoints, or None."""
+    if descriptors_a is None or descriptors_b is None or len(points_a) < MIN_INLIERS or len(points_b) < MIN_INLIERS:
+        return None
+    best = {}
+    for pair in _matcher.knnMatch(descriptors_a, descriptors_b, k=2):
+        if len(pair) == 2 and pair[0].distance < 0.85 * pair[1].distance:
+            match = pair[0]
+            # One a-keypoint per b-keypoint: many a-points piled on one b-point fit a degenerate transform.
+            if match.trainIdx not in best or match.distance < best[match.trainIdx].distance:
+                best[match.trainIdx] = match
+    if len(best) < MIN_INLIERS:
+        return None
+    source = points_a[[match.queryIdx for match in best.values()]]
+    target = points_b[[match.trainIdx for match in best.values()]]
+    similarity, inliers = cv2.estimateAffinePartial2D(
+        source, target, method=cv2.RANSAC, ransacReprojThreshold=3.0, maxIters=2000, confidence=0.999
+    )
+    if similarity is None or int(inliers.sum()) < MIN_INLIERS:
+        return None
+    scale = float(numpy.hypot(similarity[0, 0], similarity[1, 0]))
+    turn = float(numpy.degrees(numpy.arctan2(similarity[1, 0], similarity[0, 0])))
+    if not SCALES[0] < scale < SCALES[1] or abs(turn) > MAX_TURN:
+        return None
+    return similarity
+
+
+def _frame(image):
+    height, width = image.shape
+    return numpy.float32([[0, 0], [width, 0], [width, height], [0, height]])
+
+
+def _inside(image, transform, other):
+    """Share of image's frame, carried by transform, that lies inside other's frame."""
+    corners = _frame(image) @ transform[:, :2].T.astype(numpy.float32) + transform[:, 2].astype(numpy.float32)
+    area = image.size * abs(numpy.linalg.det(transform[:, :2]))
+    return cv2.intersectConvexConvex(corners, _frame(other))[0] / max(area, 1e-6)
+
+
+def _box(image, transform, other):
+    """``(left, top, right, bottom)`` of image's frame carried into other's, as fractions of other's sides."""
+    corners = _frame(image) @ transform[:, :2].T + transform[:, 2]
+    height, width = other.shape
+    return (
+        float(corners[:, 0].min() / width),
+        float(corners[:, 1].min() / height),
+        float(corners[:, 0].max() / width),
+        float(corners[:, 1].max() / height),
+    )
+
+
+def _gradients(image):
+    return numpy.stack([cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=3)])
+
+
+def _cells_score(inner, outer, transform):
+    """Share of inner's detailed cells whose gradients agree with outer's pixels carried onto them, or 0 when
+    too many are missing there; ``transform`` takes inner's pixels to outer's."""
+    height, width = inner.shape
+    scale = CELL_SIDE / max(height, width)
+    # A whole number of pixels per cell, at least two each way.
+    size = tuple(GRID * max(2, round(side * scale / GRID)) for side in (width, height))
+    scale_x, scale_y = size[0] / width, size[1] / height
+    # outer's pixels onto inner's frame, at CELL_SIDE
+    onto = numpy.diag([scale_x, scale_y, 1.0]) @ numpy.vstack([cv2.invertAffineTransform(transform), [0, 0, 1]])
+    warped = cv2.warpAffine(outer, onto[:2], size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    covered = cv2.warpAffine(numpy.ones_like(outer), onto[:2], size, flags=cv2.INTER_NEAREST, borderValue=0)
+    a = _by_cell(_gradients(cv2.resize(inner, size, interpolation=cv2.INTER_AREA)))
+    b = _by_cell(_gradients(warped))
+    level_a, level_b = numpy.abs(a).mean(axis=1), numpy.abs(b).mean(axis=1)
+    a = a - a.mean(axis=1, keepdims=True)
+    b = b - b.mean(axis=1, keepdims=True)
+    correlation = (a * b).sum(axis=1) / numpy.maximum(numpy.linalg.norm(a, axis=1) * numpy.linalg.norm(b, axis=1), 1e-6)
+    detailed = level_a >= FLAT
+    missing = detailed & ((_by_cell(covered[None]).mean(axis=1) < 0.5) | (level_b < MISSING_RATIO * level_a))
+    agreeing = detailed & ~missing & (correlation >= CELL_AGREES)
+    count = int(detailed.sum())
+    if count < MIN_CELLS or missing.sum() > MAX_MISSING * count or agreeing.sum() < MIN_AGREEING * count:
+        return 0.0
+    return float(agreeing.sum() / count)
+
+
+def _by_cell(planes):
+    """``(GRID * GRID, values)``: the values of each cell of planes shaped ``(k, height, width)``."""
+    k, height, width = planes.shape
+    cells = planes.reshape(k, GRID, height // GRID, GRID, width // GRID).transpose(1, 3, 0, 2, 4)
+    return cells.reshape(GRID * GRID, -1)
