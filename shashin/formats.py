@@ -2,7 +2,8 @@
 
 Only raster photo formats are read, each by its own ImageMagick coder (or, for RAW files, through
 exiftool's preview): a file's bytes decide, never its name, and never ImageMagick's guess, which
-would render an SVG, a PostScript or a text file named .jpg as a picture.
+would render an SVG, a PostScript or a text file named .jpg as a picture. Videos likewise: each
+container is read by the FFmpeg demuxer its bytes name (shashin.video.DEMUXERS).
 """
 
 import os
@@ -28,6 +29,7 @@ EXTENSION_FORMATS = {
     ".jp2": frozenset({"JP2"}),
 }
 IMAGE_EXTENSIONS = frozenset(EXTENSION_FORMATS)
+VIDEO_EXTENSIONS = frozenset(".mov .mp4 .m4v .3gp .3g2 .avi .mts .m2ts .mkv .webm .wmv .mpg .mpeg .insv .lrv".split())
 
 #: ImageMagick coder for each format it reads here; RAW files never reach ImageMagick.
 CODERS = {
@@ -100,6 +102,51 @@ def sniff(head):
     return None
 
 
+#: ISO base media (ftyp) brands of audio, not video, files.
+_AUDIO_BRANDS = frozenset({b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B "})
+#: QuickTime atoms a .mov file without an ftyp atom starts with.
+_QUICKTIME_ATOMS = frozenset({b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"})
+_ASF = b"\x30\x26\xb2\x75\x8e\x66\xcf\x11\xa6\xd9\x00\xaa\x00\x62\xce\x6c"
+
+
+def sniff_video(head):
+    """The container format of a video from its first bytes ("MP4", "MOV", "3GP", "MKV", "WEBM", "AVI",
+    "MPEG-TS", "MPEG-PS", "WMV", "FLV"), or None. An ISO file of an image or audio brand is none."""
+    if head[4:8] == b"ftyp" and sniff(head) is None:
+        brand = head[8:12]
+        if brand in _AUDIO_BRANDS:
+            return None
+        return "MOV" if brand == b"qt  " else "3GP" if brand.startswith(b"3g") else "MP4"
+    if head[4:8] in _QUICKTIME_ATOMS:
+        return "MOV"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "WEBM" if b"webm" in head[:64] else "MKV"
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "AVI"
+    if len(head) > 392 and any(head[start : start + 377 : 188] == b"GGG" for start in (0, 4)):
+        return "MPEG-TS"  # 188-byte packets, or 192 with a timecode before each (M2TS)
+    if head.startswith(b"\x00\x00\x01\xba"):
+        return "MPEG-PS"
+    if head.startswith(_ASF):
+        return "WMV"
+    if head.startswith(b"FLV\x01"):
+        return "FLV"
+    return None
+
+
+def is_video(path, head):
+    """True when a file that is no image is worth a closer look as a video: a video extension or its bytes."""
+    return extension(path) in VIDEO_EXTENSIONS or sniff_video(head) is not None
+
+
+def video_format_of(path, head):
+    """The container a video is read as, from its bytes; :class:`NotItsFormat` when they are no video."""
+    found = sniff_video(head)
+    if found is None:
+        raise NotItsFormat("its bytes are {}, not a video; not scanned".format(describe(head)))
+    return found
+
+
 def is_image(path, head):
     """True when a file is worth a closer look: a known image extension, or image magic bytes."""
     return extension(path) in IMAGE_EXTENSIONS or sniff(head) is not None
@@ -137,6 +184,10 @@ def describe(head):
         return "XML or HTML"
     if not head:
         return "empty"
+    if sniff_video(head):
+        return "a video ({})".format(sniff_video(head))
+    if head[4:8] == b"ftyp":
+        return "audio or another ISO media file"
     try:
         head.decode("utf-8")
     except UnicodeDecodeError:

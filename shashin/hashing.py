@@ -17,7 +17,7 @@ from typing import NamedTuple
 from . import formats
 from .files import error_text, skipped_folder_of, unchanged_since_scan
 from .outcomes import CACHED, FAILED, SKIPPED, Outcome
-from .records import HASH_FIELDS, IDENTITY_FIELDS
+from .records import IDENTITY_FIELDS, hash_record
 from .store import Store
 from .workers import Workers
 
@@ -33,6 +33,8 @@ class HashOutcome(Outcome):
     """What happened to one input path (a failure with a record is one to remember)."""
 
     thumbnail: bytes | None = None
+    #: A video's fingerprint (:class:`shashin.video.Fingerprint`), to be stored.
+    fingerprint: object = None
     #: A cached file whose identity the database lacks or has wrong (a relinked folder, an older database).
     identity_changed: bool = False
 
@@ -78,12 +80,18 @@ def _hash_batch(paths, store, workers, folders):
             outcomes[path] = HashOutcome(path, SKIPPED, message="not a regular file")
     known = store.images_by_path(stats) if store else {}
     failures = store.failures_by_path(stats) if store else {}
+    # A cached video's record holds its frame hashes, read from its stored fingerprint.
+    videos = (
+        store.video_fingerprints(row["md5"] for row in known.values() if row["duration"] is not None) if known else {}
+    )
     work = []
     for path, status in stats.items():
         row = known.get(path)
         failure = failures.get(path)
         if row and row["md5"] and unchanged_since_scan(row, status):
-            record = dict(_hash_record(row), **_identity(path, status, folders))
+            record = dict(hash_record(row), **_identity(path, status, folders))
+            if row["md5"] in videos:
+                record["frame_hashes"] = videos[row["md5"]].hex()
             moved = any(row[field] != record[field] for field in IDENTITY_FIELDS)
             outcomes[path] = HashOutcome(path, CACHED, record=record, identity_changed=moved)
         elif failure and unchanged_since_scan(failure, status):
@@ -98,10 +106,6 @@ def _hash_batch(paths, store, workers, folders):
             if outcomes[path].record:
                 outcomes[path].record.update(_identity(path, stats[path], folders))
         yield outcomes[path]
-
-
-def _hash_record(row):
-    return {field: row[field] for field in HASH_FIELDS}
 
 
 def _identity(path, status, folders):
@@ -152,11 +156,12 @@ def hash_file(item):
     try:
         with open(path, "rb") as handle:
             head = handle.read(formats.HEAD_BYTES)
-            if not formats.is_image(path, head):
-                return HashOutcome(path, SKIPPED, message="not an image")
+            is_video = not formats.is_image(path, head) and formats.is_video(path, head)
+            if not (is_video or formats.is_image(path, head)):
+                return HashOutcome(path, SKIPPED, message="not an image or a video")
             if size == 0:
                 return HashOutcome(path, FAILED, record, "empty file (0 bytes)")
-            format_ = formats.format_of(path, head)
+            format_ = formats.video_format_of(path, head) if is_video else formats.format_of(path, head)
             problem = formats.png_text_problem(handle) if format_ == "PNG" else None
             if problem:
                 return HashOutcome(path, FAILED, record, problem)
@@ -167,6 +172,8 @@ def hash_file(item):
     except OSError as error:
         return HashOutcome(path, FAILED, record, error_text(error))
     record["md5"] = digest.hexdigest()
+    if is_video:
+        return _hash_video(record, format_)
     stored = _worker_store.content(record["md5"]) if _worker_store else None
     if stored:
         record.update(stored)
@@ -179,3 +186,22 @@ def hash_file(item):
         return HashOutcome(path, FAILED, record, str(error))
     record.update(fields)
     return HashOutcome(path, HASHED, record=record, thumbnail=thumbnail)
+
+
+def _hash_video(record, format_):
+    """The rest of a video's hashing (its md5 is known): the stored content's, else decoded."""
+    from . import imaging, video
+
+    path = record["path"]
+    stored = _worker_store.video_content(record["md5"]) if _worker_store else None
+    if stored:
+        fields, fingerprint = stored
+        record.update(fields, frame_hashes=fingerprint.hex())
+        return HashOutcome(path, REUSED, record=record)
+    try:
+        analysis = video.analyse(path, format_)
+        _, thumbnail = imaging.thumbnail_of_pixels(analysis.poster)
+    except (video.VideoError, imaging.ImageError) as error:
+        return HashOutcome(path, FAILED, record, str(error))
+    record.update(analysis.fields)
+    return HashOutcome(path, HASHED, record=record, thumbnail=thumbnail, fingerprint=analysis.fingerprint)

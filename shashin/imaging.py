@@ -103,6 +103,16 @@ def _analyse(path, format_):
         return _finish(image, width, height, orientation, format_)
 
 
+def thumbnail_of_pixels(rgb):
+    """``(fields, thumbnail_jpeg)`` of a picture held as 8-bit RGB pixels (a video's poster frame), made as a
+    photo's are."""
+    try:
+        with Image.from_array(rgb, channel_map="RGB", storage="char") as image:
+            return _finish(image, image.width, image.height, None, None)
+    except WandException as error:
+        raise ImageError(magick_message(error)) from None
+
+
 def decode_limit():
     """The most pixels decoded at full size: MAX_PIXELS, or less when ImageMagick's policy allows less.
 

@@ -1,4 +1,4 @@
-"""The record: one JSON object per image file, and how it travels as JSON lines.
+"""The record: one JSON object per image or video file, and how it travels as JSON lines.
 
 Paths are ``str`` as Python's ``os`` module gives them: bytes that are not valid
 UTF-8 are carried as surrogate escapes, which the JSON lines spell ``\\udcXX``
@@ -10,10 +10,19 @@ import json
 import os
 
 HASH_FIELDS = ("path", "size", "mtime", "md5", "dhash", "width", "height", "format")
+#: What a video's record adds (a photo's has none of them): seconds, frames a second, codec, bits a second,
+#: display rotation in degrees clockwise. Its fingerprint, ``frame_hashes``, is kept in the database apart.
+VIDEO_FIELDS = ("duration", "frame_rate", "video_codec", "bitrate", "rotation")
 #: Which file a path leads to: two paths with one device and inode are one file, not two copies.
 IDENTITY_FIELDS = ("real_path", "device", "inode")
 META_FIELDS = ("metadata", "taken_at", "taken_at_source", "mime_type", "make", "model")
-RECORD_FIELDS = HASH_FIELDS + IDENTITY_FIELDS + META_FIELDS
+RECORD_FIELDS = HASH_FIELDS + VIDEO_FIELDS + IDENTITY_FIELDS + META_FIELDS
+
+
+def hash_record(row):
+    """The record of a stored images row: its hash fields, and a video's video fields."""
+    fields = HASH_FIELDS + VIDEO_FIELDS if row.get("duration") is not None else HASH_FIELDS
+    return {field: row[field] for field in fields}
 
 
 def dumps(record):

@@ -1,4 +1,4 @@
-"""shashin-hash: md5, perceptual hash and thumbnail of image files, as JSON lines and into the database."""
+"""shashin-hash: md5, perceptual hash and thumbnail of image and video files, as JSON lines and into the database."""
 
 import click
 
@@ -10,12 +10,17 @@ SAVE_EVERY = 256
 
 
 class Hash(Tool):
-    """Hash image files: md5 of the bytes, 64-bit difference hash and a 256 px JPEG thumbnail.
+    """Hash image and video files: md5 of the bytes, 64-bit difference hash and a 256 px JPEG thumbnail.
+
+    A video's keyframes are decoded (never every frame) into its fingerprint, a
+    difference hash of the frame shown at every second, and its poster frame is
+    its thumbnail; its record has its duration, frame rate, codec, bit rate and
+    rotation too.
 
     Reads paths from the arguments, or from stdin one per line (or NUL-separated
     with -0, or JSON lines with a "path" key). Folders are walked, skipping NAS
     and trash folders; symbolic links are never followed. Writes one JSON line per
-    image to stdout, in input order, and upserts it into the database.
+    image or video to stdout, in input order, and upserts it into the database.
 
     A file whose size and mtime match its row is not read again, and a file whose
     md5 is already known (a move or a copy) is not decoded again. Files that fail
@@ -61,17 +66,19 @@ class Hash(Tool):
 
     def _hash(self, items, jobs):
         store, reporter = self.store, self.reporter
-        hashed, thumbnails, failures, identified = [], {}, [], []
+        hashed, thumbnails, fingerprints, failures, identified = [], {}, {}, [], []
 
         def save():
             if store:
                 if hashed:
                     store.save_hashed(hashed, thumbnails)
+                if fingerprints:
+                    store.save_video_frames(fingerprints)
                 if failures:
                     store.save_failures(failures)
                 if identified:
                     store.save_identities(identified)
-            hashed.clear(), thumbnails.clear(), failures.clear(), identified.clear()
+            hashed.clear(), thumbnails.clear(), fingerprints.clear(), failures.clear(), identified.clear()
 
         try:
             for outcome in hash_paths((path for path, _ in items), store, jobs):
@@ -90,6 +97,8 @@ class Hash(Tool):
                         hashed.append(outcome.record)
                         if outcome.thumbnail:
                             thumbnails[outcome.record["md5"]] = outcome.thumbnail
+                        if outcome.fingerprint is not None:
+                            fingerprints[outcome.record["md5"]] = outcome.fingerprint
                     elif outcome.identity_changed:
                         identified.append(outcome.record)
                     write_record(outcome.record)

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 
 from .. import exif
 from ..files import error_text, expand, folder_contents, unchanged_since_scan
-from ..formats import IMAGE_EXTENSIONS, RAW_EXTENSIONS, extension, is_image
+from ..formats import IMAGE_EXTENSIONS, RAW_EXTENSIONS, VIDEO_EXTENSIONS, extension, is_image
 from . import COPY, MOVE, SKIP, TEMP_PREFIX, Action, failure, md5_of
 
-VIDEO_EXTENSIONS = frozenset(".mov .mp4 .m4v .3gp .3g2 .avi .mts .m2ts .mkv .webm .wmv .mpg .mpeg .insv .lrv".split())
 SIDECAR_EXTENSIONS = frozenset({".xmp", ".aae"})
 MEDIA_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
 FIELDS = ("taken", "make", "model", "name", "ext")

@@ -7,11 +7,12 @@ brought up to date) and a mixin of the queries over them. :class:`Store` is all 
 
 import sqlite_utils
 
-from . import decisions, groups, images, organize, preferences, ranks, review, trash
+from . import decisions, groups, images, organize, preferences, ranks, review, trash, videos
 from .base import DatabaseError, connect, write_lock
 
 MIGRATION_SETS = [
     images.migrations,
+    videos.migrations,
     groups.migrations,
     trash.migrations,
     decisions.migrations,
@@ -23,6 +24,7 @@ MIGRATION_SETS = [
 
 class Store(
     images.ImagesMixin,
+    videos.VideosMixin,
     groups.GroupsMixin,
     trash.TrashMixin,
     decisions.DecisionsMixin,

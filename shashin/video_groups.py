@@ -1,0 +1,231 @@
+"""Grouping videos: byte-identical copies, and near-duplicates found by lining up their frame hashes.
+
+Each video's fingerprint (:mod:`shashin.video`) is a dHash of the frame shown at every second, in four
+quarter turns. Two videos are copies when, at one offset (a copy trimmed at the start begins later in
+its original) and one turn (a rotation flag changed or dropped), most of the seconds they share show
+the same frame, and they share at least half of the longer one (a copy trimmed down to half its
+original's length). Each second is compared with its partner's second and the two beside it: only
+keyframes are decoded, and two encodings place their keyframes differently.
+
+Candidates come from the multi-index Hamming search (:mod:`shashin.hamming`) over every frame hash,
+never from all pairs; each candidate pair is then lined up in full. Copies join a group through any
+member they match (a copy trimmed at the start and one trimmed at the end share little, yet both are
+their original's), except across a pair a person said were not duplicates: the verification is strict
+enough (on gradients, not hashes alone) that different clips do not chain. Photos and videos never
+meet: grouping hands this module the videos only. A Live Photo's movie is its photo's companion, and
+is never grouped (:func:`live_photo_movies`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy
+
+from .hamming import hamming_search
+from .similarity import Group
+
+#: Largest dHash distance (bits of 64) at which a second of one video may show the frame of another's: the
+#: candidates' search radius.
+FRAME_DISTANCE = 12
+#: Gradient correlation from which a second of one video shows the frame of another's.
+FRAME_SCORE = 0.5
+#: Share of the informative seconds two videos share that must show the same frame.
+MIN_MATCHED = 0.8
+#: Share of the longer video that the seconds two copies share must cover: a copy trimmed down to half its
+#: original is still a copy, a shorter excerpt is not.
+MIN_OVERLAP = 0.5
+#: Spread of a frame's grey levels (video.Fingerprint.spreads) below which it is near-uniform: a black
+#: or white frame, whose hash is noise, counts for nothing.
+MIN_SPREAD = 6
+#: Informative seconds two videos must share to be lined up (fewer when the longer one is shorter).
+MIN_INFORMATIVE = 3
+#: Seconds beside a second's partner compared with it: two encodings' keyframes fall up to a second apart.
+SLACK = 1
+#: Seconds a Live Photo's movie may last; a longer video beside a photo of its name is a video of its own.
+LIVE_PHOTO_SECONDS = 4.0
+
+
+@dataclass
+class Match:
+    """How video b lines up with video a: b's second i shows a's second ``i + offset`` turned ``turn`` quarters;
+    ``matched`` is the share of their shared informative seconds that show the same frame, ``distance`` the
+    median dHash distance of those seconds, ``shared`` how many seconds they share."""
+
+    offset: int
+    turn: int
+    matched: float
+    distance: int
+    shared: int
+
+
+class Frames:
+    """What lining up reads of one video's fingerprint, worked out once: its seconds' dHashes and gradient
+    features in each quarter turn, and which seconds are informative."""
+
+    def __init__(self, fingerprint):
+        self.length = len(fingerprint.views)
+        self.hashes = fingerprint.hashes()
+        self.informative = fingerprint.spreads() >= MIN_SPREAD
+        views = fingerprint.views.astype(numpy.float32)
+        self.features = [_gradients(numpy.rot90(views, turn, axes=(1, 2))) for turn in range(4)]
+
+
+def _gradients(views):
+    """Each view's gradient image, mean removed, as a unit vector: what two frames' correlation compares."""
+    gradients = numpy.concatenate(
+        [numpy.diff(views, axis=2).reshape(len(views), -1), numpy.diff(views, axis=1).reshape(len(views), -1)], axis=1
+    )
+    gradients -= gradients.mean(axis=1, keepdims=True)
+    return gradients / numpy.maximum(numpy.linalg.norm(gradients, axis=1, keepdims=True), 1e-6)
+
+
+def line_up(frames_a, frames_b, rotations=True):
+    """The best :class:`Match` of two videos' :class:`Frames`, or None when they share too little to be copies."""
+    length_a, length_b = frames_a.length, frames_b.length
+    least_shared = max(1, int(numpy.ceil(MIN_OVERLAP * max(length_a, length_b) - 1e-9)))
+    best = None
+    for turn in range(4) if rotations else [0]:
+        scores = frames_a.features[turn] @ frames_b.features[0].T
+        # Each second of b against a's partner second and the seconds beside it.
+        tolerant = scores.copy()
+        for step in range(1, SLACK + 1):
+            tolerant[step:] = numpy.maximum(tolerant[step:], scores[:-step])
+            tolerant[:-step] = numpy.maximum(tolerant[:-step], scores[step:])
+        distances = numpy.bitwise_count(frames_a.hashes[:, turn][:, None] ^ frames_b.hashes[None, :, 0])
+        for offset in range(least_shared - length_b, length_a - least_shared + 1):
+            seconds_b = numpy.arange(max(0, -offset), min(length_b, length_a - offset))
+            seconds_a = seconds_b + offset
+            usable = frames_a.informative[seconds_a] & frames_b.informative[seconds_b]
+            if usable.sum() < min(MIN_INFORMATIVE, least_shared):
+                continue
+            seconds_a, seconds_b = seconds_a[usable], seconds_b[usable]
+            match = Match(
+                offset,
+                turn,
+                float((tolerant[seconds_a, seconds_b] >= FRAME_SCORE).mean()),
+                int(numpy.median(distances[seconds_a, seconds_b])),
+                len(seconds_b),
+            )
+            if best is None or (match.matched, -match.distance) > (best.matched, -best.distance):
+                best = match
+    return best
+
+
+def similar(frames_a, frames_b, rotations=True):
+    """The :class:`Match` that makes two videos copies, or None."""
+    match = line_up(frames_a, frames_b, rotations)
+    return match if match is not None and match.matched >= MIN_MATCHED else None
+
+
+def candidate_pairs(md5s, frames, rotations=True):
+    """Pairs ``(i, j)``, i < j, of contents that show a frame within FRAME_DISTANCE of each other's and could
+    share half of the longer one: the pairs worth lining up."""
+    owners, index, queries, query_owners = [], [], [], []
+    turns = 4 if rotations else 1
+    for number, md5 in enumerate(md5s):
+        hashes = frames[md5].hashes[frames[md5].informative]
+        # A still scene shows one frame for many seconds: each distinct frame is searched once.
+        upright = numpy.unique(hashes[:, 0])
+        queries.append(upright)
+        query_owners.append(numpy.full(len(upright), number))
+        turned = numpy.unique(hashes[:, :turns])
+        index.append(turned)
+        owners.append(numpy.full(len(turned), number))
+    if not md5s:
+        return []
+    index_owner, query_owner = numpy.concatenate(owners), numpy.concatenate(query_owners)
+    query, entry, _ = hamming_search(numpy.concatenate(index), numpy.concatenate(queries), FRAME_DISTANCE)
+    a, b = index_owner[entry], query_owner[query]
+    lengths = numpy.array([frames[md5].length for md5 in md5s])
+    first, second = numpy.minimum(a, b), numpy.maximum(a, b)
+    keep = (first != second) & (
+        numpy.minimum(lengths[first], lengths[second])
+        >= MIN_OVERLAP * numpy.maximum(lengths[first], lengths[second]) - 1
+    )
+    pairs = numpy.unique(numpy.stack([first[keep], second[keep]], axis=1), axis=0)
+    return [tuple(pair) for pair in pairs.tolist()]
+
+
+def find_groups(files, prints, rotations=True, ignored=()):
+    """Exact and similar groups of videos, sorted by first path; a file is in at most one group.
+
+    ``files`` are ``(path, md5)``, ``prints`` maps an md5 to its :class:`shashin.video.Fingerprint` (a content
+    without one forms exact groups only); ``ignored`` holds ``(md5_a, md5_b)`` pairs, md5_a < md5_b, never put
+    in one group.
+    """
+    paths_of = {}
+    for path, md5 in files:
+        paths_of.setdefault(md5, []).append(path)
+    md5s = sorted(md5 for md5 in paths_of if md5 in prints)
+    frames = {md5: Frames(prints[md5]) for md5 in md5s}
+    ignored = {tuple(pair) for pair in ignored}
+    matches = {}
+    for i, j in candidate_pairs(md5s, frames, rotations):
+        if _key(md5s[i], md5s[j]) not in ignored:
+            match = similar(frames[md5s[i]], frames[md5s[j]], rotations)
+            if match is not None:
+                matches[i, j] = match
+    groups, grouped = [], set()
+    for cluster in _clusters(md5s, matches, ignored):
+        groups.append(_group(md5s, cluster, matches, frames, paths_of))
+        grouped.update(md5s[i] for i in cluster)
+    for md5, paths in paths_of.items():
+        if len(paths) > 1 and md5 not in grouped:
+            groups.append(Group("exact", [(path, md5, 0) for path in sorted(paths)]))
+    groups.sort(key=lambda group: group.members[0][0])
+    return groups
+
+
+def _clusters(md5s, matches, ignored):
+    """Clusters of matched contents (single linkage: a copy trimmed at the start and one trimmed at the end
+    may share too little to match each other, yet both are their original's), the best matches joined first,
+    never two clusters holding a pair said not to be duplicates."""
+    cluster_of = {i: {i} for pair in matches for i in pair}
+    for i, j in sorted(matches, key=lambda pair: (-matches[pair].matched, matches[pair].distance, pair)):
+        first, second = cluster_of[i], cluster_of[j]
+        if first is second or any(_key(md5s[x], md5s[y]) in ignored for x in first for y in second):
+            continue
+        first |= second
+        for member in second:
+            cluster_of[member] = first
+    unique = {id(cluster): cluster for cluster in cluster_of.values()}
+    return [sorted(cluster) for cluster in unique.values() if len(cluster) > 1]
+
+
+def _group(md5s, cluster, matches, frames, paths_of):
+    """The group of these contents (indexes into md5s): a member's distance is its median frame distance to
+    the longest member (the one the others are most likely cut from) where the two were lined up, else the
+    group's max_distance, the largest median distance of a matched pair."""
+    members = set(cluster)
+    distances = {pair: match.distance for pair, match in matches.items() if pair[0] in members and pair[1] in members}
+    farthest = max(distances.values())
+    centre = max(cluster, key=lambda i: (frames[md5s[i]].length, -i))
+    to_centre = {centre: 0}
+    for (i, j), distance in distances.items():
+        if centre in (i, j):
+            to_centre[j if i == centre else i] = distance
+    return Group(
+        "similar",
+        sorted((path, md5s[i], to_centre.get(i, farthest)) for i in cluster for path in paths_of[md5s[i]]),
+        farthest,
+    )
+
+
+def live_photo_movies(video_paths, photo_paths, durations):
+    """``{movie path: photo path}``: the videos that are a Live Photo's movie, a short clip beside a photo of
+    the same name (IMG_0001.MOV and IMG_0001.HEIC), which goes with its photo and is no one's duplicate."""
+    photos = {}
+    for path in photo_paths:
+        photos.setdefault(os.path.splitext(path)[0].casefold(), path)
+    found = {}
+    for path in video_paths:
+        photo = photos.get(os.path.splitext(path)[0].casefold())
+        if photo is not None and (durations.get(path) or 0) <= LIVE_PHOTO_SECONDS:
+            found[path] = photo
+    return found
+
+
+def _key(md5_a, md5_b):
+    return (md5_a, md5_b) if md5_a < md5_b else (md5_b, md5_a)

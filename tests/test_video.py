@@ -1,0 +1,144 @@
+"""Videos through the pipeline: real clips filmed with PyAV (FFmpeg) over the sample photos, and their copies."""
+
+import os
+import random
+import shutil
+
+import pytest
+
+from conftest import json_lines, run
+from shashin import demo_videos, video, video_groups
+from shashin.store import Store
+
+#: Small and short: the suite stays quick, and a clip still has a few seconds to line up.
+CLIP = {"width": 192, "height": 108, "seconds": 6.0, "fps": 12}
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    """Two originals over different photos, each with a copy of every kind and another take of it."""
+    folder = tmp_path_factory.mktemp("clips")
+    return folder, demo_videos.library(folder, 2, seed=3, **CLIP)
+
+
+@pytest.fixture(scope="module")
+def scanned(clips, tmp_path_factory):
+    """The clips hashed into a database, and the records."""
+    folder, made = clips
+    db = tmp_path_factory.mktemp("db") / "shashin.db"
+    records = json_lines(run("shashin-hash", "--db", db, "-q", folder, check=0).stdout)
+    return db, {record["path"]: record for record in records}
+
+
+def test_a_video_record_has_its_facts_and_fingerprint(clips, scanned):
+    _, made = clips
+    _, records = scanned
+    record = records[str(made[0]["original"])]
+    assert (record["width"], record["height"], record["format"]) == (192, 108, "MP4")
+    assert record["duration"] == pytest.approx(6.0, abs=0.1)
+    assert (record["frame_rate"], record["video_codec"], record["rotation"]) == (12.0, "h264", 0)
+    assert record["bitrate"] > 0 and record["dhash"] is None
+    assert len(record["frame_hashes"]) == 6 and all(len(value) == 16 for value in record["frame_hashes"])
+
+
+def test_a_rotation_flag_turns_the_size_and_the_frames(clips, scanned):
+    _, made = clips
+    _, records = scanned
+    original, rotated = records[str(made[0]["original"])], records[str(made[0]["copies"]["rotated"])]
+    if rotated["rotation"] in (90, 270):
+        assert (rotated["width"], rotated["height"]) == (108, 192)
+    assert rotated["rotation"] != 0 and rotated["frame_hashes"] != original["frame_hashes"]
+
+
+def test_the_poster_is_the_thumbnail_and_the_fingerprint_is_stored(clips, scanned, open_store):
+    _, made = clips
+    db, records = scanned
+    store = open_store(db)
+    content = records[str(made[1]["original"])]["md5"]
+    assert store.thumbnail(content)[:3] == b"\xff\xd8\xff"
+    (fingerprint,) = store.video_fingerprints([content]).values()
+    assert fingerprint.hex() == records[str(made[1]["original"])]["frame_hashes"]
+
+
+def test_bad_videos_get_one_line_each_and_the_run_goes_on(clips, tmp_path):
+    _, made = clips
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    original = made[0]["original"].read_bytes()
+    (folder / "empty.mp4").write_bytes(b"")
+    (folder / "cut.mp4").write_bytes(original[: len(original) // 3])
+    (folder / "notes.mov").write_text("not a video\n")
+    (folder / "noise.mkv").write_bytes(b"\x1a\x45\xdf\xa3" + os.urandom(5000))
+    demo_videos.audio_only(folder / "voice.mp4")
+    shutil.copy(made[0]["original"], folder / "good.mp4")
+    result = run("shashin-hash", "--no-db", folder, check=1)
+    assert [record["path"] for record in json_lines(result.stdout)] == [str(folder / "good.mp4")]
+    lines = result.stderr.splitlines()
+    said = {name: next(line for line in lines if name in line) for name in ("empty", "cut", "notes", "noise", "voice")}
+    assert "empty file (0 bytes)" in said["empty"]
+    assert "not a video" in said["notes"]
+    assert "audio only" in said["voice"]
+    assert "FFmpeg" in said["cut"] or "truncated" in said["cut"]
+    assert "FFmpeg" in said["noise"] or "no picture" in said["noise"]
+    assert "5 failed" in lines[-1]
+
+
+def test_a_video_cut_short_after_its_header_is_truncated(clips, tmp_path):
+    """A clip written for streaming has its index first: cut, it still opens, but its frames stop early."""
+    _, made = clips
+    streaming = tmp_path / "streaming.mp4"
+    demo_videos.clip(streaming, demo_videos.random_take(random.Random(1)), faststart=True, **CLIP)
+    data = streaming.read_bytes()
+    (tmp_path / "cut.mp4").write_bytes(data[: len(data) // 2])
+    with pytest.raises(video.VideoError, match="truncated"):
+        video.analyse(str(tmp_path / "cut.mp4"), "MP4")
+
+
+def test_a_rescan_opens_no_unchanged_video(clips, tmp_path):
+    _, made = clips
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    for number, entry in enumerate(made):
+        shutil.copy(entry["original"], folder / "clip{}.mp4".format(number))
+    db = tmp_path / "shashin.db"
+    first = json_lines(run("shashin-hash", "--db", db, folder, check=0).stdout)
+    victim = folder / "clip0.mp4"
+    stat = victim.stat()
+    # Same size and mtime, other bytes: only a rescan that trusts the database never notices.
+    victim.write_bytes(b"\0" * stat.st_size)
+    os.utime(victim, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    again = run("shashin-hash", "--db", db, folder, check=0)
+    assert "0 hashed, 2 cached" in again.stderr
+    assert json_lines(again.stdout) == [dict(record) for record in first]
+
+
+def test_a_moved_video_is_not_decoded_again(clips, tmp_path):
+    _, made = clips
+    db = tmp_path / "shashin.db"
+    shutil.copy(made[0]["original"], tmp_path / "a.mp4")
+    (first,) = json_lines(run("shashin-hash", "--db", db, tmp_path / "a.mp4", check=0).stdout)
+    shutil.move(tmp_path / "a.mp4", tmp_path / "b.mp4")
+    result = run("shashin-hash", "--db", db, tmp_path / "b.mp4", check=0)
+    assert "0 hashed, 0 cached, 1 reused" in result.stderr
+    (moved,) = json_lines(result.stdout)
+    assert moved["frame_hashes"] == first["frame_hashes"] and moved["duration"] == first["duration"]
+
+
+def test_the_fingerprint_lines_up_copies_and_not_other_takes(clips):
+    _, made = clips
+    for entry in made:
+        original = video_groups.Frames(video.analyse(str(entry["original"]), "MP4").fingerprint)
+        for kind, path in entry["copies"].items():
+            copy = video_groups.Frames(video.analyse(str(path), "MP4").fingerprint)
+            assert video_groups.similar(original, copy) is not None, kind
+        take = video_groups.Frames(video.analyse(str(entry["take"]), "MP4").fingerprint)
+        assert video_groups.similar(original, take) is None
+
+
+def test_a_store_without_videos_table_is_migrated(tmp_path):
+    store = Store(tmp_path / "new.db")
+    try:
+        assert store.db["video_frames"].exists()
+        assert "duration" in store.db["images"].columns_dict
+    finally:
+        store.close()
