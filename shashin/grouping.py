@@ -4,7 +4,8 @@ Files that are gone or changed since they were hashed are left out, and so is ev
 a file but one. With a database, each content's fingerprint is derived once from its stored
 thumbnail (on worker processes) and candidate pairs are verified on the fingerprints' views,
 and look-alikes that their cameras' EXIF says are different shots are taken out of copy groups
-into series groups (:mod:`.captures`); without one, pairs are grouped by upright dHash distance alone.
+into series groups (:mod:`.captures`); videos are grouped apart by their frames (:mod:`.video_groups`);
+without one, pairs are grouped by upright dHash distance alone (and videos, which have none, only by md5).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import captures, similarity
+from . import captures, similarity, video_groups
 from .files import unchanged_since_scan
 from .hamming import DEFAULT_HASH_DISTANCE
 from .outcomes import FAILED, Outcome
@@ -32,6 +33,8 @@ GROUPED, SAME_FILE, MISSING, CHANGED, WITHOUT_THUMBNAIL = (
     "without thumbnail",
 )
 FINGERPRINTED = "fingerprinted"
+#: A Live Photo's movie: its photo's companion, grouped with nothing.
+COMPANION = "companion"
 #: Fingerprints derived and stored together.
 SAVE_EVERY = 500
 
@@ -72,6 +75,13 @@ def group_library(
         groups = similarity.find_groups(members, prints, threshold, rotations)
         ids = range(1, len(groups) + 1)
     else:
+        # Photos and videos never group together: each kind goes its own way.
+        videos = store.video_fingerprints(md5 for _, md5 in members)
+        clips = [(path, md5) for path, md5 in members if md5 in videos]
+        members = [(path, md5) for path, md5 in members if md5 not in videos]
+        movies = video_groups.live_photo_movies(clips, members, store.video_durations(videos))
+        for path, photo in movies.items():
+            yield Outcome(path, COMPANION, message="the Live Photo movie of {}: its companion, no copy".format(photo))
         yield from _fingerprint(store, {md5 for _, md5 in members}, jobs or os.cpu_count() or 1)
         prints, spreads = store.fingerprints()
         for path, md5 in members:
@@ -91,7 +101,12 @@ def group_library(
             thumbnail=store.thumbnail,
         )
         groups = _captures_apart(groups, store, prints, spreads, threshold, rotations, ignored)
+        clips = [(path, md5) for path, md5 in clips if path not in movies]
+        groups = sorted(
+            groups + video_groups.find_groups(clips, videos, rotations, ignored), key=lambda group: group.members[0][0]
+        )
         ids = store.replace_groups(groups)
+        store.forget_unused_video_frames()
     for group_id, group in zip(ids, groups):
         record = {
             "group": group_id,

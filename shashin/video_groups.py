@@ -213,16 +213,17 @@ def _group(md5s, cluster, matches, frames, paths_of):
     )
 
 
-def live_photo_movies(video_paths, photo_paths, durations):
-    """``{movie path: photo path}``: the videos that are a Live Photo's movie, a short clip beside a photo of
-    the same name (IMG_0001.MOV and IMG_0001.HEIC), which goes with its photo and is no one's duplicate."""
-    photos = {}
-    for path in photo_paths:
-        photos.setdefault(os.path.splitext(path)[0].casefold(), path)
+def live_photo_movies(videos, photos, durations):
+    """``{movie path: photo path}``: the videos (``(path, md5)``) that are a Live Photo's movie, a short clip
+    (``durations`` by md5) beside a photo of the same name (IMG_0001.MOV and IMG_0001.HEIC), which goes with
+    its photo and is no one's duplicate."""
+    named = {}
+    for path, _ in photos:
+        named.setdefault(os.path.splitext(path)[0].casefold(), path)
     found = {}
-    for path in video_paths:
-        photo = photos.get(os.path.splitext(path)[0].casefold())
-        if photo is not None and (durations.get(path) or 0) <= LIVE_PHOTO_SECONDS:
+    for path, md5 in videos:
+        photo = named.get(os.path.splitext(path)[0].casefold())
+        if photo is not None and (durations.get(md5) or 0) <= LIVE_PHOTO_SECONDS:
             found[path] = photo
     return found
 

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from conftest import json_lines, run
+from conftest import json_lines, make_photo, md5, run
 from shashin import demo_videos, video, video_groups
 from shashin.store import Store
 
@@ -142,3 +142,62 @@ def test_a_store_without_videos_table_is_migrated(tmp_path):
         assert "duration" in store.db["images"].columns_dict
     finally:
         store.close()
+
+
+def grouped(db):
+    result = run("shashin-group", "--db", db, check=0)
+    return result, json_lines(result.stdout)
+
+
+def test_copies_of_a_video_group_together_and_other_takes_stay_apart(clips, scanned):
+    _, made = clips
+    db, _ = scanned
+    _, groups = grouped(db)
+    for entry in made:
+        wanted = {str(entry["original"]), *(str(path) for path in entry["copies"].values())}
+        (group,) = [group for group in groups if str(entry["original"]) in group["paths"]]
+        assert set(group["paths"]) == wanted and group["kind"] == "similar"
+        assert str(entry["take"]) not in {path for group in groups for path in group["paths"]}
+
+
+def test_byte_identical_videos_are_exact_and_photos_never_join_videos(clips, tmp_path, open_store):
+    _, made = clips
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    shutil.copy(made[0]["original"], folder / "a.mp4")
+    shutil.copy(made[0]["original"], folder / "b.mp4")
+    db = tmp_path / "shashin.db"
+    run("shashin-hash", "--db", db, folder, check=0)
+    # The poster frame saved as a photo looks exactly like the video: still no copy of it.
+    (folder / "poster.jpg").write_bytes(open_store(db).thumbnail(md5(folder / "a.mp4")))
+    shutil.copy(folder / "poster.jpg", folder / "poster copy.jpg")
+    run("shashin-hash", "--db", db, folder, check=0)
+    _, groups = grouped(db)
+    kinds = sorted((group["kind"], sorted(os.path.basename(path) for path in group["paths"])) for group in groups)
+    assert kinds == [("exact", ["a.mp4", "b.mp4"]), ("exact", ["poster copy.jpg", "poster.jpg"])]
+
+
+def test_a_live_photo_movie_is_its_photo_companion(clips, tmp_path):
+    _, made = clips
+    folder = tmp_path / "roll"
+    folder.mkdir()
+    demo_videos.clip(
+        folder / "IMG_0001.MOV", demo_videos.random_take(random.Random(4)), seconds=3.0, width=96, height=64
+    )
+    shutil.copy(folder / "IMG_0001.MOV", folder / "IMG_0002.MOV")
+    make_photo(folder / "IMG_0001.JPG")
+    db = tmp_path / "shashin.db"
+    run("shashin-hash", "--db", db, folder, check=0)
+    result, groups = grouped(db)
+    assert not any(str(folder / "IMG_0001.MOV") in group["paths"] for group in groups)
+    assert "1 companion" in result.stderr
+
+
+def test_videos_said_not_duplicates_stay_apart(clips, tmp_path):
+    _, made = clips
+    db = tmp_path / "shashin.db"
+    original, resized = made[1]["original"], made[1]["copies"]["resize"]
+    run("shashin-hash", "--db", db, original, resized, check=0)
+    assert len(grouped(db)[1]) == 1
+    run("shashin-group", "--db", db, "--not-duplicates", original, resized, check=0)
+    assert grouped(db)[1] == []

@@ -9,6 +9,7 @@ from .. import records
 from ..captures import SERIES
 from ..grouping import (
     CHANGED,
+    COMPANION,
     FINGERPRINTED,
     GROUPED,
     MISSING,
@@ -26,7 +27,7 @@ TALLIED = (WITHOUT_THUMBNAIL, "exact", "similar", SERIES)
 
 
 class Group(Tool):
-    """Group duplicate photos: byte-identical files, and copies that look the same.
+    """Group duplicate photos and videos: byte-identical files, and copies that look the same.
 
     Reads the hashed files from the database, or the JSON lines of shashin-hash from
     stdin when PATHS is "-". Files that no longer exist, or changed since they were
@@ -43,6 +44,12 @@ class Group(Tool):
     Look-alikes that their cameras' EXIF says are different shots (the same camera,
     another exposure, sub-second time, image number or burst id: a bracket, a burst)
     are never copies: they form "series" groups, similar shots to pick the best of.
+
+    Videos group with videos only: byte-identical ones, and copies whose frames line
+    up at one offset and quarter turn over at least half of the longer one
+    (re-encoded, resized, compressed, rotation flag changed, trimmed). A Live Photo's
+    movie (a clip of up to 4 s named like a photo beside it) is its photo's
+    companion and is grouped with nothing.
 
     With --no-db there are no thumbnails: pairs are grouped by upright dHash distance
     alone, so use a small --threshold (about 4).
@@ -113,7 +120,7 @@ class Group(Tool):
                 reporter.error(outcome.path, outcome.message)
             elif outcome.message:
                 reporter.skip(outcome.path, outcome.message)
-        extra = tuple(count for count in (SAME_FILE, WITHOUT_THUMBNAIL) if count in reporter.counts)
+        extra = tuple(count for count in (SAME_FILE, WITHOUT_THUMBNAIL, COMPANION) if count in reporter.counts)
         self.summary = (GROUPED, "exact", "similar", SERIES, MISSING, CHANGED) + extra + (FAILED,)
 
     def _stdin_files(self):

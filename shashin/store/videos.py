@@ -43,6 +43,14 @@ class VideosMixin:
                 found[md5] = Fingerprint(numpy.frombuffer(views, numpy.uint8).reshape(-1, VIEW_SIDE, VIEW_SIDE))
         return found
 
+    def video_durations(self, md5s):
+        """``{md5: seconds}`` of these video contents."""
+        found = {}
+        for chunk, marks in in_chunks(sorted(set(md5s))):
+            sql = "select md5, max(duration) from images where md5 in ({}) and duration is not null group by md5"
+            found.update(self.db.execute(sql.format(marks), chunk).fetchall())
+        return found
+
     def video_content(self, md5):
         """The hash and video fields of a stored video with this md5, its fingerprint and a thumbnail (a moved
         or copied video is not decoded again), or None."""
