@@ -120,17 +120,17 @@ _FACTS = (
 )
 
 
-def split(groups, evidence_of, regroup, series, ignored=frozenset()):
+def split(groups, evidence_of, regroup, group_of, ignored=frozenset()):
     """The groups again, every look-alike group holding one capture, sorted by first path.
 
     ``evidence_of`` maps an md5 to its :class:`Evidence` or None (contents without are copies of anything).
     A ``similar`` group whose members are different captures is grouped again by ``regroup(files,
     apart)`` (``files`` its ``(path, md5)``, ``apart`` the ``(md5_a, md5_b)`` pairs, md5_a < md5_b,
     never to be put together: the different captures, and the pairs of ``ignored``), which gives its copy
-    groups; the members no copy group took, when two or more are left, become one group of ``series(members)``.
-    A member that could be a copy of either of two different captures (its evidence says neither) joins
-    no copy group: it goes with the series. A file stays in one group: a shot with copies is in its copy
-    group, and joins the series at the next grouping once its copies are gone.
+    groups; the members no copy group took, when two or more are left, become one group of
+    ``group_of(members, SERIES)``. A member that could be a copy of either of two different captures (its
+    evidence says neither) joins no copy group: it goes with the series. A file stays in one group: a shot
+    with copies is in its copy group, and joins the series at the next grouping once its copies are gone.
     """
     result = []
     for group in groups:
@@ -141,12 +141,20 @@ def split(groups, evidence_of, regroup, series, ignored=frozenset()):
             continue
         unsure = _unsure(md5s, apart)
         apart |= {pair for pair in itertools.combinations(md5s, 2) if pair in ignored}
-        copies = regroup([(path, md5) for path, md5, _ in group.members if md5 not in unsure], apart)
+        sure = [md5 for md5 in md5s if md5 not in unsure]
+        # Only contents that may be copies of another need grouping again (a burst's frames never do): the
+        # others are alone, or an exact group of their paths.
+        linked = {md5 for pair in itertools.combinations(sure, 2) if pair not in apart for md5 in pair}
+        copies = regroup([(path, md5) for path, md5, _ in group.members if md5 in linked], apart) if linked else []
+        for md5 in sure:
+            paths = [member for member in group.members if member[1] == md5]
+            if md5 not in linked and len(paths) > 1:
+                copies.append(group_of(paths, "exact"))
         taken = {path for copy in copies for path, _, _ in copy.members}
         result += copies
         alone = [member for member in group.members if member[0] not in taken]
         if len(alone) > 1:
-            result.append(series(alone))
+            result.append(group_of(alone, SERIES))
     result.sort(key=lambda group: group.members[0][0])
     return result
 

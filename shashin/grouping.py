@@ -90,17 +90,20 @@ def group_library(
                     path, WITHOUT_THUMBNAIL, message="no thumbnail in the database: only exact copies can be found"
                 )
         ignored = store.not_duplicates()
-        groups = similarity.find_groups(
-            members,
-            prints,
-            threshold,
-            rotations,
-            view=store.view,
-            spread=spreads,
-            ignored=ignored,
-            thumbnail=store.thumbnail,
-        )
-        groups = _captures_apart(groups, store, prints, spreads, threshold, rotations, ignored)
+
+        def find(files, apart):
+            return similarity.find_groups(
+                files,
+                prints,
+                threshold,
+                rotations,
+                view=store.view,
+                spread=spreads,
+                ignored=apart,
+                thumbnail=store.thumbnail,
+            )
+
+        groups = _captures_apart(find(members, ignored), find, store, prints, rotations, ignored)
         clips = [(path, md5) for path, md5 in clips if path not in movies]
         groups = sorted(
             groups + video_groups.find_groups(clips, videos, rotations, ignored), key=lambda group: group.members[0][0]
@@ -122,32 +125,20 @@ def group_library(
         yield Outcome(None, group.kind, record)
 
 
-def _captures_apart(groups, store, prints, spreads, threshold, rotations, ignored):
+def _captures_apart(groups, regroup, store, prints, rotations, ignored):
     """The groups with different captures of one camera (brackets, bursts) taken out of copy groups
-    (:func:`captures.split`)."""
+    (:func:`captures.split`); ``regroup(files, apart)`` groups files again."""
     md5s = {md5 for group in groups if group.kind == "similar" for _, md5, _ in group.members}
     evidence_of = {md5: captures.evidence(row) for md5, row in store.capture_rows(md5s).items()}
 
-    def regroup(files, apart):
-        return similarity.find_groups(
-            files,
-            prints,
-            threshold,
-            rotations,
-            view=store.view,
-            spread=spreads,
-            ignored=apart,
-            thumbnail=store.thumbnail,
-        )
-
-    def series(members):
+    def group_of(members, kind):
         paths_of = {}
         for path, md5, _ in members:
             paths_of.setdefault(md5, []).append(path)
         md5s = list(paths_of)
-        return similarity.similar_group(md5s, [prints[md5] for md5 in md5s], paths_of, rotations, captures.SERIES)
+        return similarity.similar_group(md5s, [prints[md5] for md5 in md5s], paths_of, rotations, kind)
 
-    return captures.split(groups, evidence_of, regroup, series, ignored)
+    return captures.split(groups, evidence_of, regroup, group_of, ignored)
 
 
 def _present(files, left_out):

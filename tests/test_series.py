@@ -79,8 +79,10 @@ def test_burst_shots_are_a_series(tmp_path, db):
     folder = tmp_path / "Pictures"
     source = make_photo(tmp_path / "scene.png", 2)
     same = {"DateTimeOriginal": "2021:07:16 10:00:00", "ExposureTime": "1/250", "FNumber": 4, "ISO": 200}
-    for number in range(3):  # one burst: the same exposure, other sub-seconds
+    for number in range(4):  # one burst: the same exposure, other sub-seconds
         shot(source, folder / "burst{}.jpg".format(number), shift=number, SubSecTimeOriginal=number * 30, **same)
+    (folder / "Backup").mkdir()
+    shutil.copyfile(folder / "burst3.jpg", folder / "Backup" / "burst3.jpg")
     other = make_photo(tmp_path / "other.png", 3)
     for number in range(2):  # no sub-seconds, but the camera numbered its shots
         shot(other, folder / "numbered{}.jpg".format(number), shift=number, ImageNumber=1200 + number, **same)
@@ -90,11 +92,12 @@ def test_burst_shots_are_a_series(tmp_path, db):
             third, folder / "pixel{}.jpg".format(number), shift=number, **{"XMP-GCamera:BurstID": "b{}".format(number)}
         )
     assert kinds(scan(folder, db)) == {
+        "exact": [["burst3.jpg", "burst3.jpg"]],  # a shot with a copy is in its copy group
         "series": [
             ["burst0.jpg", "burst1.jpg", "burst2.jpg"],
             ["numbered0.jpg", "numbered1.jpg"],
             ["pixel0.jpg", "pixel1.jpg"],
-        ]
+        ],
     }
 
 
