@@ -2,11 +2,13 @@
 
 import os
 import random
+import re
 import shutil
 
 import pytest
 
 from conftest import json_lines, make_photo, md5, run
+from review_client import Visitor, datasette, key
 from shashin import demo_videos, video, video_groups
 from shashin.store import Store
 
@@ -201,3 +203,65 @@ def test_videos_said_not_duplicates_stay_apart(clips, tmp_path):
     assert len(grouped(db)[1]) == 1
     run("shashin-group", "--db", db, "--not-duplicates", original, resized, check=0)
     assert grouped(db)[1] == []
+
+
+@pytest.fixture(scope="module")
+def reviewed(clips, tmp_path_factory):
+    """The first original with three copies, hashed and grouped: ``(db, paths)``."""
+    _, made = clips
+    paths = [made[0]["original"], *(made[0]["copies"][kind] for kind in ("resize", "whatsapp", "trim_end"))]
+    db = tmp_path_factory.mktemp("review") / "shashin.db"
+    run("shashin-hash", "--db", db, "-q", *paths, check=0)
+    run("shashin-group", "--db", db, "-q", check=0)
+    return db, paths
+
+
+@pytest.mark.asyncio
+async def test_the_review_page_shows_a_video_card_that_plays_on_demand(reviewed):
+    db, paths = reviewed
+    html = (await Visitor(await datasette(db)).get("/-/shashin")).text
+    assert html.count('<video class="shashin-video" controls preload="none"') == 4
+    assert "/-/shashin/video/{}?copy={}".format(md5(paths[0]), key(paths[0])) in html
+    for fact in ("Duration", "0:06.0", "Codec", "h264", "Bit rate", "kbit/s", "192 × 108"):
+        assert fact in html
+
+
+@pytest.mark.asyncio
+async def test_a_video_is_served_in_the_ranges_asked(reviewed):
+    db, paths = reviewed
+    visitor, data = Visitor(await datasette(db)), paths[1].read_bytes()
+    url = "/-/shashin/video/{}?copy={}".format(md5(paths[1]), key(paths[1]))
+    whole = await visitor.get(url)
+    assert whole.status_code == 200 and whole.content == data and whole.headers["content-type"] == "video/mp4"
+    assert whole.headers["accept-ranges"] == "bytes"
+    part = await visitor.get(url, headers={"range": "bytes=100-199"})
+    assert part.status_code == 206 and part.content == data[100:200]
+    assert part.headers["content-range"] == "bytes 100-199/{}".format(len(data))
+    tail = await visitor.get(url, headers={"range": "bytes=-50"})
+    assert tail.status_code == 206 and tail.content == data[-50:]
+    rest = await visitor.get(url, headers={"range": "bytes={}-".format(len(data) - 10)})
+    assert rest.content == data[-10:]
+    beyond = await visitor.get(url, headers={"range": "bytes={}-".format(len(data))})
+    assert beyond.status_code == 416 and beyond.headers["content-range"] == "bytes */{}".format(len(data))
+
+
+@pytest.mark.asyncio
+async def test_a_video_changed_since_the_scan_is_not_served(reviewed, tmp_path):
+    db, paths = reviewed
+    visitor = Visitor(await datasette(db))
+    copy = tmp_path / "changed.mp4"
+    shutil.copy(paths[2], copy)
+    run("shashin-hash", "--db", db, "-q", copy, check=0)
+    copy.write_bytes(copy.read_bytes()[:-1] + b"\0")
+    response = await visitor.get("/-/shashin/video/{}?copy={}".format(md5(paths[2]), key(copy)))
+    assert response.status_code == 404
+
+
+@pytest.mark.asyncio
+async def test_the_compare_view_plays_the_copies_side_by_side(reviewed):
+    db, paths = reviewed
+    visitor = Visitor(await datasette(db))
+    page = (await visitor.get("/-/shashin")).text
+    group = re.search(r'id="group-(\d+)"', page).group(1)
+    html = (await visitor.get("/-/shashin/compare/" + group)).text
+    assert html.count("<video controls") == 4 and "Play together" in html

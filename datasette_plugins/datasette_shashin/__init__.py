@@ -2,7 +2,7 @@
 
 from datasette import hookimpl
 
-from . import actions, compare, database, guards, pages, photos, rules_page, suggestions_page, trash_page
+from . import actions, compare, database, guards, pages, photos, rules_page, suggestions_page, trash_page, videos
 from .cells import render_cell as render_cell  # a hook: Datasette finds it here
 
 
@@ -16,6 +16,7 @@ def register_routes():
         (r"^/-/shashin/rules/preview$", rules_page.rules_preview),
         (r"^/-/shashin/thumbnail/(?P<md5>[0-9a-f]{32})\.jpg$", photos.thumbnail),
         (r"^/-/shashin/image/(?P<md5>[0-9a-f]{32})$", photos.image),
+        (r"^/-/shashin/video/(?P<md5>[0-9a-f]{32})$", videos.video),
         (r"^/-/shashin/compare/(?P<group>\d+)$", compare.compare_page),
         (r"^/-/shashin/remove$", actions.remove),
         (r"^/-/shashin/accept$", actions.accept),

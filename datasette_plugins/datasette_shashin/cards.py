@@ -35,6 +35,7 @@ def group_view(group, members, saving, fingerprints=None, rules=None):
                 **file_fields(member["path"], member["size"]),
                 keeper=index == 0,
                 key=member_key(member["path"]),
+                video=member.get("duration") is not None,
                 reasons=json.loads(member.get("reasons") or "[]"),
                 camera=review.camera(member),
                 taken=review.taken(member),
@@ -61,8 +62,35 @@ def _facts(members):
         ("Lens", [facts["lens"] or "" for facts in capture]),
         ("Software", [facts["software"] or "" for facts in capture]),
         ("Modified", [review.file_time(member["mtime"]) if member.get("mtime") else "" for member in members]),
+        *_video_facts(members),
     ]
     return [(label, [text or "—" for text in texts]) for label, texts in rows if any(texts)]
+
+
+def _video_facts(members):
+    """The rows a video's card adds: how long, how smooth, how encoded (none for photos)."""
+    if not any(member.get("duration") is not None for member in members):
+        return []
+    return [
+        ("Duration", [_duration(member.get("duration")) for member in members]),
+        (
+            "Frame rate",
+            ["{:g} fps".format(member["frame_rate"]) if member.get("frame_rate") else "" for member in members],
+        ),
+        ("Codec", [member.get("video_codec") or "" for member in members]),
+        (
+            "Bit rate",
+            ["{:,.0f} kbit/s".format(member["bitrate"] / 1000) if member.get("bitrate") else "" for member in members],
+        ),
+        ("Rotation flag", ["{}°".format(member["rotation"]) if member.get("rotation") else "" for member in members]),
+    ]
+
+
+def _duration(seconds):
+    if seconds is None:
+        return ""
+    minutes, seconds = divmod(seconds, 60)
+    return "{:.0f}:{:04.1f}".format(minutes, seconds)
 
 
 def _dimensions(member):

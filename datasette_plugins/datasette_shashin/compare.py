@@ -30,6 +30,7 @@ async def compare_page(datasette, request):
         return response
     members = preferences.keeper_first(members, rules)
     context.update(
+        videos=all(member.get("duration") is not None for member in members),
         copies=[_copy(member, index) for index, member in enumerate(members)],
         turns=json.dumps(orientations([prints.get(member["md5"]) for member in members])),
     )
@@ -61,6 +62,8 @@ def _copy(member, index):
         size="{:,}".format(member["size"] or 0),
         format=member["format"] or "unknown format",
         converted=member["format"] not in BROWSER_FORMATS,
+        duration="{:.1f} s".format(member["duration"]) if member.get("duration") is not None else None,
+        codec=member.get("video_codec"),
     )
 
 

@@ -5,7 +5,8 @@ from sqlite_utils import Migrations
 
 from ..records import VIDEO_FIELDS
 from ..video import VIEW_SIDE, Fingerprint
-from .base import in_chunks
+from .base import fs_path, in_chunks
+from .trash import not_in_trash
 
 migrations = Migrations("shashin-videos")
 
@@ -68,6 +69,15 @@ class VideosMixin:
         fields = dict(zip(columns, row), dhash=None)
         fingerprint = Fingerprint(numpy.frombuffer(row[-1], numpy.uint8).reshape(-1, VIEW_SIDE, VIEW_SIDE))
         return fields, fingerprint
+
+    def video_files(self, md5):
+        """Rows (path, format, size, mtime, device, inode) of the videos scanned with this content, not in the
+        trash, by path."""
+        sql = (
+            "select path, format, size, mtime, device, inode from images i"
+            " where md5 = ? and duration is not null and {} order by path"
+        ).format(not_in_trash("i.path"))
+        return [dict(row, path=fs_path(row["path"])) for row in self.db.query(sql, [md5])]
 
     def forget_unused_video_frames(self):
         """Drop the fingerprints of contents no longer in images."""
