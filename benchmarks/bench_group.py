@@ -4,9 +4,12 @@ Random 64-bit hashes, 1% of them planted near-duplicates of others (1 to thresho
 flipped). For each size the search's wall and CPU time and peak memory (numpy's
 allocations, as tracemalloc sees them, in a second run); up to --brute-max a plain numpy
 brute force over the same hashes in the same run, the ratio, and a check that both found the same pairs. Then the search
-as shashin-group runs it: nine hashes a photo (8 rotations/mirrors and the crop view)
-against every upright hash, at the default threshold. Last, the whole command over a
-database of stored photos (stat of every file, search, verification, the grouping written).
+as shashin-group runs it, at the default threshold: every photo's query hashes (8
+rotations/mirrors, the crop view and the 14 region hashes of shashin.regions) against
+every upright hash, and the middle bands and centres against each other; beside it, in the same run,
+the search before the region hashes (the first nine columns alone). Last, the whole
+command over a database of stored photos (stat of every file, search, verification, the
+grouping written).
 
     python benchmarks/bench_group.py                  # N = 10^4, 10^5, 10^6
     python benchmarks/bench_group.py --quick          # N = 10^4, 10^5
@@ -24,7 +27,7 @@ from pathlib import Path
 
 import numpy
 
-from shashin import hamming, similarity
+from shashin import hamming, regions, similarity
 from shashin.store import Store
 
 BIN = Path(sys.executable).parent
@@ -91,7 +94,7 @@ def whole_command(size, rng, folder, batch=10_000):
         copies = count // 100
         noise = rng.integers(-3, 4, (copies, 64, 64))
         views[count - copies :] = numpy.clip(views[:copies].astype(int) + noise, 0, 255).astype(numpy.uint8)
-        prints, spreads = similarity.fingerprints(views), similarity.spreads(views)
+        prints, spreads = full_prints(views), similarity.spreads(views)
         records, rows = [], []
         for offset in range(count):
             path = folder / "photos" / "{:07d}.jpg".format(start + offset)
@@ -122,6 +125,14 @@ def whole_command(size, rng, folder, batch=10_000):
         )
         seconds.append(time.perf_counter() - started)
     return len(result.stdout.splitlines()), seconds
+
+
+def full_prints(views):
+    """Fingerprints of random views, every column: the views stand for the thumbnails' grey levels too."""
+    grey = views.astype(numpy.float32)
+    region_hashes = numpy.stack([regions.region_hashes(view) for view in grey])
+    shared = numpy.stack([regions.shared_hashes(view) for view in grey])
+    return numpy.concatenate([similarity.fingerprints(views), region_hashes, shared], axis=1)
 
 
 def main():
@@ -156,13 +167,22 @@ def main():
         print("| " + " | ".join(map(str, row)) + " |")
 
     threshold = hamming.DEFAULT_HASH_DISTANCE
-    print("\ncandidate search as shashin-group runs it: 9 hashes a photo, rotations on, threshold {}".format(threshold))
-    print("| N photos | candidate pairs | seconds (CPU s) | peak MB |")
-    print("|---:|---:|---:|---:|")
+    print(
+        "\ncandidate search as shashin-group runs it: {} hashes a photo, rotations on, threshold {};"
+        " before: the first 9 alone".format(similarity.WIDTH, threshold)
+    )
+    print("| N photos | candidate pairs | s (CPU s) | peak MB | before: s (CPU s) | peak MB | time, memory x before |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     for size in (size for size in sizes if size <= options.fingerprint_max):
-        prints = numpy.stack([planted(size, threshold, rng) for _ in range(similarity.CROP_COLUMN + 1)], axis=1)
+        prints = numpy.stack([planted(size, threshold, rng) for _ in range(similarity.WIDTH)], axis=1)
         (a, _, _, _), seconds, cpu, peak = measured(similarity.candidate_pairs, prints, threshold, True)
-        print("| {} | {} | {:.2f} ({:.2f}) | {:.0f} |".format(size, len(a), seconds, cpu, peak))
+        nine = numpy.ascontiguousarray(prints[:, : similarity.CROP_COLUMN + 1])
+        _, before, before_cpu, before_peak = measured(similarity.candidate_pairs, nine, threshold, True)
+        print(
+            "| {} | {} | {:.2f} ({:.2f}) | {:.0f} | {:.2f} ({:.2f}) | {:.0f} | {:.1f}, {:.1f} |".format(
+                size, len(a), seconds, cpu, peak, before, before_cpu, before_peak, seconds / before, peak / before_peak
+            )
+        )
 
     print("\nthe whole command, shashin-group --db, over photos whose fingerprints are stored (1% near-duplicates)")
     print("| N photos | groups | run s | re-run s |")

@@ -109,25 +109,27 @@ def screenshot(image, rng):
 
 
 def slide(image, rng):
-    """The photo on a 16:9 slide (40 to 60% of it) beside a title and bullet points."""
+    """The photo on a slide (16:9, or 4:3 for a portrait photo), 40 to 60% of it, on one side; the title and
+    bullet points on the other."""
     area = image.width * image.height / rng.uniform(0.4, 0.6)
     ratio = 16 / 9 if image.width >= image.height else 4 / 3
     width, height = round(math.sqrt(area * ratio)), round(math.sqrt(area / ratio))
     photo = image.clone()
-    if photo.width > width * 0.95 or photo.height > height * 0.9:
-        scale = min(width * 0.95 / photo.width, height * 0.9 / photo.height)
-        photo.resize(round(photo.width * scale), round(photo.height * scale))
+    scale = min(1.0, width * 0.6 / photo.width, height * 0.9 / photo.height)
+    photo.resize(max(1, round(photo.width * scale)), max(1, round(photo.height * scale)))
     canvas = Image(width=width, height=height, background=_random_colour(rng, light=True))
-    left = rng.choice((round(width * 0.02), width - photo.width - round(width * 0.02)))
-    canvas.composite(photo, left=left, top=height - photo.height - round((height - photo.height) * 0.3))
+    margin = round(width * 0.03)
+    on_left = rng.random() < 0.5
+    left = margin if on_left else width - photo.width - margin
+    canvas.composite(photo, left=left, top=(height - photo.height) // 2)
+    text_left = left + photo.width + margin if on_left else margin
     with Drawing() as draw:
         draw.fill_color = Color("#202040")
         draw.font_size = max(10, height // 12)
-        draw.text(round(width * 0.04), height // 9, _phrase(rng, 3).title())
+        draw.text(text_left, height // 6, _phrase(rng, 2).title())
         draw.font_size = max(8, height // 22)
-        text_left = round(width * 0.04) if left > width // 3 else left + photo.width + round(width * 0.03)
-        for line in range(3):
-            draw.text(text_left, height // 4 + line * height // 10, "- " + _phrase(rng, 2))
+        for line in range(4):
+            draw.text(text_left, height // 3 + line * height // 8, "- " + _phrase(rng, 2))
         draw(canvas)
     photo.close()
     return canvas

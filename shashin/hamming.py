@@ -16,30 +16,33 @@ MAX_TABLE_BITS = 22
 CANDIDATES_PER_BLOCK = 2_000_000
 
 
-def hamming_search(index, queries, threshold):
+def hamming_search(index, queries, threshold, beyond=None):
     """Every ``(query i, index j, distance)`` with Hamming distance at most ``threshold``, as arrays.
 
     Multi-index hashing: the 64 bits are cut into m chunks; two hashes within t bits
     agree within ``t // m`` bits on at least one chunk (pigeonhole), so each query only
     meets index entries whose chunk is one of its few neighbours there, looked up in a
     table of bucket offsets. m is chosen to make the expected work smallest.
+
+    ``beyond`` (more than threshold) also keeps the pairs within that many bits that the
+    same lookups meet: some of them, at no cost in lookups.
     """
     parts = []
-    for query, entry, distance in _close_pairs(index, queries, threshold, upward=False):
+    for query, entry, distance in _close_pairs(index, queries, threshold, upward=False, beyond=beyond):
         # A pair close on several chunks is found once per chunk.
         _, first = numpy.unique(query * len(index) + entry, return_index=True)
         parts.append((query[first], entry[first], distance[first]))
     return _joined(parts)
 
 
-def hamming_pairs(hashes, threshold):
+def hamming_pairs(hashes, threshold, beyond=None):
     """Every ``(i, j, distance)`` with i < j and distance at most ``threshold`` among ``hashes``.
 
     A self-join: a pair whose chunks differ is only looked up from the hash with the
-    smaller chunk, which halves the lookups of :func:`hamming_search`.
+    smaller chunk, which halves the lookups of :func:`hamming_search`. ``beyond`` as there.
     """
     parts = []
-    for query, entry, distance in _close_pairs(hashes, hashes, threshold, upward=True):
+    for query, entry, distance in _close_pairs(hashes, hashes, threshold, upward=True, beyond=beyond):
         other = query != entry
         parts.append((numpy.minimum(query, entry)[other], numpy.maximum(query, entry)[other], distance[other]))
     a, b, distance = _joined(parts)
@@ -47,7 +50,7 @@ def hamming_pairs(hashes, threshold):
     return a[first], b[first], distance[first]
 
 
-def _close_pairs(index, queries, threshold, upward):
+def _close_pairs(index, queries, threshold, upward, beyond=None):
     """Per block of queries, ``(query, entry, distance)`` of the close pairs, with repeats."""
     index = numpy.ascontiguousarray(index, numpy.uint64)
     queries = numpy.ascontiguousarray(queries, numpy.uint64)
@@ -64,7 +67,7 @@ def _close_pairs(index, queries, threshold, upward):
         query = numpy.concatenate([q for q, _ in pairs])
         entry = numpy.concatenate([e for _, e in pairs]).astype(numpy.int64)
         distance = numpy.bitwise_count(chunk[query] ^ index[entry]).astype(numpy.int64)
-        close = distance <= threshold
+        close = distance <= max(threshold, beyond or 0)
         yield query[close] + start, entry[close], distance[close]
 
 

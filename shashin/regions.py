@@ -11,8 +11,9 @@ regions, from the thumbnail with its aspect ratio kept:
 * the centre at 80%: a copy straightened and cropped, or cut more than the crop view's 5% a side;
 * the largest 16:9, 1:1, 4:5 and 9:16 frames, at the middle and at a quarter and three quarters of the
   way along the side they can slide on: wallpapers, square posts, portrait posts and stories;
-* the middle band (the full width, the middle 60% of the height), matched against other bands: large
-  caption text at the top and bottom leaves it alone.
+* matched against the same part of other pictures (:func:`shared_hashes`): the middle band (the full
+  width, the middle 60% of the height), which large caption text at the top and bottom leaves alone, and
+  the centre (the middle 70% both ways), which a filter's vignette darkens least.
 
 These candidates are verified by :mod:`shashin.verify`, which does not need the region to be exact.
 """
@@ -26,6 +27,7 @@ ASPECTS = ((16, 9), (1, 1), (4, 5), (9, 16))
 POSITIONS = (0.25, 0.5, 0.75)
 CENTRE = 0.8
 BAND = (0.2, 0.8)
+SHARED_CENTRE = 0.7
 #: Grey levels within which a row or column is the background colour, in its spread and its mean.
 BACKGROUND_TOLERANCE = 6.0
 #: Regions hashed, in the order of :func:`region_hashes`.
@@ -50,9 +52,12 @@ def region_hashes(grey):
     return numpy.array([int(dhashes(region)) for region in regions], numpy.uint64)
 
 
-def band_hash(grey):
-    """The dHash of the middle band: the full width, the middle 60% of the height."""
-    return numpy.uint64(int(dhashes(_part(grey, 0, BAND[0], 1, BAND[1]))))
+def shared_hashes(grey):
+    """The dHashes of the middle band (the full width, the middle 60% of the height) and of the centre (the
+    middle 70% both ways), compared with the same parts of other pictures."""
+    margin = (1 - SHARED_CENTRE) / 2
+    parts = [_part(grey, 0, BAND[0], 1, BAND[1]), _part(grey, margin, margin, 1 - margin, 1 - margin)]
+    return numpy.array([int(dhashes(part)) for part in parts], numpy.uint64)
 
 
 def content_box(grey):

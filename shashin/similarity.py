@@ -7,10 +7,10 @@ Two stages (the figures behind every constant are in docs/accuracy.md):
    8 rotations and mirrors, its central 90% (the *crop view*, which is what lets a 5%
    border crop be found at a small radius), then the thumbnail's *regions* with its aspect
    ratio kept (:mod:`shashin.regions`: the content box inside a border or a screenshot,
-   the centre, 16:9, 1:1, 4:5 and 9:16 frames) and its middle band. A pair is a candidate
-   when one image's query hashes come within ``threshold`` bits of the other's upright
-   hash, or their bands do, found by the multi-index search of :mod:`shashin.hamming`,
-   never all pairs.
+   the centre, 16:9, 1:1, 4:5 and 9:16 frames), then its middle band and its centre. A
+   pair is a candidate when one image's query hashes come within ``threshold`` bits of the
+   other's upright hash, or their bands or centres do, found by the multi-index search of
+   :mod:`shashin.hamming`, never all pairs.
 2. Verification. A candidate pair is similar when the normalised cross-correlation of
    the two gradient images (32x32, the first turned by the matched orientation, either
    one centre-cropped by up to 15%) reaches :data:`MIN_SCORE`. Gradients, not grey
@@ -42,12 +42,18 @@ CROP_VIEW = 0.9
 ORIENTATIONS = 8
 #: Fingerprint column of the crop view; columns 0..7 are the orientations, 0 upright.
 CROP_COLUMN = 8
-#: Columns of the region hashes, then of the middle band; WIDTH columns in all.
+#: Columns of the region hashes, then of the parts compared with the same part of others (band, centre).
 REGION_COLUMNS = list(range(CROP_COLUMN + 1, CROP_COLUMN + 1 + regions.COUNT))
-BAND_COLUMN = REGION_COLUMNS[-1] + 1
-WIDTH = BAND_COLUMN + 1
+SHARED_COLUMNS = [REGION_COLUMNS[-1] + 1, REGION_COLUMNS[-1] + 2]
+WIDTH = SHARED_COLUMNS[-1] + 1
 #: The orientation of a candidate pair found by a region or the band alone.
 FRAMED = -1
+#: Fingerprint columns indexed at once by the candidate search (the regions apart from the views' hashes).
+INDEX_COLUMNS = CROP_COLUMN + 1
+#: Bits beyond the threshold within which a region or a shared part's hash still makes a candidate, when
+#: the search's lookups meet it (at no cost in lookups): a region's frame never quite lines up with the
+#: copy's, and the frame verifier rejects what is not a copy.
+FRAMED_SLACK = 5
 #: Verification score (gradient correlation) from which a candidate pair is similar.
 MIN_SCORE = 0.7
 #: Score every two members of a similar group must reach. Lower than MIN_SCORE: two
@@ -76,7 +82,7 @@ WHOLE_FRAME = 0.9
 def fingerprint(view, grey):
     """``(view, hashes, spread)`` of one content, from its view (:func:`imaging.view_from_thumbnail`) and its
     thumbnail's grey levels, aspect ratio kept (:func:`verify.grey`): all grouping needs to know of it."""
-    hashes = numpy.concatenate([fingerprints(view[None])[0], regions.region_hashes(grey), [regions.band_hash(grey)]])
+    hashes = numpy.concatenate([fingerprints(view[None])[0], regions.region_hashes(grey), regions.shared_hashes(grey)])
     # The spread of what is inside a border: a flat photo in a white frame is still flat.
     return view, hashes, float(spreads(content_view(numpy.asarray(view, numpy.float32))[None])[0])
 
@@ -138,24 +144,32 @@ def candidate_pairs(prints, threshold, rotations=True):
 
     ``prints`` is ``(n, WIDTH)`` fingerprints (or their first 9 columns), or ``(n, 1)``
     upright hashes alone. ``orient(view a, orientation)`` is the alignment of a that
-    matched b's upright hash; :data:`FRAMED` marks a pair found by a region or the band
-    alone, whose views need not line up.
+    matched b's upright hash; :data:`FRAMED` marks a pair found by a region, the band or
+    the centre alone, whose views need not line up.
     """
     prints = numpy.asarray(prints, numpy.uint64)
     columns = numpy.array(query_columns(prints.shape[1], rotations))
     if len(columns) == 1:
         a, b, distance = hamming_pairs(prints[:, 0], threshold)
         return a, b, numpy.zeros(len(a), numpy.int64), distance
-    # The query hashes are the index and the upright ones the queries: many times fewer lookups.
-    b, entry, distance = hamming_search(prints[:, columns].ravel(), prints[:, 0], threshold)
-    a = entry // len(columns)
-    column = columns[entry % len(columns)]
+    # The query hashes are the index and the upright ones the queries: many times fewer lookups. The index
+    # is searched INDEX_COLUMNS columns at a time, so that its tables take no more memory than nine hashes.
+    views, framed = columns[columns <= CROP_COLUMN], columns[columns > CROP_COLUMN]
+    parts = [(views, None)] + [
+        (framed[start : start + INDEX_COLUMNS], threshold + FRAMED_SLACK)
+        for start in range(0, len(framed), INDEX_COLUMNS)
+    ]
+    found = []
+    for part, beyond in parts:
+        b, entry, distance = hamming_search(prints[:, part].ravel(), prints[:, 0], threshold, beyond)
+        found.append((entry // len(part), b, part[entry % len(part)], distance))
+    a, b, column, distance = (numpy.concatenate(arrays) for arrays in zip(*found))
     orientation = numpy.where(column < ORIENTATIONS, column, numpy.where(column == CROP_COLUMN, 0, FRAMED))
-    if prints.shape[1] > BAND_COLUMN:
-        band_a, band_b, band_distance = hamming_pairs(prints[:, BAND_COLUMN], threshold)
-        a, b = numpy.concatenate([a, band_a]), numpy.concatenate([b, band_b])
-        orientation = numpy.concatenate([orientation, numpy.full(len(band_a), FRAMED)])
-        distance = numpy.concatenate([distance, band_distance])
+    for shared in SHARED_COLUMNS if prints.shape[1] == WIDTH else []:
+        shared_a, shared_b, shared_distance = hamming_pairs(prints[:, shared], threshold, threshold + FRAMED_SLACK)
+        a, b = numpy.concatenate([a, shared_a]), numpy.concatenate([b, shared_b])
+        orientation = numpy.concatenate([orientation, numpy.full(len(shared_a), FRAMED)])
+        distance = numpy.concatenate([distance, shared_distance])
     other = a != b
     a, b, orientation, distance = a[other], b[other], orientation[other], distance[other]
     swap = a > b
@@ -312,13 +326,14 @@ class _Matcher:
         #: filter, a caption), OUTER (a holds b), or the box of a's frame inside b's.
         self.frames_of = {}
 
-    def score(self, a, b, orientation=None, framed=False):
+    def score(self, a, b, orientation=None, framed=False, frames=True):
         """How alike a and b are: gradient correlation, or minus the hash distance without views.
 
         Without an orientation (a pair that was no candidate, met inside a component)
         every allowed orientation is tried: hashes of a crop and a turned copy can be
         too far apart to say which one aligns them. A framed pair, or an upright one
-        that correlates a little, gets the frame verifier's score when that is higher.
+        that correlates a little, gets the frame verifier's score when that is higher
+        (unless ``frames`` is false: the views alone).
         """
         if self._ignored(a, b):
             return -numpy.inf
@@ -330,7 +345,7 @@ class _Matcher:
             score = max(self.verifier.score(a, b, o) for o in (range(ORIENTATIONS) if self.rotations else [0]))
         if score >= MIN_SCORE:
             self.frames_of[a, b] = self.frames_of[b, a] = WHOLE
-        elif self.frames is not None and (framed or score >= FRAME_RETRY_SCORE):
+        elif frames and self.frames is not None and (framed or score >= FRAME_RETRY_SCORE):
             match = self.frames.match(a, b)
             if match is not None and match.score > score:
                 inner, outer = (a, b) if match.inner_is_first else (b, a)
@@ -397,14 +412,17 @@ class _Matcher:
             for y in range(x + 1, size):
                 i, j = component[x], component[y]
                 score = known.get((i, j))
-                if score is None:
-                    # Not a candidate pair: any change of frame may stand between them.
-                    score = self.score(i, j, framed=True)
-                linkage[x, y] = linkage[y, x] = score
-        # Once every pair was scored, so that each member's place inside the others is known.
+                linkage[x, y] = linkage[y, x] = self.score(i, j, frames=False) if score is None else score
+        # Once every pair was scored by its views, so that each member's place inside the others is known, the
+        # pairs left apart are held together through a third, or verified across a change of frame (slower).
         for x, y in zip(*numpy.nonzero(numpy.triu(linkage < self.member_score, 1))):
-            if linkage[x, y] > -numpy.inf and self.held_together(component[x], component[y], component):
+            i, j = component[x], component[y]
+            if linkage[x, y] == -numpy.inf:
+                continue
+            if self.held_together(i, j, component):
                 linkage[x, y] = linkage[y, x] = self.member_score
+            elif (i, j) not in known:
+                linkage[x, y] = linkage[y, x] = self.score(i, j, framed=True)
         clusters = [[x] for x in range(size)]
         alive = numpy.ones(size, bool)
         while True:

@@ -91,7 +91,8 @@ class FrameVerifier:
         self._cached = functools.lru_cache(maxsize=FEATURE_CACHE)(self._load)
 
     def _load(self, index):
-        image = grey(self._thumbnail(index))
+        jpeg = self._thumbnail(index)
+        image = None if jpeg is None else grey(jpeg)
         if image is None:
             return None
         return image, *features(image)

@@ -22,27 +22,30 @@ DECODED = {
 }
 
 #: name: (the hashes and the spread of fingerprints.hashes and .spread, from the stored thumbnail: the view in
-#: 8 orientations, its crop view, the regions of shashin.regions, the middle band)
+#: 8 orientations, its crop view, the regions of shashin.regions, the middle band and the centre)
 FINGERPRINTS = {
     "astronaut.png": (
         "dd8dbd0d9d3295a6 c424604c5d5d116c 9a56b3464f424e44 c9774545cdf9dbdc 444e424f46b3569a 6c115d5d4c6024c4 "
         "a695329d0dbd8ddd dcdbf9cd454577c9 8dadb90d9d525194 dd8dbd0d9d3295a6 acaca88c1c505315 8daded1d1d9d8888 "
         "cdbd1d8d9d883233 1d1d9d8808361394 dd8dbd0d9d3295a6 dd8dbd0d9d3295a6 dd8dbd0d9d3295a6 d6969e8c94291aa3 "
-        "9caca88c1c535195 ad297d192972a546 cbd396878b246cb4 2e646d1e26d1b252 5d9db4395947494b cdbd1d8d9d883213",
+        "9caca88c1c535195 ad297d192972a546 cbd396878b246cb4 2e646d1e26d1b252 5d9db4395947494b cdbd1d8d9d883213 "
+        "ae2e2e0c1c4c5352",
         200.0,
     ),
     "rocket.jpg": (
         "e0c0c0d0b09090d1 fefcfffffefefefc 74f6f6f2f4fcfcf8 c08080800000c080 f8fcfcf4f2f6f674 fcfefefefffffcfe "
         "d19090b0d0c0c0e0 80c00000808080c0 e0c09090b0b090d0 e0c0c0d0b09090d1 c0809090b0b09090 e0c0c0d0b0909090 "
         "e0c0d090b0b090d1 e0c0d090909090d1 f0e0888898888889 c0c09010105010b2 80002020a0a0a061 f0e0a484949404ae "
-        "c0809212505050ba 00004848404040e8 f8f0a31313139327 8000101090901075 0000080804000058 c0c0d090b090b090",
+        "c0809212505050ba 00004848404040e8 f8f0a31313139327 8000101090901075 0000080804000058 c0c0d090b090b090 "
+        "c080521030101010",
         60.0,
     ),
     "camera.png": (
         "00183e7fee756cea c0c9d50c4c2797c6 a8c951880183e7ff 9c161bcdcf546cfc ffe783018851c9a8 c697274c0cd5c9c0 "
         "ea6c75ee7f3e1800 fc6c54cfcd1b169c 181e767faef56ced 00183e7fee746cea 183d767feee5e4ec 18183e747f5cee76 "
         "3e3e757fcebe756c 743f4cee76656cec 00183e7fee746cea 00183e7fee746cea 00183e7fee746cea 000c3f6ebf7666e4 "
-        "00187e5feee46ced 00387efd7ee9ccda 800e3fa5b7f963b3 0038fbd7efe6c6cc 0071ec5dbed91c3a 1a3e757fce7e756c",
+        "00187e5feee46ced 00387efd7ee9ccda 800e3fa5b7f963b3 0038fbd7efe6c6cc 0071ec5dbed91c3a 1a3e757fce7e756c "
+        "187fd65fcf67e4ce",
         184.0,
     ),
 }
