@@ -97,14 +97,16 @@ def photo_pixels(name):
     return _pixels_of[name]
 
 
-def clip(path, take, width=320, height=180, seconds=4.0, fps=15, gop_seconds=1.0, crf=20, faststart=False):
+def clip(path, take, width=320, height=180, seconds=4.0, fps=15, gop_seconds=1.0, crf=20, faststart=False, grain=0.0):
     """Film a take into an H.264 MP4 at path: ``width`` x ``height`` pixels, a keyframe every ``gop_seconds``;
-    with ``faststart``, its index before its frames, as files made for streaming have it."""
+    with ``faststart``, its index before its frames, as files made for streaming have it; ``grain``, the
+    standard deviation of a sensor's noise added to each frame (which makes a camera's bit rates)."""
     import av
 
     pixels = photo_pixels(take.photo)
     photo_height, photo_width = pixels.shape[:2]
     count = max(1, round(seconds * fps))
+    noise_source = numpy.random.default_rng(0)
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), "w", options={"movflags": "faststart"} if faststart else {}) as output:
         stream = _video_stream(output, "libx264", fps, width, height, max(1, round(gop_seconds * fps)), crf)
@@ -116,7 +118,14 @@ def clip(path, take, width=320, height=180, seconds=4.0, fps=15, gop_seconds=1.0
             x = int(numpy.clip(round(left * photo_width), 0, photo_width - crop_width))
             y = int(numpy.clip(round(top * photo_height), 0, photo_height - crop_height))
             window = numpy.ascontiguousarray(pixels[y : y + crop_height, x : x + crop_width])
-            _encode(output, stream, av.VideoFrame.from_ndarray(window, format="rgb24"), index, width, height)
+            frame = av.VideoFrame.from_ndarray(window, format="rgb24")
+            if grain:
+                shown = frame.reformat(width, height, interpolation="AREA").to_ndarray(format="rgb24")
+                noise = noise_source.normal(0, grain, shown.shape)
+                frame = av.VideoFrame.from_ndarray(
+                    numpy.clip(shown + noise, 0, 255).astype(numpy.uint8), format="rgb24"
+                )
+            _encode(output, stream, frame, index, width, height)
         _flush(output, stream)
     return path
 

@@ -112,9 +112,9 @@ def test_schema_doc_names_every_table_and_column(tmp_path):
 
 #: The heavy libraries each command may load when imported: only what the command needs at once. Wand (ImageMagick)
 #: takes 0.2 s to load, exiftool starts a process only when used, scikit-learn takes 2-3 s.
-HEAVY = ("wand", "exiftool", "sklearn")
+HEAVY = ("wand", "exiftool", "sklearn", "av")
 NEEDS = {
-    "hash": set(),  # ImageMagick is loaded in the workers, only when a file must be decoded
+    "hash": set(),  # ImageMagick and PyAV are loaded in the workers, only when a file must be decoded
     "meta": {"exiftool"},
     "group": set(),  # Wand is loaded where thumbnails are decoded into fingerprints, only when some are missing
     "rank": set(),  # scikit-learn is imported where a ranker is trained, loaded or evaluated
