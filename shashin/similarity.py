@@ -84,7 +84,7 @@ def fingerprint(view, grey):
     thumbnail's grey levels, aspect ratio kept (:func:`verify.grey`): all grouping needs to know of it."""
     hashes = numpy.concatenate([fingerprints(view[None])[0], regions.region_hashes(grey), regions.shared_hashes(grey)])
     # The spread of what is inside a border: a flat photo in a white frame is still flat.
-    return view, hashes, float(spreads(content_view(numpy.asarray(view, numpy.float32))[None])[0])
+    return view, hashes, float(spreads(content_view(view)[None])[0])
 
 
 def orient(array, orientation):
@@ -200,7 +200,7 @@ class Verifier:
 
     def __init__(self, view):
         # Cached too: a pair tried in all 8 orientations would read one view from the database 8 times.
-        self.view = functools.lru_cache(maxsize=FEATURE_CACHE)(view)
+        self.view = functools.lru_cache(maxsize=FEATURE_CACHE)(lambda index: content_view(view(index)))
         self._cached = functools.lru_cache(maxsize=FEATURE_CACHE)(self._features)
 
     def score(self, a, b, orientation=0):
@@ -209,7 +209,7 @@ class Verifier:
         return float(max(scores[0].max(), scores[:, 0].max()))
 
     def _features(self, index, orientation=0):
-        view = orient(content_view(numpy.asarray(self.view(index), numpy.float32)), orientation)
+        view = orient(self.view(index), orientation)
         resamplers = _crop_resamplers()
         small = resamplers @ view @ resamplers.transpose(0, 2, 1)
         gradients = numpy.concatenate(
@@ -224,6 +224,7 @@ class Verifier:
 def content_view(view):
     """The view's content box (:func:`regions.content_box`) stretched back to the view's size: two photos in
     white borders would otherwise correlate by their borders, and a bordered copy not with its photo."""
+    view = numpy.asarray(view, numpy.float32)
     x, y, width, height = regions.content_box(view)
     if width == VIEW_SIDE and height == VIEW_SIDE or min(width, height) < VIEW_SIDE // 4:
         return view
@@ -339,8 +340,9 @@ class _Matcher:
             return -numpy.inf
         if self.verifier is None:
             return -hash_distance(self.prints[a], self.prints[b], self.rotations)
-        if orientation is not None:
-            score = self.verifier.score(a, b, orientation)
+        if orientation is not None or framed:
+            # A region or a shared part matched upright: the views can only line up upright.
+            score = self.verifier.score(a, b, orientation or 0)
         else:
             score = max(self.verifier.score(a, b, o) for o in (range(ORIENTATIONS) if self.rotations else [0]))
         if score >= MIN_SCORE:

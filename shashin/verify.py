@@ -32,6 +32,11 @@ UPSAMPLE = 2.0
 FEATURES = 500
 #: Keypoints consistent with the fitted similarity, at least.
 MIN_INLIERS = 8
+#: Lowe's ratio: a match's distance under this share of the next nearest keypoint's.
+RATIO = 0.85
+#: Thumbnails whose short side is smaller are not verified across a change of frame: a copy of them that
+#: changes the frame, or the photo inside them, would be too small for keypoints (icons, tiles).
+MIN_SIDE = 96
 #: Scale between the two thumbnails, and turn in degrees, a copy may have.
 SCALES = (0.2, 5.0)
 MAX_TURN = 10.0
@@ -93,7 +98,7 @@ class FrameVerifier:
     def _load(self, index):
         jpeg = self._thumbnail(index)
         image = None if jpeg is None else grey(jpeg)
-        if image is None:
+        if image is None or min(image.shape) < MIN_SIDE:
             return None
         return image, *features(image)
 
@@ -164,13 +169,7 @@ def _fitted_similarity(points_a, descriptors_a, points_b, descriptors_b):
     """The similarity taking a's pixels to b's, fitted by RANSAC on matched keypoints, or None."""
     if descriptors_a is None or descriptors_b is None or len(points_a) < MIN_INLIERS or len(points_b) < MIN_INLIERS:
         return None
-    best = {}
-    for pair in _matcher.knnMatch(descriptors_a, descriptors_b, k=2):
-        if len(pair) == 2 and pair[0].distance < 0.85 * pair[1].distance:
-            match = pair[0]
-            # One a-keypoint per b-keypoint: many a-points piled on one b-point fit a degenerate transform.
-            if match.trainIdx not in best or match.distance < best[match.trainIdx].distance:
-                best[match.trainIdx] = match
+    best = _matches(descriptors_a, descriptors_b)
     if len(best) < MIN_INLIERS:
         return None
     source = points_a[[match.queryIdx for match in best.values()]]
@@ -185,6 +184,18 @@ def _fitted_similarity(points_a, descriptors_a, points_b, descriptors_b):
     if not SCALES[0] < scale < SCALES[1] or abs(turn) > MAX_TURN:
         return None
     return similarity
+
+
+def _matches(descriptors_a, descriptors_b):
+    """``{b's keypoint: match}`` of a's keypoints whose nearest b keypoint is clearly nearer than the next."""
+    best = {}
+    for pair in _matcher.knnMatch(descriptors_a, descriptors_b, k=2):
+        if len(pair) == 2 and pair[0].distance < RATIO * pair[1].distance:
+            match = pair[0]
+            # One a-keypoint per b-keypoint: many a-points piled on one b-point fit a degenerate transform.
+            if match.trainIdx not in best or match.distance < best[match.trainIdx].distance:
+                best[match.trainIdx] = match
+    return best
 
 
 def _frame(image):

@@ -8,11 +8,12 @@ shashin-group. How often each kind is found over many photos is benchmarks/bench
 parts the other lacks, stay apart.
 """
 
+import numpy
 import pytest
 from wand.image import Image
 
 from conftest import SAMPLES, json_lines, run
-from shashin import frame_copies
+from shashin import frame_copies, hamming
 
 #: The copies made of the photo, by kind; each kind's random parameters come from this seed.
 SEED = 3
@@ -56,3 +57,17 @@ def test_a_copy_that_changes_the_frame_joins_its_photo(grouped, kind):
 def test_another_framing_and_another_photo_stay_apart(grouped):
     assert grouped.get("another-framing.jpg") != grouped["photo.jpg"]
     assert "another-photo.jpg" not in grouped
+
+
+def test_pairs_beyond_the_threshold_cost_no_lookups_and_lose_none_within():
+    rng = numpy.random.default_rng(11)
+    index = rng.integers(0, 2**64, 3000, dtype=numpy.uint64)
+    # Queries 0 to 12 bits from index entries: within the threshold all are found, beyond it some.
+    flips = [sum(1 << int(bit) for bit in rng.choice(64, count, replace=False)) for count in range(13)] * 20
+    queries = index[: len(flips)] ^ numpy.array(flips, numpy.uint64)
+    within = hamming.hamming_search(index, queries, 5)
+    query, entry, distance = hamming.hamming_search(index, queries, 5, beyond=10)
+    assert set(zip(*(column.tolist() for column in within))) <= set(
+        zip(query.tolist(), entry.tolist(), distance.tolist())
+    )
+    assert distance.max() <= 10 and (distance > 5).any()
