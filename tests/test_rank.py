@@ -96,7 +96,9 @@ def test_without_decisions_the_rule_orders_groups(library, open_store):
 def test_learns_from_imported_decisions_and_explains(library, tmp_path, open_store):
     folder, db = library
     result = invoke(rank_command.cli, "--db", db, "--decisions", keeps_camera(folder, tmp_path), check=0)
-    assert "the model orders groups" in result.stderr and "6 imported, 0 already imported, 0 failed" in result.stderr
+    # Someone who keeps the camera's file follows the camera-original rule: what shashin reads from them.
+    assert "the learned order (the rule's order) orders groups" in result.stderr
+    assert "6 imported, 0 already imported, 0 failed" in result.stderr
     undecided = copies(folder, PHOTOS - 1)
     for group in json_lines(result.stdout):
         keeper, second, third = group["members"]
@@ -123,7 +125,7 @@ def test_learns_a_preference_the_rule_does_not_share_and_says_why(library, tmp_p
     folder, db = library
     decisions = keeps(folder, tmp_path, ["whatsapp"] * 5, range(5))
     result = invoke(rank_command.cli, "--db", db, "--decisions", decisions, check=0)
-    assert "the model orders groups" in result.stderr
+    assert "the learned order (smaller file) orders groups" in result.stderr
     rows = open_store(db).images_by_path(copies(folder, PHOTOS - 1).values())
     assert "/Camera/" in rule.cold_start_order(list(rows.values()))[0]["path"]
     for group in json_lines(result.stdout):
@@ -186,7 +188,7 @@ def test_deleted_files_still_teach(library, tmp_path):
             shutil.move(aside / os.path.basename(path), path)
     os.remove(ranking.model_path(str(db)))  # retrain from the snapshots alone
     result = invoke(rank_command.cli, "--db", db, check=0)
-    assert "the model orders groups" in result.stderr
+    assert "the learned order (the rule's order) orders groups" in result.stderr
     [group] = json_lines(result.stdout)  # only the undecided photo still has copies
     assert "/Camera/" in group["members"][0]["path"] and group["members"][0]["keep_probability"] > 0.5
 
@@ -256,9 +258,10 @@ def test_evaluate_compares_model_and_rule(library, tmp_path, open_store):
     result = invoke(rank_command.cli, "--db", db, "--evaluate", "--decisions", keeps_camera(folder, tmp_path), check=0)
     summary, *curve = json_lines(result.stdout)
     assert summary["groups"] == 6 and summary["pairs"] == 12
-    assert summary["model_accuracy"] == 1.0 and summary["rule_accuracy"] == 1.0 and summary["used"] == "model"
+    assert summary["model_accuracy"] == summary["order_accuracy"] == summary["rule_accuracy"] == 1.0
+    assert summary["used"] == "order"
     assert [point["decisions"] for point in curve] == [5]
-    assert curve[0]["model_accuracy"] == 1.0
+    assert curve[0]["model_accuracy"] == curve[0]["order_accuracy"] == 1.0
     store = open_store(db)
     assert store.db["ranks"].count == 0  # evaluating ranks nothing
 

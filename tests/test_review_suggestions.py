@@ -34,7 +34,7 @@ def ranked_template(tmp_path_factory):
         )
     )
     result = run("shashin-rank", "--db", db, "--decisions", decisions, check=0)
-    assert "the model orders groups" in result.stderr
+    assert "the learned order (the rule's order) orders groups" in result.stderr
     Store(db).db.execute("pragma wal_checkpoint(truncate)")
     pristine = tmp_path_factory.mktemp("ranked-pristine")
     os.rename(folder, pristine / "Pictures")

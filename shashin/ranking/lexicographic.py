@@ -1,11 +1,10 @@
 """A person's ordered preference read from their decisions: the criteria, one after another, that they follow.
 
 "Keep the copy in Camera/, else the largest file" is an ordered list of criteria, and a person who
-follows one is told by it exactly. From decided groups, the criteria are chosen greedily over the
-(kept, deleted) pairs: first the criterion that decides the most pairs the person's way and the
-fewest against it (each against counts PENALTY times), then the next one over the pairs the first
-left tied, and so on; a criterion that goes against the person in more than WRONG_SHARE of the pairs it
-decides is not one they follow, and the order ends there. A criterion compares two copies by a number
+follows one is told by it exactly. From decided groups, the order is searched over the (kept, deleted)
+pairs (:func:`choose`): criteria that decide many pairs the person's way and next to none against them,
+one after another over the pairs the ones before left tied, the shortest order that explains the most
+pairs. A criterion compares two copies by a number
 of each, larger preferred: one of the facts the trees compare (file size, pixels, capture time...)
 either way round, a format, a folder or name word, having it or not, a long edge at least N px (N
 between two long edges seen), the camera's evidence, or the rule's order.
@@ -22,8 +21,12 @@ import numpy as np
 #: How many pairs decided the person's way one pair decided against it outweighs: a criterion the person
 #: follows is rarely against them (a mistaken decision), one that only goes with them often is often against.
 PENALTY = 10
-MAX_CRITERIA = 8
+#: A criterion against the person in more than this share of the pairs it decides is not one they follow.
 WRONG_SHARE = 0.05
+#: The search: criteria in an order at most, orders kept at each step, criteria tried after each order.
+MAX_CRITERIA, WIDTH, BRANCHES = 5, 20, 10
+#: An order's cost: 1 for each pair it leaves tied, these for each pair it gets wrong and for each criterion.
+WRONG_COST, LENGTH_COST = 3, 1
 
 
 class Criterion(NamedTuple):
@@ -60,25 +63,31 @@ def values(flat, criterion, facts):
 
 
 def candidates(decisions, facts, words):
-    """Every criterion the learner may choose from for these decided groups."""
-    columns = [column for column, fact in enumerate(facts) if fact not in ("capture date", "capture time")]
-    columns += list(range(len(facts), decisions.numbers.shape[1]))
-    found = [Criterion("fact", column, direction) for column in columns for direction in (1, -1)]
+    """Every criterion the learner may choose from for these decided groups, in the order in which one is taken
+    over another that the decisions cannot tell from it: first the rule (the person's own, or the camera
+    original's), then what a person says ("the camera's file", "not edited", "JPEG", "the largest"), last what
+    only happens to go along ("the shortest path", "first in name order")."""
+    incidental = [facts.index(fact) for fact in ("path depth", "path length", "name order")]
+    # A capture date and its time are one criterion, "capture": the dated first, then the earlier or later.
+    capture = [facts.index("capture date"), facts.index("capture time")]
+    said = [column for column in range(decisions.numbers.shape[1]) if column not in incidental + capture]
+    found = [Criterion(kind, None, direction) for kind in ("rule", "evidence") for direction in (1, -1)]
     found += [Criterion("capture", None, direction) for direction in (1, -1)]
-    found += [Criterion(kind, None, direction) for kind in ("evidence", "rule") for direction in (1, -1)]
+    found += [Criterion("fact", column, direction) for column in said for direction in (1, -1)]
     found += [Criterion("format", name, d) for name in sorted(set(decisions.formats)) for d in (1, -1)]
     found += [Criterion("word", word, direction) for word in words for direction in (1, -1)]
     edges = np.unique(decisions.numbers[:, facts.index("long edge")])
     # Thresholds halfway between two long edges seen: the same split of these copies, the widest margin.
     found += [Criterion("long edge", float(e), d) for e in (edges[1:] + edges[:-1]) / 2 for d in (1, -1)]
+    found += [Criterion("fact", column, direction) for column in incidental for direction in (1, -1)]
     return found
 
 
-def table(flat, criteria, facts):
-    """Each member's number under each criterion: a (criteria x members) array."""
+def table(flat, criteria, facts, start=0):
+    """Each member's number under each criterion: a (criteria x members) array, of the members from start on."""
     if not criteria:
-        return np.zeros((0, len(flat.members)))
-    return np.stack([values(flat, criterion, facts) for criterion in criteria])
+        return np.zeros((0, len(flat.members) - start))
+    return np.stack([values(flat, criterion, facts)[start:] for criterion in criteria])
 
 
 def pair_signs(key_table, first, second):
@@ -88,20 +97,52 @@ def pair_signs(key_table, first, second):
         return np.nan_to_num(np.sign(key_table[:, first] - key_table[:, second]))
 
 
-def choose(signs, found, penalty=PENALTY):
-    """The rows of ``signs`` (criteria ``found`` over (kept, deleted) pairs), in the order a person follows them."""
-    undecided = np.ones(signs.shape[1], dtype=bool)
-    chosen = []
-    while undecided.any() and len(chosen) < MAX_CRITERIA:
-        open_signs = signs[:, undecided]
-        score = (open_signs > 0).sum(axis=1) - penalty * (open_signs < 0).sum(axis=1)
-        best = int(np.argmax(score))
-        if score[best] <= 0 or (open_signs[best] < 0).sum() > WRONG_SHARE * (open_signs[best] != 0).sum():
+class _Order(NamedTuple):
+    """A partial order being searched: its criteria (rows), the pairs it leaves tied, the pairs it gets wrong."""
+
+    rows: tuple
+    tied: np.ndarray
+    wrong: int
+
+    def cost(self):
+        return int(self.tied.sum()) + WRONG_COST * self.wrong + LENGTH_COST * len(self.rows)
+
+
+def choose(signs, found):
+    """The rows of ``signs`` (criteria ``found`` over (kept, deleted) pairs), in the order a person follows them.
+
+    A beam search over orders: each order is extended by the BRANCHES criteria that decide the most of its
+    tied pairs the person's way (each against counting PENALTY times, none against in more than WRONG_SHARE
+    of what it decides), the WIDTH cheapest orders are kept, and the cheapest order met is the answer. Its
+    cost, the pairs it leaves tied, those it gets wrong and its length, prefers the shortest explanation of
+    the decisions: a criterion that only goes along with the person's (a file size that happens to follow
+    their folder) leaves pairs to explain with more criteria than theirs does.
+    """
+    right, against = signs > 0, signs < 0
+    beam = [_Order((), np.ones(signs.shape[1], dtype=bool), 0)]
+    best = beam[0]
+    for _ in range(MAX_CRITERIA):
+        extended = {}
+        for order in beam:
+            decides_right, decides_against = right[:, order.tied].sum(axis=1), against[:, order.tied].sum(axis=1)
+            score = decides_right - PENALTY * decides_against
+            followed = np.flatnonzero(
+                (score > 0) & (decides_against <= WRONG_SHARE * (decides_right + decides_against))
+            )
+            for row in followed[np.argsort(-score[followed], kind="stable")[:BRANCHES]]:
+                row = _middle_threshold(found, signs[:, order.tied], int(row))
+                longer = _Order(
+                    order.rows + (row,), order.tied & (signs[row] == 0), order.wrong + int(decides_against[row])
+                )
+                # Orders that leave the same pairs tied and wrong are one for what follows: the shortest is kept.
+                key = (longer.tied.tobytes(), longer.wrong)
+                if key not in extended or len(longer.rows) < len(extended[key].rows):
+                    extended[key] = longer
+        if not extended:
             break
-        best = _middle_threshold(found, open_signs, best)
-        chosen.append(best)
-        undecided &= signs[best] == 0
-    return chosen
+        beam = sorted(extended.values(), key=_Order.cost)[:WIDTH]
+        best = min(best, beam[0], key=_Order.cost)
+    return list(best.rows)
 
 
 def _middle_threshold(found, signs, best):

@@ -43,7 +43,8 @@ MIN_LEAF = 3
 #: L2 shrinkage of the leaves: with few decisions the trees would otherwise say 0.9999 (each of a few
 #: consistent decisions pushes the log-odds up at every iteration), and accepting suggestions trusts them.
 SHRINK = 1.0
-#: Cross-validation uses the latest decisions only, so that choosing stays fast on a long history.
+#: Cross-validation uses the latest decisions only, and the learned order is read from them, so that training
+#: stays fast on a long history.
 SELECTION_GROUPS = 3000
 #: Path words kept as features: the most frequent among those that differ within training pairs.
 MAX_WORDS = 100
@@ -575,8 +576,18 @@ class _Trial:
             columns.matrix(decisions, decisions.pair_deleted, decisions.pair_kept),
         )
         self.criteria = lexicographic.candidates(decisions, _FACT_NAMES, columns.words)
-        self.key_table = lexicographic.table(decisions, self.criteria, _FACT_NAMES)
-        self.signs = lexicographic.pair_signs(self.key_table, decisions.pair_kept, decisions.pair_deleted)
+        # The order is read from the latest decisions, those cross-validation chooses on: every criterion's
+        # number for every member of a long history would not fit in memory.
+        first_group = max(0, len(decisions) - SELECTION_GROUPS)
+        self.first_recent = int(decisions.starts[first_group]) if len(decisions) else 0
+        recent = decisions.pair_group >= first_group
+        self.recent_pair_group = decisions.pair_group[recent]
+        self.key_table = lexicographic.table(decisions, self.criteria, _FACT_NAMES, self.first_recent)
+        self.signs = lexicographic.pair_signs(
+            self.key_table,
+            decisions.pair_kept[recent] - self.first_recent,
+            decisions.pair_deleted[recent] - self.first_recent,
+        )
 
     def fit(self, group_indexes):
         return _fit(self.decisions, self.matrix, group_indexes)
@@ -586,13 +597,16 @@ class _Trial:
         return _keep_probability(self.decisions, self.first, self.opposite, wins)
 
     def order(self, group_indexes):
-        """The rows of the criteria that the given decided groups follow, in order."""
-        chosen = np.isin(self.decisions.pair_group, group_indexes)
+        """The rows of the criteria that the given decided groups (of the latest) follow, in order."""
+        chosen = np.isin(self.recent_pair_group, group_indexes)
         return lexicographic.choose(self.signs[:, chosen], self.criteria)
 
     def order_scores(self, rows, scores):
-        """The learned order's preference, ties broken by the trees' scores (in [0, 1])."""
-        return lexicographic.preference(self.key_table[rows]) + scores / 2
+        """The learned order's preference, ties broken by the trees' scores (in [0, 1]); the trees' scores
+        alone for groups older than the latest."""
+        preference = np.zeros(len(scores))
+        preference[self.first_recent :] = lexicographic.preference(self.key_table[rows])
+        return preference + scores / 2
 
     def cross_validate(self, groups, limit=None):
         """Top-1 accuracy of the model, of the learned order and of the rule over grouped folds of the given
@@ -618,7 +632,8 @@ def _select(decisions, positions):
     trial = _Trial(decisions, decisions.columns())
     latest = np.arange(len(decisions))[-SELECTION_GROUPS:]
     model_accuracy, order_accuracy, rule_accuracy = trial.cross_validate(latest)
-    best = max(("model", model_accuracy), ("order", order_accuracy), key=lambda choice: choice[1])
+    # A tie goes to the learned order: it says what it does in a person's words.
+    best = ("order", order_accuracy) if order_accuracy >= model_accuracy else ("model", model_accuracy)
     evaluation.update(
         model_accuracy=round(model_accuracy, 4),
         order_accuracy=round(order_accuracy, 4),
