@@ -374,6 +374,15 @@ def test_cold_start_order_is_the_documented_rule():
     ]
 
 
+def test_the_rule_keeps_the_whole_clip_over_a_trimmed_copy_with_more_bytes():
+    """A trim re-encoded at a higher bitrate has more bytes and as many pixels: the longer clip is the original."""
+    base = {"width": 1920, "height": 1080, "format": "MP4", "taken_at": None, "taken_at_source": None}
+    original = dict(base, path="/v/Phone/VID_0001.mp4", size=40_000_000, duration=20.0, bitrate=16_000_000)
+    trimmed = dict(base, path="/v/Edits/VID_0001.mp4", size=60_000_000, duration=10.0, bitrate=48_000_000)
+    assert [m["path"] for m in rule.cold_start_order([trimmed, original])] == [original["path"], trimmed["path"]]
+    assert rule.rule_reason(original, trimmed) == ["longer clip"]
+
+
 def test_the_rule_finds_the_camera_original_among_every_kind_of_copy(tmp_path):
     """Each photo with one copy of every kind: PNG, WebP and TIFF of the same pixels, a brightened Lightroom
     export, an upscaled one, a watermarked, a date-shifted, a messenger, a web copy and an edit."""

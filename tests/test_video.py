@@ -265,3 +265,15 @@ async def test_the_compare_view_plays_the_copies_side_by_side(reviewed):
     group = re.search(r'id="group-(\d+)"', page).group(1)
     html = (await visitor.get("/-/shashin/compare/" + group)).text
     assert html.count("<video controls") == 4 and "Play together" in html
+
+
+def test_the_rule_keeps_the_camera_clip(clips, scanned):
+    """Before any decision, a video group's suggested keeper is the camera's clip: not a trimmed copy (shorter),
+    a resized or messenger one (fewer pixels), nor a re-encode (smaller file)."""
+    _, made = clips
+    db, _ = scanned
+    grouped(db)
+    ranked = json_lines(run("shashin-rank", "--db", db, "-q", check=0).stdout)
+    for entry in made:
+        (group,) = [group for group in ranked if str(entry["original"]) in {m["path"] for m in group["members"]}]
+        assert group["members"][0]["path"] == str(entry["original"])

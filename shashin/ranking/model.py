@@ -32,7 +32,7 @@ from . import MIN_GROUPS, lexicographic
 from .rule import camera_evidence, judged, pixels, positions_of_keys, rule_positions, rule_reason
 
 #: Saved models of another version are trained again.
-VERSION = 2
+VERSION = 3
 FOLDS = 5
 #: The trees: boosting iterations, leaves per tree. Cross-validation chose 60 x 4 over 150 x 8 for three
 #: people in four of the tuning population; one size halves the fits of each training.
@@ -67,6 +67,8 @@ FACTS = {
     "path depth": ("deeper folder", "shallower folder"),
     "path length": ("longer path", "shorter path"),
     "edited": ("edited", "not edited"),
+    "duration": ("longer clip", "shorter clip"),
+    "bitrate": ("higher bitrate", "lower bitrate"),
     # As a file manager lists them, and dupeGuru's "Folder" and "Filename" criteria order them.
     "name order": ("first in name order", "later in name order"),
 }
@@ -169,6 +171,8 @@ def _facts(member, judgement):
         path.count(os.sep),
         len(path),
         float(bool(judgement.facts["edited"])),
+        member.get("duration") or 0.0,
+        math.log2(member["bitrate"]) if member.get("bitrate") else 0.0,
     ] + [float(evidence[kind]) for kind in _EVIDENCE]
     file_format = (member.get("format") or "").upper()
     words = {"folder:" + word for word in _words(folder)}

@@ -6,8 +6,8 @@ A member is a row of the ``images`` table or a decision snapshot of one (see
 columns (:mod:`shashin.facts`), or from its metadata JSON when they are empty.
 
 The rule looks for the camera original: the copy that carries most of the camera's own
-evidence (:func:`camera_evidence`), then not edited, then most pixels, then the earliest
-capture. Pixels alone would pick a PNG export of the same pixels, a brightened export or
+evidence (:func:`camera_evidence`), then not edited, then (a video) the longest clip, then most
+pixels, then the earliest capture. Pixels alone would pick a PNG export of the same pixels, a brightened export or
 an upscaled "enhanced" copy over the camera's file.
 """
 
@@ -157,6 +157,8 @@ def judged(member):
     key = (
         -sum(evidence.values()),
         bool(facts["edited"]),
+        # A video's trimmed copy is shorter; photos have no duration.
+        -(member.get("duration") or 0.0),
         -pixels(member),
         taken is None,
         taken or 0.0,
@@ -172,8 +174,8 @@ def cold_start_order(members, positions=None):
     (a person's rules, :func:`.preferences.load`) when given, else the built-in rule.
 
     The built-in rule: most of the camera's evidence (:func:`camera_evidence`), then not edited,
-    then highest resolution, then has a capture date, then oldest capture date, then largest file,
-    then shortest path (then the path itself, so the order is total).
+    then (a video) the longest clip, then highest resolution, then has a capture date, then oldest capture
+    date, then largest file, then shortest path (then the path itself, so the order is total).
     """
     if positions is None:
         return sorted(members, key=cold_start_key)
@@ -183,6 +185,7 @@ def cold_start_order(members, positions=None):
 _RULE_REASONS = (
     None,  # the camera's evidence: worded by evidence_reason
     ("not edited", "edited"),
+    ("longer clip", "shorter clip"),
     ("higher resolution", "lower resolution"),
     ("has capture date", "no capture date"),
     ("older capture date", "later capture date"),
