@@ -36,6 +36,11 @@ COUNT = 2 + len(ASPECTS) * len(POSITIONS)
 
 def region_hashes(grey):
     """``COUNT`` uint64 dHashes of a grey thumbnail's regions: content box, centre, the aspect frames."""
+    return numpy.array([int(dhashes(region)) for region in region_parts(grey)], numpy.uint64)
+
+
+def region_parts(grey):
+    """The ``COUNT`` regions of a grey thumbnail (views into it): content box, centre, the aspect frames."""
     height, width = grey.shape
     x, y, box_width, box_height = content_box(grey)
     margin = (1 - CENTRE) / 2
@@ -49,15 +54,19 @@ def region_hashes(grey):
         for position in POSITIONS:
             left, top = (width - frame_width) * position / width, (height - frame_height) * position / height
             regions.append(_part(grey, left, top, left + frame_width / width, top + frame_height / height))
-    return numpy.array([int(dhashes(region)) for region in regions], numpy.uint64)
+    return regions
 
 
 def shared_hashes(grey):
-    """The dHashes of the middle band (the full width, the middle 60% of the height) and of the centre (the
-    middle 70% both ways), compared with the same parts of other pictures."""
+    """The dHashes of the :func:`shared_parts`, compared with the same parts of other pictures."""
+    return numpy.array([int(dhashes(part)) for part in shared_parts(grey)], numpy.uint64)
+
+
+def shared_parts(grey):
+    """The middle band (the full width, the middle 60% of the height) and the centre (the middle 70% both
+    ways) of a grey thumbnail."""
     margin = (1 - SHARED_CENTRE) / 2
-    parts = [_part(grey, 0, BAND[0], 1, BAND[1]), _part(grey, margin, margin, 1 - margin, 1 - margin)]
-    return numpy.array([int(dhashes(part)) for part in parts], numpy.uint64)
+    return [_part(grey, 0, BAND[0], 1, BAND[1]), _part(grey, margin, margin, 1 - margin, 1 - margin)]
 
 
 def content_box(grey):

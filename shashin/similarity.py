@@ -378,10 +378,16 @@ class _Matcher:
             return
         a, b, orientation, _ = candidate_pairs(self.prints, self.threshold, self.rotations)
         known = {}
-        for i, j, o in zip(a.tolist(), b.tolist(), orientation.tolist()):
+        joined = _Joined()
+        # Pairs whose views line up first (cheap); a framed pair already joined through others is left to the
+        # complete linkage, which mostly holds it together through a third without verifying its frames.
+        for i, j, o in sorted(zip(a.tolist(), b.tolist(), orientation.tolist()), key=lambda pair: pair[2] == FRAMED):
+            if o == FRAMED and joined.find(i) == joined.find(j):
+                continue
             score = self.score(i, j, None if o == FRAMED else o, framed=o == FRAMED)
             if score >= self.min_score:
                 known[i, j] = score
+                joined.join(i, j)
         if not known:
             return
         # Imported here: the review page imports this module for orientation_between alone, at start-up.
@@ -415,8 +421,14 @@ class _Matcher:
                 i, j = component[x], component[y]
                 score = known.get((i, j))
                 linkage[x, y] = linkage[y, x] = self.score(i, j, frames=False) if score is None else score
-        # Once every pair was scored by its views, so that each member's place inside the others is known, the
-        # pairs left apart are held together through a third, or verified across a change of frame (slower).
+        # Each member's place in the member most others are known to be similar to (verified across a change
+        # of frame if need be, once a member), so that pairs can be held together through it.
+        hub = max(range(size), key=lambda x: sum((component[x], j) in self.frames_of for j in component))
+        for x in range(size):
+            i, j = component[x], component[hub]
+            if x != hub and (i, j) not in self.frames_of and linkage[x, hub] > -numpy.inf:
+                linkage[x, hub] = linkage[hub, x] = max(linkage[x, hub], self.score(i, j, framed=True))
+        # The pairs left apart are held together through a third, or verified across a change of frame (slower).
         for x, y in zip(*numpy.nonzero(numpy.triu(linkage < self.member_score, 1))):
             i, j = component[x], component[y]
             if linkage[x, y] == -numpy.inf:
@@ -451,6 +463,24 @@ def similar_group(md5s, prints, paths_of, rotations, kind="similar"):
     centre = int(numpy.argmin(distances.max(axis=1)))
     members = sorted((path, md5, int(distances[centre, x])) for x, md5 in enumerate(md5s) for path in paths_of[md5])
     return Group(kind, members, int(distances.max()))
+
+
+class _Joined:
+    """Union-find over content indexes: which have been joined by similar pairs so far."""
+
+    def __init__(self):
+        self.parent = {}
+
+    def find(self, index):
+        root = index
+        while self.parent.get(root, root) != root:
+            root = self.parent[root]
+        while index != root:
+            self.parent[index], index = root, self.parent.get(index, index)
+        return root
+
+    def join(self, a, b):
+        self.parent[self.find(a)] = self.find(b)
 
 
 def _area(box):
