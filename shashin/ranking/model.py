@@ -13,9 +13,11 @@ deleted) pair which of the two is kept: an ordered preference ("the copy in Came
 else the largest") is a decision tree over such signs, which a linear model cannot
 express. A member's keep probability is the product of its pairwise probabilities
 against the others of its group, normalised over the group (for two members, exactly the
-pairwise probability). The rule the model starts from is a parameter, ``positions``
-(:func:`.rule.rule_positions`, or the person's own rules): its order is a feature, and
-the rule orders the groups when the model does not beat it in grouped cross-validation.
+pairwise probability). Beside the trees, the order of criteria the decisions follow is read
+(:mod:`.lexicographic`), from the same facts. The rule the model starts from is a parameter,
+``positions`` (:func:`.rule.rule_positions`, or the person's own rules): its order is a feature
+and a criterion; grouped cross-validation chooses what orders the groups: the trees, the learned
+order, or the rule when neither beats it.
 """
 
 import functools
