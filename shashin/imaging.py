@@ -7,6 +7,7 @@ import tempfile
 import threading
 
 import numpy
+from threadpoolctl import threadpool_limits
 from wand.api import libmagick, library
 from wand.exceptions import ResourceLimitError, WandException, WandRuntimeError
 from wand.image import ORIENTATION_TYPES as ORIENTATIONS
@@ -39,7 +40,10 @@ class ImageError(Exception):
 
 
 def configure(threads=1, memory=256 << 20):
-    """Bound ImageMagick in this process: one thread (workers are processes), bounded memory."""
+    """Bound ImageMagick in this process: one thread (workers are processes), bounded memory; BLAS too."""
+    # OpenBLAS's threads spin between the small products of each photo's hashes: with two workers on two
+    # cores they took 55% of a 320 px photo's CPU time and the other worker's core.
+    threadpool_limits(threads, user_api="blas")
     limits["thread"] = threads
     limits["memory"] = memory
     limits["map"] = 2 * memory
@@ -87,9 +91,12 @@ def analyse(path, format_):
 
 
 def _analyse(path, format_):
-    with Image.ping(filename=magick_name(path, format_)) as header:
-        width, height = header.width, header.height
-        orientation = header.orientation
+    # ImageMagick 6 decodes a WebP whole to ping it: its size is read from its header instead.
+    size = _webp_size(path) if format_ == "WEBP" else None
+    if size is None:
+        with Image.ping(filename=magick_name(path, format_)) as header:
+            size = header.size
+    width, height = size
     if not width or not height:
         raise ImageError("ImageMagick's {} coder found no picture in it".format(coder(format_)))
     if format_ != "JPEG":
@@ -100,7 +107,24 @@ def _analyse(path, format_):
         warning = _decode_warning(image)
         if warning and "Premature end" in warning:
             raise ImageError("truncated file ({})".format(warning))
-        return _finish(image, width, height, orientation, format_)
+        return _finish(image, width, height, image.orientation, format_)
+
+
+def _webp_size(path):
+    """A WebP's canvas size as its first chunk says (VP8X, lossy VP8 or lossless VP8L), or None."""
+    with open(path, "rb") as handle:
+        head = handle.read(30)
+    if len(head) < 30:
+        return None
+    chunk = head[12:16]
+    if chunk == b"VP8X":
+        return 1 + int.from_bytes(head[24:27], "little"), 1 + int.from_bytes(head[27:30], "little")
+    if chunk == b"VP8 " and head[23:26] == b"\x9d\x01\x2a":
+        return int.from_bytes(head[26:28], "little") & 0x3FFF, int.from_bytes(head[28:30], "little") & 0x3FFF
+    if chunk == b"VP8L" and head[20] == 0x2F:
+        bits = int.from_bytes(head[21:25], "little")
+        return 1 + (bits & 0x3FFF), 1 + (bits >> 14 & 0x3FFF)
+    return None
 
 
 def thumbnail_of_pixels(rgb):
@@ -187,9 +211,6 @@ def _finish(image, width, height, orientation, format_):
     if orientation in _TRANSPOSING:
         width, height = height, width
     image.auto_orient()
-    if image.alpha_channel:
-        image.background_color = "white"
-        image.alpha_channel = "remove"
     if image.colorspace != "srgb":
         # CMYK, greyscale and the rest: one colour space, so a copy's hash matches its original's.
         image.transform_colorspace("srgb")
@@ -199,6 +220,11 @@ def _finish(image, width, height, orientation, format_):
         # Area averaging: a third of the cost of the Lanczos resize thumbnail() does, the same grouping
         # at the default threshold (docs/accuracy.md).
         image.scale(max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    if image.alpha_channel:
+        # After the reduction, which weighs colours by their opacity: 12 ms less on a 3 MP screenshot,
+        # the same pixels when opaque, within one level when not.
+        image.background_color = "white"
+        image.alpha_channel = "remove"
     image.strip()
     fields = {"width": width, "height": height, "format": format_, "dhash": dhash(image)}
     image.format = "jpeg"
