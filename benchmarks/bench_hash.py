@@ -11,7 +11,9 @@ Prints, over N 12-megapixel camera JPEGs:
 """
 
 import argparse
+import multiprocessing
 import os
+import random
 import resource
 import shutil
 import subprocess
@@ -20,9 +22,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from PIL import Image as PILImage
+from wand.color import Color
+from wand.drawing import Drawing
 from wand.image import Image
 
 from shashin import demo
+from shashin.imaging import THUMBNAIL_EDGE
 
 BIN = Path(sys.executable).parent
 SAMPLES = demo.sample_folder()
@@ -52,6 +58,195 @@ def camera_jpegs(folder, count):
     return paths
 
 
+#: Colour photos among the samples: the sources of the mixed library.
+MIXED_SOURCES = [
+    "astronaut.png",
+    "chelsea.png",
+    "coffee.png",
+    "hubble_deep_field.jpg",
+    "ihc.png",
+    "motorcycle_left.png",
+    "motorcycle_right.png",
+    "retina.jpg",
+    "rocket.jpg",
+]
+#: Width:height of photos, either way up.
+ASPECTS = (4 / 3, 3 / 2, 16 / 9, 1.0, 3 / 4, 2 / 3, 9 / 16)
+
+
+def camera_photo(image, rng):
+    """A 2-3 MP camera JPEG: sensor grain, high quality."""
+    _resize_to(image, rng.randint(1700, 2100), rng)
+    image.noise("gaussian", attenuate=rng.uniform(0.3, 1.0))
+    image.blur(sigma=rng.uniform(0.5, 1.0))
+    return "jpg", rng.randint(85, 95)
+
+
+def messenger_copy(image, rng):
+    """A messenger's copy: 1600 px on its long edge, clean, lower quality."""
+    _resize_to(image, 1600, rng)
+    return "jpg", rng.randint(65, 82)
+
+
+def thumbnail_copy(image, rng):
+    """A web or gallery thumbnail: 320 px on its long edge."""
+    _resize_to(image, 320, rng)
+    return "jpg", rng.randint(70, 90)
+
+
+def screenshot(image, rng):
+    """A PNG screenshot: the photo in a flat window, with bars of text-like blocks."""
+    width, height = rng.choice(((1280, 800), (1920, 1080), (1440, 900), (1170, 2532), (1080, 2340)))
+    _resize_to(image, min(width, height) - 200, rng)
+    image.background_color = Color(rng.choice(("#ffffff", "#f2f2f2", "#202124")))
+    image.extent(width, height, x=-50, y=-rng.randint(100, height - image.height - 20))
+    with Drawing() as draw:
+        draw.fill_color = Color(rng.choice(("#1a73e8", "#5f6368", "#e8eaed")))
+        for row in range(rng.randint(3, 12)):
+            draw.rectangle(
+                left=rng.randint(10, width // 2), top=10 + 14 * row, width=rng.randint(20, width // 3), height=8
+            )
+        draw(image)
+    return "png", None
+
+
+def png_export(image, rng):
+    """A photo exported as PNG, 1000-1600 px."""
+    _resize_to(image, rng.randint(1000, 1600), rng)
+    return "png", None
+
+
+def webp_download(image, rng):
+    """A WebP from the web, 1000-2000 px."""
+    _resize_to(image, rng.randint(1000, 2000), rng)
+    return "webp", rng.randint(70, 88)
+
+
+#: The kinds of file an archive is full of: its files' name, and how each is made from a sample photo.
+MIXED_KINDS = {
+    "2-3 MP camera JPEG": ("IMG", camera_photo),
+    "1600 px messenger JPEG": ("IMG-WA", messenger_copy),
+    "320 px thumbnail JPEG": ("thumb", thumbnail_copy),
+    "PNG screenshot": ("Screenshot", screenshot),
+    "PNG export": ("export", png_export),
+    "WebP": ("download", webp_download),
+}
+
+
+def _resize_to(image, edge, rng):
+    """Crop a random 60-100% of the photo at a random aspect, then resize its long edge to edge."""
+    aspect = rng.choice(ASPECTS)
+    width = min(image.width, round(image.height * aspect))
+    width = round(width * rng.uniform(0.6, 1.0))
+    height = min(image.height, round(width / aspect))
+    width = round(height * aspect)
+    image.crop(
+        left=rng.randint(0, image.width - width), top=rng.randint(0, image.height - height), width=width, height=height
+    )
+    scale = edge / max(width, height)
+    image.resize(max(1, round(width * scale)), max(1, round(height * scale)))
+
+
+def mixed_library(folder, count, seed=15):
+    """count files of each kind of MIXED_KINDS, each a random crop of a random sample photo; {kind: paths}."""
+    rng = random.Random(seed)
+    library = {}
+    for kind, (name, make) in MIXED_KINDS.items():
+        paths = library[kind] = []
+        for index in range(count):
+            with Image(filename=str(SAMPLES / rng.choice(MIXED_SOURCES))) as image:
+                suffix, quality = make(image, rng)
+                if quality:
+                    image.compression_quality = quality
+                path = folder / "{}_{:04d}.{}".format(name, index, suffix)
+                image.save(filename=str(path))
+            paths.append(path)
+    return library
+
+
+def djpeg_scale(path):
+    """The DCT scale (N/8) libjpeg decodes a JPEG at under shashin's size hint (imaging._hint_size)."""
+    with Image.ping(filename=str(path)) as header:
+        shortest = min(header.size)
+    # ImageMagick asks for 1/denominator, libjpeg-turbo rounds it up to the next N/8.
+    return "{}/8".format(-(-8 // (shortest // THUMBNAIL_EDGE)) if shortest > THUMBNAIL_EDGE else 8)
+
+
+def djpeg_bound(paths, jobs):
+    """Seconds djpeg takes to decode each JPEG at the scale shashin's decode uses, one process a file."""
+    pairs = b"".join(djpeg_scale(p).encode() + b"\0" + os.fsencode(str(p)) + b"\0" for p in paths)
+    loop = 'while [ $# -gt 0 ]; do djpeg -scale "$1" "$2" > /dev/null; shift 2; done'
+    return timed(["xargs", "-0", "-P", str(jobs), "-n", "16", "sh", "-c", loop, "_"], input=pairs)
+
+
+def pil_decode(path):
+    with PILImage.open(path) as image:
+        image.load()
+
+
+def pil_bound(paths, jobs):
+    """Seconds Pillow takes to decode each file at full size (neither PNG nor Pillow's WebP decodes smaller),
+    in jobs processes started beforehand."""
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        pool.map(pil_decode, paths[:jobs])
+        started = time.perf_counter()
+        pool.map(pil_decode, paths, chunksize=4)
+        return time.perf_counter() - started
+
+
+def mixed_run(work, args):
+    """shashin-hash on each kind of an everyday archive against that kind's decode bound, in the same run."""
+    (work / "mixed").mkdir()
+    library = mixed_library(work / "mixed", args.mixed_count)
+    every = [path for paths in library.values() for path in paths]
+    subprocess.run(["cat", *map(str, every)], stdout=subprocess.DEVNULL, check=True)
+    trees = {"shashin-hash": None, "against": args.against} if args.against else {"shashin-hash": None}
+    databases = iter(range(1 << 30))
+
+    def scan(paths, tree):
+        env = dict(os.environ, PYTHONPATH=str(tree)) if tree else None
+        return timed(
+            hash_command(work / "mixed{}.db".format(next(databases)), args.jobs), input=nul_list(paths), env=env
+        )
+
+    # Each run's fixed cost (interpreter, imports, forking the workers): a run over as many thumbnails as jobs.
+    start_up = {
+        name: min(scan(library["320 px thumbnail JPEG"][: args.jobs], tree) for _ in range(3))
+        for name, tree in trees.items()
+    }
+    print(
+        "\nmixed library, {} files of each kind, {} jobs; each run's start-up (a run over {} thumbnails: {})"
+        " taken off its time".format(
+            args.mixed_count, args.jobs, args.jobs, ", ".join("{} {:.2f} s".format(*item) for item in start_up.items())
+        )
+    )
+    bounds = {}
+    for kind, paths in library.items():
+        jpeg = paths[0].suffix == ".jpg"
+        bounds[kind] = djpeg_bound(paths, args.jobs) if jpeg else pil_bound(paths, args.jobs)
+        bound = len(paths) / bounds[kind]
+        rates = {name: len(paths) / max(1e-3, scan(paths, tree) - start_up[name]) for name, tree in trees.items()}
+        print(
+            "{:24s} {:5.0f} kB  {:15s} {:7.1f} files/s  ".format(
+                kind,
+                sum(p.stat().st_size for p in paths) / len(paths) / 1e3,
+                "djpeg -scale N/8" if jpeg else "Pillow decode",
+                bound,
+            )
+            + "  ".join(
+                "{} {:7.1f} files/s, ratio {:.2f}".format(name, rate, rate / bound) for name, rate in rates.items()
+            )
+        )
+    random.Random(1).shuffle(every)
+    print(
+        "{:24s}        bounds' sum {:6.2f} s  ".format("the whole library, mixed", sum(bounds.values()))
+        + "  ".join(
+            "{} {:6.2f} s (start-up included), ratio {:.2f}".format(name, seconds, sum(bounds.values()) / seconds)
+            for name, seconds in ((name, scan(every, tree)) for name, tree in trees.items())
+        )
+    )
+
+
 def timed(command, **kwargs):
     """Wall-clock seconds of a command (its CPU seconds go to cpu_seconds' counter)."""
     started = time.perf_counter()
@@ -77,14 +272,19 @@ def main():
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--rescan-count", type=int, default=20000)
     parser.add_argument("--meta-count", type=int, default=5000)
+    parser.add_argument("--mixed-count", type=int, default=60, help="files of each kind in the mixed library")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--only-mixed", action="store_true", help="the mixed library alone")
+    parser.add_argument("--against", type=Path, help="a checkout of shashin to time on the mixed library too")
     parser.add_argument("--quick", action="store_true", help="small sizes, to check the script runs")
     args = parser.parse_args()
     if args.quick:
-        args.count, args.rescan_count, args.meta_count = 24, 2000, 500
+        args.count, args.rescan_count, args.meta_count, args.mixed_count = 24, 2000, 500, 6
     work = Path(tempfile.mkdtemp(prefix="bench-hash-"))
     try:
-        run(work, args)
+        if not args.only_mixed:
+            run(work, args)
+        mixed_run(work, args)
     finally:
         shutil.rmtree(work)
 
