@@ -83,8 +83,9 @@ def fingerprint(view, grey):
     """``(view, hashes, spread)`` of one content, from its view (:func:`imaging.view_from_thumbnail`) and its
     thumbnail's grey levels, aspect ratio kept (:func:`verify.grey`): all grouping needs to know of it."""
     hashes = numpy.concatenate([fingerprints(view[None])[0], regions.region_hashes(grey), regions.shared_hashes(grey)])
-    # The spread of what is inside a border: a flat photo in a white frame is still flat.
-    return view, hashes, float(spreads(content_view(view)[None])[0])
+    # A flat photo in a white frame is still flat, and so is a black star-field tile whose few stars its content
+    # box would stretch: the smaller of the two spreads.
+    return view, hashes, float(min(spreads(view[None])[0], spreads(content_view(view)[None])[0]))
 
 
 def orient(array, orientation):
@@ -332,17 +333,21 @@ class _Matcher:
 
         Without an orientation (a pair that was no candidate, met inside a component)
         every allowed orientation is tried: hashes of a crop and a turned copy can be
-        too far apart to say which one aligns them. A framed pair, or an upright one
-        that correlates a little, gets the frame verifier's score when that is higher
-        (unless ``frames`` is false: the views alone).
+        too far apart to say which one aligns them. A pair found by a region or a shared
+        part (orientation FRAMED) is the frame verifier's alone; a ``framed`` pair, or an
+        upright one that correlates a little, gets the frame verifier's score when that is
+        higher (unless ``frames`` is false: the views alone).
         """
         if self._ignored(a, b):
             return -numpy.inf
         if self.verifier is None:
             return -hash_distance(self.prints[a], self.prints[b], self.rotations)
-        if orientation is not None or framed:
-            # A region or a shared part matched upright: the views can only line up upright.
-            score = self.verifier.score(a, b, orientation or 0)
+        if orientation == FRAMED:
+            # Found by a region or a shared part alone: the views do not line up, and textures (star fields,
+            # gravel) correlate by chance often enough at this many more pairs. The frame verifier decides.
+            score, framed = 0.0, True
+        elif orientation is not None:
+            score = self.verifier.score(a, b, orientation)
         else:
             score = max(self.verifier.score(a, b, o) for o in (range(ORIENTATIONS) if self.rotations else [0]))
         if score >= MIN_SCORE:
@@ -384,7 +389,7 @@ class _Matcher:
         for i, j, o in sorted(zip(a.tolist(), b.tolist(), orientation.tolist()), key=lambda pair: pair[2] == FRAMED):
             if o == FRAMED and joined.find(i) == joined.find(j):
                 continue
-            score = self.score(i, j, None if o == FRAMED else o, framed=o == FRAMED)
+            score = self.score(i, j, o)
             if score >= self.min_score:
                 known[i, j] = score
                 joined.join(i, j)

@@ -196,6 +196,8 @@ def _fitted_similarity(points_a, descriptors_a, points_b, descriptors_b):
         return None
     source = points_a[[match.queryIdx for match in best.values()]]
     target = points_b[[match.trainIdx for match in best.values()]]
+    # RANSAC draws from OpenCV's global generator: seeded, a pair's verdict does not depend on the pairs before.
+    cv2.setRNGSeed(0)
     similarity, inliers = cv2.estimateAffinePartial2D(
         source, target, method=cv2.RANSAC, ransacReprojThreshold=3.0, maxIters=2000, confidence=0.999
     )

@@ -43,6 +43,12 @@ def derive_fingerprints_again(db):
     db.execute("delete from fingerprints")
 
 
+@migrations()
+def derive_spreads_again(db):
+    # The spread is now the smaller of the view's and its content box's (a star field stays near-uniform).
+    db.execute("delete from fingerprints")
+
+
 class GroupsMixin:
     """Queries over groups, the ignore list and the fingerprints grouping derives from thumbnails."""
 
