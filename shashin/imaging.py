@@ -68,17 +68,19 @@ def coder(format_):
     return CODERS[format_]
 
 
-def analyse(path, format_):
+def analyse(path, format_, source=None):
     """Decode an image file once; return ``(fields, thumbnail_jpeg)``.
 
     format_ is the file's format as its bytes say (formats.format_of). fields holds width
     and height as displayed (after EXIF orientation), the format, and the 64-bit
-    difference hash as 16 hex digits.
+    difference hash as 16 hex digits. ``source``: where its bytes are read, when not from
+    path (the scan's own open descriptor of it, ``/proc/PID/fd/N``).
     """
+    source = source or path
     try:
         if format_ == "RAW" or extension(path) in RAW_EXTENSIONS:
-            return _analyse_raw(path)
-        return _analyse(path, format_)
+            return _analyse_raw(source)
+        return _analyse(source, format_)
     except ResourceLimitError as error:
         raise ImageError("over ImageMagick's resource limits ({})".format(magick_message(error))) from None
     except WandRuntimeError as error:
@@ -91,8 +93,9 @@ def analyse(path, format_):
 
 
 def _analyse(path, format_):
-    # ImageMagick 6 decodes a WebP whole to ping it: its size is read from its header instead.
-    size = _webp_size(path) if format_ == "WEBP" else None
+    # Read from the header where it is simple: a ping costs a third of a small JPEG's decode, and ImageMagick 6
+    # decodes a WebP whole to ping it.
+    size = _header_size(path, format_)
     if size is None:
         with Image.ping(filename=magick_name(path, format_)) as header:
             size = header.size
@@ -110,10 +113,32 @@ def _analyse(path, format_):
         return _finish(image, width, height, image.orientation, format_)
 
 
-def _webp_size(path):
-    """A WebP's canvas size as its first chunk says (VP8X, lossy VP8 or lossless VP8L), or None."""
+#: JPEG markers that start a frame (SOF0-SOF15 but DHT, JPG and DAC), its size in the bytes after them.
+_JPEG_FRAMES = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+_JPEG_SEGMENTS = 64
+
+
+def _header_size(path, format_):
+    """A JPEG's or WebP's size as its header says, or None (another format, or a header not read here)."""
+    if format_ not in ("JPEG", "WEBP"):
+        return None
     with open(path, "rb") as handle:
-        head = handle.read(30)
+        if format_ == "WEBP":
+            return _webp_size(handle.read(30))
+        handle.seek(2)
+        # Metadata segments come first; past a few dozen, the file is left to ImageMagick's ping.
+        for _ in range(_JPEG_SEGMENTS):
+            segment = handle.read(9)
+            if len(segment) < 9 or segment[0] != 0xFF:
+                return None
+            if segment[1] in _JPEG_FRAMES:
+                return int.from_bytes(segment[7:9], "big"), int.from_bytes(segment[5:7], "big")
+            handle.seek(int.from_bytes(segment[2:4], "big") - 7, os.SEEK_CUR)
+    return None
+
+
+def _webp_size(head):
+    """A WebP's canvas size as its first chunk says (VP8X, lossy VP8 or lossless VP8L), or None."""
     if len(head) < 30:
         return None
     chunk = head[12:16]
