@@ -150,11 +150,18 @@ def _died(item):
 
 
 def hash_file(item):
-    """Hash one file (in a worker): the full work, or reuse of stored content with the same md5."""
+    """Hash one file (in a worker): the full work, or reuse of stored content with the same md5.
+
+    The file is decoded through the descriptor its md5 was read from (``/proc/PID/fd/N``), and its
+    identity checked again after: a file swapped for another by a rename meanwhile is not decoded in its
+    place, and one rewritten in place (its change time moves, whatever its mtime says) is not recorded
+    under an md5 its pixels do not have.
+    """
     path, size, mtime = item
     record = {"path": path, "size": size, "mtime": mtime}
     try:
         with open(path, "rb") as handle:
+            before = _identity_of(handle)
             head = handle.read(formats.HEAD_BYTES)
             is_video = not formats.is_image(path, head) and formats.is_video(path, head)
             if not (is_video or formats.is_image(path, head)):
@@ -166,14 +173,28 @@ def hash_file(item):
             if problem:
                 return HashOutcome(path, FAILED, record, problem)
             handle.seek(0)
-            digest = hashlib.file_digest(handle, "md5")
+            record["md5"] = hashlib.file_digest(handle, "md5").hexdigest()
+            # By process id, not /proc/self: exiftool reads a RAW file's preview from its own process.
+            source = "/proc/{}/fd/{}".format(os.getpid(), handle.fileno())
+            outcome = _hash_video(record, format_, source) if is_video else _hash_image(record, format_, source)
+            if _identity_of(handle) != before:
+                return HashOutcome(path, FAILED, record, "changed while it was read (scan it again)")
+            return outcome
     except formats.NotItsFormat as error:
         return HashOutcome(path, FAILED, record, str(error))
     except OSError as error:
         return HashOutcome(path, FAILED, record, error_text(error))
-    record["md5"] = digest.hexdigest()
-    if is_video:
-        return _hash_video(record, format_)
+
+
+def _identity_of(handle):
+    """What changes when an open file's bytes do: an in-place write moves its change time, which no one sets."""
+    status = os.fstat(handle.fileno())
+    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns
+
+
+def _hash_image(record, format_, source):
+    """The rest of a photo's hashing (its md5 is known): the stored content's, else decoded from source."""
+    path = record["path"]
     stored = _worker_store.content(record["md5"]) if _worker_store else None
     if stored:
         record.update(stored)
@@ -181,15 +202,15 @@ def hash_file(item):
     from . import imaging
 
     try:
-        fields, thumbnail = imaging.analyse(path, format_)
+        fields, thumbnail = imaging.analyse(path, format_, source)
     except imaging.ImageError as error:
         return HashOutcome(path, FAILED, record, str(error))
     record.update(fields)
     return HashOutcome(path, HASHED, record=record, thumbnail=thumbnail)
 
 
-def _hash_video(record, format_):
-    """The rest of a video's hashing (its md5 is known): the stored content's, else decoded."""
+def _hash_video(record, format_, source):
+    """The rest of a video's hashing (its md5 is known): the stored content's, else decoded from source."""
     from . import imaging, video
 
     path = record["path"]
@@ -199,7 +220,7 @@ def _hash_video(record, format_):
         record.update(fields, frame_hashes=fingerprint.hex())
         return HashOutcome(path, REUSED, record=record)
     try:
-        analysis = video.analyse(path, format_)
+        analysis = video.analyse(source, format_)
         _, thumbnail = imaging.thumbnail_of_pixels(analysis.poster)
     except (video.VideoError, imaging.ImageError) as error:
         return HashOutcome(path, FAILED, record, str(error))

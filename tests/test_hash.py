@@ -334,3 +334,34 @@ def test_raw_files_are_hashed_from_their_embedded_preview(tmp_path):
     records = json_lines(run("shashin-hash", "--no-db", raw, upright, check=0).stdout)
     assert records[0]["dhash"] == records[1]["dhash"]
     assert (records[0]["width"], records[0]["height"]) == (240, 320)
+
+
+def test_a_file_swapped_or_rewritten_while_hashed_is_not_recorded(tmp_path, monkeypatch):
+    """The race an outside review found: between a file's md5 and its decode, another file is renamed over its
+    path, or its bytes are rewritten in place with its size and mtime put back. Recorded, the first file's md5
+    would carry the second's pixels (a copy of the first then grouped with the second, and the first's only
+    copy offered for removal). The scan decodes through the descriptor it read the md5 from, and the file's
+    change time (moved by the rename's unlink or by the write; no one can set it) says it changed: nothing is
+    recorded for it."""
+    from shashin import hashing
+
+    digest = hashing.hashlib.file_digest
+    path, other = make_photo(tmp_path / "photo.png", 1), make_photo(tmp_path / "other.png", 2)
+
+    def swapped(handle, name):
+        found = digest(handle, name)
+        os.replace(other, path)
+        return found
+
+    def rewritten(handle, name):
+        found = digest(handle, name)
+        status = os.stat(path)
+        with open(path, "r+b") as target:
+            target.write(other.read_bytes()[:64])
+        os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+        return found
+
+    for change in (rewritten, swapped):
+        monkeypatch.setattr(hashing.hashlib, "file_digest", change)
+        outcome = hashing.hash_file((str(path), path.stat().st_size, 0))
+        assert outcome.status == "failed" and outcome.message == "changed while it was read (scan it again)"
