@@ -63,14 +63,18 @@ def values(flat, criterion, facts):
 
 
 def candidates(decisions, facts, words):
-    """Every criterion the learner may choose from for these decided groups, in the order in which one is taken
-    over another that the decisions cannot tell from it: first the rule (the person's own, or the camera
-    original's), then what a person says ("the camera's file", "not edited", "JPEG", "the largest"), last what
-    only happens to go along ("the shortest path", "first in name order")."""
-    incidental = [facts.index(fact) for fact in ("path depth", "path length", "name order")]
-    # A capture date and its time are one criterion, "capture": the dated first, then the earlier or later.
-    capture = [facts.index("capture date"), facts.index("capture time")]
-    said = [column for column in range(decisions.numbers.shape[1]) if column not in incidental + capture]
+    """Every criterion the learner may choose from for these decided groups: those a person says, in keeper
+    rules (shashin's, dupeGuru's re-prioritize list): the rule, the camera's evidence (more of it, or the
+    make and model), the capture (earlier or later), the file's size, pixels, tags, edited, modified time,
+    a format, a folder or name word, a long edge of at least N px, the path's length and name order. A wider
+    choice (every fact either way) lets more orders explain a few decisions, and the learner picked the
+    wrong one more often (docs/ranking.md). In the order in which one is taken over another that the
+    decisions cannot tell from it: the rule first (the person's own, or the camera original's), last what
+    only happens to go along (the path's length, name order)."""
+    said = [facts.index(fact) for fact in ("file size", "pixels", "metadata tags", "edited", "file time")]
+    # The first of the camera's evidence, after the facts: its make and model.
+    said.append(len(facts))
+    incidental = [facts.index(fact) for fact in ("path length", "name order")]
     found = [Criterion(kind, None, direction) for kind in ("rule", "evidence") for direction in (1, -1)]
     found += [Criterion("capture", None, direction) for direction in (1, -1)]
     found += [Criterion("fact", column, direction) for column in said for direction in (1, -1)]
