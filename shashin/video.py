@@ -35,6 +35,9 @@ TURNS = 4
 POSTER_EDGE = 512
 #: Largest coded frame decoded (an 8K frame is 33 megapixels).
 MAX_PIXELS = 80_000_000
+#: Longest video fingerprinted (a day): a fingerprint holds a view per second, so a file whose timestamps jump
+#: by months would otherwise ask for gigabytes.
+MAX_SECONDS = 24 * 3600
 #: Share of its announced duration a video must reach to be whole: less is a truncated file.
 WHOLE_SHARE = 0.9
 #: The FFmpeg demuxer of each container format shashin reads (formats.VIDEO_FORMATS' names).
@@ -105,6 +108,12 @@ def analyse(path, format_):
         raise VideoError(ffmpeg_message(error)) from None
     except (EOFError, UnicodeDecodeError, ValueError) as error:
         raise VideoError("FFmpeg cannot read it ({})".format(error)) from None
+    except (AttributeError, TypeError, ArithmeticError, IndexError, KeyError) as error:
+        # A file cut inside its header can leave PyAV a stream with parts missing (no codec context, no
+        # time base): whatever is missing, it is the file's fault, not a reason to stop the run.
+        raise VideoError(
+            "FFmpeg cannot make sense of its header ({}: {})".format(type(error).__name__, error)
+        ) from None
 
 
 def ffmpeg_message(error):
@@ -169,8 +178,11 @@ def _analyse(media, format_):
 def _picture_stream(media):
     """The video stream of a file (the first that is not cover art), or VideoError saying what it holds."""
     for stream in media.streams.video:
-        if not stream.disposition & stream.disposition.attached_pic and stream.codec_context.width:
+        context = stream.codec_context
+        if context is not None and not stream.disposition & stream.disposition.attached_pic and context.width:
             return stream
+    if any(stream.codec_context is None for stream in media.streams.video):
+        raise VideoError("its video track says nothing of its codec (a file cut inside its header?)")
     if media.streams.audio:
         raise VideoError("audio only: it has no picture")
     raise VideoError("no video stream in it")
@@ -215,7 +227,12 @@ def _pixels(frame, turns):
 
 def fingerprint(times, views, duration):
     """The :class:`Fingerprint` of keyframes shown at ``times`` (seconds) as grey ``views``: at every grid
-    point of the clip, the keyframe nearest it."""
+    point of the clip, the keyframe nearest it; :class:`VideoError` past :data:`MAX_SECONDS`."""
+    if duration > MAX_SECONDS:
+        raise VideoError(
+            "its frames span {:.0f} s, longer than the {:.0f} hours shashin fingerprints"
+            " (a timestamp jump, or a recording to split)".format(duration, MAX_SECONDS / 3600)
+        )
     order = numpy.argsort(times, kind="stable")
     times, views = times[order], views[order]
     points = numpy.arange(max(1, math.ceil(duration / INTERVAL - 1e-6))) * INTERVAL

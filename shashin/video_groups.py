@@ -43,6 +43,9 @@ MIN_SPREAD = 6
 MIN_INFORMATIVE = 3
 #: Seconds beside a second's partner compared with it: two encodings' keyframes fall up to a second apart.
 SLACK = 1
+#: Pairs of seconds compared at a time when lining two videos up: about 60 MB of working memory, whatever their
+#: lengths (docs/performance.md).
+BLOCK_PAIRS = 1 << 20
 #: Seconds a Live Photo's movie may last; a longer video beside a photo of its name is a video of its own.
 LIVE_PHOTO_SECONDS = 4.0
 
@@ -61,15 +64,20 @@ class Match:
 
 
 class Frames:
-    """What lining up reads of one video's fingerprint, worked out once: its seconds' dHashes and gradient
-    features in each quarter turn, and which seconds are informative."""
+    """What lining up reads of one video's fingerprint, worked out once: its views, its seconds' dHashes in each
+    quarter turn, and which seconds are informative. Gradients are derived a block at a time as they are
+    compared (:func:`line_up`): kept whole in four turns they would take 7.7 kB a second of every video."""
 
     def __init__(self, fingerprint):
         self.length = len(fingerprint.views)
+        self.views = fingerprint.views
         self.hashes = fingerprint.hashes()
         self.informative = fingerprint.spreads() >= MIN_SPREAD
-        views = fingerprint.views.astype(numpy.float32)
-        self.features = [_gradients(numpy.rot90(views, turn, axes=(1, 2))) for turn in range(4)]
+
+    def features(self, turn, first=0, last=None):
+        """The gradient features of seconds first..last (exclusive) turned ``turn`` quarters."""
+        views = self.views[first:last].astype(numpy.float32)
+        return _gradients(numpy.rot90(views, turn, axes=(1, 2)))
 
 
 def _gradients(views):
@@ -85,32 +93,60 @@ def line_up(frames_a, frames_b, rotations=True):
     """The best :class:`Match` of two videos' :class:`Frames`, or None when they share too little to be copies."""
     length_a, length_b = frames_a.length, frames_b.length
     least_shared = max(1, int(numpy.ceil(MIN_OVERLAP * max(length_a, length_b) - 1e-9)))
+    offsets = numpy.arange(least_shared - length_b, length_a - least_shared + 1)
+    features_b = frames_b.features(0)
     best = None
     for turn in range(4) if rotations else [0]:
-        scores = frames_a.features[turn] @ frames_b.features[0].T
-        # Each second of b against a's partner second and the seconds beside it.
-        tolerant = scores.copy()
-        for step in range(1, SLACK + 1):
-            tolerant[step:] = numpy.maximum(tolerant[step:], scores[:-step])
-            tolerant[:-step] = numpy.maximum(tolerant[:-step], scores[step:])
-        distances = numpy.bitwise_count(frames_a.hashes[:, turn][:, None] ^ frames_b.hashes[None, :, 0])
-        for offset in range(least_shared - length_b, length_a - least_shared + 1):
-            seconds_b = numpy.arange(max(0, -offset), min(length_b, length_a - offset))
-            seconds_a = seconds_b + offset
-            usable = frames_a.informative[seconds_a] & frames_b.informative[seconds_b]
-            if usable.sum() < min(MIN_INFORMATIVE, least_shared):
+        shared, matched, histogram = _tally(frames_a, frames_b, features_b, turn)
+        # Index k of the tallies is offset k - (length_b - 1).
+        shared, matched, histogram = (tally[offsets + length_b - 1] for tally in (shared, matched, histogram))
+        for offset, count, same, distances in zip(offsets.tolist(), shared.tolist(), matched.tolist(), histogram):
+            if count < min(MIN_INFORMATIVE, least_shared):
                 continue
-            seconds_a, seconds_b = seconds_a[usable], seconds_b[usable]
-            match = Match(
-                offset,
-                turn,
-                float((tolerant[seconds_a, seconds_b] >= FRAME_SCORE).mean()),
-                int(numpy.median(distances[seconds_a, seconds_b])),
-                len(seconds_b),
-            )
+            match = Match(offset, turn, same / count, _median(distances, count), count)
             if best is None or (match.matched, -match.distance) > (best.matched, -best.distance):
                 best = match
     return best
+
+
+def _tally(frames_a, frames_b, features_b, turn):
+    """For each offset of b in a (index: offset + length_b - 1), over the seconds both find informative: how
+    many they share, how many show the same frame (b's second against a's partner second and the seconds
+    beside it, as two encodings place keyframes up to a second apart), and a histogram of their dHash
+    distances. Worked out over blocks of a's seconds, so that memory stays within BLOCK_PAIRS pairs of
+    seconds however long the videos."""
+    length_a, length_b = frames_a.length, frames_b.length
+    span = length_a + length_b - 1
+    shared, matched = numpy.zeros(span, numpy.int64), numpy.zeros(span, numpy.int64)
+    histogram = numpy.zeros(span * 65, numpy.int64)
+    rows = max(1, BLOCK_PAIRS // length_b)
+    for first in range(0, length_a, rows):
+        last = min(length_a, first + rows)
+        low, high = max(0, first - SLACK), min(length_a, last + SLACK)
+        scores = frames_a.features(turn, low, high) @ features_b.T
+        tolerant = scores[first - low : last - low].copy()
+        for step in range(1, SLACK + 1):
+            earlier, later = max(first, low + step), min(last, high - step)
+            tolerant[earlier - first :] = numpy.maximum(
+                tolerant[earlier - first :], scores[earlier - step - low : last - step - low]
+            )
+            tolerant[: later - first] = numpy.maximum(
+                tolerant[: later - first], scores[first + step - low : later + step - low]
+            )
+        seconds_a, seconds_b = numpy.nonzero(frames_a.informative[first:last, None] & frames_b.informative[None, :])
+        index = seconds_a + first - seconds_b + length_b - 1
+        shared += numpy.bincount(index, minlength=span)
+        matched += numpy.bincount(index[tolerant[seconds_a, seconds_b] >= FRAME_SCORE], minlength=span)
+        distances = numpy.bitwise_count(frames_a.hashes[first:last, turn][seconds_a] ^ frames_b.hashes[seconds_b, 0])
+        histogram += numpy.bincount(index * 65 + distances, minlength=span * 65)
+    return shared, matched, histogram.reshape(span, 65)
+
+
+def _median(histogram, count):
+    """The median (as numpy.median, truncated to an int) of ``count`` distances given by their histogram."""
+    cumulative = numpy.cumsum(histogram)
+    lower, upper = numpy.searchsorted(cumulative, [(count + 1) // 2, count // 2 + 1])
+    return int(lower + upper) // 2
 
 
 def similar(frames_a, frames_b, rotations=True):

@@ -5,6 +5,7 @@ import random
 import re
 import shutil
 
+import numpy
 import pytest
 
 from conftest import json_lines, make_photo, md5, run
@@ -72,17 +73,80 @@ def test_bad_videos_get_one_line_each_and_the_run_goes_on(clips, tmp_path):
     (folder / "notes.mov").write_text("not a video\n")
     (folder / "noise.mkv").write_bytes(b"\x1a\x45\xdf\xa3" + os.urandom(5000))
     demo_videos.audio_only(folder / "voice.mp4")
+    (folder / "header.mov").write_bytes(_cut_inside_header(original, tmp_path / "try.mov"))
     shutil.copy(made[0]["original"], folder / "good.mp4")
     result = run("shashin-hash", "--no-db", folder, check=1)
     assert [record["path"] for record in json_lines(result.stdout)] == [str(folder / "good.mp4")]
     lines = result.stderr.splitlines()
-    said = {name: next(line for line in lines if name in line) for name in ("empty", "cut", "notes", "noise", "voice")}
+    names = ("empty", "cut", "notes", "noise", "voice", "header")
+    said = {name: next(line for line in lines if name in line) for name in names}
     assert "empty file (0 bytes)" in said["empty"]
     assert "not a video" in said["notes"]
     assert "audio only" in said["voice"]
     assert "FFmpeg" in said["cut"] or "truncated" in said["cut"]
     assert "FFmpeg" in said["noise"] or "no picture" in said["noise"]
-    assert "5 failed" in lines[-1]
+    assert "cut inside its header" in said["header"]
+    assert "6 failed" in lines[-1]
+
+
+def _cut_inside_header(data, scratch):
+    """The first cut of a clip inside its index (moov, written last) that leaves FFmpeg a video track with no
+    codec context: an interrupted copy."""
+    import av
+
+    moov = data.rfind(b"moov") - 4
+    for end in range(moov + 16, len(data)):
+        scratch.write_bytes(data[:end])
+        try:
+            with av.open(str(scratch), format="mov", options={"enable_drefs": "0"}) as media:
+                if any(stream.codec_context is None for stream in media.streams.video):
+                    return data[:end]
+        except av.FFmpegError:
+            continue
+    raise AssertionError("no cut leaves a track without its codec")
+
+
+def _gap_clip(path, seconds):
+    """A tiny clip whose last two keyframes are stamped ``seconds`` after its first: a timestamp jump."""
+    import av
+
+    pixels = demo_videos.photo_pixels(demo_videos.PHOTOS[0])
+    with av.open(str(path), "w", format="matroska") as output:
+        stream = output.add_stream("libx264", rate=1)
+        stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv420p"
+        for pts in (0, 1, seconds - 1, seconds):
+            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24").reformat(160, 96, format="yuv420p")
+            frame.pts, frame.pict_type = pts, av.video.frame.PictureType.I
+            for packet in stream.encode(frame):
+                output.mux(packet)
+        for packet in stream.encode(None):
+            output.mux(packet)
+
+
+def test_a_timestamp_jump_is_refused_before_its_fingerprint_is_made(tmp_path):
+    """A few kilobytes whose keyframes are a month apart would ask for a view per second of the gap."""
+    _gap_clip(tmp_path / "jump.mkv", 30 * 24 * 3600)
+    with pytest.raises(video.VideoError, match="longer than the 24 hours"):
+        video.analyse(str(tmp_path / "jump.mkv"), "MKV")
+
+
+def test_lining_up_long_videos_works_in_blocks_with_the_same_result(monkeypatch):
+    """Two recordings are compared a block of seconds at a time (bounded memory): any block gives what one
+    block over everything gives, at every offset and turn."""
+    rng = numpy.random.default_rng(5)
+    scene = rng.integers(0, 255, (60, 16, 16)).astype(numpy.uint8)
+
+    def noisy(views):
+        return numpy.clip(views + rng.normal(0, 6, views.shape), 0, 255).astype(numpy.uint8)
+
+    a, b = noisy(scene), numpy.rot90(noisy(scene[12:50]), 1, axes=(1, 2))
+    b[:3] = 0  # black seconds are not informative
+    frames_a, frames_b = (video_groups.Frames(video.Fingerprint(views)) for views in (a, b))
+    whole = video_groups.line_up(frames_a, frames_b)
+    assert (whole.offset, whole.turn, whole.matched) == (12, 1, 1.0) and whole.shared == 35
+    for block in (1, 7, 100):
+        monkeypatch.setattr(video_groups, "BLOCK_PAIRS", block)
+        assert video_groups.line_up(frames_a, frames_b) == whole
 
 
 def test_a_video_cut_short_after_its_header_is_truncated(clips, tmp_path):
