@@ -276,6 +276,7 @@ def test_bad_decision_lines_are_reported_and_the_rest_imported(library, tmp_path
                 "not json",
                 json.dumps({"kept": paths["camera"], "deleted": [paths["exports"]]}),
                 json.dumps({"kept": [paths["camera"]], "deleted": [str(tmp_path / "never-scanned.jpg")]}),
+                json.dumps({"kept": [paths["camera"]], "deleted": [paths["camera"], paths["whatsapp"]]}),
                 json.dumps({"kept": [paths["camera"]], "deleted": [paths["exports"], paths["whatsapp"]]}),
             ]
         )
@@ -286,7 +287,8 @@ def test_bad_decision_lines_are_reported_and_the_rest_imported(library, tmp_path
     assert "decisions.jsonl line 2: not a JSON object" in errors[1]
     assert "never-scanned.jpg: not in the database" in errors[2]
     assert "line 3: needs a kept and a deleted file" in errors[3]
-    assert "1 imported, 0 already imported, 3 failed" in result.stderr
+    assert "line 4: kept and deleted at once: " + paths["camera"] in errors[4]
+    assert "1 imported, 0 already imported, 4 failed" in result.stderr
     assert len(json_lines(result.stdout)) == PHOTOS  # ranking went on
 
 

@@ -73,6 +73,10 @@ def test_a_bracket_is_a_series_and_in_no_copy_group(tmp_path, db):
     source = make_photo(tmp_path / "scene.png", 1)
     frames = bracket(tmp_path / "Pictures", source)
     assert kinds(scan(tmp_path / "Pictures", db)) == {"series": [[frame.name for frame in frames]]}
+    # Picking the best shot teaches nothing of which copy a person keeps: shashin-rank never asks about a series.
+    ranked = json_lines(run("shashin-rank", "--db", db, "-q", check=0).stdout)
+    assert [group["sureness"] for group in ranked] == [None]
+    assert json_lines(run("shashin-rank", "--db", db, "--ask", "5", "-q", check=0).stdout) == []
 
 
 def test_burst_shots_are_a_series(tmp_path, db):

@@ -39,14 +39,14 @@ class Rank(Tool):
     Writes the ranks table and one JSON line per group, keeper first
     (keep_probability is null while the rule orders; sureness is the model's
     keep probability of the suggested keeper, also while the learned order or
-    the rule orders, null before there is a model):
+    the rule orders, null before there is a model and for a series):
 
     \b
     {"group": ID, "sureness": P, "members": [{"path", "rank", "keep_probability", "reasons"}, ...]}
 
-    --ask N prints instead the N undecided groups whose keeper the model is least
-    sure of, least sure first: the decisions that would teach it most (before 5
-    decided groups, groups in a shuffled order):
+    --ask N prints instead the N undecided groups (never a series) whose keeper
+    the model is least sure of, least sure first: the decisions that would teach
+    it most (before 5 decided groups, groups in a shuffled order):
 
     \b
     {"group": ID, "sureness": P, "members": [{"path", "keep_probability"}, ...]}

@@ -33,7 +33,7 @@ def rank_groups(store: Store) -> Generator[Outcome, None, None]:
     """Yield outcomes: the saved model skipped (it cannot be loaded), what orders the groups (``chosen``,
     in words), then each group keeper first (``ranked``, the group's JSON line as record: ``{"group",
     "sureness", "members"}``, sureness the trees' keep probability of the suggested keeper, None without a
-    model).
+    model and for a series).
 
     The saved ranker is used if it learned from the decisions that stand now in this database
     (:meth:`Store.decisions_key`) under the person's rules as they are now; else one is trained and saved
@@ -41,22 +41,32 @@ def rank_groups(store: Store) -> Generator[Outcome, None, None]:
     """
     ranker = yield from _ranker(store)
     yield Outcome(None, CHOSEN, message=_chosen(ranker))
+    from ..captures import SERIES
+
     groups = store.ranking_groups()
-    ranked, sureness = ranker.rank_and_sureness([members for _, members in groups])
-    for (group_id, _), members, sure in zip(groups, ranked, sureness):
+    ranked, sureness = ranker.rank_and_sureness([members for _, _, members in groups])
+    for (group_id, kind, _), members, sure in zip(groups, ranked, sureness):
+        # A series is different shots: picking the best teaches nothing of which copy a person keeps, so it
+        # is never among the groups to ask about.
+        sure = None if kind == SERIES else sure
         yield Outcome(None, RANKED, {"group": group_id, "sureness": sure, "members": members})
 
 
 def ask(store: Store, count: int) -> Generator[Outcome, None, None]:
     """Yield outcomes: the saved model skipped (as :func:`rank_groups`), then the count undecided groups
-    whose keeper the model is least sure of, least sure first (``asked``, record ``{"group", "sureness",
+    whose keeper the model is least sure of, least sure first, never a series (``asked``, record ``{"group", "sureness",
     "members": [{"path", "keep_probability"}, ...]}``, members most probable keeper first). Before there
     is a model (fewer than MIN_GROUPS decided groups), groups in a shuffled order, probabilities None.
     """
     ranker = yield from _ranker(store)
     decided = store.decided_groups()
-    groups = [(group_id, members) for group_id, members in store.ranking_groups() if group_id not in decided]
-    groups = [(group_id, members) for group_id, members in groups if len(members) > 1]
+    from ..captures import SERIES
+
+    groups = [
+        (group_id, members)
+        for group_id, kind, members in store.ranking_groups()
+        if group_id not in decided and kind != SERIES and len(members) > 1
+    ]
     asked = [groups[index] for index in ranker.least_sure_first([members for _, members in groups])[:count]]
     probabilities = ranker.keep_probabilities([members for _, members in asked])
     sureness = ranker.rank_and_sureness([members for _, members in asked], explain=False)[1]
@@ -153,9 +163,13 @@ def import_decisions(store, stream):
             entry = json.loads(line)
             if not all(isinstance(entry[side], list) for side in ("kept", "deleted")):
                 raise TypeError
-            sides = [[os.path.abspath(path) for path in entry[side]] for side in ("kept", "deleted")]
+            sides = [list(dict.fromkeys(os.path.abspath(path) for path in entry[side])) for side in ("kept", "deleted")]
         except (ValueError, KeyError, TypeError):
             yield Outcome(where, FAILED, message='not a JSON object with "kept" and "deleted" lists of paths')
+            continue
+        both = set(sides[0]) & set(sides[1])
+        if both:
+            yield Outcome(where, FAILED, message="kept and deleted at once: {}".format(", ".join(sorted(both))))
             continue
         rows = store.images_by_path(sides[0] + sides[1])
         for path in sides[0] + sides[1]:

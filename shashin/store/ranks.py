@@ -38,23 +38,24 @@ class RanksMixin:
     """Queries over ranks, and the reads of groups and decisions that ranking learns from."""
 
     def ranking_groups(self):
-        """``(group_id, [images row, ...])`` for every group, members in path order, trashed ones left out.
+        """``(group_id, kind, [images row, ...])`` for every group, members in path order, trashed ones left out.
         A row's metadata JSON is read only when shashin-meta has not written its scan-time columns (ranking
         reads those): at 100,000 groups the JSON is most of what would be read."""
         if not self.db["group_members"].exists():
             return []
         columns = ", ".join("images.[{}]".format(name) for name in self.db["images"].columns_dict if name != "metadata")
         sql = (
-            "select group_members.group_id as group_id, " + columns + ","
+            "select group_members.group_id as group_id, groups.kind as group_kind, " + columns + ","
             " case when images.tag_count is null then images.metadata end as metadata from group_members"
+            " join groups on groups.id = group_members.group_id"
             " join images on images.path = group_members.path"
             " where " + not_in_trash("group_members.path") + " order by group_members.group_id, group_members.path"
         )
         groups = {}
         for row in self.db.query(sql):
             row["path"] = fs_path(row["path"])
-            groups.setdefault(row.pop("group_id"), []).append(row)
-        return list(groups.items())
+            groups.setdefault((row.pop("group_id"), row.pop("group_kind")), []).append(row)
+        return [(group_id, kind, members) for (group_id, kind), members in groups.items()]
 
     def groups_of_paths(self, paths):
         """``{path: group_id}`` for the paths that are members of a group."""
