@@ -1,5 +1,6 @@
 """Videos through the pipeline: real clips filmed with PyAV (FFmpeg) over the sample photos, and their copies."""
 
+import asyncio
 import os
 import random
 import re
@@ -9,6 +10,7 @@ import numpy
 import pytest
 
 from conftest import json_lines, make_photo, md5, run
+from datasette_shashin import videos
 from review_client import Visitor, datasette, key
 from shashin import demo_videos, video, video_groups
 from shashin.store import Store
@@ -307,6 +309,47 @@ async def test_a_video_is_served_in_the_ranges_asked(reviewed):
     assert rest.content == data[-10:]
     beyond = await visitor.get(url, headers={"range": "bytes={}-".format(len(data))})
     assert beyond.status_code == 416 and beyond.headers["content-range"] == "bytes */{}".format(len(data))
+    # More digits than Python turns into an int: not a range this serves, the whole file.
+    huge = await visitor.get(url, headers={"range": "bytes={}-".format("9" * 5000)})
+    assert huge.status_code == 200 and huge.content == data
+
+
+@pytest.mark.asyncio
+async def test_a_request_dropped_by_its_client_stops_reading_the_file(reviewed, monkeypatch):
+    """A browser seeking drops its range request: the rest of the file is not read for no one."""
+    db, paths = reviewed
+    monkeypatch.setattr(videos, "CHUNK", 1000)
+    ds = await datasette(db)
+    path = "/-/shashin/video/" + md5(paths[0])
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [(b"host", b"localhost"), (b"range", b"bytes=0-")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8001),
+    }
+    sent, dropped = [], asyncio.Event()
+
+    async def receive():
+        if not sent:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await dropped.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+        if len(sent) == 3:  # the start and two chunks, then the client is gone
+            dropped.set()
+        await asyncio.sleep(0)
+
+    await ds.app()(scope, receive, send)
+    assert sent[0]["status"] == 206 and paths[0].stat().st_size > 50 * 1000
+    assert len(sent) <= 6
 
 
 @pytest.mark.asyncio
@@ -319,6 +362,32 @@ async def test_a_video_changed_since_the_scan_is_not_served(reviewed, tmp_path):
     copy.write_bytes(copy.read_bytes()[:-1] + b"\0")
     response = await visitor.get("/-/shashin/video/{}?copy={}".format(md5(paths[2]), key(copy)))
     assert response.status_code == 404
+
+
+@pytest.mark.asyncio
+async def test_a_video_rewritten_in_place_with_its_size_and_mtime_put_back_is_not_served(reviewed, tmp_path):
+    """Its change time, which no one can set, is after the scan: its md5 is read again, and differs."""
+    db, paths = reviewed
+    visitor = Visitor(await datasette(db))
+    kept, rewritten = tmp_path / "kept.mp4", tmp_path / "rewritten.mp4"
+    for path in (kept, rewritten):
+        shutil.copy(paths[3], path)
+    run("shashin-hash", "--db", db, "-q", kept, rewritten, check=0)
+    status = rewritten.stat()
+    with open(rewritten, "r+b") as handle:
+        handle.write(b"OTHER BYTES HERE")
+    os.utime(rewritten, ns=(status.st_atime_ns, status.st_mtime_ns))
+    kept.chmod(0o600)  # a newer change time, same bytes: still served
+    url = "/-/shashin/video/{}?copy={}"
+    assert (await visitor.get(url.format(md5(paths[3]), key(rewritten)))).status_code == 404
+    assert (await visitor.get(url.format(md5(paths[3]), key(kept)))).content == paths[3].read_bytes()
+
+
+@pytest.mark.asyncio
+async def test_the_image_route_refuses_a_video_without_reading_it(reviewed):
+    db, paths = reviewed
+    response = await Visitor(await datasette(db)).get("/-/shashin/image/" + md5(paths[0]))
+    assert response.status_code == 415 and "is a video, not a photo" in response.text
 
 
 @pytest.mark.asyncio

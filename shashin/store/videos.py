@@ -71,10 +71,10 @@ class VideosMixin:
         return fields, fingerprint
 
     def video_files(self, md5):
-        """Rows (path, format, size, mtime, device, inode) of the videos scanned with this content, not in the
-        trash, by path."""
+        """Rows (path, format, size, mtime, device, inode, hashed_at) of the videos scanned with this content,
+        not in the trash, by path."""
         sql = (
-            "select path, format, size, mtime, device, inode from images i"
+            "select path, format, size, mtime, device, inode, hashed_at from images i"
             " where md5 = ? and duration is not null and {} order by path"
         ).format(not_in_trash("i.path"))
         return [dict(row, path=fs_path(row["path"])) for row in self.db.query(sql, [md5])]
