@@ -309,8 +309,10 @@ def warnings(members):
                     os.path.basename(member["path"]), other
                 )
             )
+        # A video may be a Live Photo's movie, never a photo with one beside it (itself).
+        is_video = member.get("duration") is not None
         stem = os.path.splitext(member["path"])[0]
-        for extension in _LIVE_PHOTO_EXTENSIONS:
+        for extension in () if is_video else _LIVE_PHOTO_EXTENSIONS:
             if os.path.exists(stem + extension):
                 found.append(
                     "{} has a Live Photo video beside it ({}); removing the photo leaves the video alone".format(

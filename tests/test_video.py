@@ -290,6 +290,8 @@ async def test_the_review_page_shows_a_video_card_that_plays_on_demand(reviewed)
     assert "/-/shashin/video/{}?copy={}".format(md5(paths[0]), key(paths[0])) in html
     for fact in ("Duration", "0:06.0", "Codec", "h264", "Bit rate", "kbit/s", "192 × 108"):
         assert fact in html
+    # Videos are not photos, nor a Live Photo's movie beside themselves.
+    assert "4 videos ·" in html and "4 photos" not in html and "Live Photo" not in html
 
 
 @pytest.mark.asyncio
