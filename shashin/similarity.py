@@ -420,28 +420,24 @@ class _Matcher:
         if size == 2:
             yield component
             return
+        position = {member: x for x, member in enumerate(component)}
         linkage = numpy.full((size, size), -numpy.inf)
-        for x in range(size):
-            for y in range(x + 1, size):
-                i, j = component[x], component[y]
-                score = known.get((i, j))
-                linkage[x, y] = linkage[y, x] = self.score(i, j, frames=False) if score is None else score
+        for (i, j), score in known.items():
+            if i in position and j in position:
+                linkage[position[i], position[j]] = linkage[position[j], position[i]] = score
         # Each member's place in the member most others are known to be similar to (verified across a change
-        # of frame if need be, once a member), so that pairs can be held together through it.
+        # of frame if need be, once a member), so that the other pairs can be held together through it.
         hub = max(range(size), key=lambda x: sum((component[x], j) in self.frames_of for j in component))
         for x in range(size):
-            i, j = component[x], component[hub]
-            if x != hub and (i, j) not in self.frames_of and linkage[x, hub] > -numpy.inf:
-                linkage[x, hub] = linkage[hub, x] = max(linkage[x, hub], self.score(i, j, framed=True))
-        # The pairs left apart are held together through a third, or verified across a change of frame (slower).
-        for x, y in zip(*numpy.nonzero(numpy.triu(linkage < self.member_score, 1))):
+            if x != hub and (component[x], component[hub]) not in self.frames_of:
+                linkage[x, hub] = linkage[hub, x] = self.score(component[x], component[hub], framed=True)
+        # The other pairs: held together through a third, else scored (by their views, then their frames).
+        for x, y in zip(*numpy.nonzero(numpy.triu(linkage == -numpy.inf, 1))):
             i, j = component[x], component[y]
-            if linkage[x, y] == -numpy.inf:
+            if self._ignored(i, j):
                 continue
-            if self.held_together(i, j, component):
-                linkage[x, y] = linkage[y, x] = self.member_score
-            elif (i, j) not in known:
-                linkage[x, y] = linkage[y, x] = self.score(i, j, framed=True)
+            held = self.held_together(i, j, component)
+            linkage[x, y] = linkage[y, x] = self.member_score if held else self.score(i, j, framed=True)
         clusters = [[x] for x in range(size)]
         alive = numpy.ones(size, bool)
         while True:
