@@ -11,10 +11,12 @@ from pathlib import Path
 
 import exiftool
 import pytest
+import threadpoolctl
 from wand.color import Color
 from wand.image import Image
 
 from conftest import BIN, invoke, json_lines, make_photo, run, run_unprivileged
+from shashin import imaging
 from shashin.cli import hash as hash_command
 
 
@@ -365,3 +367,54 @@ def test_a_file_swapped_or_rewritten_while_hashed_is_not_recorded(tmp_path, monk
         monkeypatch.setattr(hashing.hashlib, "file_digest", change)
         outcome = hashing.hash_file((str(path), path.stat().st_size, 0))
         assert outcome.status == "failed" and outcome.message == "changed while it was read (scan it again)"
+
+
+def test_sizes_read_from_headers_are_imagemagicks(tmp_path):
+    """A JPEG's and a WebP's size come from their headers, not a ping: every layout gives the size ImageMagick
+    reads, a JPEG whose frame header lies past 64 segments falls back to the ping, and an EXIF rotation still
+    turns the record's size."""
+    source = make_photo(tmp_path / "source.png", 4, 300, 200)
+    with Image(filename=str(source)) as image:
+        image.save(filename=str(tmp_path / "baseline.jpg"))
+        with image.clone() as progressive:
+            progressive.options["interlace"] = "JPEG"
+            progressive.save(filename=str(tmp_path / "progressive.jpg"))
+        with image.clone() as lossless:
+            lossless.options["webp:lossless"] = "true"
+            lossless.save(filename=str(tmp_path / "lossless.webp"))
+        image.save(filename=str(tmp_path / "lossy.webp"))
+        with Image(width=300, height=200, background=Color("transparent")) as translucent:
+            translucent.composite(image, left=100, top=0)  # an extended (VP8X) WebP
+            translucent.save(filename=str(tmp_path / "alpha.webp"))
+    shutil.copyfile(tmp_path / "baseline.jpg", tmp_path / "exif.jpg")
+    with exiftool.ExifToolHelper() as tool:
+        tool.execute(
+            "-overwrite_original", "-Orientation#=6", "-UserComment=" + "x" * 30000, str(tmp_path / "exif.jpg")
+        )
+    baseline = (tmp_path / "baseline.jpg").read_bytes()
+    comments = b"\xff\xfe\x00\x04ab" * 70  # 70 comment segments before the frame header
+    (tmp_path / "comments.jpg").write_bytes(baseline[:2] + comments + baseline[2:])
+    names = ["baseline.jpg", "progressive.jpg", "exif.jpg", "comments.jpg", "lossy.webp", "lossless.webp", "alpha.webp"]
+    records = {
+        os.path.basename(r["path"]): r for r in json_lines(run("shashin-hash", "--no-db", tmp_path, check=0).stdout)
+    }
+    for name in names:
+        fmt = "WEBP" if name.endswith(".webp") else "JPEG"
+        with Image.ping(filename=str(tmp_path / name)) as header:
+            pinged = header.size
+        assert imaging._header_size(str(tmp_path / name), fmt) == (None if name == "comments.jpg" else pinged), name
+        upright = (pinged[1], pinged[0]) if name == "exif.jpg" else pinged
+        assert (
+            (records[name]["width"], records[name]["height"])
+            == upright
+            == ((200, 300) if name == "exif.jpg" else (300, 200))
+        )
+    assert records["exif.jpg"]["dhash"] != records["baseline.jpg"]["dhash"]
+    assert records["comments.jpg"]["dhash"] == records["baseline.jpg"]["dhash"]
+    assert (tmp_path / "alpha.webp").read_bytes()[12:16] == b"VP8X"
+
+
+def test_decoding_workers_hold_blas_to_one_thread():
+    # numpy is loaded before the workers fork, so OPENBLAS_NUM_THREADS would come too late for them.
+    imaging.configure(threads=1)
+    assert {pool["num_threads"] for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"} == {1}
