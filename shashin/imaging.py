@@ -7,7 +7,6 @@ import tempfile
 import threading
 
 import numpy
-from threadpoolctl import threadpool_limits
 from wand.api import libmagick, library
 from wand.exceptions import ResourceLimitError, WandException, WandRuntimeError
 from wand.image import ORIENTATION_TYPES as ORIENTATIONS
@@ -40,10 +39,7 @@ class ImageError(Exception):
 
 
 def configure(threads=1, memory=256 << 20):
-    """Bound ImageMagick in this process: one thread (workers are processes), bounded memory; BLAS too."""
-    # OpenBLAS's threads spin between the small products of each photo's hashes: with two workers on two
-    # cores they took 55% of a 320 px photo's CPU time and the other worker's core.
-    threadpool_limits(threads, user_api="blas")
+    """Bound ImageMagick in this process: one thread (workers are processes), bounded memory."""
     limits["thread"] = threads
     limits["memory"] = memory
     limits["map"] = 2 * memory

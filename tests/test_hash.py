@@ -16,7 +16,7 @@ from wand.color import Color
 from wand.image import Image
 
 from conftest import BIN, invoke, json_lines, make_photo, run, run_unprivileged
-from shashin import imaging
+from shashin import hashing, imaging
 from shashin.cli import hash as hash_command
 
 
@@ -414,7 +414,7 @@ def test_sizes_read_from_headers_are_imagemagicks(tmp_path):
     assert (tmp_path / "alpha.webp").read_bytes()[12:16] == b"VP8X"
 
 
-def test_decoding_workers_hold_blas_to_one_thread():
+def test_hashing_workers_hold_blas_to_one_thread():
     # numpy is loaded before the workers fork, so OPENBLAS_NUM_THREADS would come too late for them.
-    imaging.configure(threads=1)
+    hashing._worker_setup(None)
     assert {pool["num_threads"] for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"} == {1}
