@@ -4,7 +4,8 @@ A *take* is a camera moving over a still: a window of the photo that pans and zo
 to another. :func:`clip` films a take into an H.264 file; :func:`make_copy` makes one copy of a clip
 the way archives collect them (re-encoded, resized, WhatsApp-compressed, its rotation flag set,
 trimmed at the start or the end), with random parameters; :func:`other_take` is another take of the
-same photo, which is not a copy. The tests and ``benchmarks/bench_video.py`` are made of these.
+same photo, which is not a copy; :func:`tripod` films a fixed camera's recordings of one scene, which
+share their background and differ by what moves. The tests and ``benchmarks/bench_video.py`` are made of these.
 """
 
 from __future__ import annotations
@@ -130,6 +131,31 @@ def clip(path, take, width=320, height=180, seconds=4.0, fps=15, gop_seconds=1.0
     return path
 
 
+def tripod(path, photo, seed, width=320, height=180, seconds=4.0, fps=15, gop_seconds=1.0, crf=20, grain=3.0):
+    """Film a fixed camera over a photo (a tripod: a lecture, a recital) with a small dark figure walking its own
+    random path (``seed``) across it, into an H.264 MP4 at path: two recordings of one scene share their
+    background every second, and differ only by what moves."""
+    import av
+
+    pixels = numpy.ascontiguousarray(photo_pixels(photo))
+    photo_height, photo_width = pixels.shape[:2]
+    rng = numpy.random.default_rng(seed)
+    figure_width, figure_height = max(2, photo_width // 25), max(4, photo_height // 8)
+    x, y = rng.uniform(0.2, 0.8) * photo_width, rng.uniform(0.2, 0.7) * photo_height
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w") as output:
+        stream = _video_stream(output, "libx264", fps, width, height, max(1, round(gop_seconds * fps)), crf)
+        for index in range(max(1, round(seconds * fps))):
+            x = float(numpy.clip(x + rng.normal(0, photo_width / 100), 0, photo_width - figure_width))
+            y = float(numpy.clip(y + rng.normal(0, photo_height / 100), 0, photo_height - figure_height))
+            shown = pixels.copy()
+            shown[int(y) : int(y) + figure_height, int(x) : int(x) + figure_width] = (40, 30, 30)
+            shown = numpy.clip(shown + rng.normal(0, grain, shown.shape), 0, 255).astype(numpy.uint8)
+            _encode(output, stream, av.VideoFrame.from_ndarray(shown, format="rgb24"), index, width, height)
+        _flush(output, stream)
+    return path
+
+
 def make_copy(kind, original, path, rng):
     """One copy of a clip (``kind`` from COPY_KINDS), with random parameters; returns what was done, in words."""
     if kind == "rotated":
@@ -241,20 +267,28 @@ def _even(value):
     return max(16, int(round(value / 2)) * 2)
 
 
-def library(folder, count, seed=0, kinds=COPY_KINDS, **clip_options):
+def library(folder, count, seed=0, kinds=COPY_KINDS, fixed_camera=False, **clip_options):
     """``count`` originals over varied photos in folder/Camera, each with one copy of every kind and another
-    take of it: ``[{"original": path, "copies": {kind: path}, "take": path}]``."""
+    take of it: ``[{"original": path, "copies": {kind: path}, "take": path}]``. With ``fixed_camera``, each
+    original and its other take are :func:`tripod` recordings of one scene, else moving takes (:func:`clip`)."""
     rng = random.Random(seed)
     made = []
     for number in range(count):
-        take = random_take(rng, PHOTOS[number % len(PHOTOS)])
-        original = clip(folder / "Camera" / "VID_{:04}.mp4".format(number), take, **clip_options)
+        photo, named = PHOTOS[number % len(PHOTOS)], "VID_{:04}.mp4".format(number)
+        if fixed_camera:
+            original = tripod(folder / "Camera" / named, photo, rng.randrange(1 << 30), **clip_options)
+        else:
+            take = random_take(rng, photo)
+            original = clip(folder / "Camera" / named, take, **clip_options)
         copies = {}
         for kind in kinds:
             target = folder / kind / "VID_{:04}.{}".format(number, "mp4")
             target.parent.mkdir(parents=True, exist_ok=True)
             make_copy(kind, original, target, rng)
             copies[kind] = target
-        other = clip(folder / "Takes" / "VID_{:04}.mp4".format(number), other_take(rng, take), **clip_options)
+        if fixed_camera:
+            other = tripod(folder / "Takes" / named, photo, rng.randrange(1 << 30), **clip_options)
+        else:
+            other = clip(folder / "Takes" / named, other_take(rng, take), **clip_options)
         made.append({"original": original, "copies": copies, "take": other})
     return made

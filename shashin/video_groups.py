@@ -43,6 +43,14 @@ MIN_SPREAD = 6
 MIN_INFORMATIVE = 3
 #: Seconds beside a second's partner compared with it: two encodings' keyframes fall up to a second apart.
 SLACK = 1
+#: Root mean square grey level (of 255) of what moves in a video (:meth:`Frames.moving`) from which what moves in
+#: two videos, one of them at least, must move alike for them to be copies: below, it is compression noise.
+#: Measured on 16x16 views: a still scene's copies 0.6-1.2 (a messenger copy the most), tripod recordings with a
+#: small figure walking 0.7-3.9, handheld clips 5-30.
+MOTION_LEVEL = 1.5
+#: Correlation of their moving parts from which two videos move alike. Measured: copies 0.37-1.0, other takes
+#: from a fixed camera -0.03-0.1.
+MIN_MOTION_AGREEMENT = 0.25
 #: Pairs of seconds compared at a time when lining two videos up: about 60 MB of working memory, whatever their
 #: lengths (docs/performance.md).
 BLOCK_PAIRS = 1 << 20
@@ -54,30 +62,47 @@ LIVE_PHOTO_SECONDS = 4.0
 class Match:
     """How video b lines up with video a: b's second i shows a's second ``i + offset`` turned ``turn`` quarters;
     ``matched`` is the share of their shared informative seconds that show the same frame, ``distance`` the
-    median dHash distance of those seconds, ``shared`` how many seconds they share."""
+    median dHash distance of those seconds, ``shared`` how many seconds they share, ``motion`` how alike what
+    moves in them moves (a correlation), None where nothing moves above compression noise."""
 
     offset: int
     turn: int
     matched: float
     distance: int
     shared: int
+    motion: float | None = None
 
 
 class Frames:
-    """What lining up reads of one video's fingerprint, worked out once: its views, its seconds' dHashes in each
-    quarter turn, and which seconds are informative. Gradients are derived a block at a time as they are
-    compared (:func:`line_up`): kept whole in four turns they would take 7.7 kB a second of every video."""
+    """What lining up reads of one video's fingerprint, worked out once: its views and their median (a still
+    scene's background), its seconds' dHashes in each quarter turn, and which seconds are informative.
+    Gradients and moving parts are derived a block at a time as they are compared (:func:`line_up`): kept
+    whole in four turns they would take 7.7 kB a second of every video."""
 
     def __init__(self, fingerprint):
         self.length = len(fingerprint.views)
         self.views = fingerprint.views
         self.hashes = fingerprint.hashes()
         self.informative = fingerprint.spreads() >= MIN_SPREAD
+        self.still = numpy.median(fingerprint.views, axis=0).astype(numpy.float32)
+        #: Root mean square grey level of what moves in it (:meth:`moving`).
+        self.motion = float(numpy.sqrt(numpy.mean(numpy.square(self.moving(0)))))
 
     def features(self, turn, first=0, last=None):
         """The gradient features of seconds first..last (exclusive) turned ``turn`` quarters."""
         views = self.views[first:last].astype(numpy.float32)
         return _gradients(numpy.rot90(views, turn, axes=(1, 2)))
+
+    def moving(self, turn, first=0, last=None):
+        """What moves at seconds first..last (exclusive), turned ``turn`` quarters, flattened: each view less
+        the median view, averaged with the seconds beside it (two encodings' keyframes fall up to a second
+        apart), in grey levels."""
+        last = self.length if last is None else last
+        low, high = max(0, first - 1), min(self.length, last + 1)
+        moving = self.views[low:high].astype(numpy.float32) - self.still
+        padded = numpy.concatenate([moving[:1]] * (first == low) + [moving] + [moving[-1:]] * (last == high))
+        smooth = (padded[:-2] + padded[1:-1] + padded[2:]) / 3
+        return numpy.rot90(smooth, turn, axes=(1, 2)).reshape(len(smooth), -1)
 
 
 def _gradients(views):
@@ -90,35 +115,45 @@ def _gradients(views):
 
 
 def line_up(frames_a, frames_b, rotations=True):
-    """The best :class:`Match` of two videos' :class:`Frames`, or None when they share too little to be copies."""
+    """The best :class:`Match` of two videos' :class:`Frames`, or None when they share too little to be copies.
+    Of the offsets and turns whose frames match (MIN_MATCHED), the one whose motion agrees most: two
+    recordings of a still scene match at every offset, a copy's motion at one."""
     length_a, length_b = frames_a.length, frames_b.length
     least_shared = max(1, int(numpy.ceil(MIN_OVERLAP * max(length_a, length_b) - 1e-9)))
     offsets = numpy.arange(least_shared - length_b, length_a - least_shared + 1)
-    features_b = frames_b.features(0)
-    best = None
+    seen_b = (frames_b.features(0), frames_b.moving(0))
+    # Whether motion is compared is the pair's, not an offset's: else a few still seconds would win.
+    moves = max(frames_a.motion, frames_b.motion) >= MOTION_LEVEL
+    best, best_key = None, None
     for turn in range(4) if rotations else [0]:
-        shared, matched, histogram = _tally(frames_a, frames_b, features_b, turn)
+        tally = _tally(frames_a, frames_b, seen_b, turn)
         # Index k of the tallies is offset k - (length_b - 1).
-        shared, matched, histogram = (tally[offsets + length_b - 1] for tally in (shared, matched, histogram))
-        for offset, count, same, distances in zip(offsets.tolist(), shared.tolist(), matched.tolist(), histogram):
+        tally = [column[offsets + length_b - 1] for column in tally]
+        for offset, count, same, distances, dots, energy_a, energy_b in zip(offsets.tolist(), *tally):
             if count < min(MIN_INFORMATIVE, least_shared):
                 continue
-            match = Match(offset, turn, same / count, _median(distances, count), count)
-            if best is None or (match.matched, -match.distance) > (best.matched, -best.distance):
-                best = match
+            motion = float(dots / max(1e-9, numpy.sqrt(energy_a * energy_b))) if moves else None
+            match = Match(offset, turn, int(same) / int(count), _median(distances, count), int(count), motion)
+            key = (match.matched >= MIN_MATCHED, 1.0 if motion is None else motion, match.matched, -match.distance)
+            if best_key is None or key > best_key:
+                best, best_key = match, key
     return best
 
 
-def _tally(frames_a, frames_b, features_b, turn):
+def _tally(frames_a, frames_b, seen_b, turn):
     """For each offset of b in a (index: offset + length_b - 1), over the seconds both find informative: how
     many they share, how many show the same frame (b's second against a's partner second and the seconds
-    beside it, as two encodings place keyframes up to a second apart), and a histogram of their dHash
-    distances. Worked out over blocks of a's seconds, so that memory stays within BLOCK_PAIRS pairs of
-    seconds however long the videos."""
+    beside it, as two encodings place keyframes up to a second apart), a histogram of their dHash distances,
+    and the sums that correlate their moving parts (products, each one's energy). ``seen_b`` is b's gradient
+    features and moving parts. Worked out over blocks of a's seconds, so that memory stays within BLOCK_PAIRS
+    pairs of seconds however long the videos."""
     length_a, length_b = frames_a.length, frames_b.length
+    features_b, moving_b = seen_b
+    energy_of_b = numpy.einsum("ij,ij->i", moving_b, moving_b)
     span = length_a + length_b - 1
     shared, matched = numpy.zeros(span, numpy.int64), numpy.zeros(span, numpy.int64)
     histogram = numpy.zeros(span * 65, numpy.int64)
+    dots, energy_a, energy_b = numpy.zeros(span), numpy.zeros(span), numpy.zeros(span)
     rows = max(1, BLOCK_PAIRS // length_b)
     for first in range(0, length_a, rows):
         last = min(length_a, first + rows)
@@ -133,13 +168,19 @@ def _tally(frames_a, frames_b, features_b, turn):
             tolerant[: later - first] = numpy.maximum(
                 tolerant[: later - first], scores[first + step - low : later + step - low]
             )
+        moving_a = frames_a.moving(turn, first, last)
+        products = moving_a @ moving_b.T
+        energy_of_a = numpy.einsum("ij,ij->i", moving_a, moving_a)
         seconds_a, seconds_b = numpy.nonzero(frames_a.informative[first:last, None] & frames_b.informative[None, :])
         index = seconds_a + first - seconds_b + length_b - 1
         shared += numpy.bincount(index, minlength=span)
         matched += numpy.bincount(index[tolerant[seconds_a, seconds_b] >= FRAME_SCORE], minlength=span)
         distances = numpy.bitwise_count(frames_a.hashes[first:last, turn][seconds_a] ^ frames_b.hashes[seconds_b, 0])
         histogram += numpy.bincount(index * 65 + distances, minlength=span * 65)
-    return shared, matched, histogram.reshape(span, 65)
+        dots += numpy.bincount(index, products[seconds_a, seconds_b], minlength=span)
+        energy_a += numpy.bincount(index, energy_of_a[seconds_a], minlength=span)
+        energy_b += numpy.bincount(index, energy_of_b[seconds_b], minlength=span)
+    return shared, matched, histogram.reshape(span, 65), dots, energy_a, energy_b
 
 
 def _median(histogram, count):
@@ -150,9 +191,13 @@ def _median(histogram, count):
 
 
 def similar(frames_a, frames_b, rotations=True):
-    """The :class:`Match` that makes two videos copies, or None."""
+    """The :class:`Match` that makes two videos copies, or None: most seconds show the same frame, and what
+    moves in them, if anything does, moves alike (two recordings from a fixed camera show the same background
+    every second, and differ only by what moves)."""
     match = line_up(frames_a, frames_b, rotations)
-    return match if match is not None and match.matched >= MIN_MATCHED else None
+    if match is None or match.matched < MIN_MATCHED:
+        return None
+    return match if match.motion is None or match.motion >= MIN_MOTION_AGREEMENT else None
 
 
 def candidate_pairs(md5s, frames, rotations=True):
