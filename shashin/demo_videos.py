@@ -18,17 +18,7 @@ import numpy
 from . import demo
 
 #: The sample photographs takes are filmed over (a stereo pair's second half and the synthetic ones left out).
-PHOTOS = (
-    "astronaut.png",
-    "chelsea.png",
-    "coffee.png",
-    "rocket.jpg",
-    "motorcycle_left.png",
-    "retina.jpg",
-    "hubble_deep_field.jpg",
-    "ihc.png",
-    "camera.png",
-    "moon.png",
+PHOTOS = demo.SAMPLES + (
     "brick.png",
     "coins.png",
     "grass.png",
