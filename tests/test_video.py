@@ -13,7 +13,7 @@ import pytest
 from conftest import json_lines, make_photo, md5, run
 from datasette_shashin import videos
 from review_client import Visitor, datasette, key
-from shashin import demo_videos, video, video_groups
+from shashin import demo_videos, trash, video, video_groups
 from shashin.store import Store
 
 #: Small and short: the suite stays quick, and a clip still has a few seconds to line up.
@@ -285,6 +285,29 @@ def test_videos_said_not_duplicates_stay_apart(clips, tmp_path):
     assert len(grouped(db)[1]) == 1
     run("shashin-group", "--db", db, "--not-duplicates", original, resized, check=0)
     assert grouped(db)[1] == []
+
+
+def test_a_video_copy_goes_to_the_trash_and_back_as_a_photo_does(clips, tmp_path):
+    """The same removal path as photos: the copy moves into the trash with a journal entry, the last copy of
+    the clip is refused, and restoring puts the same bytes back where they were."""
+    _, made = clips
+    library = tmp_path / "library"
+    library.mkdir()
+    original = shutil.copy(made[0]["original"], library / "a.mp4")
+    copy = shutil.copy(made[0]["copies"]["whatsapp"], library / "b.mp4")
+    db = tmp_path / "shashin.db"
+    run("shashin-hash", "--db", db, "-q", library, check=0)
+    assert len(grouped(db)[1]) == 1
+    store = Store(db)
+    group = store.groups_of_paths([str(copy)])[str(copy)]
+    content = md5(copy)
+    trash.remove(store, group, [str(copy)])
+    assert not os.path.exists(copy) and os.path.exists(original)
+    with pytest.raises(trash.Refused):
+        trash.remove(store, group, [str(original)])
+    [entry] = store.trash_entries()
+    [result] = trash.restore(store, [entry["id"]])
+    assert result.ok and md5(copy) == content
 
 
 @pytest.fixture(scope="module")
