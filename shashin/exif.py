@@ -113,10 +113,11 @@ class Session:
             return self._read_one(path, retry=False) if retry else (path, None, "exiftool failed on this file")
         return _result(path, found.get(path))
 
-    def preview(self, path):
-        """The largest JPEG a RAW file embeds, as a :class:`Preview`, or None."""
+    def preview(self, path, source=None):
+        """The largest JPEG a RAW file embeds, as a :class:`Preview`, or None. ``source``: where its bytes are
+        read when not from path (exiftool still tells its type by path's name: a NEF is TIFF-shaped)."""
         try:
-            with _exiftool_names([path]) as (names, _):
+            with _named_like(path, source) as named, _exiftool_names([named]) as (names, _):
                 (tags,) = self._call(
                     lambda tool: tool.get_tags(names, ["FileType", "ImageWidth", "ImageHeight", "Orientation"])
                 ) or [{}]
@@ -219,6 +220,18 @@ class Preview(NamedTuple):
     height: int
     orientation: int
     format: str
+
+
+@contextlib.contextmanager
+def _named_like(path, source):
+    """path, or a link to source named with path's extension."""
+    if source is None:
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="shashin-exif-") as folder:
+        link = os.path.join(folder, "photo" + os.path.splitext(path)[1][:16])
+        os.symlink(source, link)
+        yield link
 
 
 @contextlib.contextmanager

@@ -75,7 +75,7 @@ def analyse(path, format_, source=None):
     source = source or path
     try:
         if format_ == "RAW" or extension(path) in RAW_EXTENSIONS:
-            return _analyse_raw(source)
+            return _analyse_raw(path, source)
         return _analyse(source, format_)
     except ResourceLimitError as error:
         raise ImageError("over ImageMagick's resource limits ({})".format(magick_message(error))) from None
@@ -203,10 +203,10 @@ def view_from_thumbnail(jpeg):
 _raw_previews = Session()
 
 
-def _analyse_raw(path):
+def _analyse_raw(path, source):
     # Debian's ImageMagick hands RAW files to ufraw, which is long gone; and developing a RAW file
     # would cost seconds. Cameras embed a full-size or large JPEG preview: that is what is hashed.
-    preview = _raw_previews.preview(path)
+    preview = _raw_previews.preview(path, source)
     if preview is None:
         raise ImageError("RAW file without an embedded JPEG preview (ImageMagick cannot develop RAW files here)")
     with Image.ping(blob=preview.jpeg) as header:

@@ -336,6 +336,8 @@ def test_raw_files_are_hashed_from_their_embedded_preview(tmp_path):
     records = json_lines(run("shashin-hash", "--no-db", raw, upright, check=0).stdout)
     assert records[0]["dhash"] == records[1]["dhash"]
     assert (records[0]["width"], records[0]["height"]) == (240, 320)
+    # Read through the scan's own descriptor, the file is still told by its name: a NEF, TIFF-shaped.
+    assert records[0]["format"] == "NEF"
 
 
 def test_a_file_swapped_or_rewritten_while_hashed_is_not_recorded(tmp_path, monkeypatch):
