@@ -21,7 +21,7 @@ def kinds_in_order(db, rules):
     with contextlib.closing(Store(db)) as store:
         groups = store.ranking_groups()
     positions = preferences.parse(rules) if rules else None
-    return [[kind_of(m["path"]) for m in rule.cold_start_order(members, positions)] for _, members in groups]
+    return [[kind_of(m["path"]) for m in rule.cold_start_order(members, positions)] for _, _, members in groups]
 
 
 def kind_of(path):
@@ -51,7 +51,7 @@ def test_the_first_rule_that_tells_copies_apart_decides(scanned, rules, order):
 def test_a_tie_falls_to_the_next_rule_and_then_to_the_built_in_rule(scanned):
     _, db = scanned
     with contextlib.closing(Store(db)) as store:
-        _, members = store.ranking_groups()[0]
+        _, _, members = store.ranking_groups()[0]
     by_kind = {kind_of(m["path"]): m for m in members}
     rules = preferences.parse("format:jpeg, not-edited")
     # Both JPEGs, neither edited: the built-in rule decides, and says why.
@@ -122,7 +122,7 @@ def test_stored_rules_order_copies_as_typed(library, open_store):
     invoke(rank_command.cli, "--db", db, "--prefer", "folder:WhatsApp", check=0)
     store = open_store(db)
     rules = preferences.load(store)
-    for _, members in store.ranking_groups():
+    for _, _, members in store.ranking_groups():
         keeper = rules.order(members)[0]["path"]
         assert keeper in {copies(folder, n)["whatsapp"] for n in range(PHOTOS)}
 
@@ -152,7 +152,7 @@ def test_new_rules_drop_the_ranks_the_rule_made_not_a_model_s(library, open_stor
     assert store.db["ranks"].count == 0  # the page orders by the new rules until shashin-rank runs
     model_ranks = [
         {"path": m["path"], "group_id": g, "rank": i + 1, "keep_probability": 0.9 - i / 10, "reasons": []}
-        for g, members in store.ranking_groups()
+        for g, _, members in store.ranking_groups()
         for i, m in enumerate(members)
     ]
     store.save_ranks(model_ranks)
