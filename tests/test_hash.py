@@ -15,7 +15,7 @@ import threadpoolctl
 from wand.color import Color
 from wand.image import Image
 
-from conftest import BIN, invoke, json_lines, make_photo, run, run_unprivileged
+from conftest import BIN, invoke, json_lines, make_photo, rewrite_keeping_size_and_mtime, run, run_unprivileged
 from shashin import hashing, imaging
 from shashin.cli import hash as hash_command
 
@@ -131,11 +131,8 @@ def test_exif_orientation(tmp_path):
 
 def test_rescan_does_not_read_unchanged_files(library, db):
     run("shashin-hash", "--db", db, library, check=0)
-    victim = library / "photo1.jpg"
-    stat = victim.stat()
     # Same size and mtime, different bytes: only a rescan that trusts the database stays quiet.
-    victim.write_bytes(b"\0" * stat.st_size)
-    os.utime(victim, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    rewrite_keeping_size_and_mtime(library / "photo1.jpg")
     result = run("shashin-hash", "--db", db, library, check=0)
     assert "0 hashed, 3 cached" in result.stderr
     assert len(json_lines(result.stdout)) == 3
@@ -359,10 +356,7 @@ def test_a_file_swapped_or_rewritten_while_hashed_is_not_recorded(tmp_path, monk
 
     def rewritten(handle, name):
         found = digest(handle, name)
-        status = os.stat(path)
-        with open(path, "r+b") as target:
-            target.write(other.read_bytes()[:64])
-        os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+        rewrite_keeping_size_and_mtime(path)
         return found
 
     for change in (rewritten, swapped):

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from conftest import group_of, invoke, json_lines, md5, unwritable
+from conftest import group_of, invoke, json_lines, md5, rewrite_keeping_size_and_mtime, unwritable
 from shashin import trash
 from shashin.cli import trash as trash_command
 from shashin.store import Store
@@ -71,17 +71,6 @@ def test_refuses_when_the_copy_that_stays_changed(db, store, photos):
     with pytest.raises(trash.Refused, match="unchanged"):
         trash.remove(store, group, [photos["beach"]])
     assert os.path.exists(photos["beach"])
-
-
-def rewrite_keeping_size_and_mtime(path):
-    """Other bytes in the same file, same size, its mtime put back: only the md5 can tell."""
-    info = os.stat(path)
-    with open(path, "r+b") as handle:
-        handle.seek(info.st_size // 2)
-        byte = handle.read(1)
-        handle.seek(info.st_size // 2)
-        handle.write(bytes([byte[0] ^ 0xFF]))
-    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
 
 
 def test_same_size_rewrite_with_mtime_put_back_is_left_in_place(db, store, photos):

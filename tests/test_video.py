@@ -10,7 +10,7 @@ import shutil
 import numpy
 import pytest
 
-from conftest import json_lines, make_photo, md5, run
+from conftest import json_lines, make_photo, md5, rewrite_keeping_size_and_mtime, run
 from datasette_shashin import videos
 from review_client import Visitor, datasette, key
 from shashin import demo_videos, trash, video, video_groups
@@ -173,11 +173,8 @@ def test_a_rescan_opens_no_unchanged_video(clips, tmp_path):
         shutil.copy(entry["original"], folder / "clip{}.mp4".format(number))
     db = tmp_path / "shashin.db"
     first = json_lines(run("shashin-hash", "--db", db, folder, check=0).stdout)
-    victim = folder / "clip0.mp4"
-    stat = victim.stat()
     # Same size and mtime, other bytes: only a rescan that trusts the database never notices.
-    victim.write_bytes(b"\0" * stat.st_size)
-    os.utime(victim, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    rewrite_keeping_size_and_mtime(folder / "clip0.mp4")
     again = run("shashin-hash", "--db", db, folder, check=0)
     assert "0 hashed, 2 cached" in again.stderr
     assert json_lines(again.stdout) == [dict(record) for record in first]
