@@ -75,7 +75,9 @@ def candidates(decisions, facts, words):
     # The first of the camera's evidence, after the facts: its make and model.
     said.append(len(facts))
     incidental = [facts.index(fact) for fact in ("path length", "name order")]
-    found = [Criterion(kind, None, direction) for kind in ("rule", "evidence") for direction in (1, -1)]
+    # The rule's order, not against it: its reverse ("the least camera evidence, the fewest pixels...") is no
+    # one's preference, and where it only happens to follow one ("the smallest file"), that one is said instead.
+    found = [Criterion("rule", None, 1)] + [Criterion("evidence", None, direction) for direction in (1, -1)]
     found += [Criterion("capture", None, direction) for direction in (1, -1)]
     found += [Criterion("fact", column, direction) for column in said for direction in (1, -1)]
     found += [Criterion("format", name, d) for name in sorted(set(decisions.formats)) for d in (1, -1)]

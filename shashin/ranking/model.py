@@ -367,7 +367,7 @@ class Ranker:
         if not explain:
             reasons = [[] for _ in flat.members]
         elif key_table is not None:
-            reasons = self._order_reasons(flat, partner, key_table)
+            reasons = self._order_reasons(flat, partner, keeper, key_table)
         elif probability is not None:
             reasons = self._reasons(flat, partner, keeper)
         else:
@@ -418,12 +418,15 @@ class Ranker:
             reasons[index] = list(dict.fromkeys(words))[:MAX_REASONS]
         return reasons
 
-    def _order_reasons(self, flat, partner, key_table):
-        """For each member, the criterion of the learned order that decided between it and its partner."""
+    def _order_reasons(self, flat, partner, keepers, key_table):
+        """For each member, the criterion of the learned order that decided between it and its partner; where
+        the order ties them, the trees decided, and say why."""
         reasons = [[] for _ in flat.members]
+        tied = []
         for index, other in enumerate(partner.tolist()):
             criterion = lexicographic.deciding(self.order, key_table, index, other)
             if criterion is None:
+                tied.append(index)
                 continue
             if criterion.kind == "long edge":
                 # The threshold the person keeps to, from this member's side: "long edge under 1040 px".
@@ -432,6 +435,10 @@ class Ranker:
                 reasons[index] = [lexicographic.describe(side, _COLUMN_WORDS)]
             else:
                 reasons[index] = [_describe(_criterion_family(criterion), flat, index, other)]
+        if tied:
+            by_trees = self._reasons(flat, partner, keepers)
+            for index in tied:
+                reasons[index] = by_trees[index]
         return reasons
 
 
