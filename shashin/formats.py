@@ -184,8 +184,9 @@ def describe(head):
         return "XML or HTML"
     if not head:
         return "empty"
-    if sniff_video(head):
-        return "a video ({})".format(sniff_video(head))
+    video = sniff_video(head)
+    if video:
+        return "a video ({})".format(video)
     if head[4:8] == b"ftyp":
         return "audio or another ISO media file"
     try:

@@ -169,8 +169,9 @@ def hash_file(item):
         with open(path, "rb") as handle:
             before = _identity_of(handle)
             head = handle.read(formats.HEAD_BYTES)
-            is_video = not formats.is_image(path, head) and formats.is_video(path, head)
-            if not (is_video or formats.is_image(path, head)):
+            is_image = formats.is_image(path, head)
+            is_video = not is_image and formats.is_video(path, head)
+            if not (is_image or is_video):
                 return HashOutcome(path, SKIPPED, message="not an image or a video")
             if size == 0:
                 return HashOutcome(path, FAILED, record, "empty file (0 bytes)")

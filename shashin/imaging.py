@@ -72,11 +72,10 @@ def analyse(path, format_, source=None):
     difference hash as 16 hex digits. ``source``: where its bytes are read, when not from
     path (the scan's own open descriptor of it, ``/proc/PID/fd/N``).
     """
-    source = source or path
     try:
         if format_ == "RAW" or extension(path) in RAW_EXTENSIONS:
             return _analyse_raw(path, source)
-        return _analyse(source, format_)
+        return _analyse(source or path, format_)
     except ResourceLimitError as error:
         raise ImageError("over ImageMagick's resource limits ({})".format(magick_message(error))) from None
     except WandRuntimeError as error:
