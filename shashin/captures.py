@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass
 
 from .ranking import rule
+from .similarity import pair_key
 
 #: The kind of group whose members are different captures of one scene.
 SERIES = "series"
@@ -167,13 +168,10 @@ def _unsure(md5s, apart):
         md5
         for md5 in md5s
         if any(
-            md5 not in pair and _key(md5, pair[0]) not in apart and _key(md5, pair[1]) not in apart for pair in apart
+            md5 not in pair and pair_key(md5, pair[0]) not in apart and pair_key(md5, pair[1]) not in apart
+            for pair in apart
         )
     }
-
-
-def _key(md5_a, md5_b):
-    return (md5_a, md5_b) if md5_a < md5_b else (md5_b, md5_a)
 
 
 def _different_pairs(md5s, evidence_of):

@@ -375,7 +375,7 @@ class _Matcher:
         return False
 
     def _ignored(self, a, b):
-        return bool(self.ignored) and _key(self.contents[a], self.contents[b]) in self.ignored
+        return bool(self.ignored) and pair_key(self.contents[a], self.contents[b]) in self.ignored
 
     def clusters(self):
         """Lists of content indexes, every two of which are similar."""
@@ -497,5 +497,6 @@ def _overlap(box_a, box_b):
     return width * height / max(min(_area(box_a), _area(box_b)), 1e-9)
 
 
-def _key(md5_a, md5_b):
+def pair_key(md5_a, md5_b):
+    """The two contents of a pair, in one order: the key of their pair."""
     return (md5_a, md5_b) if md5_a < md5_b else (md5_b, md5_a)

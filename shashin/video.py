@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy
 
+from . import similarity
 from .dhash import dhashes
 
 #: Seconds between two points of a fingerprint.
@@ -78,8 +79,7 @@ class Fingerprint:
 
     def spreads(self):
         """Range of the middle 80% of each view's grey levels: near zero for a black or white frame."""
-        low, high = numpy.percentile(self.views.reshape(len(self.views), -1), [10, 90], axis=1)
-        return high - low
+        return similarity.spreads(self.views)
 
     def hex(self):
         """The upright hashes as 16 hex digits each: the record's ``frame_hashes``."""

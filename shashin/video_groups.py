@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy
 
 from .hamming import hamming_search
-from .similarity import Group
+from .similarity import Group, pair_key
 
 #: Largest dHash distance (bits of 64) at which a second of one video may show the frame of another's: the
 #: candidates' search radius.
@@ -244,7 +244,7 @@ def find_groups(files, prints, rotations=True, ignored=()):
     ignored = {tuple(pair) for pair in ignored}
     matches = {}
     for i, j in candidate_pairs(md5s, frames, rotations):
-        if _key(md5s[i], md5s[j]) not in ignored:
+        if pair_key(md5s[i], md5s[j]) not in ignored:
             match = similar(frames[md5s[i]], frames[md5s[j]], rotations)
             if match is not None:
                 matches[i, j] = match
@@ -266,7 +266,7 @@ def _clusters(md5s, matches, ignored):
     cluster_of = {i: {i} for pair in matches for i in pair}
     for i, j in sorted(matches, key=lambda pair: (-matches[pair].matched, matches[pair].distance, pair)):
         first, second = cluster_of[i], cluster_of[j]
-        if first is second or any(_key(md5s[x], md5s[y]) in ignored for x in first for y in second):
+        if first is second or any(pair_key(md5s[x], md5s[y]) in ignored for x in first for y in second):
             continue
         first |= second
         for member in second:
@@ -307,7 +307,3 @@ def live_photo_movies(videos, photos, durations):
         if photo is not None and (durations.get(md5) or 0) <= LIVE_PHOTO_SECONDS:
             found[path] = photo
     return found
-
-
-def _key(md5_a, md5_b):
-    return (md5_a, md5_b) if md5_a < md5_b else (md5_b, md5_a)
