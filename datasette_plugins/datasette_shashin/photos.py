@@ -76,10 +76,10 @@ async def image(datasette, request):
     md5 = request.url_vars["md5"]
     edge = converted_edge(request.args.get("edge"))
     copy = request.args.get("copy")
-    if await database.read(datasette, lambda store: store.video_files(md5)):
+    videos, recorded = await database.read(datasette, lambda store: (store.video_files(md5), store.paths_with_md5(md5)))
+    if videos:
         message = "this content is a video, not a photo: it is played from /-/shashin/video/{}".format(md5)
         return Response.text(message, status=415)
-    recorded = await database.read(datasette, lambda store: store.paths_with_md5(md5))
     if copy is not None:
         recorded = [row for row in recorded if member_key(row[0]) == copy]
     if any((size or 0) > MAX_IMAGE_BYTES for _, _, size in recorded):
