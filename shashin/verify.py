@@ -98,6 +98,7 @@ class FrameVerifier:
         self._thumbnail = thumbnail
         self._parts = functools.lru_cache(maxsize=FEATURE_CACHE)(self._load_parts)
         self._features = functools.lru_cache(maxsize=FEATURE_CACHE)(self._load_features)
+        self._boxes = functools.lru_cache(maxsize=FEATURE_CACHE)(self._load_box)
 
     def _load_parts(self, index):
         """``(grey thumbnail, gradients of the whole, of its regions, of its shared parts)``, or None."""
@@ -111,13 +112,18 @@ class FrameVerifier:
     def _load_features(self, index):
         return features(self._parts(index)[0])
 
+    def _load_box(self, index):
+        return regions.content_box(self._parts(index)[0])
+
     def match(self, a, b):
         """The :class:`Match` of a and b when they are copies across a change of frame, else None."""
         parts_a, parts_b = self._parts(a), self._parts(b)
         if parts_a is None or parts_b is None or likeness(parts_a[1:], parts_b[1:]) < MIN_LIKENESS:
             return None
         image_a, image_b = parts_a[0], parts_b[0]
-        return frame_match(image_a, *self._features(a), image_b, *self._features(b)) or box_match(image_a, image_b)
+        return frame_match(image_a, *self._features(a), image_b, *self._features(b)) or box_match(
+            image_a, image_b, lambda first: self._boxes(a if first else b)
+        )
 
 
 def likeness(parts_a, parts_b):
@@ -172,11 +178,12 @@ def frame_match(image_a, points_a, descriptors_a, image_b, points_b, descriptors
     return best if best is not None and best.score > 0 else None
 
 
-def box_match(image_a, image_b):
+def box_match(image_a, image_b, box_of):
     """The :class:`Match` when one image is the other's content box (a border, a frame, a screenshot's bars
-    around it) and their gradients correlate, else None: for photos too soft or flat for keypoints."""
+    around it) and their gradients correlate, else None: for photos too soft or flat for keypoints.
+    ``box_of(first)``: the content box of image_a (first) or image_b, found once a content."""
     for inner, outer, inner_is_first in ((image_a, image_b, True), (image_b, image_a, False)):
-        x, y, width, height = regions.content_box(outer)
+        x, y, width, height = box_of(not inner_is_first)
         box = (x / outer.shape[1], y / outer.shape[0], (x + width) / outer.shape[1], (y + height) / outer.shape[0])
         if (box[2] - box[0]) * (box[3] - box[1]) > 0.9 or width < 8 or height < 8:
             continue
