@@ -29,8 +29,11 @@ class WriteFailed(Exception):
     """The database could not be written (disk full, locked too long); files stay as journaled."""
 
 
-#: Per Datasette instance: the name of the database found holding shashin's tables (they stay).
-_found: "weakref.WeakKeyDictionary[object, str]" = weakref.WeakKeyDictionary()
+#: Per Datasette instance: the databases it served when shashin's was looked for, and the name of the one
+#: found (None: none). Datasette has no hook for a database added or removed, so the served databases are the
+#: key: another set looks again. A file that becomes shashin's while served beside the one found is seen when
+#: the databases served change (or Datasette restarts).
+_found: "weakref.WeakKeyDictionary[object, tuple]" = weakref.WeakKeyDictionary()
 
 
 def shashin_database(datasette):
@@ -45,20 +48,27 @@ def shashin_database(datasette):
         if name not in datasette.databases:
             raise NotFound("the shashin setting names database {!r}, which this Datasette does not serve".format(name))
         return datasette.get_database(name)
-    if _found.get(datasette) in datasette.databases:
-        return datasette.get_database(_found[datasette])
+    served = tuple((database.name, database.path) for database in datasette.databases.values())
+    if datasette not in _found or _found[datasette][0] != served:
+        _found[datasette] = (served, _find(datasette.databases.values()))
+    found = _found[datasette][1]
+    if found is None:
+        raise NotFound("no shashin database: start datasette with one, like `datasette shashin.db`")
+    return datasette.get_database(found)
+
+
+def _find(databases):
+    """The name of the database a shashin command made, else of the first with no ``images`` table, or None."""
     files = [
-        (database, _made_by(database.path))
-        for database in datasette.databases.values()
+        (database.name, _made_by(database.path))
+        for database in databases
         if database.is_mutable and not database.is_memory and os.path.exists(database.path or "")
     ]
     for wanted in ("shashin", "nobody"):
-        for database, maker in files:
+        for name, maker in files:
             if maker == wanted:
-                if maker == "shashin":
-                    _found[datasette] = database.name
-                return database
-    raise NotFound("no shashin database: start datasette with one, like `datasette shashin.db`")
+                return name
+    return None
 
 
 def _made_by(path):
