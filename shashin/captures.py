@@ -179,12 +179,3 @@ def _different_pairs(md5s, evidence_of):
         known = [evidence_of.get(md5) for md5 in pair]
         if None not in known and differences(*known):
             yield pair
-
-
-def identical_to(members):
-    """For each ``(path, md5, ...)`` member, the path of the first member with its md5, or None for that first one."""
-    first, found = {}, []
-    for path, md5, *_ in members:
-        earlier = first.setdefault(md5, path)
-        found.append(None if earlier == path else earlier)
-    return found

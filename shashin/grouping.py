@@ -117,9 +117,7 @@ def group_library(
             "paths": [path for path, _, _ in group.members],
             "max_distance": group.max_distance,
             "identical_to": {
-                path: first
-                for (path, _, _), first in zip(group.members, captures.identical_to(group.members))
-                if first is not None
+                path: first for (path, _, _), first in zip(group.members, group.identical_to) if first is not None
             },
         }
         yield Outcome(None, group.kind, record)

@@ -255,6 +255,15 @@ class Group:
     members: list = field(default_factory=list)
     max_distance: int = 0
 
+    @functools.cached_property
+    def identical_to(self):
+        """For each member, the path of the first member with its md5, or None for that first one."""
+        first, found = {}, []
+        for path, md5, *_ in self.members:
+            earlier = first.setdefault(md5, path)
+            found.append(None if earlier == path else earlier)
+        return found
+
 
 def one_path_per_file(files):
     """``(files, same)``: one path per file, and ``[(path, path kept)]`` for the others.

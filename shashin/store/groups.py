@@ -6,7 +6,6 @@ import numpy
 from sqlite_utils import Migrations
 
 from .. import facts
-from ..captures import identical_to
 from .base import db_path, fs_path, in_chunks, now
 
 migrations = Migrations("shashin-groups")
@@ -168,7 +167,7 @@ class GroupsMixin:
                     "insert into group_members (group_id, path, md5, distance, identical_to) values (?, ?, ?, ?, ?)",
                     [
                         (group_id, db_path(path), md5, distance, None if first is None else db_path(first))
-                        for (path, md5, distance), first in zip(group.members, identical_to(group.members))
+                        for (path, md5, distance), first in zip(group.members, group.identical_to)
                     ],
                 )
                 ids.append(group_id)
