@@ -67,8 +67,7 @@ def evidence(row):
     make, model = (row.get("make") or "").strip().lower(), (row.get("model") or "").strip().lower()
     if not (make and model):
         return None
-    # The row itself when it has the columns: grouping reads the evidence of every member of every group.
-    facts = row if row.get("tag_count") is not None else rule.facts_of(row)
+    facts = rule.facts_in(row)
     fraction = subsecond(row)
     return Evidence(
         (make, model),

@@ -54,9 +54,9 @@ def facts_of(member):
     return tag_facts.of(metadata_of(member))
 
 
-def _facts_in(member):
+def facts_in(member):
     """Where the member's facts are read: the member itself when it has the columns (no copy), else
-    :func:`facts_of`. The rule runs over every member of 100,000 groups."""
+    :func:`facts_of`. The rule reads every member of 100,000 groups, captures.evidence every member of a copy group."""
     return member if member.get("tag_count") is not None else facts_of(member)
 
 
@@ -89,7 +89,7 @@ def pixels(member):
 
 
 def _facts(member, metadata):
-    return _facts_in(member) if metadata is None else tag_facts.of(metadata)
+    return facts_in(member) if metadata is None else tag_facts.of(metadata)
 
 
 def edited(member, metadata=None):
@@ -151,7 +151,7 @@ class Judged(NamedTuple):
 
 
 def judged(member):
-    facts, moment = _facts_in(member), _capture_moment(member)
+    facts, moment = facts_in(member), _capture_moment(member)
     evidence = _evidence(member, facts, moment)
     taken = None if moment is None else _timestamp(moment)
     key = (
