@@ -146,13 +146,14 @@ def tripod(path, photo, seed, width=320, height=180, seconds=4.0, fps=15, gop_se
     return path
 
 
-def make_copy(kind, original, path, rng):
-    """One copy of a clip (``kind`` from COPY_KINDS), with random parameters; returns what was done, in words."""
+def make_copy(kind, original, path, rng, decoded=None):
+    """One copy of a clip (``kind`` from COPY_KINDS), with random parameters; returns what was done, in words.
+    ``decoded``: the original's :func:`decode`, when the caller makes several copies of it."""
     if kind == "rotated":
         turn = rng.choice((90, 180, 270))
         _remux(original, path, turn)
         return "rotation flag {}".format(turn)
-    frames, fps, (width, height) = _decoded(original)
+    frames, fps, (width, height) = decoded or decode(original)
     duration = len(frames) / fps
     codec, crf, scale, new_fps, keep = "libx264", rng.choice((23, 26)), 1.0, fps, (0.0, duration)
     if kind == "reencode":
@@ -216,7 +217,7 @@ def _flush(output, stream):
         output.mux(packet)
 
 
-def _decoded(path):
+def decode(path):
     """Every frame of a clip as RGB pixels, its frame rate and its size."""
     import av
 
@@ -270,11 +271,11 @@ def library(folder, count, seed=0, kinds=COPY_KINDS, fixed_camera=False, **clip_
         else:
             take = random_take(rng, photo)
             original = clip(folder / "Camera" / named, take, **clip_options)
-        copies = {}
+        copies, decoded = {}, decode(original)
         for kind in kinds:
             target = folder / kind / "VID_{:04}.{}".format(number, "mp4")
             target.parent.mkdir(parents=True, exist_ok=True)
-            make_copy(kind, original, target, rng)
+            make_copy(kind, original, target, rng, decoded)
             copies[kind] = target
         if fixed_camera:
             other = tripod(folder / "Takes" / named, photo, rng.randrange(1 << 30), **clip_options)
