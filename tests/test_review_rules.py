@@ -60,14 +60,22 @@ async def test_the_preview_counts_the_suggested_keepers_that_change(duplicates):
 
 
 async def test_without_script_the_preview_is_a_page(duplicates):
+    """Preview posts the form (its CSRF token goes into no URL) and saves nothing; anyone who may look may."""
     db, _ = duplicates
-    visitor = Visitor(await datasette(db), {"id": "root"})
-    page = (await visitor.get("/-/shashin/rules?criterion=folder&argument=backup&criterion=&argument=")).text
+    visitor = Visitor(await datasette(db))
+    preview = await visitor.post("/-/shashin/rules", dict(form(("folder", "backup")), preview="1"))
+    assert preview.status_code == 200 and saved_rules(db) == []
+    page = preview.text
     assert "1 of 2 undecided groups would get another suggested keeper." in page
     assert re.search(r'<option value="folder" data-argument="TEXT" selected>', page)
     assert 'name="argument" value="backup"' in page and page.count('<li class="shashin-rule">') == 3
-    bad = (await visitor.get("/-/shashin/rules?criterion=bigest-file&argument=")).text
+    assert '<button type="submit" name="preview" value="1" formnovalidate>Preview</button>' in page
+    bad = (await visitor.post("/-/shashin/rules", dict(form(("bigest-file", "")), preview="1"))).text
     assert "unknown keeper rule &#39;bigest-file&#39;" in bad
+    # Without preview, the same form is a save, which this visitor may not make.
+    assert (await visitor.post("/-/shashin/rules", form(("folder", "backup")))).status_code == 403
+    # A preview from another site's page is refused as every form is.
+    assert (await visitor.post("/-/shashin/rules", dict(form(), preview="1"), cross_site=True)).status_code == 403
 
 
 async def test_saving_stores_the_rules_in_order_and_clearing_removes_them(duplicates):

@@ -25,16 +25,17 @@ _PRINTABLE = re.compile("[!-~]*")
 
 
 def post_only(view):
-    """A route that changes things: POST by an allowed actor; a failed write is a message, not a 500."""
+    """A route that changes things: POST by an allowed actor; a failed write is a message, not a 500.
+    ``form``: the request's form, when the caller has read its body already."""
 
     @functools.wraps(view)
-    async def guarded(datasette, request):
+    async def guarded(datasette, request, *form):
         if request.method != "POST":
             return Response.text("changes are POST requests", status=405, headers={"allow": "POST"})
         await check_may_view(datasette, request)
         check_may_change(datasette, request, "change files")
         try:
-            return await view(datasette, request)
+            return await view(datasette, request, *form)
         except BadRequest as error:
             return Response.text(str(error), status=400)
         except database.WriteFailed as error:

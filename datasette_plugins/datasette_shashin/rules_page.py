@@ -15,13 +15,21 @@ PAGE = "/-/shashin/rules"
 
 
 async def rules_page(datasette, request):
-    """The saved rules, or the rules of a preview (``criterion`` and ``argument`` in the URL) with how many
-    suggested keepers they change; a POST saves them."""
-    if request.method == "POST":
-        return await save_rules(datasette, request)
+    """The saved rules. A POST of the form saves its rules, or with ``preview`` (its Preview button, a POST as
+    every form with the CSRF token is, so that the token goes into no URL) shows them with how many suggested
+    keepers they change."""
+    if request.method != "POST":
+        return await _page(datasette, request, None)
+    form = urllib.parse.parse_qs((await request.post_body()).decode("utf-8", "replace"), keep_blank_values=True)
+    if "preview" not in form:
+        return await save_rules(datasette, request, form)
+    return await _page(datasette, request, _pairs(form.get("criterion", []), form.get("argument", [])))
+
+
+async def _page(datasette, request, pairs):
+    """The page: the saved rules, or these ``(criterion, argument)`` pairs previewed."""
     await check_may_view(datasette, request)
-    proposed = "criterion" in request.args
-    pairs = _pairs(request.args.getlist("criterion"), request.args.getlist("argument"))
+    proposed = pairs is not None
     rules, problem = _parsed(pairs) if proposed else (None, None)
 
     def read(store):
@@ -59,9 +67,8 @@ async def rules_preview(datasette, request):
 
 
 @post_only
-async def save_rules(datasette, request):
+async def save_rules(datasette, request, form):
     """Save the rules of the form, in order (none: back to the built-in rule)."""
-    form = urllib.parse.parse_qs((await request.post_body()).decode("utf-8", "replace"), keep_blank_values=True)
     rules, problem = _parsed(_pairs(form.get("criterion", []), form.get("argument", [])))
     if problem:
         datasette.add_message(request, problem, datasette.ERROR)

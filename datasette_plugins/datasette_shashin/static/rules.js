@@ -1,5 +1,6 @@
 // The keeper rules page: add, remove and move rules, and a live preview of how many suggested keepers change.
-// Without this script the form still works: each row is edited in place and "Preview" reloads the page.
+// Without this script the form still works: each row is edited in place and "Preview" posts the form, which
+// comes back with the count.
 (function () {
   "use strict";
   var form = document.getElementById("shashin-rules");
