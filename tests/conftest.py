@@ -36,6 +36,19 @@ def rewrite_keeping_size_and_mtime(path):
     os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
 
 
+def record_calls(monkeypatch, owner, name):
+    """``owner.name`` still runs, and each call's first argument is appended to the list returned."""
+    calls = []
+    real = getattr(owner, name)
+
+    def recorded(first, *args, **kwargs):
+        calls.append(first)
+        return real(first, *args, **kwargs)
+
+    monkeypatch.setattr(owner, name, recorded)
+    return calls
+
+
 def make_photo(path, index=0, width=640, height=480, fmt=None):
     """A real photograph (scikit-image's samples, cropped by index) saved at path."""
     path = Path(path)

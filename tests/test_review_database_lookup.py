@@ -7,6 +7,7 @@ import pytest
 from datasette.app import Datasette
 from datasette.database import Database
 
+from conftest import record_calls
 from datasette_shashin import database
 from review_client import Visitor
 from shashin.store import Store
@@ -20,14 +21,7 @@ async def test_the_answer_is_kept_until_the_databases_served_change(tmp_path, mo
         conn.execute("create table images (path text primary key, size int)")
     scanned = tmp_path / "scanned.db"
     Store(scanned).close()
-    opened = []
-
-    def made_by(path):
-        opened.append(path)
-        return made_by.wrapped(path)
-
-    made_by.wrapped = database._made_by
-    monkeypatch.setattr(database, "_made_by", made_by)
+    opened = record_calls(monkeypatch, database, "_made_by")
     ds = Datasette([str(other)])
     await ds.invoke_startup()
     visitor = Visitor(ds)
