@@ -15,6 +15,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from threadpoolctl import threadpool_limits
+
 from . import captures, similarity, video_groups
 from .files import unchanged_since_scan
 from .hamming import DEFAULT_HASH_DISTANCE
@@ -37,6 +39,8 @@ FINGERPRINTED = "fingerprinted"
 COMPANION = "companion"
 #: Fingerprints derived and stored together.
 SAVE_EVERY = 500
+#: Fewer thumbnails than this are fingerprinted in this process: forking workers that load ImageMagick costs more.
+INLINE_BELOW = 16
 
 
 @dataclass
@@ -60,6 +64,10 @@ def group_library(
     (replacing the last one); a group's outcome has the group's kind as status and its
     JSON line as record.
     """
+    # OpenBLAS's threads spin between the many small products of fingerprints and matching (each view's and
+    # region's dHash, each pair's gradients): on two cores they took half the grouping's CPU time. Forked
+    # workers inherit the limit.
+    threadpool_limits(1, user_api="blas")
     left_out: list[Outcome] = []
     present, same = similarity.one_path_per_file(_present(files, left_out))
     yield from left_out
@@ -159,7 +167,10 @@ def _fingerprint(store, md5s, jobs):
     """Derive and store the fingerprints missing for these contents, from their thumbnails."""
     total, batches = store.thumbnails_to_fingerprint(md5s, SAVE_EVERY)
     yield Fingerprinting(total)
-    with Workers(jobs, _decoder_setup, died=_died, inline_below=SAVE_EVERY, chunksize=32) as workers:
+    # fork, started in milliseconds: the commands load neither ImageMagick nor OpenCV in this process before
+    # (small batches run here, and are the last), and the workers never use its SQLite connection.
+    workers = Workers(jobs, _decoder_setup, died=_died, inline_below=INLINE_BELOW, chunksize=8, start_method="fork")
+    with workers:
         for batch in batches:
             rows = []
             for md5, fingerprint in workers.map(_fingerprint_one, batch):
