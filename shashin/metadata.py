@@ -26,8 +26,10 @@ if TYPE_CHECKING:
 READ = "read"
 #: An unchanged file whose tags were stored before the facts had columns: its facts derived from them.
 UPDATED = "updated"
-#: Records looked up in the database and read together.
-BATCH = 128
+#: Records looked up in the database and read together. Few: behind shashin-hash in a pipe, each batch waits
+#: for its last record and the last batch is read after shashin-hash ends (0.4 s of 360 mixed files' run at
+#: 128, 0.07 s at 32), and exiftool reads 32 files a request as fast as 128 (2.8 ms a file).
+BATCH = 32
 
 
 def read_metadata(items: Iterable[tuple[str, dict | None]], store: Store | None, session: Session) -> Iterator[Outcome]:

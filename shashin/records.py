@@ -60,7 +60,8 @@ def read_items(stream, nul=False):
     separator = b"\0" if nul else b"\n"
     pending = b""
     while True:
-        block = stream.read(1 << 16)
+        # read1: what the writer has sent so far, so that a pipeline's next command starts on the first records.
+        block = stream.read1(1 << 16)
         if not block:
             break
         pending += block

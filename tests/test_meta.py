@@ -3,14 +3,16 @@
 import datetime
 import json
 import os
+import select
 import shutil
 import sqlite3
+import subprocess
 
 import exiftool
 import pytest
 
-from conftest import json_lines, make_photo, run, scanned_archive
-from shashin import exif, facts
+from conftest import BIN, json_lines, make_photo, run, scanned_archive
+from shashin import exif, facts, metadata
 from shashin.ranking import rule
 
 
@@ -47,6 +49,22 @@ def test_pipeline_adds_metadata_and_dates(library, db):
     with sqlite3.connect(db) as conn:
         row = conn.execute("select taken_at, metadata, md5 from images where path = ?", [first["path"]]).fetchone()
     assert row[0] == first["taken_at"] and json.loads(row[1])["EXIF:Make"] == "Apple" and row[2] == first["md5"]
+
+
+def test_behind_a_pipe_records_are_read_as_they_come(library):
+    """A batch of records is read and written out while the command before in the pipe is still writing."""
+    lines = "".join(json.dumps({"path": str(path)}) + "\n" for path in sorted(library.iterdir()))
+    reading = subprocess.Popen(
+        [BIN / "shashin-meta", "-q", "--no-db"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        reading.stdin.write(lines * (metadata.BATCH // 3 + 1))
+        reading.stdin.flush()
+        assert select.select([reading.stdout], [], [], 60)[0], "nothing written before the input ended"
+        assert json.loads(reading.stdout.readline())["mime_type"] == "image/jpeg"
+    finally:
+        reading.kill()
+        reading.wait()
 
 
 def test_unchanged_files_are_not_read_again(library, db):
