@@ -1,7 +1,7 @@
 """Scan throughput against baselines measured in the same run.
 
     python benchmarks/bench_hash.py [--count N] [--jobs 2] [--quick] [--mixed-count N] [--only-mixed]
-        [--against CHECKOUT] [--czkawka PYTHON]
+        [--against CHECKOUT] [--czkawka PYTHON] [--rounds 3]
 
 Prints, over N 12-megapixel camera JPEGs:
 - shashin-hash -j JOBS images/s (cold), and the decode-only bound `djpeg -scale 1/8` in JOBS
@@ -14,7 +14,7 @@ Prints, over N 12-megapixel camera JPEGs:
   (`djpeg -scale N/8` at the scale shashin's decode uses, one process a file; Pillow's full decode for PNG and
   WebP, as dwebp is not in Debian's bench packages), targets >= 0.7 on the 2-3 MP JPEGs; another checkout's
   shashin-hash beside it with --against; with --czkawka, the whole run (hash, meta, group) against czkawka's
-  similar-image search of the same files (target: faster).
+  similar-image search of the same files, in alternating rounds, wall and CPU time (target: faster).
 """
 
 import argparse
@@ -23,6 +23,7 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -281,32 +282,54 @@ print(len(search.find_similar()), "groups")
 
 
 def whole_run(work, args):
-    """The whole run (hash piped to meta, then group) on the mixed library against czkawka's search of it."""
+    """The whole run (hash piped to meta, then group) on the mixed library against czkawka's search of it, in
+    alternating rounds (the machine's load moves between them), and another checkout's whole run with --against;
+    each round's wall and CPU seconds, and their medians. CPU seconds are every process's: shashin's workers and
+    exiftool, czkawka's threads."""
     folder = work / "mixed"
-    db = work / "whole.db"
-    hashing = timed(
-        [
-            "sh",
-            "-c",
-            '"$0" -q -j "$1" --db "$2" "$3" | "$4" -q --db "$2"',
-            BIN / "shashin-hash",
-            str(args.jobs),
-            db,
-            folder,
-            BIN / "shashin-meta",
-        ]
-    )
-    grouping = timed([BIN / "shashin-group", "-q", "--db", db])
-    cache = work / "czkawka-cache"
-    czkawka = timed(
-        [args.czkawka, "-c", CZKAWKA, folder], env=dict(os.environ, HOME=str(cache), XDG_CACHE_HOME=str(cache))
-    )
-    print(
-        "whole run (shashin-hash | shashin-meta, then shashin-group) {:.2f} s ({:.2f} s + {:.2f} s);"
-        " czkawka's similar images {:.2f} s; ratio {:.2f} (target >= 1)".format(
-            hashing + grouping, hashing, grouping, czkawka, czkawka / (hashing + grouping)
+    trees = {"shashin": None, "against": args.against} if args.against else {"shashin": None}
+    files = len(list(folder.iterdir()))
+    print("\nwhole run on the {} files of the mixed library, {} rounds:".format(files, args.rounds))
+    runs: dict[str, list] = {name: [] for name in (*trees, "czkawka")}
+    pipe = '"$0" -q -j "$1" --db "$2" "$3" | "$4" -q --db "$2"'
+    for index in range(args.rounds):
+        for name, tree in trees.items():
+            db = work / "whole-{}-{}.db".format(name, index)
+            env = dict(os.environ, PYTHONPATH=str(tree)) if tree else None
+            hashing = costs(
+                timed,
+                ["sh", "-c", pipe, BIN / "shashin-hash", str(args.jobs), db, folder, BIN / "shashin-meta"],
+                env=env,
+            )
+            grouping = costs(timed, [BIN / "shashin-group", "-q", "-j", str(args.jobs), "--db", db], env=env)
+            runs[name].append(tuple(a + b for a, b in zip(hashing, grouping)))
+            print(
+                "  round {} {:8s} shashin-hash | shashin-meta {:5.2f} s ({:5.2f} CPU s), shashin-group {:5.2f} s"
+                " ({:5.2f} CPU s)".format(index + 1, name, *hashing, *grouping)
+            )
+        cache = work / "czkawka-cache{}".format(index)
+        env = dict(os.environ, HOME=str(cache), XDG_CACHE_HOME=str(cache))
+        runs["czkawka"].append(costs(timed, [args.czkawka, "-c", CZKAWKA, folder], env=env))
+        print(
+            "  round {} czkawka  {:5.2f} s ({:5.2f} CPU s); load average {:.1f}".format(
+                index + 1, *runs["czkawka"][-1], os.getloadavg()[0]
+            )
         )
-    )
+    theirs, theirs_cpu = medians(runs["czkawka"])
+    print("czkawka's similar images, medians: {:.2f} s, {:.2f} CPU s".format(theirs, theirs_cpu))
+    for name in trees:
+        ours, ours_cpu = medians(runs[name])
+        print(
+            "whole run {} (shashin-hash | shashin-meta, then shashin-group), medians: {:.2f} s, {:.2f} CPU s;"
+            " ratio to czkawka {:.2f} (target >= 1), CPU ratio {:.2f}".format(
+                name, ours, ours_cpu, theirs / ours, theirs_cpu / ours_cpu
+            )
+        )
+
+
+def medians(runs):
+    """(median wall seconds, median CPU seconds) of (wall, CPU) pairs."""
+    return tuple(statistics.median(column) for column in zip(*runs))
 
 
 def costs(function, *args, **kwargs):
@@ -348,6 +371,7 @@ def main():
     parser.add_argument(
         "--czkawka", type=Path, help="a Python with czkawka installed (pip install czkawka): the whole run against it"
     )
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of the whole run and czkawka")
     parser.add_argument("--quick", action="store_true", help="small sizes, to check the script runs")
     args = parser.parse_args()
     if args.quick:
