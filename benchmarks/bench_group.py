@@ -5,8 +5,9 @@ flipped). For each size the search's wall and CPU time and peak memory (numpy's
 allocations, as tracemalloc sees them, in a second run); up to --brute-max a plain numpy
 brute force over the same hashes in the same run, the ratio, and a check that both found the same pairs. Then the search
 as shashin-group runs it, at the default threshold: every photo's query hashes (8
-rotations/mirrors, the crop view and the 14 region hashes of shashin.regions) against
-every upright hash, and the middle bands and centres against each other; beside it, in the same run,
+rotations/mirrors and the crop view against every upright hash, the region hashes of
+shashin.regions against every whole soft hash), and the middle bands and centres against each
+other; beside it, in the same run,
 the search before the region hashes (the first nine columns alone). Last, the whole
 command over a database of stored photos (stat of every file, search, verification, the
 grouping written).
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import numpy
 
-from shashin import hamming, regions, similarity
+from shashin import hamming, similarity
 from shashin.store import Store
 
 BIN = Path(sys.executable).parent
@@ -129,10 +130,7 @@ def whole_command(size, rng, folder, batch=10_000):
 
 def full_prints(views):
     """Fingerprints of random views, every column: the views stand for the thumbnails' grey levels too."""
-    grey = views.astype(numpy.float32)
-    region_hashes = numpy.stack([regions.region_hashes(view) for view in grey])
-    shared = numpy.stack([regions.shared_hashes(view) for view in grey])
-    return numpy.concatenate([similarity.fingerprints(views), region_hashes, shared], axis=1)
+    return numpy.stack([similarity.fingerprint(view, view.astype(numpy.float32))[1] for view in views])
 
 
 def main():

@@ -1,60 +1,139 @@
-"""Region hashes: difference hashes of the parts of a photo a copy may keep as its whole frame.
+"""Region hashes: soft difference hashes of the parts of a photo a copy may keep as its whole frame.
 
 A copy cropped to another aspect ratio, or a photo inside a border, a frame, a screenshot or a slide, has an
 upright hash nothing like the photo's: the squashed views line up different pixels. The photo's hash of the
-region the copy kept, or the copy's hash of the photo it holds, does match the other's upright hash. The
+region the copy kept, or the copy's hash of the photo it holds, does match the other's whole-frame hash. The
 regions, from the thumbnail with its aspect ratio kept:
 
 * the *content box*: the largest block left after cutting, again and again, at rows and columns of the
   picture's background colour (a border, a frame and its mat, a screenshot's bars and caption, a slide's
   title, a collage's gutters): a framed copy's box is the photo it frames;
-* the centre at 80%: a copy straightened and cropped, or cut more than the crop view's 5% a side;
-* the largest 16:9, 1:1, 4:5 and 9:16 frames, at the middle and at a quarter and three quarters of the
-  way along the side they can slide on: wallpapers, square posts, portrait posts and stories;
+* the centre at 90% and 80%: a copy straightened and cropped, or cut evenly on every side;
+* the sixteen frames cut by 4% or 11% on each side, independently: a crop off-centre by up to 15% a side
+  lies within 4% of one of them on every side;
+* the largest 16:9, 1:1, 4:5 and 9:16 frames, at :data:`ASPECT_PLACES` places along the sides they can
+  slide on, shared among the four by how far each slides (wallpapers, square posts, portrait posts, stories);
 * matched against the same part of other pictures (:func:`shared_hashes`): the middle band (the full
   width, the middle 60% of the height), which large caption text at the top and bottom leaves alone, and
   the centre (the middle 70% both ways), which a filter's vignette darkens least.
 
-These candidates are verified by :mod:`shashin.verify`, which does not need the region to be exact.
+A region never lines up exactly with the copy's frame, and a dHash of 9x8 cells moves 6 to 12 bits when the
+frame is off by 5%: the regions and the whole frame they are compared with are hashed *soft*
+(:func:`soft_dhashes`, each cell blurred into its neighbours), which moves about half as much. These
+candidates are verified by :mod:`shashin.verify`, which does not need the region to be exact.
 """
+
+import functools
+import itertools
 
 import numpy
 
-from .dhash import dhashes
+from .dhash import area_resampler, dhashes
 
-#: (width, height) of the aspect-changing crops searched, and where along their free side.
+#: (width, height) of the aspect-changing crops searched.
 ASPECTS = ((16, 9), (1, 1), (4, 5), (9, 16))
-POSITIONS = (0.25, 0.5, 0.75)
-CENTRE = 0.8
+#: Places of the aspect frames in all, shared among them by how far each slides. A slide across counts
+#: double: a dHash's bits compare neighbours across, which a shift across moves most.
+ASPECT_PLACES = 40
+ACROSS_WEIGHT = 2.0
+CENTRES = (0.9, 0.8)
+#: What an off-centre frame cuts off each side (each side one of these, independently).
+CUTS = (0.04, 0.11)
 BAND = (0.2, 0.8)
 SHARED_CENTRE = 0.7
+#: Soft hashes: the region area-averaged to SOFT_SAMPLES, blurred by SOFT_BLUR samples (a Gaussian's sigma,
+#: half a hash cell), then area-averaged to the hash's 9x8.
+SOFT_SAMPLES = (36, 32)
+SOFT_BLUR = 2.0
 #: Grey levels within which a row or column is the background colour, in its spread and its mean.
 BACKGROUND_TOLERANCE = 6.0
 #: Regions hashed, in the order of :func:`region_hashes`.
-COUNT = 2 + len(ASPECTS) * len(POSITIONS)
+COUNT = 1 + len(CENTRES) + len(CUTS) ** 4 + ASPECT_PLACES
 
 
 def region_hashes(grey):
-    """``COUNT`` uint64 dHashes of a grey thumbnail's regions: content box, centre, the aspect frames."""
-    return numpy.array([int(dhashes(region)) for region in region_parts(grey)], numpy.uint64)
+    """``COUNT`` uint64 soft dHashes of a grey thumbnail's regions: content box, centres, cuts, aspect frames."""
+    small = _halved(grey)
+    height, width = grey.shape
+    x, y, box_width, box_height = content_box(grey)
+    box = _part(small, x / width, y / height, (x + box_width) / width, (y + box_height) / height)
+    return soft_dhashes([box, *_frames(small)])
+
+
+def whole_hash(grey):
+    """The soft dHash of the whole grey thumbnail, which other pictures' region hashes are compared with."""
+    return soft_dhashes([_halved(grey)])[0]
+
+
+def _halved(grey):
+    """The grey thumbnail at half its size (2x2 means), when both its sides are 128 pixels or more: what a
+    36x32 soft hash samples is still there, at a quarter of the cost of resampling each region."""
+    height, width = grey.shape
+    if min(height, width) < 128:
+        return numpy.asarray(grey, numpy.float32)
+    even = numpy.asarray(grey[: height // 2 * 2, : width // 2 * 2], numpy.float32)
+    return even.reshape(height // 2, 2, width // 2, 2).mean(axis=(1, 3))
+
+
+def soft_dhashes(greys):
+    """uint64 difference hashes of grey images of any sizes, each cell blurred into its neighbours: a frame a
+    little off moves fewer bits than :func:`dhashes` would."""
+    rows, columns = SOFT_SAMPLES[1], SOFT_SAMPLES[0]
+    samples = numpy.stack(
+        [area_resampler(rows, grey.shape[0]) @ grey @ area_resampler(columns, grey.shape[1]).T for grey in greys]
+    )
+    return dhashes(_blur(rows) @ samples @ _blur(columns).T)
+
+
+@functools.cache
+def _blur(size):
+    """The matrix of a Gaussian blur of SOFT_BLUR samples over ``size`` samples, its edges reflected."""
+    offsets = numpy.arange(size)
+    weights = numpy.exp(-0.5 * ((numpy.arange(-size, 2 * size)[None, :] - offsets[:, None]) / SOFT_BLUR) ** 2)
+    blur = numpy.zeros((size, size))
+    for column, sample in enumerate(numpy.concatenate([offsets[::-1], offsets, offsets[::-1]])):
+        blur[:, sample] += weights[:, column]
+    return (blur / blur.sum(axis=1, keepdims=True)).astype(numpy.float32)
 
 
 def region_parts(grey):
-    """The ``COUNT`` regions of a grey thumbnail (views into it): content box, centre, the aspect frames."""
-    height, width = grey.shape
+    """The ``COUNT`` regions of a grey thumbnail (views into it): content box, centres, cuts, aspect frames."""
     x, y, box_width, box_height = content_box(grey)
-    margin = (1 - CENTRE) / 2
+    return [grey[y : y + box_height, x : x + box_width], *_frames(grey)]
+
+
+def _frames(grey):
+    """The regions of a grey thumbnail but its content box: centres, cuts, aspect frames."""
     regions = [
-        grey[y : y + box_height, x : x + box_width],
-        _part(grey, margin, margin, 1 - margin, 1 - margin),
+        _part(grey, (1 - centre) / 2, (1 - centre) / 2, (1 + centre) / 2, (1 + centre) / 2) for centre in CENTRES
     ]
+    regions += [
+        _part(grey, left, top, 1 - right, 1 - bottom) for left, top, right, bottom in itertools.product(CUTS, repeat=4)
+    ]
+    return regions + [_part(grey, *box) for box in aspect_frames(*grey.shape)]
+
+
+def aspect_frames(height, width):
+    """``ASPECT_PLACES`` boxes ``(left, top, right, bottom)``, as fractions: the largest frame of each of
+    ASPECTS, at places evenly spread along the side it slides on, each given places in proportion to how far
+    it slides (measured in its own length); a frame that cannot slide is hashed once, in the middle."""
+    frames, reach = [], []
     for aspect_width, aspect_height in ASPECTS:
         frame_width = min(width, height * aspect_width / aspect_height)
         frame_height = min(height, width * aspect_height / aspect_width)
-        for position in POSITIONS:
-            left, top = (width - frame_width) * position / width, (height - frame_height) * position / height
-            regions.append(_part(grey, left, top, left + frame_width / width, top + frame_height / height))
-    return regions
+        frames.append((frame_width / width, frame_height / height))
+        across, down = (width - frame_width) / frame_width, (height - frame_height) / frame_height
+        reach.append(max(across * ACROSS_WEIGHT, down))
+    places = [1] * len(ASPECTS)
+    for _ in range(ASPECT_PLACES - len(ASPECTS)):
+        # The next place to the frame whose places are farthest apart.
+        places[max(range(len(ASPECTS)), key=lambda frame: reach[frame] / places[frame])] += 1
+    boxes = []
+    for (frame_width, frame_height), count in zip(frames, places):
+        for place in numpy.linspace(0, 1, count) if count > 1 else [0.5]:
+            left, top = (1 - frame_width) * place, (1 - frame_height) * place
+            boxes.append((left, top, left + frame_width, top + frame_height))
+    return boxes
 
 
 def shared_hashes(grey):

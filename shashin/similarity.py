@@ -7,10 +7,11 @@ Two stages (the figures behind every constant are in docs/accuracy.md):
    8 rotations and mirrors, its central 90% (the *crop view*, which is what lets a 5%
    border crop be found at a small radius), then the thumbnail's *regions* with its aspect
    ratio kept (:mod:`shashin.regions`: the content box inside a border or a screenshot,
-   the centre, 16:9, 1:1, 4:5 and 9:16 frames), then its middle band and its centre. A
-   pair is a candidate when one image's query hashes come within ``threshold`` bits of the
-   other's upright hash, or their bands or centres do, found by the multi-index search of
-   :mod:`shashin.hamming`, never all pairs.
+   centres, off-centre cuts, 16:9, 1:1, 4:5 and 9:16 frames at many places; soft hashes),
+   then its middle band and its centre, then the soft hash of the whole thumbnail. A pair
+   is a candidate when one image's query hashes come within ``threshold`` bits of the
+   other's upright hash (a region's, of its whole soft hash), or their bands or centres
+   do, found by the multi-index search of :mod:`shashin.hamming`, never all pairs.
 2. Verification. A candidate pair is similar when the normalised cross-correlation of
    the two gradient images (32x32, the first turned by the matched orientation, either
    one centre-cropped by up to 15%) reaches :data:`MIN_SCORE`. Gradients, not grey
@@ -42,10 +43,12 @@ CROP_VIEW = 0.9
 ORIENTATIONS = 8
 #: Fingerprint column of the crop view; columns 0..7 are the orientations, 0 upright.
 CROP_COLUMN = 8
-#: Columns of the region hashes, then of the parts compared with the same part of others (band, centre).
+#: Columns of the region hashes, then of the parts compared with the same part of others (band, centre),
+#: then the soft hash of the whole thumbnail, which the regions' soft hashes are compared with.
 REGION_COLUMNS = list(range(CROP_COLUMN + 1, CROP_COLUMN + 1 + regions.COUNT))
 SHARED_COLUMNS = [REGION_COLUMNS[-1] + 1, REGION_COLUMNS[-1] + 2]
-WIDTH = SHARED_COLUMNS[-1] + 1
+SOFT_COLUMN = SHARED_COLUMNS[-1] + 1
+WIDTH = SOFT_COLUMN + 1
 #: The orientation of a candidate pair found by a region or the band alone.
 FRAMED = -1
 #: Fingerprint columns indexed at once by the candidate search (the regions apart from the views' hashes).
@@ -82,7 +85,14 @@ WHOLE_FRAME = 0.9
 def fingerprint(view, grey):
     """``(view, hashes, spread)`` of one content, from its view (:func:`imaging.view_from_thumbnail`) and its
     thumbnail's grey levels, aspect ratio kept (:func:`verify.grey`): all grouping needs to know of it."""
-    hashes = numpy.concatenate([fingerprints(view[None])[0], regions.region_hashes(grey), regions.shared_hashes(grey)])
+    hashes = numpy.concatenate(
+        [
+            fingerprints(view[None])[0],
+            regions.region_hashes(grey),
+            regions.shared_hashes(grey),
+            [regions.whole_hash(grey)],
+        ]
+    )
     # A flat photo in a white frame is still flat, and so is a black star-field tile whose few stars its content
     # box would stretch: the smaller of the two spreads.
     return view, hashes, float(min(spreads(view[None])[0], spreads(content_view(view)[None])[0]))
@@ -145,8 +155,8 @@ def candidate_pairs(prints, threshold, rotations=True):
 
     ``prints`` is ``(n, WIDTH)`` fingerprints (or their first 9 columns), or ``(n, 1)``
     upright hashes alone. ``orient(view a, orientation)`` is the alignment of a that
-    matched b's upright hash; :data:`FRAMED` marks a pair found by a region, the band or
-    the centre alone, whose views need not line up.
+    matched b's upright hash; :data:`FRAMED` marks a pair found by a region (its soft hash
+    near b's whole soft hash), the band or the centre alone, whose views need not line up.
     """
     prints = numpy.asarray(prints, numpy.uint64)
     columns = numpy.array(query_columns(prints.shape[1], rotations))
@@ -162,7 +172,8 @@ def candidate_pairs(prints, threshold, rotations=True):
     ]
     found = []
     for part, beyond in parts:
-        b, entry, distance = hamming_search(prints[:, part].ravel(), prints[:, 0], threshold, beyond)
+        whole = prints[:, 0 if beyond is None else SOFT_COLUMN]
+        b, entry, distance = hamming_search(prints[:, part].ravel(), whole, threshold, beyond)
         found.append((entry // len(part), b, part[entry % len(part)], distance))
     a, b, column, distance = (numpy.concatenate(arrays) for arrays in zip(*found))
     orientation = numpy.where(column < ORIENTATIONS, column, numpy.where(column == CROP_COLUMN, 0, FRAMED))
@@ -186,12 +197,14 @@ def candidate_pairs(prints, threshold, rotations=True):
 
 
 def hash_distance(print_a, print_b, rotations=True):
-    """Smallest distance between either fingerprint's query hashes and the other's upright hash."""
-    columns = query_columns(len(print_a), rotations)
+    """Smallest distance between either fingerprint's query hashes and the other's upright hash (its soft
+    hash for the regions')."""
+    columns = numpy.array(query_columns(len(print_a), rotations))
+    whole = numpy.where(columns > CROP_COLUMN, SOFT_COLUMN, 0)
     return int(
         min(
-            numpy.bitwise_count(print_a[columns] ^ print_b[0]).min(),
-            numpy.bitwise_count(print_b[columns] ^ print_a[0]).min(),
+            numpy.bitwise_count(print_a[columns] ^ print_b[whole]).min(),
+            numpy.bitwise_count(print_b[columns] ^ print_a[whole]).min(),
         )
     )
 

@@ -48,6 +48,13 @@ def derive_spreads_again(db):
     db.execute("delete from fingerprints")
 
 
+@migrations()
+def derive_soft_region_hashes(db):
+    # Regions are now soft hashes at many more places (off-centre cuts, aspect frames along their whole slide),
+    # beside a soft hash of the whole: derived afresh from the stored thumbnails (no rescan).
+    db.execute("delete from fingerprints")
+
+
 class GroupsMixin:
     """Queries over groups, the ignore list and the fingerprints grouping derives from thumbnails."""
 
