@@ -60,6 +60,10 @@ MIN_CELLS = 8
 #: which they are copies (the views' own measure and cut, shashin.similarity.MIN_SCORE).
 BOX_SIDE = 32
 BOX_SCORE = 0.7
+#: Share of the inner frame from which its content box is the whole of it, and the least side (pixels) of a
+#: content box checked on its own.
+WHOLE_BOX = 0.9
+MIN_BOX_SIDE = 32
 #: :func:`likeness` under which a pair is no copy, before any keypoint: a region of one found in the other
 #: (or a shared part) correlates at 0.15 or more in every copy of the accuracy set but some in collages.
 MIN_LIKENESS = 0.15
@@ -121,8 +125,12 @@ class FrameVerifier:
         if parts_a is None or parts_b is None or likeness(parts_a[1:], parts_b[1:]) < MIN_LIKENESS:
             return None
         image_a, image_b = parts_a[0], parts_b[0]
-        return frame_match(image_a, *self._features(a), image_b, *self._features(b)) or box_match(
-            image_a, image_b, lambda first: self._boxes(a if first else b)
+
+        def box_of(first):
+            return self._boxes(a if first else b)
+
+        return frame_match(image_a, *self._features(a), image_b, *self._features(b), box_of) or box_match(
+            image_a, image_b, box_of
         )
 
 
@@ -159,8 +167,9 @@ class Match:
     box: tuple
 
 
-def frame_match(image_a, points_a, descriptors_a, image_b, points_b, descriptors_b):
-    """The :class:`Match` when one image is a copy of the other across a change of frame, else None."""
+def frame_match(image_a, points_a, descriptors_a, image_b, points_b, descriptors_b, box_of):
+    """The :class:`Match` when one image is a copy of the other across a change of frame, else None.
+    ``box_of(first)``: the content box of image_a (first) or image_b."""
     similarity = _fitted_similarity(points_a, descriptors_a, points_b, descriptors_b)
     if similarity is None:
         return None
@@ -170,9 +179,11 @@ def frame_match(image_a, points_a, descriptors_a, image_b, points_b, descriptors
     area_a, area_b = image_a.size * scale_squared, image_b.size  # both in b's pixels
     matches = []
     if a_inside >= MIN_INSIDE and area_a >= MIN_COVERAGE * area_b:
-        matches.append(Match(_cells_score(image_a, image_b, similarity), True, _box(image_a, similarity, image_b)))
+        score = _inner_score(image_a, image_b, similarity, box_of(True))
+        matches.append(Match(score, True, _box(image_a, similarity, image_b)))
     if b_inside >= MIN_INSIDE and area_b >= MIN_COVERAGE * area_a:
-        matches.append(Match(_cells_score(image_b, image_a, inverse), False, _box(image_b, inverse, image_a)))
+        score = _inner_score(image_b, image_a, inverse, box_of(False))
+        matches.append(Match(score, False, _box(image_b, inverse, image_a)))
     # When the frames coincide (a caption, a filter) either may be the inner one: the better is the verdict.
     best = max(matches, key=lambda match: match.score, default=None)
     return best if best is not None and best.score > 0 else None
@@ -251,6 +262,19 @@ def _box(image, transform, other):
         float(corners[:, 0].max() / width),
         float(corners[:, 1].max() / height),
     )
+
+
+def _inner_score(inner, outer, transform, box):
+    """The inner frame's :func:`_cells_score`, or 0 when its content box (``(x, y, width, height)``), if a part
+    of it, does not agree on its own: two slides of one template, two collages sharing their side tiles, agree
+    on the title and the tiles and differ only in the photo the box holds."""
+    score = _cells_score(inner, outer, transform)
+    x, y, width, height = box
+    if score == 0 or width * height > WHOLE_BOX * inner.size or min(width, height) < MIN_BOX_SIDE:
+        return score
+    shifted = transform.copy()
+    shifted[:, 2] += transform[:, :2] @ numpy.array([x, y], transform.dtype)
+    return score if _cells_score(inner[y : y + height, x : x + width], outer, shifted) > 0 else 0.0
 
 
 def _gradients(image):

@@ -17,6 +17,8 @@ from shashin import frame_copies, hamming
 
 #: The copies made of the photo, by kind; each kind's random parameters come from this seed.
 SEED = 3
+#: Kinds whose layout many photos share (a deck's slides, an app's collages): the other photo is put in them too.
+TEMPLATES = ("slide", "collage")
 
 
 def cut(source, target, left, top, width, height):
@@ -29,19 +31,22 @@ def cut(source, target, left, top, width, height):
 
 @pytest.fixture(scope="module")
 def grouped(tmp_path_factory):
-    """``{file name: group id}`` of the photo, its copies, another framing of the scene and another photo."""
+    """``{file name: group id}`` of the photo, its copies, another framing of the scene and another photo, and
+    the other photo in the same slide and collage as the photo's (one template, the same side tiles)."""
     folder = tmp_path_factory.mktemp("frames") / "Pictures"
     folder.mkdir()
     original = cut("coffee.png", folder / "photo.jpg", 0, 0, 480, 360)
     # The same scene framed again 120 px to the right: a fifth of each shows what the other lacks.
     cut("coffee.png", folder / "another-framing.jpg", 120, 40, 480, 360)
-    cut("astronaut.png", folder / "another-photo.jpg", 0, 64, 480, 360)
+    another = cut("astronaut.png", folder / "another-photo.jpg", 0, 64, 480, 360)
     fillers = [SAMPLES / name for name in ("color.png", "text.png", "logo.png")]
-    with Image(filename=str(original)) as image:
-        for number, kind in enumerate(frame_copies.KINDS):
-            with frame_copies.make(kind, image, SEED * 100 + number, fillers) as copy:
-                copy.format = "jpeg"
-                copy.save(filename=str(folder / (kind + ".jpg")))
+    for photo, prefix, kinds in ((original, "", frame_copies.KINDS), (another, "another-", TEMPLATES)):
+        with Image(filename=str(photo)) as image:
+            for number, kind in enumerate(frame_copies.KINDS):
+                if kind in kinds:
+                    with frame_copies.make(kind, image, SEED * 100 + number, fillers) as copy:
+                        copy.format = "jpeg"
+                        copy.save(filename=str(folder / (prefix + kind + ".jpg")))
     db = folder.parent / "shashin.db"
     run("shashin-hash", "--db", db, "-q", folder, check=0)
     groups = json_lines(run("shashin-group", "--db", db, check=0).stdout)
@@ -56,7 +61,13 @@ def test_a_copy_that_changes_the_frame_joins_its_photo(grouped, kind):
 
 def test_another_framing_and_another_photo_stay_apart(grouped):
     assert grouped.get("another-framing.jpg") != grouped["photo.jpg"]
-    assert "another-photo.jpg" not in grouped
+    assert grouped.get("another-photo.jpg") != grouped["photo.jpg"]
+
+
+@pytest.mark.parametrize("kind", TEMPLATES)
+def test_another_photo_in_the_same_template_stays_apart(grouped, kind):
+    # The same title and bullets, or the same side tiles: only the photo differs.
+    assert grouped.get("another-" + kind + ".jpg") != grouped["photo.jpg"]
 
 
 def test_pairs_beyond_the_threshold_cost_no_lookups_and_lose_none_within():
@@ -71,3 +82,20 @@ def test_pairs_beyond_the_threshold_cost_no_lookups_and_lose_none_within():
         zip(query.tolist(), entry.tolist(), distance.tolist())
     )
     assert distance.max() <= 10 and (distance > 5).any()
+
+
+def test_two_photos_on_slides_of_one_template_stay_apart(tmp_path):
+    # The same background, title and bullets at the same places: only the photos differ (a deck's slides).
+    folder = tmp_path / "Pictures"
+    folder.mkdir()
+    for source in ("rocket.jpg", "hubble_deep_field.jpg"):
+        with Image(filename=str(cut(source, folder / source, 0, 0, 480, 360))) as image:
+            with frame_copies.make("slide", image, 1) as copy:
+                copy.format = "jpeg"
+                copy.save(filename=str(folder / ("slide-" + source)))
+    db = tmp_path / "shashin.db"
+    run("shashin-hash", "--db", db, "-q", folder, check=0)
+    groups = json_lines(run("shashin-group", "--db", db, check=0).stdout)
+    assert not any(
+        {"slide-rocket.jpg", "slide-hubble_deep_field.jpg"} <= {p.rsplit("/", 1)[1] for p in g["paths"]} for g in groups
+    )
