@@ -53,16 +53,15 @@ COUNT = 1 + len(CENTRES) + len(CUTS) ** 4 + ASPECT_PLACES
 
 def region_hashes(grey):
     """``COUNT`` uint64 soft dHashes of a grey thumbnail's regions: content box, centres, cuts, aspect frames."""
-    small = _halved(grey)
     height, width = grey.shape
     x, y, box_width, box_height = content_box(grey)
-    box = _part(small, x / width, y / height, (x + box_width) / width, (y + box_height) / height)
-    return soft_dhashes([box, *_frames(small)])
+    box = (x / width, y / height, (x + box_width) / width, (y + box_height) / height)
+    return soft_dhashes(_halved(grey), [box, *_frame_boxes(height, width)])
 
 
 def whole_hash(grey):
     """The soft dHash of the whole grey thumbnail, which other pictures' region hashes are compared with."""
-    return soft_dhashes([_halved(grey)])[0]
+    return soft_dhashes(_halved(grey), [(0.0, 0.0, 1.0, 1.0)])[0]
 
 
 def _halved(grey):
@@ -72,17 +71,28 @@ def _halved(grey):
     if min(height, width) < 128:
         return numpy.asarray(grey, numpy.float32)
     even = numpy.asarray(grey[: height // 2 * 2, : width // 2 * 2], numpy.float32)
-    return even.reshape(height // 2, 2, width // 2, 2).mean(axis=(1, 3))
+    return (even[0::2, 0::2] + even[1::2, 0::2] + even[0::2, 1::2] + even[1::2, 1::2]) * 0.25
 
 
-def soft_dhashes(greys):
-    """uint64 difference hashes of grey images of any sizes, each cell blurred into its neighbours: a frame a
-    little off moves fewer bits than :func:`dhashes` would."""
+def soft_dhashes(grey, boxes):
+    """uint64 difference hashes of these boxes ``(left, top, right, bottom)`` (fractions) of a grey image, each
+    cell blurred into its neighbours: a frame a little off moves fewer bits than :func:`dhashes` would."""
     rows, columns = SOFT_SAMPLES[1], SOFT_SAMPLES[0]
-    samples = numpy.stack(
-        [area_resampler(rows, grey.shape[0]) @ grey @ area_resampler(columns, grey.shape[1]).T for grey in greys]
-    )
-    return dhashes(_blur(rows) @ samples @ _blur(columns).T)
+    height, width = grey.shape
+    # A frame the whole height (or width) of the picture slides across (or down) it: its rows (columns) are
+    # resampled once for all of them.
+    across = area_resampler(rows, height) @ grey
+    down = grey @ area_resampler(columns, width).T
+    samples = []
+    for box in boxes:
+        x0, y0, x1, y1 = _pixels(grey.shape, *box)
+        if y0 == 0 and y1 == height:
+            samples.append(across[:, x0:x1] @ area_resampler(columns, x1 - x0).T)
+        elif x0 == 0 and x1 == width:
+            samples.append(area_resampler(rows, y1 - y0) @ down[y0:y1])
+        else:
+            samples.append(area_resampler(rows, y1 - y0) @ grey[y0:y1, x0:x1] @ area_resampler(columns, x1 - x0).T)
+    return dhashes(_blur(rows) @ numpy.stack(samples) @ _blur(columns).T)
 
 
 @functools.cache
@@ -99,18 +109,15 @@ def _blur(size):
 def region_parts(grey):
     """The ``COUNT`` regions of a grey thumbnail (views into it): content box, centres, cuts, aspect frames."""
     x, y, box_width, box_height = content_box(grey)
-    return [grey[y : y + box_height, x : x + box_width], *_frames(grey)]
+    return [grey[y : y + box_height, x : x + box_width], *(_part(grey, *box) for box in _frame_boxes(*grey.shape))]
 
 
-def _frames(grey):
-    """The regions of a grey thumbnail but its content box: centres, cuts, aspect frames."""
-    regions = [
-        _part(grey, (1 - centre) / 2, (1 - centre) / 2, (1 + centre) / 2, (1 + centre) / 2) for centre in CENTRES
-    ]
-    regions += [
-        _part(grey, left, top, 1 - right, 1 - bottom) for left, top, right, bottom in itertools.product(CUTS, repeat=4)
-    ]
-    return regions + [_part(grey, *box) for box in aspect_frames(*grey.shape)]
+def _frame_boxes(height, width):
+    """The regions but the content box, ``(left, top, right, bottom)`` as fractions: centres, cuts, aspect
+    frames."""
+    boxes = [((1 - centre) / 2, (1 - centre) / 2, (1 + centre) / 2, (1 + centre) / 2) for centre in CENTRES]
+    boxes += [(left, top, 1 - right, 1 - bottom) for left, top, right, bottom in itertools.product(CUTS, repeat=4)]
+    return boxes + aspect_frames(height, width)
 
 
 def aspect_frames(height, width):
@@ -130,7 +137,7 @@ def aspect_frames(height, width):
         places[max(range(len(ASPECTS)), key=lambda frame: reach[frame] / places[frame])] += 1
     boxes = []
     for (frame_width, frame_height), count in zip(frames, places):
-        for place in numpy.linspace(0, 1, count) if count > 1 else [0.5]:
+        for place in numpy.linspace(0, 1, count).tolist() if count > 1 else [0.5]:
             left, top = (1 - frame_width) * place, (1 - frame_height) * place
             boxes.append((left, top, left + frame_width, top + frame_height))
     return boxes
@@ -149,7 +156,9 @@ def shared_parts(grey):
 
 
 def content_box(grey):
-    """``(x, y, width, height)`` of the largest block left after cutting at background rows and columns."""
+    """``(x, y, width, height)`` of the largest block left after cutting, again and again, at background rows
+    and columns: of the blocks a cut leaves, the one whose own cuts leave the largest area (a collage's photo,
+    not the column of smaller tiles beside it, however long that column is)."""
     edges = numpy.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     return _largest_block(grey, float(numpy.median(edges)), 0, 0)
 
@@ -164,11 +173,17 @@ def _largest_block(grey, background, x, y):
         runs = _runs(~gap)
         if not runs:
             return x, y, width, height
-        start, end = max(runs, key=lambda run: run[1] - run[0])
-        if end - start < len(gap) and end - start >= 8:
-            if axis == 0:
-                return _largest_block(grey[start:end], background, x, y + start)
-            return _largest_block(grey[:, start:end], background, x + start, y)
+        if max(end - start for start, end in runs) == len(gap):
+            continue
+        blocks = [
+            _largest_block(grey[start:end], background, x, y + start)
+            if axis == 0
+            else _largest_block(grey[:, start:end], background, x + start, y)
+            for start, end in runs
+            if end - start >= 8
+        ]
+        if blocks:
+            return max(blocks, key=lambda block: block[2] * block[3])
     return x, y, width, height
 
 
@@ -181,6 +196,12 @@ def _runs(mask):
 
 def _part(grey, left, top, right, bottom):
     """The part of grey between these fractions of its width and height (at least 2 pixels each way)."""
-    height, width = grey.shape
+    x0, y0, x1, y1 = _pixels(grey.shape, left, top, right, bottom)
+    return grey[y0:y1, x0:x1]
+
+
+def _pixels(shape, left, top, right, bottom):
+    """``(x0, y0, x1, y1)``: the pixels of an image of this shape between these fractions of its sides."""
+    height, width = shape
     x0, y0 = int(round(left * width)), int(round(top * height))
-    return grey[y0 : max(y0 + 2, int(round(bottom * height))), x0 : max(x0 + 2, int(round(right * width)))]
+    return x0, y0, max(x0 + 2, int(round(right * width))), max(y0 + 2, int(round(bottom * height)))
