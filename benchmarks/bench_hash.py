@@ -342,7 +342,9 @@ def costs(function, *args, **kwargs):
 def timed(command, **kwargs):
     """Wall-clock seconds of a command (its CPU seconds go to cpu_seconds' counter)."""
     started = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)
+    result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kwargs)
+    if result.returncode:
+        sys.exit("{} exited with {}:\n{}".format(command, result.returncode, result.stderr.decode(errors="replace")))
     return time.perf_counter() - started
 
 
