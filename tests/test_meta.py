@@ -67,6 +67,33 @@ def test_behind_a_pipe_records_are_read_as_they_come(library):
         reading.wait()
 
 
+def test_saving_survives_a_commit_of_shashin_hash_meanwhile(library, db, open_store):
+    """hash | meta: shashin-hash commits a batch while shashin-meta's save has begun; the save must not fail."""
+    store = open_store(db)
+    hashing = sqlite3.connect(db, isolation_level=None, timeout=0)
+    reads, commits = [], []
+
+    def commit_meanwhile(statement):
+        if statement.lower().startswith(("select", "pragma")):
+            reads.append(statement)
+        if len(reads) == 2 and not commits:  # after the save's first read
+            try:
+                hashing.execute("insert into images (path) values ('/elsewhere/IMG_0001.JPG')")
+                commits.append("committed")
+            except sqlite3.OperationalError:  # it waits for the save's write lock, which is right
+                commits.append("waited")
+
+    with exif.Session() as session:
+        [(_, tags, _)] = session.read([str(library / "photo0.jpg")])
+    record = {"path": str(library / "photo0.jpg"), "size": 1, "mtime": 1.0, "metadata": tags}
+    record.update(exif.derived_fields(tags), **facts.of(tags))
+    store.db.conn.set_trace_callback(commit_meanwhile)
+    store.save_metadata([record])
+    store.db.conn.set_trace_callback(None)
+    assert commits == ["waited"]
+    assert store.images_by_path([record["path"]])[record["path"]]["mime_type"] == "image/jpeg"
+
+
 def test_unchanged_files_are_not_read_again(library, db):
     meta("--db", db, library)
     result = meta("--db", db, library)

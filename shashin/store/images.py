@@ -132,7 +132,9 @@ class ImagesMixin:
             # ASCII JSON: a tag can hold a file name that is not UTF-8 (see records.py).
             row["metadata"] = json.dumps(row["metadata"])
             rows.append(row)
-        with self.db.atomic():
+        # The write lock first: sqlite-utils reads the schema before it writes, and shashin-hash committing in
+        # between (hash | meta) would make the write fail at once ("database is locked": the read is stale).
+        with self.write_lock():
             self.db["images"].insert_all(
                 ({"path": db_path(r["path"]), "size": r["size"], "mtime": r["mtime"]} for r in records),
                 pk="path",
