@@ -131,7 +131,8 @@ def test_learns_a_preference_the_rule_does_not_share_and_says_why(library, tmp_p
     for group in json_lines(result.stdout):
         keeper, runner_up, last = group["members"]
         assert "/WhatsApp/" in keeper["path"] and keeper["keep_probability"] > 0.9
-        assert group["sureness"] == keeper["keep_probability"]
+        # How sure: the weight of the learned orders that choose the keeper (here nearly all of it).
+        assert group["sureness"] > 0.9
         # The criterion that decided, from each member's side: the kept copy is the smaller file.
         assert keeper["reasons"] == ["smaller file"]
         assert runner_up["reasons"] == last["reasons"] == ["larger file"]
@@ -165,7 +166,7 @@ def test_ask_prints_the_undecided_groups_least_sure_first(library, tmp_path, ope
     assert asked[0]["sureness"] <= asked[1]["sureness"] < 1
     for line in asked:
         chances = [member["keep_probability"] for member in line["members"]]
-        assert chances == sorted(chances, reverse=True) and line["sureness"] == chances[0]
+        assert chances == sorted(chances, reverse=True) and 0 <= line["sureness"] <= 1
     assert "2 asked" in result.stderr
     [least_sure] = json_lines(invoke(rank_command.cli, "--db", db, "--ask", 1, check=0).stdout)
     assert least_sure == asked[0]

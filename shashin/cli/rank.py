@@ -18,8 +18,10 @@ class Rank(Tool):
     copies at a time by the signs of their differences (larger or smaller file,
     more pixels, earlier capture, format, folder and name words, the camera's
     evidence, edited, the rule's order) and each one's long edge, with
-    gradient-boosted trees (LightGBM): an ordered preference such as "the copy in
-    Camera/, else the largest" is what such trees learn.
+    gradient-boosted trees (LightGBM). Beside them, the orders of criteria that
+    explain the decisions ("the copy in Camera/, else the largest") are weighed
+    by how well they do and how plainly a person would say them; grouped
+    cross-validation picks the trees or the weighed orders.
 
     Until the model predicts past decisions at least as well as the rule in grouped
     cross-validation, the rule orders groups, looking for the camera's original:
@@ -37,9 +39,10 @@ class Rank(Tool):
     every decision still teaches.
 
     Writes the ranks table and one JSON line per group, keeper first
-    (keep_probability is null while the rule orders; sureness is the model's
-    keep probability of the suggested keeper, also while the learned order or
-    the rule orders, null before there is a model and for a series):
+    (keep_probability is null while the rule orders; sureness is how sure the
+    model is of the suggested keeper: the weight of the learned orders that put
+    it first, else the trees' keep probability of it, also while the rule
+    orders; null before there is a model and for a series):
 
     \b
     {"group": ID, "sureness": P, "members": [{"path", "rank", "keep_probability", "reasons"}, ...]}

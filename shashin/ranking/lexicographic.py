@@ -1,32 +1,31 @@
 """A person's ordered preference read from their decisions: the criteria, one after another, that they follow.
 
 "Keep the copy in Camera/, else the largest file" is an ordered list of criteria, and a person who
-follows one is told by it exactly. From decided groups, the order is searched over the (kept, deleted)
-pairs (:func:`choose`): criteria that decide many pairs the person's way and next to none against them,
-one after another over the pairs the ones before left tied, the shortest order that explains the most
-pairs. A criterion compares two copies by a number
-of each, larger preferred: one of the facts the trees compare (file size, pixels, capture time...)
-either way round, a format, a folder or name word, having it or not, a long edge at least N px (N
-between two long edges seen), the camera's evidence, or the rule's order.
+follows one is told by it exactly. A few decisions fit many orders, which disagree on the groups not
+decided yet, so the learner does not pick one: it weighs them (:func:`weigh`). An order's weight is how
+likely it makes the decisions (a person follows their order but in ``NOISE`` of their decisions, taken
+at random; a group it leaves tied is a draw among the tied copies) times how likely a person is to say
+it (each kind of criterion as likely as another, then each of its kind; a longer order is a product of
+more of them). A beam search finds the heaviest orders, and a group's keeper is the copy the weighed
+orders choose most (:func:`vote`). A criterion compares two copies by a number of each, larger
+preferred: one of the facts the trees compare (file size, pixels, capture time...) either way round, a
+format, a folder or name word, having it or not, a long edge at least N px (N between two long edges
+seen), the camera's evidence, or the rule's order.
 
 The members are given as the learner's flattened groups (``model._Members``): their facts as
 ``numbers`` (the columns of ``model.FACTS``, then the camera's evidence), ``formats``, ``words``
 and ``rule_position``.
 """
 
+import collections
 from typing import NamedTuple
 
 import numpy as np
 
-#: How many pairs decided the person's way one pair decided against it outweighs: a criterion the person
-#: follows is rarely against them (a mistaken decision), one that only goes with them often is often against.
-PENALTY = 10
-#: A criterion against the person in more than this share of the pairs it decides is not one they follow.
-WRONG_SHARE = 0.05
-#: The search: criteria in an order at most, orders kept at each step, criteria tried after each order.
-MAX_CRITERIA, WIDTH, BRANCHES = 5, 20, 10
-#: An order's cost: 1 for each pair it leaves tied, these for each pair it gets wrong and for each criterion.
-WRONG_COST, LENGTH_COST = 3, 1
+#: The share of their decisions a person takes at random (a slip, a whim), not by their order.
+NOISE = 0.05
+#: The search: criteria in an order at most, orders extended at each step, orders weighed in the end.
+MAX_CRITERIA, WIDTH, KEPT = 5, 100, 100
 
 
 class Criterion(NamedTuple):
@@ -67,10 +66,10 @@ def candidates(decisions, facts, words):
     rules (shashin's, dupeGuru's re-prioritize list): the rule, the camera's evidence (more of it, or the
     make and model), the capture (earlier or later), the file's size, pixels, tags, edited, modified time,
     a format, a folder or name word, a long edge of at least N px, the path's length and name order. A wider
-    choice (every fact either way) lets more orders explain a few decisions, and the learner picked the
-    wrong one more often (docs/ranking.md). In the order in which one is taken over another that the
-    decisions cannot tell from it: the rule first (the person's own, or the camera original's), last what
-    only happens to go along (the path's length, name order)."""
+    choice (every fact either way, each of the camera's evidence) lets more orders explain a few decisions
+    by accident (docs/ranking.md). In the order in which one is said over another that the decisions cannot
+    tell from it (of two orders as heavy, the heaviest said is the first met): the rule first (the person's
+    own, or the camera original's), last what only happens to go along (the path's length, name order)."""
     said = [facts.index(fact) for fact in ("file size", "pixels", "metadata tags", "edited", "file time")]
     # The first of the camera's evidence, after the facts: its make and model.
     said.append(len(facts))
@@ -96,74 +95,99 @@ def table(flat, criteria, facts, start=0):
     return np.stack([values(flat, criterion, facts)[start:] for criterion in criteria])
 
 
-def pair_signs(key_table, first, second):
-    """For each criterion (row) and pair: 1 if the pair's first member is preferred, -1 if the second, else 0."""
-    with np.errstate(invalid="ignore"):
-        # Two -inf are tied: nan, which is made 0.
-        return np.nan_to_num(np.sign(key_table[:, first] - key_table[:, second]))
-
-
-class _Order(NamedTuple):
-    """A partial order being searched: its criteria (rows), the pairs it leaves tied, the pairs it gets wrong."""
+class Weighed(NamedTuple):
+    """An order (``rows``: indexes of its criteria) and its weight among the orders weighed, which sum to 1."""
 
     rows: tuple
-    tied: np.ndarray
-    wrong: int
-
-    def cost(self):
-        return int(self.tied.sum()) + WRONG_COST * self.wrong + LENGTH_COST * len(self.rows)
+    weight: float
 
 
-def choose(signs, found):
-    """The rows of ``signs`` (criteria ``found`` over (kept, deleted) pairs), in the order a person follows them.
+def log_prior(found):
+    """How likely a person is to say each criterion (log): every kind as likely as another (each fact is a
+    kind of its own), then every criterion of its kind; so a word among a hundred seen is not more likely
+    than the file size just because there are more words."""
+    kinds = [(criterion.kind, criterion.argument if criterion.kind == "fact" else None) for criterion in found]
+    counts = collections.Counter(kinds)
+    return np.array([-np.log(len(counts)) - np.log(counts[kind]) for kind in kinds])
 
-    A beam search over orders: each order is extended by the BRANCHES criteria that decide the most of its
-    tied pairs the person's way (each against counting PENALTY times, none against in more than WRONG_SHARE
-    of what it decides), the WIDTH cheapest orders are kept, and the cheapest order met is the answer. Its
-    cost, the pairs it leaves tied, those it gets wrong and its length, prefers the shortest explanation of
-    the decisions: a criterion that only goes along with the person's (a file size that happens to follow
-    their folder) leaves pairs to explain with more criteria than theirs does.
+
+def tops(key_table, mask, starts):
+    """For each criterion (row), the members it puts first among those of mask in their group."""
+    group_of = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, key_table.shape[1])))
+    masked = np.where(mask, key_table, -np.inf)
+    best = np.maximum.reduceat(masked, starts, axis=1) if len(starts) else masked
+    return (masked == best[:, group_of]) & mask
+
+
+def _log_likelihood(chosen, kept, starts, sizes):
+    """How likely each row of chosen (members an order puts first) makes the decisions kept."""
+    first = np.add.reduceat(chosen.astype(np.int32), starts, axis=1)
+    hits = np.add.reduceat((chosen & kept).astype(np.int32), starts, axis=1)
+    at_random = NOISE / sizes
+    return np.log(np.where(hits > 0, (1 - NOISE) / np.maximum(first, 1) + at_random, at_random)).sum(axis=1)
+
+
+def weigh(key_table, kept, starts, found):
+    """The heaviest orders of the criteria ``found`` (rows of key_table, over the decided groups' members
+    starting at starts), for the decisions ``kept`` (each member's flag), heaviest first.
+
+    A beam search: each of the WIDTH heaviest orders is extended by every criterion that parts members it
+    leaves tied, up to MAX_CRITERIA criteria; the KEPT heaviest orders met are weighed against each other.
+    Only the groups an order leaves tied are looked at to extend it.
     """
-    right, against = signs > 0, signs < 0
-    beam = [_Order((), np.ones(signs.shape[1], dtype=bool), 0)]
-    best = beam[0]
+    sizes = np.diff(np.append(starts, key_table.shape[1]))
+    prior = log_prior(found)
+    everything = np.ones(key_table.shape[1], dtype=bool)
+    beam = [((), everything, float(_log_likelihood(everything[None], kept, starts, sizes)[0]))]
+    met = {(): beam[0][2]}
     for _ in range(MAX_CRITERIA):
-        extended = {}
-        for order in beam:
-            decides_right, decides_against = right[:, order.tied].sum(axis=1), against[:, order.tied].sum(axis=1)
-            score = decides_right - PENALTY * decides_against
-            followed = np.flatnonzero(
-                (score > 0) & (decides_against <= WRONG_SHARE * (decides_right + decides_against))
-            )
-            for row in followed[np.argsort(-score[followed], kind="stable")[:BRANCHES]]:
-                row = _middle_threshold(found, signs[:, order.tied], int(row))
-                longer = _Order(
-                    order.rows + (row,), order.tied & (signs[row] == 0), order.wrong + int(decides_against[row])
-                )
-                # Orders that leave the same pairs tied and wrong are one for what follows: the shortest is kept.
-                key = (longer.tied.tobytes(), longer.wrong)
-                if key not in extended or len(longer.rows) < len(extended[key].rows):
-                    extended[key] = longer
-        if not extended:
-            break
-        beam = sorted(extended.values(), key=_Order.cost)[:WIDTH]
-        best = min(best, beam[0], key=_Order.cost)
-    return list(best.rows)
+        extended, parted = [], []
+        for _rows, mask, weight in beam:
+            tied = np.add.reduceat(mask.astype(np.int32), starts) > 1
+            members, tied_sizes = np.repeat(tied, sizes), sizes[tied]
+            tied_starts = np.cumsum(tied_sizes) - tied_sizes
+            chosen = tops(key_table[:, members], mask[members], tied_starts)
+            parting = (chosen != mask[members]).any(axis=1)
+            parting = np.flatnonzero(parting)
+            decided = kept[members]
+            before = _log_likelihood(mask[members][None], decided, tied_starts, tied_sizes)[0]
+            gains = _log_likelihood(chosen[parting], decided, tied_starts, tied_sizes) - before + prior[parting]
+            parted.append((members, chosen))
+            extended.extend((weight + gain, len(parted) - 1, row) for gain, row in zip(gains.tolist(), parting))
+        extended.sort(key=lambda candidate: -candidate[0])
+        next_beam = []
+        for weight, index, row in extended[:WIDTH]:
+            rows, mask, _ = beam[index]
+            members, chosen = parted[index]
+            longer = mask.copy()
+            longer[members] = chosen[row]
+            next_beam.append((rows + (int(row),), longer, weight))
+            met[rows + (int(row),)] = weight
+        beam = next_beam
+    heaviest = sorted(met.items(), key=lambda item: -item[1])[:KEPT]
+    weights = np.exp(np.array([weight for _, weight in heaviest]) - heaviest[0][1])
+    return [Weighed(rows, float(weight)) for (rows, _), weight in zip(heaviest, weights / weights.sum())]
 
 
-def _middle_threshold(found, signs, best):
-    """Of the long-edge thresholds that split the pairs exactly as the best one does, the middle one: they
-    all lie between the same two long edges of these copies, and the middle one is furthest from both."""
-    if found[best].kind != "long edge":
-        return best
-    alike = [
-        row
-        for row, criterion in enumerate(found)
-        if criterion.kind == "long edge"
-        and criterion.direction == found[best].direction
-        and np.array_equal(signs[row], signs[best])
-    ]
-    return alike[len(alike) // 2]
+def choices(key_table, weighed, starts):
+    """For each order weighed, the members it puts first in their group (each criterion's choice over
+    the choice of the criteria before it), as rows of a bool array."""
+    first = {(): np.ones(key_table.shape[1], dtype=bool)}
+    for rows, _ in weighed:
+        for length in range(1, len(rows) + 1):
+            if rows[:length] not in first:
+                row = rows[length - 1]
+                first[rows[:length]] = tops(key_table[row : row + 1], first[rows[: length - 1]], starts)[0]
+    return np.array([first[rows] for rows, _ in weighed]).reshape(len(weighed), key_table.shape[1])
+
+
+def vote(chosen, weighed, starts):
+    """Each member's share of the weighed orders' choice: the sum of the weights of the orders that put it
+    first, each shared among the members it leaves tied."""
+    weights = np.array([weight for _, weight in weighed])
+    counts = np.add.reduceat(chosen.astype(np.int32), starts, axis=1) if len(starts) else chosen
+    sizes = np.diff(np.append(starts, chosen.shape[1]))
+    return weights @ (chosen / np.repeat(counts, sizes, axis=1))
 
 
 def preference(key_table):

@@ -34,7 +34,7 @@ from . import MIN_GROUPS, lexicographic
 from .rule import camera_evidence, judged, pixels, positions_of_keys, rule_positions, rule_reason
 
 #: Saved models of another version are trained again.
-VERSION = 3
+VERSION = 4
 FOLDS = 5
 #: The trees: boosting iterations, leaves per tree. Cross-validation chose 60 x 4 over 150 x 8 for three
 #: people in four of the tuning population; one size halves the fits of each training.
@@ -48,6 +48,8 @@ SHRINK = 1.0
 #: Cross-validation uses the latest decisions only, and the learned order is read from them, so that training
 #: stays fast on a long history.
 SELECTION_GROUPS = 3000
+#: The orders are weighed on the latest decisions of those: past a few hundred, one order outweighs the rest.
+ORDER_GROUPS = 500
 #: Path words kept as features: the most frequent among those that differ within training pairs.
 MAX_WORDS = 100
 MAX_REASONS = 3
@@ -271,12 +273,14 @@ class Ranker:
     even when the rule orders: it still tells how sure it is of each group (:meth:`rank_and_sureness`).
     """
 
-    def __init__(self, positions=rule_positions, columns=None, trees=None, order=(), evaluation=None):
+    def __init__(self, positions=rule_positions, columns=None, trees=None, criteria=(), orders=(), evaluation=None):
         self.positions = positions
         self.columns = columns
         self.trees = trees
-        #: The person's ordered preference read from their decisions (:mod:`.lexicographic`).
-        self.order = list(order)
+        #: The orders of criteria the person's decisions follow, weighed (:mod:`.lexicographic`): ``orders``
+        #: (heaviest first) give their criteria as indexes into ``criteria``.
+        self.criteria = list(criteria)
+        self.orders = list(orders)
         self.evaluation = evaluation or {}
 
     def __getstate__(self):
@@ -288,8 +292,9 @@ class Ranker:
         self.positions = rule_positions
 
     def learned_order(self):
-        """The learned order's criteria in words."""
-        return [lexicographic.describe(criterion, _COLUMN_WORDS) for criterion in self.order]
+        """The heaviest of the learned orders, its criteria in words."""
+        rows = self.orders[0].rows if self.orders else ()
+        return [lexicographic.describe(self.criteria[row], _COLUMN_WORDS) for row in rows]
 
     @property
     def uses_model(self):
@@ -302,19 +307,20 @@ class Ranker:
         return self.rank_and_sureness(groups, explain)[0]
 
     def rank_and_sureness(self, groups, explain=True):
-        """:meth:`rank`, and how sure the model is of each group: the trees' keep probability of the suggested
-        keeper, whether or not the trees order the groups (None for every group without a model). Where
-        the learned order or the rule picks another keeper than the trees would, sureness is low."""
+        """:meth:`rank`, and how sure the model is of each group: where the learned orders order the groups,
+        the weight of those that choose its keeper; else the trees' keep probability of the suggested keeper,
+        whether or not the trees order the groups (low where the rule picks another keeper than the trees
+        would; None for every group without a model)."""
         ranked, sureness = [], []
         for chunk in range(0, len(groups), CHUNK):
             flat = _Members(groups[chunk : chunk + CHUNK], self.positions)
             probability = self._probabilities(flat)
-            chunk_ranked, keepers = self._rank(flat, probability, explain)
+            chunk_ranked, keepers, sure = self._rank(flat, probability, explain)
             ranked.extend(chunk_ranked)
-            if probability is None:
+            if sure is None:
                 sureness.extend([None] * len(flat.sizes))
             else:
-                sureness.extend(np.round(probability[keepers], 4).tolist())
+                sureness.extend(np.round(sure[keepers], 4).tolist())
         return ranked, sureness
 
     def keep_probabilities(self, groups):
@@ -346,15 +352,19 @@ class Ranker:
 
     def _rank(self, flat, probability, explain):
         """Members keeper first by what orders the groups: the trees' probabilities, the learned order, or the
-        rule; and the index of each group's keeper."""
+        rule; the index of each group's keeper; and each member's sureness (see :meth:`rank_and_sureness`)."""
         if not len(flat.members):
-            return [], np.zeros(0, dtype=np.int64)
+            return [], np.zeros(0, dtype=np.int64), probability
         used = self.evaluation.get("used") if probability is not None else "rule"
-        key_table = lexicographic.table(flat, self.order, _FACT_NAMES) if used == "order" else None
+        sureness = probability
+        key_table = lexicographic.table(flat, self.criteria, _FACT_NAMES) if used == "order" else None
         if used == "model":
             scores = probability
         elif used == "order":
-            scores = lexicographic.preference(key_table) + probability / 2
+            chosen = lexicographic.choices(key_table, self.orders, flat.starts)
+            # How sure: the weight of the orders that choose the keeper, not the trees' probability.
+            sureness = lexicographic.vote(chosen, self.orders, flat.starts)
+            scores = _voted(sureness, key_table, self.orders[0].rows, flat.numbers)
         else:
             scores = -flat.rule_position.astype(float)
             probability = None
@@ -367,7 +377,7 @@ class Ranker:
         if not explain:
             reasons = [[] for _ in flat.members]
         elif key_table is not None:
-            reasons = self._order_reasons(flat, partner, keeper, key_table)
+            reasons = self._order_reasons(flat, partner, keeper, key_table, chosen)
         elif probability is not None:
             reasons = self._reasons(flat, partner, keeper)
         else:
@@ -389,7 +399,7 @@ class Ranker:
                     }
                 )
             ranked.append(members)
-        return ranked, keeper
+        return ranked, keeper, sureness
 
     def _reasons(self, flat, partner, keepers):
         """For each member, the criteria that decided between it and its partner, most decisive first: the
@@ -418,13 +428,17 @@ class Ranker:
             reasons[index] = list(dict.fromkeys(words))[:MAX_REASONS]
         return reasons
 
-    def _order_reasons(self, flat, partner, keepers, key_table):
-        """For each member, the criterion of the learned order that decided between it and its partner; where
-        the order ties them, the trees decided, and say why."""
+    def _order_reasons(self, flat, partner, keepers, key_table, chosen):
+        """For each member, the criterion that decided between it and its partner in the heaviest learned
+        order that puts the group's keeper first; where that order ties them, the trees say why."""
         reasons = [[] for _ in flat.members]
         tied = []
+        # Orders are heaviest first: the first that chose each group's keeper.
+        deciding_order = np.argmax(chosen[:, keepers], axis=0)[flat.group_of].tolist()
         for index, other in enumerate(partner.tolist()):
-            criterion = lexicographic.deciding(self.order, key_table, index, other)
+            rows = list(self.orders[deciding_order[index]].rows)
+            criteria = [self.criteria[row] for row in rows]
+            criterion = lexicographic.deciding(criteria, key_table[rows], index, other)
             if criterion is None:
                 tied.append(index)
                 continue
@@ -440,6 +454,18 @@ class Ranker:
             for index in tied:
                 reasons[index] = by_trees[index]
         return reasons
+
+
+def _voted(votes, key_table, heaviest, numbers):
+    """Scores from the weighed orders' votes (larger preferred); where they tie, the heaviest order's
+    preference, then the first in name order: copies that no criterion tells apart (byte-identical
+    backups) are kept as a file manager lists them, first."""
+    name_order = numbers[:, _FACT_COLUMN["name order"]]
+    preference = lexicographic.preference(key_table[list(heaviest)])
+    ranking = np.lexsort((name_order, preference, np.round(votes, 6)))
+    scores = np.empty(len(votes))
+    scores[ranking] = np.arange(len(votes))
+    return scores
 
 
 def _criterion_family(criterion):
@@ -593,14 +619,8 @@ class _Trial:
         # number for every member of a long history would not fit in memory.
         first_group = max(0, len(decisions) - SELECTION_GROUPS)
         self.first_recent = int(decisions.starts[first_group]) if len(decisions) else 0
-        recent = decisions.pair_group >= first_group
-        self.recent_pair_group = decisions.pair_group[recent]
         self.key_table = lexicographic.table(decisions, self.criteria, _FACT_NAMES, self.first_recent)
-        self.signs = lexicographic.pair_signs(
-            self.key_table,
-            decisions.pair_kept[recent] - self.first_recent,
-            decisions.pair_deleted[recent] - self.first_recent,
-        )
+        self.recent_starts = decisions.starts[first_group:] - self.first_recent
 
     def fit(self, group_indexes):
         return _fit(self.decisions, self.matrix, group_indexes)
@@ -609,17 +629,23 @@ class _Trial:
         wins = trees.predict_proba(self.all_pairs)[:, 1]
         return _keep_probability(self.decisions, self.first, self.opposite, wins)
 
-    def order(self, group_indexes):
-        """The rows of the criteria that the given decided groups (of the latest) follow, in order."""
-        chosen = np.isin(self.recent_pair_group, group_indexes)
-        return lexicographic.choose(self.signs[:, chosen], self.criteria)
+    def orders(self, group_indexes):
+        """The orders of criteria that the latest ORDER_GROUPS of the given decided groups follow, weighed."""
+        decisions = self.decisions
+        groups = np.sort(group_indexes)[-ORDER_GROUPS:]
+        members = np.isin(decisions.group_of[self.first_recent :], groups)
+        sizes = decisions.sizes[groups]
+        kept = decisions.kept[self.first_recent :][members]
+        return lexicographic.weigh(self.key_table[:, members], kept, np.cumsum(sizes) - sizes, self.criteria)
 
-    def order_scores(self, rows, scores):
-        """The learned order's preference, ties broken by the trees' scores (in [0, 1]); the trees' scores
-        alone for groups older than the latest."""
-        preference = np.zeros(len(scores))
-        preference[self.first_recent :] = lexicographic.preference(self.key_table[rows])
-        return preference + scores / 2
+    def order_scores(self, weighed):
+        """The weighed orders' scores of the latest groups' members (older ones: 0)."""
+        chosen = lexicographic.choices(self.key_table, weighed, self.recent_starts)
+        scores = np.zeros(len(self.decisions.members))
+        votes = lexicographic.vote(chosen, weighed, self.recent_starts)
+        numbers = self.decisions.numbers[self.first_recent :]
+        scores[self.first_recent :] = _voted(votes, self.key_table, weighed[0].rows, numbers)
+        return scores
 
     def cross_validate(self, groups, limit=None):
         """Top-1 accuracy of the model, of the learned order and of the rule over grouped folds of the given
@@ -631,7 +657,7 @@ class _Trial:
             training = groups[np.sort(train)][:limit]
             scores = self.scores(self.fit(training))
             model_hits += _top1(decisions, scores, groups[test]) * len(test)
-            order_hits += _top1(decisions, self.order_scores(self.order(training), scores), groups[test]) * len(test)
+            order_hits += _top1(decisions, self.order_scores(self.orders(training)), groups[test]) * len(test)
             rule_hits += _top1(decisions, rule, groups[test]) * len(test)
         return model_hits / len(groups), order_hits / len(groups), rule_hits / len(groups)
 
@@ -667,8 +693,12 @@ def train(decisions, positions=rule_positions):
     if trial is None:
         return Ranker(positions, evaluation=evaluation)
     everything = np.arange(len(trial.decisions))
-    order = [trial.criteria[row] for row in trial.order(everything)]
-    return Ranker(positions, trial.columns, trial.fit(everything), order, evaluation)
+    weighed = trial.orders(everything)
+    # Only the criteria the orders use are kept, and the orders' rows renumbered to them.
+    used = sorted({row for rows, _ in weighed for row in rows})
+    renumbered = [lexicographic.Weighed(tuple(used.index(row) for row in rows), weight) for rows, weight in weighed]
+    criteria = [trial.criteria[row] for row in used]
+    return Ranker(positions, trial.columns, trial.fit(everything), criteria, renumbered, evaluation)
 
 
 def evaluate(decisions, positions=rule_positions):
