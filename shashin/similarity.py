@@ -392,7 +392,7 @@ class _Matcher:
             frame_a, frame_b = self.frames_of.get((a, third)), self.frames_of.get((b, third))
             if frame_a is None or frame_b is None:
                 continue
-            if isinstance(frame_a, str) or isinstance(frame_b, str) or _overlap(frame_a, frame_b) >= HELD_TOGETHER:
+            if isinstance(frame_a, str) or isinstance(frame_b, str) or overlap(frame_a, frame_b) >= HELD_TOGETHER:
                 return True
         return False
 
@@ -510,7 +510,7 @@ def _area(box):
     return (box[2] - box[0]) * (box[3] - box[1])
 
 
-def _overlap(box_a, box_b):
+def overlap(box_a, box_b):
     """Area shared by two boxes ``(left, top, right, bottom)``, as a share of the smaller one."""
     width = min(box_a[2], box_b[2]) - max(box_a[0], box_b[0])
     height = min(box_a[3], box_b[3]) - max(box_a[1], box_b[1])

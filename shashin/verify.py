@@ -25,6 +25,7 @@ import cv2
 import numpy
 
 from . import regions
+from .similarity import overlap
 
 #: Thumbnails are upsampled this much before ORB looks for keypoints: a 256 px thumbnail holds too few at
 #: ORB's smallest patch, and a photo inside a screenshot is smaller still.
@@ -178,15 +179,19 @@ def frame_match(image_a, points_a, descriptors_a, image_b, points_b, descriptors
         return None
     inverse = cv2.invertAffineTransform(similarity)
     a_inside, b_inside = _inside(image_a, similarity, image_b), _inside(image_b, inverse, image_a)
-    scale_squared = abs(numpy.linalg.det(similarity[:, :2]))
-    area_a, area_b = image_a.size * scale_squared, image_b.size  # both in b's pixels
     matches = []
-    if a_inside >= MIN_INSIDE and area_a >= MIN_COVERAGE * area_b:
-        score = _inner_score(image_a, image_b, similarity, box_of(True))
-        matches.append(Match(score, True, _box(image_a, similarity, image_b)))
-    if b_inside >= MIN_INSIDE and area_b >= MIN_COVERAGE * area_a:
-        score = _inner_score(image_b, image_a, inverse, box_of(False))
-        matches.append(Match(score, False, _box(image_b, inverse, image_a)))
+    for inner, outer, transform, inside, inner_is_first in (
+        (image_a, image_b, similarity, a_inside, True),
+        (image_b, image_a, inverse, b_inside, False),
+    ):
+        box = _box(inner, transform, outer)
+        if (
+            inside >= MIN_INSIDE
+            and inner.size * abs(numpy.linalg.det(transform[:, :2])) >= MIN_COVERAGE * outer.size
+            and _keeps_to_block(box, box_of(not inner_is_first), outer)
+        ):
+            score = _inner_score(inner, outer, transform, box_of(inner_is_first))
+            matches.append(Match(score, inner_is_first, box))
     # When the frames coincide (a caption, a filter) either may be the inner one: the better is the verdict.
     best = max(matches, key=lambda match: match.score, default=None)
     return best if best is not None and best.score > 0 else None
@@ -265,6 +270,17 @@ def _box(image, transform, other):
         float(corners[:, 0].max() / width),
         float(corners[:, 1].max() / height),
     )
+
+
+def _keeps_to_block(box, block, outer):
+    """Whether an inner frame carried into outer (``box``, fractions of outer's sides) keeps to the block of
+    outer it lies on: inside outer's content box (``block``, ``(x, y, width, height)``), or around all of it. A
+    framing of a text page that straddles the edge of a collage's tile, its lines matching the tile's a line
+    off, shows what the tile does not."""
+    x, y, width, height = block
+    outer_height, outer_width = outer.shape
+    block = (x / outer_width, y / outer_height, (x + width) / outer_width, (y + height) / outer_height)
+    return width * height > WHOLE_BOX * outer.size or overlap(box, block) >= MIN_INSIDE
 
 
 def _inner_score(inner, outer, transform, box):
