@@ -9,10 +9,11 @@ import sqlite3
 import subprocess
 
 import exiftool
+import numpy
 import pytest
 
 from conftest import BIN, json_lines, make_photo, run, scanned_archive
-from shashin import exif, facts, metadata
+from shashin import exif, facts, metadata, video
 from shashin.ranking import rule
 
 
@@ -67,10 +68,30 @@ def test_behind_a_pipe_records_are_read_as_they_come(library):
         reading.wait()
 
 
-def test_saving_survives_a_commit_of_shashin_hash_meanwhile(library, db, open_store):
-    """hash | meta: shashin-hash commits a batch while shashin-meta's save has begun; the save must not fail."""
+def metadata_of(path):
+    with exif.Session() as session:
+        [(_, tags, _)] = session.read([str(path)])
+    return dict(
+        {"path": str(path), "size": 1, "mtime": 1.0, "metadata": tags}, **exif.derived_fields(tags), **facts.of(tags)
+    )
+
+
+#: The saves of hash | meta, each beside the other command's commits.
+PIPE_SAVES = {
+    "shashin-meta's metadata": lambda store, photo: store.save_metadata([metadata_of(photo)]),
+    "shashin-hash's failures": lambda store, photo: store.save_failures([(str(photo), 1, 1.0, "damaged")]),
+    "shashin-hash's video frames": lambda store, photo: store.save_video_frames(
+        {"0" * 32: video.Fingerprint(numpy.zeros((2, video.VIEW_SIDE, video.VIEW_SIDE), numpy.uint8))}
+    ),
+}
+
+
+@pytest.mark.parametrize("save", PIPE_SAVES.values(), ids=PIPE_SAVES)
+def test_a_save_survives_the_other_command_of_the_pipe_committing_meanwhile(library, db, open_store, save):
+    """hash | meta: one command commits while the other's save has begun; the save must not fail (a deferred
+    transaction that has read cannot write after another's commit, whatever the busy timeout)."""
     store = open_store(db)
-    hashing = sqlite3.connect(db, isolation_level=None, timeout=0)
+    other = sqlite3.connect(db, isolation_level=None, timeout=0)
     reads, commits = [], []
 
     def commit_meanwhile(statement):
@@ -78,20 +99,15 @@ def test_saving_survives_a_commit_of_shashin_hash_meanwhile(library, db, open_st
             reads.append(statement)
         if len(reads) == 2 and not commits:  # after the save's first read
             try:
-                hashing.execute("insert into images (path) values ('/elsewhere/IMG_0001.JPG')")
+                other.execute("insert into images (path) values ('/elsewhere/IMG_0001.JPG')")
                 commits.append("committed")
             except sqlite3.OperationalError:  # it waits for the save's write lock, which is right
                 commits.append("waited")
 
-    with exif.Session() as session:
-        [(_, tags, _)] = session.read([str(library / "photo0.jpg")])
-    record = {"path": str(library / "photo0.jpg"), "size": 1, "mtime": 1.0, "metadata": tags}
-    record.update(exif.derived_fields(tags), **facts.of(tags))
     store.db.conn.set_trace_callback(commit_meanwhile)
-    store.save_metadata([record])
+    save(store, library / "photo0.jpg")
     store.db.conn.set_trace_callback(None)
     assert commits == ["waited"]
-    assert store.images_by_path([record["path"]])[record["path"]]["mime_type"] == "image/jpeg"
 
 
 def test_unchanged_files_are_not_read_again(library, db):

@@ -174,7 +174,7 @@ class ImagesMixin:
     def save_failures(self, failures):
         """Remember files that could not be read, as ``(path, size, mtime, error)``."""
         failed_at = now()
-        with self.db.atomic():
+        with self.write_lock():  # see save_metadata: shashin-meta writes beside it
             self.db["failures"].upsert_all(
                 (
                     {"path": db_path(p), "size": s, "mtime": m, "error": e, "failed_at": failed_at}

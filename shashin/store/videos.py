@@ -29,7 +29,7 @@ class VideosMixin:
 
     def save_video_frames(self, fingerprints):
         """Store ``{md5: video.Fingerprint}``."""
-        with self.db.atomic():
+        with self.write_lock():  # see save_metadata: shashin-meta writes beside it
             self.db["video_frames"].upsert_all(
                 ({"md5": md5, "views": print_.views.tobytes()} for md5, print_ in fingerprints.items()),
                 pk="md5",
