@@ -152,17 +152,20 @@ def weigh(key_table, kept, starts, found):
             decided = kept[members]
             before = _log_likelihood(mask[members][None], decided, tied_starts, tied_sizes)[0]
             gains = _log_likelihood(chosen[parting], decided, tied_starts, tied_sizes) - before + prior[parting]
-            parted.append((members, chosen))
-            extended.extend((weight + gain, len(parted) - 1, row) for gain, row in zip(gains.tolist(), parting))
+            # No more than WIDTH extensions of one order can be among the WIDTH heaviest: only theirs are kept.
+            best = np.argsort(-gains, kind="stable")[:WIDTH]
+            parted.append((members, chosen[parting[best]]))
+            index = len(parted) - 1
+            extended.extend((weight + gains[k], index, place, int(parting[k])) for place, k in enumerate(best))
         extended.sort(key=lambda candidate: -candidate[0])
         next_beam = []
-        for weight, index, row in extended[:WIDTH]:
+        for weight, index, place, row in extended[:WIDTH]:
             rows, mask, _ = beam[index]
             members, chosen = parted[index]
             longer = mask.copy()
-            longer[members] = chosen[row]
-            next_beam.append((rows + (int(row),), longer, weight))
-            met[rows + (int(row),)] = weight
+            longer[members] = chosen[place]
+            next_beam.append((rows + (row,), longer, weight))
+            met[rows + (row,)] = weight
         beam = next_beam
     heaviest = sorted(met.items(), key=lambda item: -item[1])[:KEPT]
     weights = np.exp(np.array([weight for _, weight in heaviest]) - heaviest[0][1])
