@@ -274,26 +274,45 @@ def _box(image, transform, other):
 
 def _keeps_to_block(box, block, outer):
     """Whether an inner frame carried into outer (``box``, fractions of outer's sides) keeps to the block of
-    outer it lies on: inside outer's content box (``block``, ``(x, y, width, height)``), or around all of it. A
-    framing of a text page that straddles the edge of a collage's tile, its lines matching the tile's a line
-    off, shows what the tile does not."""
+    outer it lies on, when outer's content box (``block``, ``(x, y, width, height)``) is a block of its own
+    (:func:`_is_block`): inside it, around all of it, or reaching past it only onto outer's flat background (a
+    sky, a black margin). A framing of a text page that reaches past a collage's tile onto the tiles beside
+    it, its lines matching the tile's a line off, shows what the tile does not."""
+    if not _is_block(block, outer):
+        return True
     x, y, width, height = block
     outer_height, outer_width = outer.shape
-    block = (x / outer_width, y / outer_height, (x + width) / outer_width, (y + height) / outer_height)
-    return width * height > WHOLE_BOX * outer.size or overlap(box, block) >= MIN_INSIDE
+    fractions = (x / outer_width, y / outer_height, (x + width) / outer_width, (y + height) / outer_height)
+    if overlap(box, fractions) >= MIN_INSIDE:
+        return True
+    left, top = max(0, int(box[0] * outer_width)), max(0, int(box[1] * outer_height))
+    right, bottom = min(outer_width, int(box[2] * outer_width) + 1), min(outer_height, int(box[3] * outer_height) + 1)
+    beside = numpy.ones((bottom - top, right - left), bool)
+    beside[max(0, y - top) : max(0, y + height - top), max(0, x - left) : max(0, x + width - left)] = False
+    return not beside.any() or float(outer[top:bottom, left:right][beside].std()) < 2 * regions.BACKGROUND_TOLERANCE
 
 
-def _inner_score(inner, outer, transform, box):
-    """The inner frame's :func:`_cells_score`, or 0 when its content box (``(x, y, width, height)``), if a part
-    of it, does not agree on its own: two slides of one template, two collages sharing their side tiles, agree
-    on the title and the tiles and differ only in the photo the box holds."""
-    score = _cells_score(inner, outer, transform)
-    x, y, width, height = box
-    if score == 0 or width * height > WHOLE_BOX * inner.size or min(width, height) < MIN_BOX_SIDE:
+def _inner_score(inner, outer, transform, block):
+    """The inner frame's :func:`_cells_score`, or 0 when its content box (``block``, ``(x, y, width, height)``),
+    if a block of its own (:func:`_is_block`), does not agree on its own: two slides of one template, two
+    collages sharing their side tiles, agree on the title and the tiles and differ only in the photo the box
+    holds."""
+    score = _cells_score(inner, outer, transform) or 0.0
+    if score == 0 or not _is_block(block, inner):
         return score
+    x, y, width, height = block
     shifted = transform.copy()
     shifted[:, 2] += transform[:, :2] @ numpy.array([x, y], transform.dtype)
-    return score if _cells_score(inner[y : y + height, x : x + width], outer, shifted) > 0 else 0.0
+    # A box too flat to judge on its own (a sky) says nothing against the whole.
+    return 0.0 if _cells_score(inner[y : y + height, x : x + width], outer, shifted) == 0 else score
+
+
+def _is_block(block, image):
+    """Whether a content box is a block of its own in image, as a photo in a collage, a screenshot or a slide
+    is: a part of it, covering MIN_COVERAGE of it or more (not a star field's densest patch, nor the whole
+    less a border)."""
+    x, y, width, height = block
+    return MIN_COVERAGE * image.size <= width * height <= WHOLE_BOX * image.size and min(width, height) >= MIN_BOX_SIDE
 
 
 def _gradients(image):
@@ -301,8 +320,9 @@ def _gradients(image):
 
 
 def _cells_score(inner, outer, transform):
-    """Share of inner's detailed cells whose gradients agree with outer's pixels carried onto them, or 0 when
-    too many are missing there; ``transform`` takes inner's pixels to outer's."""
+    """Share of inner's detailed cells whose gradients agree with outer's pixels carried onto them, 0 when too
+    many are missing there or too few agree, None when too few have detail to judge; ``transform`` takes
+    inner's pixels to outer's."""
     height, width = inner.shape
     scale = CELL_SIDE / max(height, width)
     # A whole number of pixels per cell, at least two each way.
@@ -322,7 +342,9 @@ def _cells_score(inner, outer, transform):
     missing = detailed & ((_by_cell(covered[None]).mean(axis=1) < 0.5) | (level_b < MISSING_RATIO * level_a))
     agreeing = detailed & ~missing & (correlation >= CELL_AGREES)
     count = int(detailed.sum())
-    if count < MIN_CELLS or missing.sum() > MAX_MISSING * count or agreeing.sum() < MIN_AGREEING * count:
+    if count < MIN_CELLS:
+        return None
+    if missing.sum() > MAX_MISSING * count or agreeing.sum() < MIN_AGREEING * count:
         return 0.0
     return float(agreeing.sum() / count)
 
