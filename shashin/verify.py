@@ -35,12 +35,11 @@ FEATURES = 500
 MIN_INLIERS = 8
 #: Lowe's ratio: a match's distance under this share of the next nearest keypoint's.
 RATIO = 0.85
-#: Thumbnails whose long side, or short side, is smaller are not verified across a change of frame: a copy of
-#: them that changes the frame, or the photo inside them, would be too small for keypoints (icons, tiles). A
-#: thumbnail is 256 pixels long unless its picture is smaller: a tall screenshot or a wide collage holding a
-#: photo is still verified.
-MIN_LONG_SIDE = 128
-MIN_SIDE = 64
+#: Thumbnails whose short side is smaller are not verified across a change of frame: a copy of them that
+#: changes the frame, or the photo inside them, would be too small for keypoints (icons, tiles). Wide
+#: collages are not verified either: their gutters, a pixel or two in the thumbnail, are too thin to tell their
+#: tiles apart, and two collages of other photos that share their side tiles would agree on the tiles.
+MIN_SIDE = 96
 #: Scale between the two thumbnails, and turn in degrees, a copy may have.
 SCALES = (0.2, 5.0)
 MAX_TURN = 10.0
@@ -112,7 +111,7 @@ class FrameVerifier:
         """``(grey thumbnail, gradients of the whole, of its regions, of its shared parts)``, or None."""
         jpeg = self._thumbnail(index)
         image = None if jpeg is None else grey(jpeg)
-        if image is None or min(image.shape) < MIN_SIDE or max(image.shape) < MIN_LONG_SIDE:
+        if image is None or min(image.shape) < MIN_SIDE:
             return None
         parts = (regions.region_parts(image), regions.shared_parts(image))
         return image, _squashed_gradients([image])[0], *(_squashed_gradients(group) for group in parts)
