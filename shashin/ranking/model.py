@@ -401,11 +401,13 @@ class Ranker:
             ranked.append(members)
         return ranked, keeper, sureness
 
-    def _reasons(self, flat, partner, keepers):
-        """For each member, the criteria that decided between it and its partner, most decisive first: the
-        criteria whose features move the trees' log-odds that the member wins the pair (TreeSHAP, summed by
-        criterion) the most in its favour if it is the keeper, against it if not."""
+    def _reasons(self, flat, partner, keepers, among=None):
+        """For each member (of ``among`` if given), the criteria that decided between it and its partner, most
+        decisive first: the criteria whose features move the trees' log-odds that the member wins the pair
+        (TreeSHAP, summed by criterion) the most in its favour if it is the keeper, against it if not."""
         members = np.flatnonzero(partner != np.arange(len(partner)))
+        if among is not None:
+            members = np.intersect1d(members, among)
         reasons = [[] for _ in flat.members]
         if not len(members):
             return reasons
@@ -435,10 +437,12 @@ class Ranker:
         tied = []
         # Orders are heaviest first: the first that chose each group's keeper.
         deciding_order = np.argmax(chosen[:, keepers], axis=0)[flat.group_of].tolist()
+        orders = {}
         for index, other in enumerate(partner.tolist()):
-            rows = list(self.orders[deciding_order[index]].rows)
-            criteria = [self.criteria[row] for row in rows]
-            criterion = lexicographic.deciding(criteria, key_table[rows], index, other)
+            if deciding_order[index] not in orders:
+                rows = list(self.orders[deciding_order[index]].rows)
+                orders[deciding_order[index]] = ([self.criteria[row] for row in rows], key_table[rows])
+            criterion = lexicographic.deciding(*orders[deciding_order[index]], index, other)
             if criterion is None:
                 tied.append(index)
                 continue
@@ -450,7 +454,7 @@ class Ranker:
             else:
                 reasons[index] = [_describe(_criterion_family(criterion), flat, index, other)]
         if tied:
-            by_trees = self._reasons(flat, partner, keepers)
+            by_trees = self._reasons(flat, partner, keepers, tied)
             for index in tied:
                 reasons[index] = by_trees[index]
         return reasons
