@@ -13,7 +13,7 @@ Files go through the real pipeline (shashin-hash into a SQLite file, shashin-gro
 the fingerprints), then the grouping is scored at thresholds 0..12 with rotations on
 and off, against plain dHash (the upright hash alone, complete linkage) as baseline.
 
-    python benchmarks/bench_accuracy.py            # the full set, 2,933 files (about 6 minutes)
+    python benchmarks/bench_accuracy.py            # the full set, 2,933 files (about 7 minutes)
     python benchmarks/bench_accuracy.py --quick    # a third of the originals, 300 singles
 """
 
