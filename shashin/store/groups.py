@@ -55,6 +55,13 @@ def derive_soft_region_hashes(db):
     db.execute("delete from fingerprints")
 
 
+@migrations()
+def derive_content_boxes_again(db):
+    # The content box is now the block whose own cuts leave the largest area (a collage's photo): the box's
+    # region hash and the spread of the view's box move with it.
+    db.execute("delete from fingerprints")
+
+
 class GroupsMixin:
     """Queries over groups, the ignore list and the fingerprints grouping derives from thumbnails."""
 
