@@ -147,8 +147,7 @@ def weigh(key_table, kept, starts, found):
             members, tied_sizes = np.repeat(tied, sizes), sizes[tied]
             tied_starts = np.cumsum(tied_sizes) - tied_sizes
             chosen = tops(key_table[:, members], mask[members], tied_starts)
-            parting = (chosen != mask[members]).any(axis=1)
-            parting = np.flatnonzero(parting)
+            parting = np.flatnonzero((chosen != mask[members]).any(axis=1))
             decided = kept[members]
             before = _log_likelihood(mask[members][None], decided, tied_starts, tied_sizes)[0]
             gains = _log_likelihood(chosen[parting], decided, tied_starts, tied_sizes) - before + prior[parting]
