@@ -32,8 +32,8 @@ def model_path(db_path):
 def rank_groups(store: Store) -> Generator[Outcome, None, None]:
     """Yield outcomes: the saved model skipped (it cannot be loaded), what orders the groups (``chosen``,
     in words), then each group keeper first (``ranked``, the group's JSON line as record: ``{"group",
-    "sureness", "members"}``, sureness the trees' keep probability of the suggested keeper, None without a
-    model and for a series).
+    "sureness", "members"}``, sureness how sure the model is of the suggested keeper (see
+    :meth:`.model.Ranker.rank_and_sureness`), None without a model and for a series).
 
     The saved ranker is used if it learned from the decisions that stand now in this database
     (:meth:`Store.decisions_key`) under the person's rules as they are now; else one is trained and saved

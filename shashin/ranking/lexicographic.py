@@ -171,6 +171,11 @@ def weigh(key_table, kept, starts, found):
     return [Weighed(rows, float(weight)) for (rows, _), weight in zip(heaviest, weights / weights.sum())]
 
 
+def heaviest(weighed):
+    """The rows of the heaviest order that prefers something (the empty order, no preference, may weigh more)."""
+    return next((rows for rows, _ in weighed if rows), ())
+
+
 def choices(key_table, weighed, starts):
     """For each order weighed, the members it puts first in their group (each criterion's choice over
     the choice of the criteria before it), as rows of a bool array."""

@@ -293,7 +293,7 @@ class Ranker:
 
     def learned_order(self):
         """The heaviest of the learned orders, its criteria in words."""
-        rows = self.orders[0].rows if self.orders else ()
+        rows = lexicographic.heaviest(self.orders)
         return [lexicographic.describe(self.criteria[row], _COLUMN_WORDS) for row in rows]
 
     @property
@@ -364,7 +364,7 @@ class Ranker:
             chosen = lexicographic.choices(key_table, self.orders, flat.starts)
             # How sure: the weight of the orders that choose the keeper, not the trees' probability.
             sureness = lexicographic.vote(chosen, self.orders, flat.starts)
-            scores = _voted(sureness, key_table, self.orders[0].rows, flat.numbers)
+            scores = _voted(sureness, key_table, lexicographic.heaviest(self.orders), flat.numbers)
         else:
             scores = -flat.rule_position.astype(float)
             probability = None
@@ -435,8 +435,12 @@ class Ranker:
         order that puts the group's keeper first; where that order ties them, the trees say why."""
         reasons = [[] for _ in flat.members]
         tied = []
-        # Orders are heaviest first: the first that chose each group's keeper.
-        deciding_order = np.argmax(chosen[:, keepers], axis=0)[flat.group_of].tolist()
+        # Orders are heaviest first: the first that puts each group's keeper before its runner-up, else the
+        # first that puts it first.
+        keeper_first = chosen[:, keepers]
+        before = keeper_first & ~chosen[:, partner[keepers]]
+        deciding_order = np.where(before.any(axis=0), np.argmax(before, axis=0), np.argmax(keeper_first, axis=0))
+        deciding_order = deciding_order[flat.group_of].tolist()
         orders = {}
         for index, other in enumerate(partner.tolist()):
             if deciding_order[index] not in orders:
@@ -445,14 +449,8 @@ class Ranker:
             criterion = lexicographic.deciding(*orders[deciding_order[index]], index, other)
             if criterion is None:
                 tied.append(index)
-                continue
-            if criterion.kind == "long edge":
-                # The threshold the person keeps to, from this member's side: "long edge under 1040 px".
-                above = flat.rows[index][_FACT_COLUMN["long edge"]] >= criterion.argument
-                side = criterion._replace(direction=1 if above else -1)
-                reasons[index] = [lexicographic.describe(side, _COLUMN_WORDS)]
             else:
-                reasons[index] = [_describe(_criterion_family(criterion), flat, index, other)]
+                reasons[index] = [_order_reason(criterion, flat, index, other)]
         if tied:
             by_trees = self._reasons(flat, partner, keepers, tied)
             for index in tied:
@@ -472,11 +470,27 @@ def _voted(votes, key_table, heaviest, numbers):
     return scores
 
 
+def _order_reason(criterion, flat, index, other):
+    """The words of a learned order's criterion that decided between member index and other, from index's side."""
+    mine, dated = flat.rows[index], _FACT_COLUMN["capture date"]
+    if criterion.kind == "long edge":
+        # The threshold the person keeps to, from this member's side: "long edge under 1040 px".
+        above = mine[_FACT_COLUMN["long edge"]] >= criterion.argument
+        return lexicographic.describe(criterion._replace(direction=1 if above else -1), _COLUMN_WORDS)
+    if criterion.kind == "fact" and criterion.argument >= len(FACTS):
+        # One of the camera's evidence, as this member has it or not: "no camera make and model".
+        has = mine[criterion.argument] > 0
+        return lexicographic.describe(criterion._replace(direction=1 if has else -1), _COLUMN_WORDS)
+    if criterion.kind == "capture" and mine[dated] != flat.rows[other][dated]:
+        return _describe("capture date", flat, index, other)
+    return _describe(_criterion_family(criterion), flat, index, other)
+
+
 def _criterion_family(criterion):
     """The family (as of the trees' columns) whose words tell a criterion of the learned order."""
     kind, argument = criterion.kind, criterion.argument
     if kind == "fact":
-        return _FACT_NAMES[argument] if argument < len(_FACT_NAMES) else "camera evidence"
+        return _FACT_NAMES[argument]
     if kind == "word":
         return argument.split(":", 1)[0]
     return {"capture": "capture time", "evidence": "camera evidence"}.get(kind, kind)
@@ -621,7 +635,7 @@ class _Trial:
         self.criteria = lexicographic.candidates(decisions, _FACT_NAMES, columns.words)
         # The order is read from the latest decisions, those cross-validation chooses on: every criterion's
         # number for every member of a long history would not fit in memory.
-        first_group = max(0, len(decisions) - SELECTION_GROUPS)
+        self.first_group = first_group = max(0, len(decisions) - SELECTION_GROUPS)
         self.first_recent = int(decisions.starts[first_group]) if len(decisions) else 0
         self.key_table = lexicographic.table(decisions, self.criteria, _FACT_NAMES, self.first_recent)
         self.recent_starts = decisions.starts[first_group:] - self.first_recent
@@ -634,21 +648,23 @@ class _Trial:
         return _keep_probability(self.decisions, self.first, self.opposite, wins)
 
     def orders(self, group_indexes):
-        """The orders of criteria that the latest ORDER_GROUPS of the given decided groups follow, weighed."""
+        """The orders of criteria that the latest ORDER_GROUPS of the given decided groups follow, weighed
+        (of those among the latest SELECTION_GROUPS, whose criteria's numbers are kept)."""
         decisions = self.decisions
-        groups = np.sort(group_indexes)[-ORDER_GROUPS:]
+        groups = np.sort(group_indexes)
+        groups = groups[groups >= self.first_group][-ORDER_GROUPS:]
         members = np.isin(decisions.group_of[self.first_recent :], groups)
         sizes = decisions.sizes[groups]
         kept = decisions.kept[self.first_recent :][members]
         return lexicographic.weigh(self.key_table[:, members], kept, np.cumsum(sizes) - sizes, self.criteria)
 
-    def order_scores(self, weighed):
-        """The weighed orders' scores of the latest groups' members (older ones: 0)."""
+    def order_scores(self, weighed, scores):
+        """The weighed orders' scores of the latest groups' members; the trees' ``scores`` for older ones."""
         chosen = lexicographic.choices(self.key_table, weighed, self.recent_starts)
-        scores = np.zeros(len(self.decisions.members))
+        scores = scores.copy()
         votes = lexicographic.vote(chosen, weighed, self.recent_starts)
         numbers = self.decisions.numbers[self.first_recent :]
-        scores[self.first_recent :] = _voted(votes, self.key_table, weighed[0].rows, numbers)
+        scores[self.first_recent :] = _voted(votes, self.key_table, lexicographic.heaviest(weighed), numbers)
         return scores
 
     def cross_validate(self, groups, limit=None):
@@ -661,7 +677,7 @@ class _Trial:
             training = groups[np.sort(train)][:limit]
             scores = self.scores(self.fit(training))
             model_hits += _top1(decisions, scores, groups[test]) * len(test)
-            order_hits += _top1(decisions, self.order_scores(self.orders(training)), groups[test]) * len(test)
+            order_hits += _top1(decisions, self.order_scores(self.orders(training), scores), groups[test]) * len(test)
             rule_hits += _top1(decisions, rule, groups[test]) * len(test)
         return model_hits / len(groups), order_hits / len(groups), rule_hits / len(groups)
 

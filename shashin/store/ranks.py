@@ -123,8 +123,10 @@ class RanksMixin:
         return bool(row and row[0])
 
     def confident_suggestions(self, threshold):
-        """Undecided groups whose keeper's keep probability is at least threshold, with what else to remove;
-        never a series (different shots of which a person picks the best, not copies).
+        """Undecided groups whose keeper's keep probability is at least threshold, and so is the group's
+        sureness (under the learned orders, the weight of those that choose the keeper: the trees may be sure
+        where the orders are split), with what else to remove; never a series (different shots of which a
+        person picks the best, not copies).
 
         Each is ``{"group": id, "keep": path, "keep_probability": p, "remove": [{"path", "md5",
         "size", "mtime"}, ...]}``, the sizes and mtimes as scanned (the trash checks them again).
@@ -138,7 +140,7 @@ class RanksMixin:
             " join group_members on group_members.path = other.path and group_members.group_id = other.group_id"
             " join images on images.path = other.path"
             " join groups on groups.id = keeper.group_id and groups.kind != 'series'"
-            " where keeper.rank = 1 and keeper.keep_probability >= ?"
+            " where keeper.rank = 1 and keeper.keep_probability >= ? and keeper.sureness >= ?"
         )
         if self.db["decisions"].exists():
             sql += (
@@ -147,7 +149,7 @@ class RanksMixin:
             )
         suggestions = {}
         for group_id, keep, probability, path, md5, size, mtime in self.db.execute(
-            sql + " order by keeper.group_id, other.rank", [threshold]
+            sql + " order by keeper.group_id, other.rank", [threshold, threshold]
         ).fetchall():
             suggestion = suggestions.setdefault(
                 group_id, {"group": group_id, "keep": fs_path(keep), "keep_probability": probability, "remove": []}
