@@ -396,3 +396,42 @@ def test_the_rule_finds_the_camera_original_among_every_kind_of_copy(tmp_path):
         assert keeper in {str(path) for path in photo["originals"]}, keeper
         assert max(members, key=rule.pixels)["path"] != keeper  # the upscaled copy has more pixels
         assert rule.camera_evidence(rows[keeper])["camera make and model"] and not rule.edited(rows[keeper])
+
+
+def test_the_dated_copy_kept_says_it_has_a_capture_date_and_a_long_history_evaluates(monkeypatch):
+    """Someone who keeps the only copy with a capture date: the learned orders say so from each member's side
+    (not "later capture" for the dated one); and --evaluate trains on decisions older than those the orders are
+    weighed on (the learning curve's first folds) without failing."""
+    from shashin.ranking import model
+
+    generator = random.Random(5)
+
+    def group(number):
+        members = [
+            {
+                "path": "/library/{}/{}{}.jpg".format(number, generator.choice("abcdef"), copy),
+                "width": edge,
+                "height": edge * 3 // 4,
+                "size": generator.randint(10**5, 10**6),
+                "mtime": generator.randint(1, 10**9),
+                "format": "JPEG",
+                "taken_at": None,
+                "taken_at_source": None,
+            }
+            for copy, edge in enumerate(generator.sample([640, 1024, 2048, 4000], 3))
+        ]
+        members[0].update(taken_at="2019-0{}-01T10:00:00".format(1 + number % 9), taken_at_source="DateTimeOriginal")
+        generator.shuffle(members)
+        return members
+
+    groups = [group(n) for n in range(40)]
+    decisions = [(members, [m["taken_at"] is not None for m in members]) for members in groups]
+    ranker = train(decisions[:30])
+    ranker.evaluation["used"] = "order"
+    for members, ranked in zip(groups[30:], ranker.rank(groups[30:])):
+        assert ranked[0]["path"] == next(m["path"] for m in members if m["taken_at"])
+        assert ranked[0]["reasons"] == ["has a capture date"]
+        assert all(member["reasons"] == ["no capture date"] for member in ranked[1:])
+    monkeypatch.setattr(model, "SELECTION_GROUPS", 20)
+    curve = model.evaluate(decisions)["learning_curve"]
+    assert curve[-1]["order_accuracy"] == 1.0

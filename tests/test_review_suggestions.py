@@ -88,6 +88,18 @@ async def test_preview_counts_groups_files_and_bytes(ranked):
     assert "the threshold is a keep probability from 0.5 to 1" in wrong
 
 
+async def test_a_group_whose_sureness_is_below_the_threshold_is_left_out(ranked):
+    """The trees may be sure of a keeper the learned orders are split on (ranks.sureness): not accepted in bulk."""
+    db, folder = ranked
+    store = Store(db)
+    with store.db.conn:
+        store.db.execute(
+            "update ranks set sureness = 0.55 where group_id = ?", [group_of(db, undecided(folder)[0]["camera"])]
+        )
+    _, fields = await preview(Visitor(await datasette(db), {"id": "root"}))
+    assert fields["groups"] == "2" and fields["files"] == "4"
+
+
 async def test_accept_moves_every_group_as_one_batch_and_undo_restores_it(ranked):
     db, folder = ranked
     root = Visitor(await datasette(db), {"id": "root"})
