@@ -42,7 +42,7 @@ def test_keyboard_review_then_accept_suggestions(server, duplicates, tmp_path):
         group = store.groups_of_paths(copies)[photos["photo"]]
         store.save_ranks(
             [
-                {"path": path, "group_id": group, "rank": rank, "keep_probability": p, "reasons": []}
+                {"path": path, "group_id": group, "rank": rank, "keep_probability": p, "sureness": 0.98, "reasons": []}
                 for path, rank, p in zip(copies, (1, 2, 3), (0.98, 0.01, 0.01))
             ]
         )

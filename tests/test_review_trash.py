@@ -261,6 +261,7 @@ def test_in_the_browser_after_an_acceptance_and_single_removals(server, duplicat
                     "group_id": group_of(db, c["camera"]),
                     "rank": rank,
                     "keep_probability": p,
+                    "sureness": 0.98,
                     "reasons": [],
                 }
                 for c in (photos[n] for n in ACCEPTED)
