@@ -16,16 +16,14 @@ the same run:
 """
 
 import argparse
-import collections
 import hashlib
 import tempfile
 import time
 from pathlib import Path
 
 from shashin import group_decisions, ranking, trash
+from shashin.similarity import Group
 from shashin.store import Store
-
-Group = collections.namedtuple("Group", "kind members max_distance")
 
 
 def fill(root, groups):
@@ -44,7 +42,13 @@ def fill(root, groups):
             images.append({"path": str(path), "size": info.st_size, "mtime": info.st_mtime, "md5": md5})
             members.append((str(path), md5, copy * 3))
             ranks.append(
-                {"path": str(path), "rank": copy + 1, "keep_probability": 0.01 if copy else 0.99, "reasons": []}
+                {
+                    "path": str(path),
+                    "rank": copy + 1,
+                    "keep_probability": 0.01 if copy else 0.99,
+                    "sureness": 0.99,
+                    "reasons": [],
+                }
             )
         grouped.append(Group("similar", members, 3))
     with store.db.atomic():

@@ -40,10 +40,10 @@ from pathlib import Path
 
 import httpx
 
+from shashin.similarity import Group
 from shashin.store import Store
 
 BIN = Path(sys.executable).parent
-Group = collections.namedtuple("Group", "kind members max_distance")
 PAGE_SIZE = 10
 BASELINE = "baseline: Datasette's table page of the group's members"
 
@@ -97,7 +97,14 @@ def fill(db_path, groups, real_groups, folder):
             for rank, (path, _, _) in enumerate(group.members, 1):
                 probability = sure if rank == 1 else (1 - sure) / (len(group.members) - 1)
                 ranks.append(
-                    {"path": path, "group_id": group_id, "rank": rank, "keep_probability": probability, "reasons": []}
+                    {
+                        "path": path,
+                        "group_id": group_id,
+                        "rank": rank,
+                        "keep_probability": probability,
+                        "sureness": sure,
+                        "reasons": [],
+                    }
                 )
     store.save_ranks(ranks)
     store.close()
