@@ -115,7 +115,7 @@ def tops(key_table, mask, starts):
     """For each criterion (row), the members it puts first among those of mask in their group."""
     group_of = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, key_table.shape[1])))
     masked = np.where(mask, key_table, -np.inf)
-    best = np.maximum.reduceat(masked, starts, axis=1) if len(starts) else masked
+    best = np.maximum.reduceat(masked, starts, axis=1)
     return (masked == best[:, group_of]) & mask
 
 
@@ -192,7 +192,7 @@ def vote(chosen, weighed, starts):
     """Each member's share of the weighed orders' choice: the sum of the weights of the orders that put it
     first, each shared among the members it leaves tied."""
     weights = np.array([weight for _, weight in weighed])
-    counts = np.add.reduceat(chosen.astype(np.int32), starts, axis=1) if len(starts) else chosen
+    counts = np.add.reduceat(chosen.astype(np.int32), starts, axis=1)
     sizes = np.diff(np.append(starts, chosen.shape[1]))
     return weights @ (chosen / np.repeat(counts, sizes, axis=1))
 

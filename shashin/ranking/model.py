@@ -361,10 +361,8 @@ class Ranker:
         if used == "model":
             scores = probability
         elif used == "order":
-            chosen = lexicographic.choices(key_table, self.orders, flat.starts)
             # How sure: the weight of the orders that choose the keeper, not the trees' probability.
-            sureness = lexicographic.vote(chosen, self.orders, flat.starts)
-            scores = _voted(sureness, key_table, lexicographic.heaviest(self.orders), flat.numbers)
+            chosen, sureness, scores = _by_orders(key_table, self.orders, flat.starts, flat.numbers)
         else:
             scores = -flat.rule_position.astype(float)
             probability = None
@@ -456,6 +454,14 @@ class Ranker:
             for index in tied:
                 reasons[index] = by_trees[index]
         return reasons
+
+
+def _by_orders(key_table, weighed, starts, numbers):
+    """``(chosen, votes, scores)``: the weighed orders' choices in each group (:func:`.lexicographic.choices`),
+    each member's share of their weight (:func:`.lexicographic.vote`) and the scores that rank by it."""
+    chosen = lexicographic.choices(key_table, weighed, starts)
+    votes = lexicographic.vote(chosen, weighed, starts)
+    return chosen, votes, _voted(votes, key_table, lexicographic.heaviest(weighed), numbers)
 
 
 def _voted(votes, key_table, heaviest, numbers):
@@ -660,11 +666,9 @@ class _Trial:
 
     def order_scores(self, weighed, scores):
         """The weighed orders' scores of the latest groups' members; the trees' ``scores`` for older ones."""
-        chosen = lexicographic.choices(self.key_table, weighed, self.recent_starts)
         scores = scores.copy()
-        votes = lexicographic.vote(chosen, weighed, self.recent_starts)
         numbers = self.decisions.numbers[self.first_recent :]
-        scores[self.first_recent :] = _voted(votes, self.key_table, lexicographic.heaviest(weighed), numbers)
+        scores[self.first_recent :] = _by_orders(self.key_table, weighed, self.recent_starts, numbers)[2]
         return scores
 
     def cross_validate(self, groups, limit=None):
