@@ -14,6 +14,7 @@ import pytest
 
 from conftest import BIN, json_lines, make_photo, run, scanned_archive
 from shashin import exif, facts, metadata, video
+from shashin.cli.hash import SAVE_EVERY
 from shashin.ranking import rule
 
 
@@ -108,6 +109,24 @@ def test_a_save_survives_the_other_command_of_the_pipe_committing_meanwhile(libr
     save(store, library / "photo0.jpg")
     store.db.conn.set_trace_callback(None)
     assert commits == ["waited"]
+
+
+def test_the_pipe_keeps_the_metadata_of_every_file(tmp_path, db):
+    """hash | meta over more files than either saves at once: meta saves the metadata of the records it reads,
+    so hash must have saved their rows before (the outside review's first scan lost half of it)."""
+    make_photo(tmp_path / "one.jpg", 0)
+    write_tags(tmp_path / "one.jpg", Make="Canon", Model="EOS 80D")
+    photo = (tmp_path / "one.jpg").read_bytes()
+    folder = tmp_path / "Copies"
+    folder.mkdir()
+    count = SAVE_EVERY + 44
+    for index in range(count):
+        # A byte after the image's end: another md5, so each is decoded, and hash is slower than meta.
+        (folder / "IMG_{:04d}.jpg".format(index)).write_bytes(photo + bytes([index % 256, index // 256]))
+    pipe = "{} -j 1 --db {db} {} | {} --db {db}".format(BIN / "shashin-hash", folder, BIN / "shashin-meta", db=db)
+    subprocess.run(pipe, shell=True, check=True, capture_output=True)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select count(*) from images where make = 'Canon'").fetchone()[0] == count
 
 
 def test_unchanged_files_are_not_read_again(library, db):

@@ -1,5 +1,7 @@
 """shashin-hash: md5, perceptual hash and thumbnail of image and video files, as JSON lines and into the database."""
 
+import time
+
 import click
 
 from ..hashing import HASHED, KNOWN_BAD, REUSED, hash_paths
@@ -7,6 +9,8 @@ from ..outcomes import CACHED, FAILED, SKIPPED
 from .common import JOBS, Tool, null_option, paths_argument, write_record
 
 SAVE_EVERY = 256
+#: A record waits at most this long (while files keep coming) to be saved and printed.
+SAVE_SECONDS = 0.5
 
 
 class Hash(Tool):
@@ -20,7 +24,7 @@ class Hash(Tool):
     Reads paths from the arguments, or from stdin one per line (or NUL-separated
     with -0, or JSON lines with a "path" key). Folders are walked, skipping NAS
     and trash folders; symbolic links are never followed. Writes one JSON line per
-    image or video to stdout, in input order, and upserts it into the database.
+    image or video to stdout, in input order, once its row is in the database.
 
     A file whose size and mtime match its row is not read again, and a file whose
     md5 is already known (a move or a copy) is not decoded again. Files that fail
@@ -67,8 +71,13 @@ class Hash(Tool):
     def _hash(self, items, jobs):
         store, reporter = self.store, self.reporter
         hashed, thumbnails, fingerprints, failures, identified = [], {}, {}, [], []
+        # Records are printed only once their rows are saved: shashin-meta saves the metadata of what it reads,
+        # and a row saved after that would empty it (a new hash makes the row's metadata stale).
+        pending = []
+        saved_at = time.monotonic()
 
         def save():
+            nonlocal saved_at
             if store:
                 if hashed:
                     store.save_hashed(hashed, thumbnails)
@@ -79,6 +88,10 @@ class Hash(Tool):
                 if identified:
                     store.save_identities(identified)
             hashed.clear(), thumbnails.clear(), fingerprints.clear(), failures.clear(), identified.clear()
+            for record in pending:
+                write_record(record)
+            pending.clear()
+            saved_at = time.monotonic()
 
         try:
             for outcome in hash_paths((path for path, _ in items), store, jobs):
@@ -93,7 +106,7 @@ class Hash(Tool):
                         record = outcome.record
                         failures.append((record["path"], record["size"], record["mtime"], outcome.message))
                 else:
-                    if outcome.status != CACHED:  # kept before it is printed: a printed record is never lost
+                    if outcome.status != CACHED:
                         hashed.append(outcome.record)
                         if outcome.thumbnail:
                             thumbnails[outcome.record["md5"]] = outcome.thumbnail
@@ -101,8 +114,13 @@ class Hash(Tool):
                             fingerprints[outcome.record["md5"]] = outcome.fingerprint
                     elif outcome.identity_changed:
                         identified.append(outcome.record)
-                    write_record(outcome.record)
-                if len(hashed) + len(failures) + len(identified) >= SAVE_EVERY:
+                    # In input order: a cached record waits behind those not saved yet.
+                    if store and (pending or outcome.status != CACHED or outcome.identity_changed):
+                        pending.append(outcome.record)
+                    else:
+                        write_record(outcome.record)
+                waited = time.monotonic() - saved_at >= SAVE_SECONDS
+                if len(pending) + len(failures) >= SAVE_EVERY or (waited and (pending or failures)):
                     save()
         finally:
             # Interrupted (Ctrl-C, a closed pipe) or not, what was hashed is kept: the next run goes on from there.
