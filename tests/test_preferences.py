@@ -142,7 +142,8 @@ def test_shashin_rank_ranks_by_the_rules_and_says_why(library):
     assert {kind_of(group["members"][0]["path"]) for group in json_lines(cleared.stdout)} == {"camera"}
 
 
-def test_new_rules_drop_the_ranks_the_rule_made_not_a_model_s(library, open_store):
+def test_new_rules_drop_the_ranks_made_under_the_old_ones_a_model_s_too(library, open_store):
+    """A model's keepers under old rules are no suggestion under new ones: bulk accept would act on them."""
     _, db = library
     invoke(rank_command.cli, "--db", db, "-q", check=0)
     store = open_store(db)
@@ -151,10 +152,19 @@ def test_new_rules_drop_the_ranks_the_rule_made_not_a_model_s(library, open_stor
     preferences.save(store, preferences.parse("largest-file"))
     assert store.db["ranks"].count == 0  # the page orders by the new rules until shashin-rank runs
     model_ranks = [
-        {"path": m["path"], "group_id": g, "rank": i + 1, "keep_probability": 0.9 - i / 10, "reasons": []}
+        {
+            "path": m["path"],
+            "group_id": g,
+            "rank": i + 1,
+            "keep_probability": 0.9 - i / 10,
+            "reasons": [],
+            "sureness": 0.9,
+        }
         for g, _, members in store.ranking_groups()
         for i, m in enumerate(members)
     ]
     store.save_ranks(model_ranks)
+    assert store.confident_suggestions(0.5)
     preferences.save(store, preferences.parse("smallest-file"))
-    assert store.db["ranks"].count == ranked and store.keeper_rules() == [("smallest-file", None)]
+    assert store.db["ranks"].count == 0 and store.keeper_rules() == [("smallest-file", None)]
+    assert store.confident_suggestions(0.5) == []

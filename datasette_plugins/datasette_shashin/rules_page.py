@@ -75,8 +75,9 @@ async def save_rules(datasette, request, form):
         return Response.redirect(datasette.urls.path(PAGE))
 
     def write(store):
+        ranked_by_model = store.ranked_by_model()
         preferences.save(store, rules)
-        return store.ranked_by_model()
+        return ranked_by_model
 
     ranked_by_model = await database.write(datasette, write)
     if rules is None:

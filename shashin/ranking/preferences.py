@@ -276,8 +276,8 @@ def load(store: Store) -> Rules | None:
 def save(store: Store, rules: Rules | None):
     """Store a person's rules (None: back to the built-in rule).
 
-    Ranks the rule made under other rules go: the review page orders those groups by the new rules
-    until shashin-rank runs. A model's ranks stay until shashin-rank trains again from the new rules.
+    The ranks made under other rules go, a model's too: the review page orders the groups by the new
+    rules, and offers no bulk accept, until shashin-rank ranks them again.
     """
     if load(store) != rules:
         store.save_keeper_rules([tuple(r) for r in rules.rules] if rules else [])

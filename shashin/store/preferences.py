@@ -24,16 +24,15 @@ class PreferencesMixin:
         return self.db.execute("select criterion, argument from keeper_rules order by position").fetchall()
 
     def save_keeper_rules(self, rules):
-        """Replace the rules with ``(criterion, argument or None)`` pairs, in order, and drop the ranks the
-        rule made (not a model's), which the old rules ordered."""
+        """Replace the rules with ``(criterion, argument or None)`` pairs, in order, and drop the ranks, which
+        the old rules ordered (a model's too: it learned from them, and bulk accept would act on its keepers)."""
         with self.db.atomic():
             self.db.execute("delete from keeper_rules")
             self.db["keeper_rules"].insert_all(
                 {"position": position, "criterion": criterion, "argument": argument}
                 for position, (criterion, argument) in enumerate(rules, 1)
             )
-            if not self.ranked_by_model():
-                self.save_ranks([])
+            self.save_ranks([])
 
     def keeper_sample(self, limit):
         """``(groups, {group_id: [row]})``: how many undecided groups there are, and the members still in
