@@ -346,6 +346,41 @@ def test_learns_an_ordered_preference_with_a_threshold_and_says_it():
             assert member["reasons"] == ["larger file" if edge >= 1000 else "long edge under 1040 px"]
 
 
+def test_learns_a_name_mark_and_says_it():
+    """Someone who never keeps a messenger's copy (WhatsApp's -WA0001 names, in any folder), else the largest
+    file: the learned order says it in the words a person would, and explains the messenger's copy by it."""
+    generator = random.Random(11)
+    names = ("IMG_{:04d}", "IMG-20210101-WA{:04d}", "photo-{:04d}", "beach {:04d} edited")
+
+    def group(number):
+        folders = generator.sample(["Phone", "Backup", "Shared", "Downloads", "Old"], len(names))
+        return [
+            {
+                "path": "/library/{}/{}.jpg".format(folder, name.format(number)),
+                "width": 800,
+                "height": 600,
+                "size": generator.randint(50_000, 400_000),
+                "format": "JPEG",
+                "taken_at": None,
+                "taken_at_source": None,
+            }
+            for folder, name in zip(folders, names)
+        ]
+
+    def keeper(members):
+        return min(members, key=lambda m: ("-WA" in m["path"], -m["size"]))
+
+    groups = [group(n) for n in range(60)]
+    ranker = train([(members, [m is keeper(members) for m in members]) for members in groups[:30]])
+    assert ranker.learned_order() == ["not a messenger's name", "larger file"]
+    ranker.evaluation["used"] = "order"
+    for members, ranked in zip(groups[30:], ranker.rank(groups[30:])):
+        assert ranked[0]["path"] == keeper(members)["path"]
+        messenger = next(member for member in ranked if "-WA" in member["path"])
+        if messenger is not ranked[0]:
+            assert messenger["reasons"] == ["a messenger's name"]
+
+
 def test_no_db_is_not_an_option():
     assert "No such option '--no-db'" in invoke(rank_command.cli, "--no-db", check=2).stderr
 

@@ -26,12 +26,23 @@ import numpy as np
 NOISE = 0.05
 #: The search: criteria in an order at most, orders extended at each step, orders weighed in the end.
 MAX_CRITERIA, WIDTH, KEPT = 5, 100, 100
+#: A name mark's word among a member's words ("name:" and the name's "mark:...", :data:`.rule.NAME_MARKS`).
+MARK = "name:mark:"
+#: How a name mark is said, for a copy that has it and for one that has not.
+MARK_WORDS = {
+    "camera": ("a camera's name", "not a camera's name"),
+    "edit": ("an edit's name", "not an edit's name"),
+    "web": ("a web copy's name", "not a web copy's name"),
+    "messenger": ("a messenger's name", "not a messenger's name"),
+    "upscaler": ("an upscaler's name", "not an upscaler's name"),
+}
 
 
 class Criterion(NamedTuple):
-    """``kind``: "fact" (argument: a column of numbers), "capture" (a dated copy first, then the earlier
-    (direction 1) or later (-1)), "format", "word", "long edge" (argument: at least this many px), "evidence",
-    "rule"; ``direction``: 1 when more is preferred, -1 when less."""
+    """``kind``: "fact" (argument: a column of numbers), "tie" (a column that only tells apart copies
+    nothing else does), "capture" (a dated copy first, then the earlier (direction 1) or later (-1)),
+    "format", "word", "mark" (a name mark), "long edge" (argument: at least this many px), "evidence", "rule";
+    ``direction``: 1 when more is preferred, -1 when less."""
 
     kind: str
     argument: object
@@ -42,7 +53,7 @@ def values(flat, criterion, facts):
     """Each member's number under a criterion, larger preferred (-inf: last, tied with other -inf)."""
     kind, argument, direction = criterion
     numbers = flat.numbers
-    if kind == "fact":
+    if kind in ("fact", "tie"):
         value = numbers[:, argument]
     elif kind == "capture":
         dated = numbers[:, facts.index("capture date")] > 0
@@ -50,8 +61,9 @@ def values(flat, criterion, facts):
         return np.where(dated, direction * numbers[:, facts.index("capture time")], -np.inf)
     elif kind == "format":
         value = np.array([file_format == argument for file_format in flat.formats], dtype=float)
-    elif kind == "word":
-        value = np.array([argument in words for words in flat.words], dtype=float)
+    elif kind in ("word", "mark"):
+        word = MARK + argument if kind == "mark" else argument
+        value = np.array([word in words for words in flat.words], dtype=float)
     elif kind == "long edge":
         value = (numbers[:, facts.index("long edge")] >= argument).astype(float)
     elif kind == "evidence":
@@ -65,26 +77,28 @@ def candidates(decisions, facts, words):
     """Every criterion the learner may choose from for these decided groups: those a person says, in keeper
     rules (shashin's, dupeGuru's re-prioritize list): the rule, the camera's evidence (more of it, or the
     make and model), the capture (earlier or later), the file's size, pixels, tags, edited, modified time,
-    a format, a folder or name word, a long edge of at least N px, the path's length and name order. A wider
-    choice (every fact either way, each of the camera's evidence) lets more orders explain a few decisions
-    by accident (docs/ranking.md). In the order in which one is said over another that the decisions cannot
-    tell from it (of two orders as heavy, the heaviest said is the first met): the rule first (the person's
-    own, or the camera original's), last what only happens to go along (the path's length, name order)."""
+    a format, a folder or name word, a name mark, a long edge of at least N px, and the ties' (the path's
+    length, name order: what tells byte-identical copies apart). A wider choice (every fact either way, each
+    of the camera's evidence) lets more orders explain a few decisions by accident (docs/ranking.md). In the
+    order in which one is said over another that the decisions cannot tell from it (of two orders as heavy,
+    the heaviest said is the first met): the rule first (the person's own, or the camera original's), the
+    ties' last."""
     said = [facts.index(fact) for fact in ("file size", "pixels", "metadata tags", "edited", "file time")]
     # The first of the camera's evidence, after the facts: its make and model.
     said.append(len(facts))
-    incidental = [facts.index(fact) for fact in ("path length", "name order")]
+    ties = [facts.index(fact) for fact in ("path length", "name order")]
     # The rule's order, not against it: its reverse ("the least camera evidence, the fewest pixels...") is no
     # one's preference, and where it only happens to follow one ("the smallest file"), that one is said instead.
     found = [Criterion("rule", None, 1)] + [Criterion("evidence", None, direction) for direction in (1, -1)]
     found += [Criterion("capture", None, direction) for direction in (1, -1)]
     found += [Criterion("fact", column, direction) for column in said for direction in (1, -1)]
     found += [Criterion("format", name, d) for name in sorted(set(decisions.formats)) for d in (1, -1)]
-    found += [Criterion("word", word, direction) for word in words for direction in (1, -1)]
+    found += [Criterion("word", word, d) for word in words if not word.startswith(MARK) for d in (1, -1)]
+    found += [Criterion("mark", word[len(MARK) :], d) for word in words if word.startswith(MARK) for d in (1, -1)]
     edges = np.unique(decisions.numbers[:, facts.index("long edge")])
     # Thresholds halfway between two long edges seen: the same split of these copies, the widest margin.
     found += [Criterion("long edge", float(e), d) for e in (edges[1:] + edges[:-1]) / 2 for d in (1, -1)]
-    found += [Criterion("fact", column, direction) for column in incidental for direction in (1, -1)]
+    found += [Criterion("tie", column, direction) for column in ties for direction in (1, -1)]
     return found
 
 
@@ -105,10 +119,12 @@ class Weighed(NamedTuple):
 def log_prior(found):
     """How likely a person is to say each criterion (log): every kind as likely as another (each fact is a
     kind of its own), then every criterion of its kind; so a word among a hundred seen is not more likely
-    than the file size just because there are more words."""
+    than the file size just because there are more words. A tie's criterion is not one of the kinds: whatever
+    their order, a person keeps one of two byte-identical copies somehow, so only which tie's is chosen."""
     kinds = [(criterion.kind, criterion.argument if criterion.kind == "fact" else None) for criterion in found]
     counts = collections.Counter(kinds)
-    return np.array([-np.log(len(counts)) - np.log(counts[kind]) for kind in kinds])
+    said = len(counts) - (("tie", None) in counts)
+    return np.array([-np.log(counts[k]) - (0 if k[0] == "tie" else np.log(said)) for k in kinds])
 
 
 def tops(key_table, mask, starts):
@@ -133,21 +149,23 @@ def weigh(key_table, kept, starts, found):
 
     A beam search: each of the WIDTH heaviest orders is extended by every criterion that parts members it
     leaves tied, up to MAX_CRITERIA criteria; the KEPT heaviest orders met are weighed against each other.
-    Only the groups an order leaves tied are looked at to extend it.
+    Only the groups an order leaves tied are looked at to extend it. A tie's criterion only extends an
+    order: it tells apart what a person's criteria leave tied, it is no one's preference.
     """
     sizes = np.diff(np.append(starts, key_table.shape[1]))
     prior = log_prior(found)
+    said = np.array([criterion.kind != "tie" for criterion in found], dtype=bool)
     everything = np.ones(key_table.shape[1], dtype=bool)
     beam = [((), everything, float(_log_likelihood(everything[None], kept, starts, sizes)[0]))]
     met = {(): beam[0][2]}
     for _ in range(MAX_CRITERIA):
         extended, parted = [], []
-        for _rows, mask, weight in beam:
+        for order, mask, weight in beam:
             tied = np.add.reduceat(mask.astype(np.int32), starts) > 1
             members, tied_sizes = np.repeat(tied, sizes), sizes[tied]
             tied_starts = np.cumsum(tied_sizes) - tied_sizes
             chosen = tops(key_table[:, members], mask[members], tied_starts)
-            parting = np.flatnonzero((chosen != mask[members]).any(axis=1))
+            parting = np.flatnonzero((chosen != mask[members]).any(axis=1) & (said | bool(order)))
             decided = kept[members]
             before = _log_likelihood(mask[members][None], decided, tied_starts, tied_sizes)[0]
             gains = _log_likelihood(chosen[parting], decided, tied_starts, tied_sizes) - before + prior[parting]
@@ -217,8 +235,10 @@ def describe(criterion, column_words):
     ``column_words``: the words for more and for less of each column of the members' numbers."""
     kind, argument, direction = criterion
     more = direction > 0
-    if kind == "fact":
+    if kind in ("fact", "tie"):
         return column_words[argument][0 if more else 1]
+    if kind == "mark":
+        return MARK_WORDS[argument][0 if more else 1]
     if kind == "capture":
         return "earlier capture" if more else "later capture"
     if kind == "format":

@@ -31,10 +31,10 @@ from lightgbm import LGBMClassifier
 from sklearn.model_selection import GroupKFold
 
 from . import MIN_GROUPS, lexicographic
-from .rule import camera_evidence, judged, pixels, positions_of_keys, rule_positions, rule_reason
+from .rule import camera_evidence, judged, name_marks, pixels, positions_of_keys, rule_positions, rule_reason
 
 #: Saved models of another version are trained again.
-VERSION = 4
+VERSION = 5
 FOLDS = 5
 #: The trees: boosting iterations, leaves per tree. Cross-validation chose 60 x 4 over 150 x 8 for three
 #: people in four of the tuning population; one size halves the fits of each training.
@@ -185,14 +185,15 @@ def _facts(member, judgement):
 
 
 def _name_words(stem):
-    """The name's words, "start:" its first word, and "(n)" for a copy's counter at its end."""
+    """The name's words, "start:" its first word, "(n)" for a copy's counter at its end, and its marks
+    (:data:`.rule.NAME_MARKS`)."""
     words = set(_words(stem))
     first = _FIRST_WORD.match(stem.lower())
     if first:
         words.add("start:" + first.group(1))
     if _COUNTER.search(stem.lower()):
         words.add("(n)")
-    return words
+    return words | {"mark:" + mark for mark in name_marks(stem)}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -487,6 +488,9 @@ def _order_reason(criterion, flat, index, other):
         # One of the camera's evidence, as this member has it or not: "no camera make and model".
         has = mine[criterion.argument] > 0
         return lexicographic.describe(criterion._replace(direction=1 if has else -1), _COLUMN_WORDS)
+    if criterion.kind == "mark":
+        has = lexicographic.MARK + criterion.argument in flat.words[index]
+        return lexicographic.describe(criterion._replace(direction=1 if has else -1), _COLUMN_WORDS)
     if criterion.kind == "capture" and mine[dated] != flat.rows[other][dated]:
         return _describe("capture date", flat, index, other)
     return _describe(_criterion_family(criterion), flat, index, other)
@@ -495,7 +499,7 @@ def _order_reason(criterion, flat, index, other):
 def _criterion_family(criterion):
     """The family (as of the trees' columns) whose words tell a criterion of the learned order."""
     kind, argument = criterion.kind, criterion.argument
-    if kind == "fact":
+    if kind in ("fact", "tie"):
         return _FACT_NAMES[argument]
     if kind == "word":
         return argument.split(":", 1)[0]

@@ -27,6 +27,17 @@ _CAMERA_NAME = re.compile(
     r"|GOPR\d{4}|DJI_\d{4})",
     re.IGNORECASE,
 )
+#: What copies' names say of them, as a person says it ("not the edits"), each found anywhere in the name (a
+#: camera's name at its start): cameras' names, editors' (Lightroom's -Edit, "edited", Apple Photos' IMG_E1234),
+#: web sites' (WordPress's -scaled and -1024x768, photo-...), messengers' (WhatsApp's -WA0001, Signal's
+#: signal-..., WhatsApp exports' PHOTO-2021-...), upscalers' (-Enhanced-SR, _upscaled, -gigapixel).
+NAME_MARKS = {
+    "camera": re.compile("^(?:{})".format(_CAMERA_NAME.pattern), re.IGNORECASE),
+    "edit": re.compile(r"edit|^IMG_E\d", re.IGNORECASE),
+    "web": re.compile(r"scaled|\d{2,4}x\d{2,4}|^photo-", re.IGNORECASE),
+    "messenger": re.compile(r"-WA\d{4}|^signal-|^PHOTO-\d{4}-\d\d-\d\d", re.IGNORECASE),
+    "upscaler": re.compile(r"enhanced|upscaled|gigapixel", re.IGNORECASE),
+}
 #: Folders cameras and phones write to: DCIM, its 100APPLE / 100CANON / 101MSDCF, Camera, Camera Roll.
 _CAMERA_FOLDER = re.compile(r"(?:^|/)(?:dcim|camera|camera roll|\d{3}[a-z_][a-z0-9_]{4})(?:/|$)", re.IGNORECASE)
 #: A date and time in a name (PXL_20210716_123456789, 20210716_123456): the camera's clock at capture.
@@ -90,6 +101,11 @@ def pixels(member):
 
 def _facts(member, metadata):
     return facts_in(member) if metadata is None else tag_facts.of(metadata)
+
+
+def name_marks(stem):
+    """The :data:`NAME_MARKS` a file name (without its extension) carries."""
+    return [mark for mark, pattern in NAME_MARKS.items() if pattern.search(stem)]
 
 
 def edited(member, metadata=None):
