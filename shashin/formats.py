@@ -29,6 +29,8 @@ EXTENSION_FORMATS = {
     ".jp2": frozenset({"JP2"}),
 }
 IMAGE_EXTENSIONS = frozenset(EXTENSION_FORMATS)
+#: The formats :func:`video_format_of` names.
+VIDEO_FORMATS = ("MP4", "MOV", "3GP", "MKV", "WEBM", "AVI", "MPEG-TS", "MPEG-PS", "WMV", "FLV")
 VIDEO_EXTENSIONS = frozenset(".mov .mp4 .m4v .3gp .3g2 .avi .mts .m2ts .mkv .webm .wmv .mpg .mpeg .insv .lrv".split())
 
 #: ImageMagick coder for each format it reads here; RAW files never reach ImageMagick.
@@ -44,6 +46,15 @@ CODERS = {
     "JXL": "JXL",
     "JP2": "JP2",
 }
+
+
+def is_raw(file_format):
+    """Whether a recorded format is a camera's RAW: "RAW", or a RAW file's own (NEF, CR2, DNG...)."""
+    return file_format == "RAW" or "." + file_format.lower() in RAW_EXTENSIONS
+
+
+#: Every format a record may name: the images' (a RAW file's by its extension), the videos'.
+FORMAT_NAMES = frozenset(CODERS) | {"RAW"} | {ext[1:].upper() for ext in RAW_EXTENSIONS} | set(VIDEO_FORMATS)
 
 #: (offset, signature, format), first match wins: more specific signatures before the TIFF they extend.
 _MAGIC = (

@@ -77,12 +77,23 @@ def test_a_tie_falls_to_the_next_rule_and_then_to_the_built_in_rule(scanned):
             "long-edge needs a whole number of pixels, like long-edge:1200 (got '²')",
         ),  # a digit int() refuses
         ("largest-file, :DCIM", "a keeper rule is missing before ':DCIM'"),
+        ("format:bogus", "format: unknown format 'bogus'; formats: AVIF, BMP"),
     ],
 )
 def test_bad_rules_say_what_is_wrong(text, problem):
     with pytest.raises(preferences.RuleError) as raised:
         preferences.parse(text)
     assert str(raised.value).startswith(problem) and "\n" not in str(raised.value)
+
+
+def test_a_raw_file_is_the_camera_s_format_and_format_raw_names_every_raw():
+    base = {"width": 100, "height": 100, "size": 10, "taken_at": None, "taken_at_source": None}
+    raw, export = dict(base, path="/a/DSC_0001.NEF", format="NEF"), dict(base, path="/b/DSC_0001.png", format="PNG")
+    assert rule.camera_evidence(raw, {})["camera format"] and not rule.camera_evidence(export, {})["camera format"]
+    assert rule.cold_start_order([export, raw])[0] is raw
+    for text in ("format:RAW", "format:nef"):
+        assert preferences.parse(text).order([export, raw])[0] is raw
+    assert preferences.parse("not-format:raw").order([raw, export])[0] is export
 
 
 def test_the_text_form_reads_back_the_same():

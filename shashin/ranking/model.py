@@ -30,6 +30,7 @@ import numpy as np
 from lightgbm import LGBMClassifier
 from sklearn.model_selection import GroupKFold
 
+from ..formats import is_raw
 from . import MIN_GROUPS, lexicographic
 from .rule import camera_evidence, judged, name_marks, pixels, positions_of_keys, rule_positions, rule_reason
 
@@ -179,6 +180,8 @@ def _facts(member, judgement):
         math.log2(member["bitrate"]) if member.get("bitrate") else 0.0,
     ] + [float(evidence[kind]) for kind in _EVIDENCE]
     file_format = (member.get("format") or "").upper()
+    # A person says "RAW" of every camera's RAW (NEF, CR2...), as keeper rules do.
+    file_format = "RAW" if file_format and is_raw(file_format) else file_format
     words = {"folder:" + word for word in _words(folder)}
     words |= {"name:" + word for word in _name_words(os.path.splitext(file_name)[0])}
     return numbers, file_format, words

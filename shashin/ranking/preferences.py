@@ -17,6 +17,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
+from ..formats import CODERS, FORMAT_NAMES, is_raw
 from . import rule
 
 if TYPE_CHECKING:
@@ -58,6 +59,11 @@ def _format(member):
     return (member.get("format") or "").upper()
 
 
+def _format_matches(member, file_format):
+    own = _format(member)
+    return own == file_format or (file_format == "RAW" and is_raw(own))
+
+
 def _long_edge(member):
     return max(member.get("width") or 0, member.get("height") or 0)
 
@@ -83,9 +89,7 @@ _YES_NO = {
     "name": Criterion(
         "PATTERN", "a file name matching PATTERN (* and ?)", _name_matches, ("named like {}", "not named like {}")
     ),
-    "format": Criterion(
-        "FORMAT", "in format FORMAT (JPEG, HEIC, PNG...)", lambda m, f: _format(m) == f, ("{}", "not {}")
-    ),
+    "format": Criterion("FORMAT", "in format FORMAT (JPEG, HEIC, PNG, RAW...)", _format_matches, ("{}", "not {}")),
     "long-edge": Criterion(
         "PIXELS",
         "a long edge of at least PIXELS",
@@ -237,6 +241,12 @@ def _checked(criterion, argument):
     if known.argument == "PIXELS" and not (argument.isascii() and argument.isdigit() and 0 < int(argument) < 10**6):
         raise RuleError(
             "{} needs a whole number of pixels, like {}:1200 (got {!r})".format(criterion, criterion, argument)
+        )
+    if known.argument == "FORMAT" and _FORMAT_ALIASES.get(argument.upper(), argument.upper()) not in FORMAT_NAMES:
+        raise RuleError(
+            "{}: unknown format {!r}; formats: {}, or RAW for any camera RAW".format(
+                criterion, argument, ", ".join(sorted(CODERS))
+            )
         )
     return Rule(criterion, argument)
 

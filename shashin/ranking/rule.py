@@ -18,7 +18,7 @@ import re
 from typing import NamedTuple
 
 from .. import facts as tag_facts
-from ..formats import RAW_EXTENSIONS
+from ..formats import RAW_EXTENSIONS, is_raw
 
 #: Names cameras and phones give: IMG_1234, _MG_1234, DSC_1234, DSCF1234, DSC01234, P1010123, PXL_20210716_
 #: 123456789, 20210716_123456 (Samsung), IMG_20210716_123456 (older Android), GOPR1234, DJI_0123.
@@ -128,6 +128,7 @@ def _evidence(member, facts, moment):
         "sub-second or offset capture time": bool(facts["precise_time"]),
         "maker notes": bool(facts["maker_notes"]),
         "camera format": file_format in _CAMERA_FORMATS
+        or is_raw(file_format)
         or (file_format == "TIFF" and extension.lower() in RAW_EXTENSIONS),
         "camera-style name": bool(_CAMERA_NAME.fullmatch(stem)),
         "camera folder": bool(_CAMERA_FOLDER.search(folder)),
