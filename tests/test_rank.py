@@ -157,6 +157,7 @@ def test_ask_prints_the_undecided_groups_least_sure_first(library, tmp_path, ope
     asked = json_lines(invoke(rank_command.cli, "--db", db, "--ask", 3, check=0).stdout)
     assert len(asked) == 3 and len({line["group"] for line in asked}) == 3
     assert all(m["keep_probability"] is None for line in asked for m in line["members"])
+    assert all("/Camera/" in line["members"][0]["path"] for line in asked)  # ranked by the rule: its keeper first
     decisions = keeps(folder, tmp_path, ["camera", "camera", "whatsapp", "camera", "camera"], range(5))
     result = invoke(rank_command.cli, "--db", db, "--ask", 10, "--decisions", decisions, check=0)
     asked = json_lines(result.stdout)

@@ -55,8 +55,9 @@ def rank_groups(store: Store) -> Generator[Outcome, None, None]:
 def ask(store: Store, count: int) -> Generator[Outcome, None, None]:
     """Yield outcomes: the saved model skipped (as :func:`rank_groups`), then the count undecided groups
     whose keeper the model is least sure of, least sure first, never a series (``asked``, record ``{"group", "sureness",
-    "members": [{"path", "keep_probability"}, ...]}``, members most probable keeper first). Before there
-    is a model (fewer than MIN_GROUPS decided groups), groups in a shuffled order, probabilities None.
+    "members": [{"path", "keep_probability"}, ...]}``, members in the order shashin-rank ranks them,
+    suggested keeper first). Before there is a model (fewer than MIN_GROUPS decided groups), groups in a
+    shuffled order, ranked by the rule, probabilities None.
     """
     ranker = yield from _ranker(store)
     decided = store.decided_groups()
@@ -68,20 +69,15 @@ def ask(store: Store, count: int) -> Generator[Outcome, None, None]:
         if group_id not in decided and kind != SERIES and len(members) > 1
     ]
     asked = [groups[index] for index in ranker.least_sure_first([members for _, members in groups])[:count]]
-    probabilities = ranker.keep_probabilities([members for _, members in asked])
-    sureness = ranker.rank_and_sureness([members for _, members in asked], explain=False)[1]
-    for number, (group_id, members) in enumerate(asked):
-        chances = (
-            [None] * len(members) if probabilities is None else [round(float(p), 4) for p in probabilities[number]]
-        )
-        order = sorted(range(len(members)), key=lambda i: -(chances[i] or 0))
+    ranked, sureness = ranker.rank_and_sureness([members for _, members in asked], explain=False)
+    for (group_id, _), members, sure in zip(asked, ranked, sureness):
         yield Outcome(
             None,
             ASKED,
             {
                 "group": group_id,
-                "sureness": sureness[number],
-                "members": [{"path": members[i]["path"], "keep_probability": chances[i]} for i in order],
+                "sureness": sure,
+                "members": [{"path": m["path"], "keep_probability": m["keep_probability"]} for m in members],
             },
         )
 

@@ -327,17 +327,6 @@ class Ranker:
                 sureness.extend(np.round(sure[keepers], 4).tolist())
         return ranked, sureness
 
-    def keep_probabilities(self, groups):
-        """The model's keep probability of each member of each group, in the groups' order, whether or not
-        the model orders the groups; None when there is no model yet."""
-        if self.trees is None:
-            return None
-        probabilities = []
-        for chunk in range(0, len(groups), CHUNK):
-            flat = _Members(groups[chunk : chunk + CHUNK], self.positions)
-            probabilities.extend(np.split(self._probabilities(flat), flat.starts[1:]))
-        return probabilities
-
     def least_sure_first(self, groups):
         """Indexes of groups, the one whose keeper the model is least sure of first: the groups whose
         decision would teach it most. Without a model yet, a shuffled order (the same for the same groups)."""
@@ -365,8 +354,10 @@ class Ranker:
         if used == "model":
             scores = probability
         elif used == "order":
-            # How sure: the weight of the orders that choose the keeper, not the trees' probability.
-            chosen, sureness, scores = _by_orders(key_table, self.orders, flat.starts, flat.numbers)
+            # A member's keep probability, and how sure: the weight of the orders that choose it, not the trees'
+            # probability (which would not follow the ranks).
+            chosen, probability, scores = _by_orders(key_table, self.orders, flat.starts, flat.numbers)
+            sureness = probability
         else:
             scores = -flat.rule_position.astype(float)
             probability = None
