@@ -280,6 +280,7 @@ def test_bad_decision_lines_are_reported_and_the_rest_imported(library, tmp_path
                 json.dumps({"kept": [paths["camera"]], "deleted": [str(tmp_path / "never-scanned.jpg")]}),
                 json.dumps({"kept": [paths["camera"]], "deleted": [paths["camera"], paths["whatsapp"]]}),
                 json.dumps({"kept": [paths["camera"]], "deleted": [paths["exports"], paths["whatsapp"]]}),
+                json.dumps({"kept": [paths["camera"]], "deleted": [copies(folder, 1)["exports"]]}),
             ]
         )
     )
@@ -290,7 +291,8 @@ def test_bad_decision_lines_are_reported_and_the_rest_imported(library, tmp_path
     assert "never-scanned.jpg: not in the database" in errors[2]
     assert "line 3: needs a kept and a deleted file" in errors[3]
     assert "line 4: kept and deleted at once: " + paths["camera"] in errors[4]
-    assert "1 imported, 0 already imported, 4 failed" in result.stderr
+    assert "line 6: its files are in different groups (" in errors[5]  # another photo's copy
+    assert "1 imported, 0 already imported, 5 failed" in result.stderr
     assert len(json_lines(result.stdout)) == PHOTOS  # ranking went on
 
 

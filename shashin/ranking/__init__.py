@@ -7,7 +7,6 @@ the review page and ``shashin-rank --help`` start without them.
 
 from __future__ import annotations
 
-import collections
 import json
 import os
 from collections.abc import Generator
@@ -180,9 +179,17 @@ def import_decisions(store, stream):
         if decided in known:
             yield Outcome(where, ALREADY_IMPORTED)
             continue
+        grouped = store.groups_of_paths(rows)
+        groups = sorted(set(grouped.values()))
+        if len(groups) > 1:
+            message = "its files are in different groups ({}): not copies of one photo".format(
+                ", ".join(map(str, groups))
+            )
+            yield Outcome(where, FAILED, message=message)
+            continue
         known.add(decided)
-        groups = collections.Counter(store.groups_of_paths(rows).values())
-        group_id = groups.most_common(1)[0][0] if groups else None
+        # Of a group only when every file is in it: a file outside would make the group look decided.
+        group_id = groups[0] if groups and len(grouped) == len(rows) else None
         store.record_decision(group_id, "keep", members, source="import")
         yield Outcome(where, IMPORTED)
 
