@@ -9,6 +9,7 @@ are spread over Backup/, Exports/, WhatsApp/ and Edits/ the way they pile up in 
 original: camera rolls with the EXIF phones and cameras write, and random copies of each.
 """
 
+import argparse
 import datetime
 import os
 import random
@@ -389,10 +390,11 @@ _COPIERS = {
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1:
-        raise SystemExit("usage: python -m shashin.demo DIR")
-    folder = Path(argv[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m shashin.demo", description="Build the demo library (photos and their copies) in DIR."
+    )
+    parser.add_argument("folder", metavar="DIR", type=Path, help="a new or empty folder")
+    folder = parser.parse_args(argv).folder
     if folder.exists() and any(folder.iterdir()):
         print("{}: already there, left as it is".format(folder), file=sys.stderr)
         return

@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import unicodedata
 
 import pytest
 import test_rank
@@ -78,6 +79,7 @@ def test_a_tie_falls_to_the_next_rule_and_then_to_the_built_in_rule(scanned):
         ),  # a digit int() refuses
         ("largest-file, :DCIM", "a keeper rule is missing before ':DCIM'"),
         ("format:bogus", "format: unknown format 'bogus'; formats: AVIF, BMP"),
+        (" , ", "no keeper rule in ','"),
     ],
 )
 def test_bad_rules_say_what_is_wrong(text, problem):
@@ -94,6 +96,14 @@ def test_a_raw_file_is_the_camera_s_format_and_format_raw_names_every_raw():
     for text in ("format:RAW", "format:nef"):
         assert preferences.parse(text).order([export, raw])[0] is raw
     assert preferences.parse("not-format:raw").order([raw, export])[0] is export
+
+
+def test_names_as_macos_writes_them_match_rules_typed_composed():
+    base = {"width": 100, "height": 100, "size": 10, "taken_at": None, "taken_at_source": None, "format": "JPEG"}
+    decomposed = dict(base, path=unicodedata.normalize("NFD", "/Photos/Caméra/Été.jpg"))
+    other = dict(base, path="/Photos/Other/Winter.jpg")
+    for text in ("folder:caméra", "name:été*"):
+        assert preferences.parse(text).order([other, decomposed])[0] is decomposed
 
 
 def test_the_text_form_reads_back_the_same():

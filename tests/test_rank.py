@@ -230,6 +230,14 @@ def test_saved_model_is_reused_until_decisions_change(library, tmp_path):
     assert load_model(model).evaluation["groups"] == 6
 
 
+def test_a_model_that_cannot_be_saved_is_one_line_and_ranking_goes_on(library, tmp_path):
+    folder, db = library
+    os.mkdir(ranking.model_path(str(db)))  # a folder where the model would go
+    result = invoke(rank_command.cli, "--db", db, "--decisions", keeps_camera(folder, tmp_path, range(5)), check=1)
+    assert "cannot save the model (" in result.stderr and "Traceback" not in result.stderr
+    assert len(json_lines(result.stdout)) == PHOTOS
+
+
 def record_person(db, keeps_larger, count=30):
     """A fresh database at db with count decisions of someone who keeps the larger (or the smaller) of two files."""
     for stale in (db, ranking.model_path(str(db))):

@@ -1,5 +1,6 @@
 """The keeper rules page: a person's ordered criteria for which copy to keep, previewed and saved."""
 
+import shlex
 import urllib.parse
 
 from datasette.utils.asgi import Response
@@ -49,6 +50,8 @@ async def _page(datasette, request, pairs):
                 for name, criterion in preferences.CRITERIA.items()
             ],
             "saved": str(saved) if saved else "",
+            # Quoted for a shell: a folder may be named Bob's.
+            "prefer": shlex.quote(str(saved) if saved else "folder:DCIM, largest-file, not-edited"),
             "problem": problem,
             "preview": _preview_text(preview) if preview else None,
             "can_change": can_change(datasette, request.actor),

@@ -127,18 +127,16 @@ class Rank(Tool):
             return
         if ask:
             for outcome in ranking.ask(store, ask):
-                if outcome.status == SKIPPED:
-                    reporter.skip(outcome.path, outcome.message)
-                else:
+                if not self._said(outcome):
                     write_record(outcome.record)
                     reporter.count(outcome.status)
             self.summary = (ranking.ASKED,) + imports
             return
         ranks = []
         for outcome in ranking.rank_groups(store):
-            if outcome.status == SKIPPED:
-                reporter.skip(outcome.path, outcome.message)
-            elif outcome.status == ranking.CHOSEN:
+            if self._said(outcome):
+                continue
+            if outcome.status == ranking.CHOSEN:
                 if not reporter.quiet:
                     reporter.say(outcome.message)
             else:
@@ -150,6 +148,16 @@ class Rank(Tool):
                 reporter.count(outcome.status)
         store.save_ranks(ranks)
         self.summary = (ranking.RANKED,) + imports
+
+    def _said(self, outcome):
+        """Whether the outcome is one to say on stderr (the saved model skipped, or not saved), said."""
+        if outcome.status == SKIPPED:
+            self.reporter.skip(outcome.path, outcome.message)
+        elif outcome.status == FAILED:
+            self.reporter.error(outcome.path, outcome.message)
+        else:
+            return False
+        return True
 
 
 cli = Rank.command()

@@ -108,7 +108,11 @@ def _ranker(store):
         return saved
     ranker = model.train(store.keep_decisions(), positions)
     ranker.evaluation["decisions_key"] = key
-    model.save(ranker, path)
+    try:
+        model.save(ranker, path)
+    except OSError as error:
+        message = "cannot save the model ({}); it is trained again next run".format(error.strerror or error)
+        yield Outcome(path, FAILED, message=message)
     return ranker
 
 

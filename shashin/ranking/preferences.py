@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import unicodedata
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -48,11 +49,16 @@ class Criterion(NamedTuple):
 
 
 def _folder_matches(member, text):
-    return text.lower() in os.path.dirname(member["path"]).lower()
+    return _comparable(text) in _comparable(os.path.dirname(member["path"]))
 
 
 def _name_matches(member, pattern):
-    return fnmatch.fnmatchcase(os.path.basename(member["path"]).lower(), pattern.lower())
+    return fnmatch.fnmatchcase(_comparable(os.path.basename(member["path"])), _comparable(pattern))
+
+
+def _comparable(text):
+    # One form of each accented letter: macOS writes names decomposed (NFD), a person types them composed.
+    return unicodedata.normalize("NFC", text).lower()
 
 
 def _format(member):
@@ -266,7 +272,10 @@ def parse(text):
         if colon and not criterion.strip():
             raise RuleError("a keeper rule is missing before {!r}".format(item.strip()))
         pairs.append((criterion, argument if colon else None))
-    return from_pairs(pairs)
+    rules = from_pairs(pairs)
+    if rules is None and text:
+        raise RuleError("no keeper rule in {!r} (--prefer default clears them)".format(text))
+    return rules
 
 
 def usage(negated=True):
