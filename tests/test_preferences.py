@@ -129,6 +129,25 @@ def test_prefer_stores_shows_and_clears_the_rules(library, open_store):
         assert store.keeper_rules() == [] and preferences.load(store) is None
 
 
+def test_rules_outrank_the_decisions_made_before_them(library, tmp_path, open_store):
+    """Someone kept the WhatsApp copy of six photos, then said "the largest file": the rules decide, not the
+    learned "smaller file" (and bulk accept is not offered the old keepers); a decision made since teaches."""
+    folder, db = library
+    kept_small = test_rank.keeps(folder, tmp_path, ["whatsapp"] * 6, range(6))
+    before = invoke(rank_command.cli, "--db", db, "--decisions", kept_small, check=0)
+    assert "the rule orders groups" not in before.stderr  # learned from them
+    result = invoke(rank_command.cli, "--db", db, "--prefer", "largest-file", check=0)
+    store = open_store(db)
+    assert store.keep_decisions(preferences.load(store).agrees) == [] and len(store.keep_decisions()) == 6
+    last = copies(folder, test_rank.PHOTOS - 1)
+    keeper = max(last.values(), key=os.path.getsize)
+    assert keeper in {group["members"][0]["path"] for group in json_lines(result.stdout)}
+    assert "the rule orders groups (0 of the 5 decided groups needed to learn)" in result.stderr
+    since = test_rank.keeps(folder, tmp_path, ["whatsapp"], [test_rank.PHOTOS - 1])
+    invoke(rank_command.cli, "--db", db, "--decisions", since, "-q", check=0)
+    assert len(store.keep_decisions(preferences.load(store).agrees)) == 1
+
+
 def test_bad_prefer_is_one_line_and_exit_2_and_changes_nothing(library, open_store):
     _, db = library
     invoke(rank_command.cli, "--db", db, "--prefer", "most-pixels", check=0)

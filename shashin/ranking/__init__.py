@@ -98,7 +98,7 @@ def _ranker(store):
     if key is None:
         return model.train([], positions)  # the rule, with nothing saved
     # A model saved by another version of the learner is trained again.
-    key += " {} {}".format(model.VERSION, getattr(positions, "rules", ""))
+    key += " {} {} {}".format(model.VERSION, getattr(positions, "rules", ""), store.rules_after_decision())
     try:
         saved = model.load(path, positions)
     except Exception as error:  # a model pickled by another scikit-learn or LightGBM version: retrain
@@ -106,7 +106,7 @@ def _ranker(store):
         saved = None
     if saved is not None and saved.evaluation.get("decisions_key") == key:
         return saved
-    ranker = model.train(store.keep_decisions(), positions)
+    ranker = model.train(_standing(store, positions), positions)
     ranker.evaluation["decisions_key"] = key
     try:
         model.save(ranker, path)
@@ -114,6 +114,11 @@ def _ranker(store):
         message = "cannot save the model ({}); it is trained again next run".format(error.strerror or error)
         yield Outcome(path, FAILED, message=message)
     return ranker
+
+
+def _standing(store, positions):
+    """The decisions the learner learns from: the person's keeper rules outrank the decisions made before them."""
+    return store.keep_decisions(getattr(positions, "agrees", None))
 
 
 def _chosen(ranker):
@@ -142,7 +147,8 @@ def evaluate(store):
     (:func:`.model.evaluate`)."""
     from . import model
 
-    return model.evaluate(store.keep_decisions(), positions_of(store))
+    positions = positions_of(store)
+    return model.evaluate(_standing(store, positions), positions)
 
 
 def import_decisions(store, stream):

@@ -189,6 +189,12 @@ class Rules:
             positions[index] = place
         return positions
 
+    def agrees(self, members, kept):
+        """Whether a decision (``kept``: a flag per member) kept a copy these rules put first, by the person's
+        own criteria (the built-in rule, which only breaks their ties, aside)."""
+        own = [tuple(_sort_key(criterion, member, value) for criterion, value in self._keys) for member in members]
+        return any(flag and key == min(own) for key, flag in zip(own, kept))
+
     def order(self, members):
         """Members keeper first."""
         return sorted(members, key=self.key)

@@ -14,6 +14,12 @@ def create_keeper_rules(db):
     db["keeper_rules"].create({"position": int, "criterion": str, "argument": str}, pk="position")
 
 
+@migrations()
+def add_after_decision(db):
+    # The latest decision when the rules were saved: those up to it were made before them.
+    db["keeper_rules"].add_column("after_decision", int)
+
+
 class PreferencesMixin:
     """Queries over keeper_rules."""
 
@@ -23,13 +29,22 @@ class PreferencesMixin:
             return []
         return self.db.execute("select criterion, argument from keeper_rules order by position").fetchall()
 
+    def rules_after_decision(self):
+        """The id of the latest decision when the keeper rules were saved (None: none was made, or no rules)."""
+        if not self.db["keeper_rules"].exists():
+            return None
+        row = self.db.execute("select after_decision from keeper_rules limit 1").fetchone()
+        return row[0] if row else None
+
     def save_keeper_rules(self, rules):
         """Replace the rules with ``(criterion, argument or None)`` pairs, in order, and drop the ranks, which
         the old rules ordered (a model's too: it learned from them, and bulk accept would act on its keepers)."""
+        decided = self.db["decisions"].exists()
+        latest = self.db.execute("select max(id) from decisions").fetchone()[0] if decided else None
         with self.db.atomic():
             self.db.execute("delete from keeper_rules")
             self.db["keeper_rules"].insert_all(
-                {"position": position, "criterion": criterion, "argument": argument}
+                {"position": position, "criterion": criterion, "argument": argument, "after_decision": latest}
                 for position, (criterion, argument) in enumerate(rules, 1)
             )
             self.save_ranks([])

@@ -68,17 +68,24 @@ class RanksMixin:
                 found[fs_path(path)] = group_id
         return found
 
-    def keep_decisions(self):
+    def keep_decisions(self, agrees=None):
         """Decisions people made that stand, oldest first, as ``(members, kept)``: member snapshots and booleans.
 
         Accepted suggestions are left out: learning from them would only make the model surer of itself.
+        ``agrees(members, kept)``, the keeper rules': a decision made before they were saved stands only if
+        they agree with it (the person's rules replaced what they did before).
         """
         decisions = {}
         for decision_id, kept, snapshot in self._keep_decision_rows():
             members, flags = decisions.setdefault(decision_id, ([], []))
             members.append(json.loads(snapshot))
             flags.append(bool(kept))
-        return list(decisions.values())
+        before = self.rules_after_decision() if agrees else None
+        return [
+            (members, kept)
+            for decision_id, (members, kept) in decisions.items()
+            if before is None or decision_id > before or agrees(members, kept)
+        ]
 
     def decisions_key(self):
         """A digest of this database's identity and of what :meth:`keep_decisions` gives, or None if no
