@@ -33,7 +33,7 @@ _CAMERA_NAME = re.compile(
 #: signal-..., WhatsApp exports' PHOTO-2021-...), upscalers' (-Enhanced-SR, _upscaled, -gigapixel).
 NAME_MARKS = {
     "camera": re.compile("^(?:{})".format(_CAMERA_NAME.pattern), re.IGNORECASE),
-    "edit": re.compile(r"edit|^IMG_E\d", re.IGNORECASE),
+    "edit": re.compile(r"edit|^IMG_E\d|-\d{1,2}$", re.IGNORECASE),
     "web": re.compile(r"scaled|\d{2,4}x\d{2,4}|^photo-", re.IGNORECASE),
     "messenger": re.compile(r"-WA\d{4}|^signal-|^PHOTO-\d{4}-\d\d-\d\d", re.IGNORECASE),
     "upscaler": re.compile(r"enhanced|upscaled|gigapixel", re.IGNORECASE),
