@@ -205,6 +205,10 @@ def test_new_rules_drop_the_ranks_made_under_the_old_ones_a_model_s_too(library,
     ]
     store.save_ranks(model_ranks)
     assert store.confident_suggestions(0.5)
+    assert all("/Camera/" in row["path"] for row in model_ranks if row["rank"] == 1)
+    # Rules that say nothing of these copies leave the model's keepers; rules against them change them all.
+    assert preferences.preview(store, preferences.parse("folder:Nowhere"))["changed"] == 0
+    assert preferences.preview(store, preferences.parse("folder:WhatsApp"))["changed"] == PHOTOS
     preferences.save(store, preferences.parse("smallest-file"))
     assert store.db["ranks"].count == 0 and store.keeper_rules() == [("smallest-file", None)]
     assert store.confident_suggestions(0.5) == []

@@ -312,13 +312,18 @@ def preview(store: Store, rules: Rules | None):
     """How many suggested keepers of undecided groups these rules change, against what the review page
     suggests now (shashin-rank's keeper, else the saved rules'): ``{"groups", "compared", "changed",
     "estimated"}``; past :data:`PREVIEW_GROUPS` groups, "compared" is a sample and "estimated" the
-    count scaled to all groups."""
+    count scaled to all groups. A model's keeper that the rules' own criteria put first, or tie with the
+    first, stays: the learner keeps what it learned where the rules do not say otherwise."""
     groups, sample = store.keeper_sample(PREVIEW_GROUPS)
-    saved = load(store)
-    changed = sum(
-        keeper_first(members, saved)[0]["path"] != rule.cold_start_order(members, rules)[0]["path"]
-        for members in sample.values()
-    )
+    saved, by_model = load(store), store.ranked_by_model()
+
+    def changes(members):
+        keeper = keeper_first(members, saved)[0]
+        if by_model and rules is not None:
+            return not rules.agrees(members, [member is keeper for member in members])
+        return keeper["path"] != rule.cold_start_order(members, rules)[0]["path"]
+
+    changed = sum(map(changes, sample.values()))
     return {
         "groups": groups,
         "compared": len(sample),
