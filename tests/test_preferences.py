@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import random
 import unicodedata
 
 import pytest
@@ -146,6 +147,44 @@ def test_rules_outrank_the_decisions_made_before_them(library, tmp_path, open_st
     since = test_rank.keeps(folder, tmp_path, ["whatsapp"], [test_rank.PHOTOS - 1])
     invoke(rank_command.cli, "--db", db, "--decisions", since, "-q", check=0)
     assert len(store.keep_decisions(preferences.load(store).agrees)) == 1
+
+
+def test_the_learner_orders_copies_only_within_a_place_of_the_rules():
+    """Decisions that keep the smallest file, none of them with a copy in Camera/: the rules "folder:Camera"
+    tie those copies, so the decisions stand and teach "smaller file"; where a group has a Camera/ copy, the
+    rules keep it, whatever the learner would, and say why."""
+    from shashin.ranking import model
+
+    generator = random.Random(3)
+
+    def group(number, folders):
+        return [
+            {
+                "path": "/library/{}/IMG_{:04d}-{}.jpg".format(where, number, index),
+                "width": 800,
+                "height": 600,
+                "size": generator.randint(50_000, 400_000),
+                "format": "JPEG",
+                "taken_at": None,
+                "taken_at_source": None,
+            }
+            for index, where in enumerate(folders)
+        ]
+
+    rules = preferences.parse("folder:Camera")
+    decided = [group(n, ["Backup", "Shared", "Old"]) for n in range(20)]
+    smallest = [[m["size"] == min(x["size"] for x in members) for m in members] for members in decided]
+    assert all(rules.agrees(members, kept) for members, kept in zip(decided, smallest))
+    ranker = model.train(list(zip(decided, smallest)), rules)
+    assert ranker.evaluation["used"] != "rule"
+    fresh = [group(n, ["Backup", "Camera", "Old"]) for n in range(20, 30)]
+    for ranked in ranker.rank(fresh):
+        assert "/Camera/" in ranked[0]["path"] and ranked[0]["keep_probability"] == 1.0
+        assert all(member["reasons"] == ["not in a folder with Camera"] for member in ranked[1:])
+        assert all(member["keep_probability"] == 0.0 for member in ranked[1:])
+    tied = [group(n, ["Backup", "Shared", "Old"]) for n in range(30, 40)]
+    for members, ranked in zip(tied, ranker.rank(tied)):
+        assert ranked[0]["path"] == min(members, key=lambda m: m["size"])["path"]  # the learner, within the tie
 
 
 def test_bad_prefer_is_one_line_and_exit_2_and_changes_nothing(library, open_store):

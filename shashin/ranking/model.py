@@ -110,6 +110,11 @@ class _Members:
         else:
             ranked = [positions(members) for members in groups]
         self.rule_position = np.array([p for positions_in_group in ranked for p in positions_in_group], dtype=np.int64)
+        tiers = getattr(positions, "tiers", None)
+        #: The person's keeper rules' own place of each member (0 without rules): what the learner orders within.
+        self.tier = np.array(
+            [t for members in groups for t in (tiers(members) if tiers else [0] * len(members))], dtype=np.int64
+        )
 
     @functools.cached_property
     def _judged(self):
@@ -361,7 +366,11 @@ class Ranker:
         else:
             scores = -flat.rule_position.astype(float)
             probability = None
-        order = np.lexsort((flat.rule_position, -scores, flat.group_of))
+        if flat.tier.any():
+            # The person's rules decide between their places: the keeper, and every chance, is in the first.
+            probability = None if probability is None else _within_first_tier(flat, probability)
+            sureness = None if sureness is None else _within_first_tier(flat, sureness)
+        order = np.lexsort((flat.rule_position, -scores, flat.tier, flat.group_of))
         keeper = order[flat.starts]
         runner_up = order[np.minimum(flat.starts + 1, flat.starts + flat.sizes - 1)]
         # Each member is explained against the keeper; the keeper against the runner-up.
@@ -379,6 +388,9 @@ class Ranker:
                 reason(member, flat.members[other]) if other != index else []
                 for index, (member, other) in enumerate(zip(flat.members, partner))
             ]
+        if explain:
+            for index in np.flatnonzero(flat.tier != flat.tier[partner]):
+                reasons[index] = self.positions.reason(flat.members[index], flat.members[partner[index]])
         ranked = []
         for start, size in zip(flat.starts, flat.sizes):
             members = []
@@ -449,6 +461,16 @@ class Ranker:
             for index in tied:
                 reasons[index] = by_trees[index]
         return reasons
+
+
+def _within_first_tier(flat, chances):
+    """Chances kept to the members of the first place of the person's rules in each group and normalised there
+    (shared evenly where none of them has any)."""
+    first = (flat.tier == 0).astype(float)
+    kept = chances * first
+    sums = np.add.reduceat(kept, flat.starts)[flat.group_of]
+    counts = np.add.reduceat(first, flat.starts)[flat.group_of]
+    return np.where(sums > 0, kept / np.where(sums > 0, sums, 1.0), first / counts)
 
 
 def _by_orders(key_table, weighed, starts, numbers):

@@ -178,9 +178,7 @@ class Rules:
 
     def key(self, member):
         """The sort key of a member: each criterion's key, then the built-in rule's."""
-        return tuple(_sort_key(criterion, member, value) for criterion, value in self._keys) + rule.cold_start_key(
-            member
-        )
+        return self._own_key(member) + rule.cold_start_key(member)
 
     def __call__(self, members):
         positions = [0] * len(members)
@@ -189,11 +187,20 @@ class Rules:
             positions[index] = place
         return positions
 
+    def tiers(self, members):
+        """Each member's place by the person's own criteria alone (0: among the first; copies they tie share a
+        place): the learner orders copies within a place, never across (the built-in rule only breaks ties)."""
+        own = [self._own_key(member) for member in members]
+        places = {key: place for place, key in enumerate(sorted(set(own)))}
+        return [places[key] for key in own]
+
     def agrees(self, members, kept):
         """Whether a decision (``kept``: a flag per member) kept a copy these rules put first, by the person's
-        own criteria (the built-in rule, which only breaks their ties, aside)."""
-        own = [tuple(_sort_key(criterion, member, value) for criterion, value in self._keys) for member in members]
-        return any(flag and key == min(own) for key, flag in zip(own, kept))
+        own criteria."""
+        return any(flag and tier == 0 for tier, flag in zip(self.tiers(members), kept))
+
+    def _own_key(self, member):
+        return tuple(_sort_key(criterion, member, value) for criterion, value in self._keys)
 
     def order(self, members):
         """Members keeper first."""
@@ -313,7 +320,7 @@ def preview(store: Store, rules: Rules | None):
     suggests now (shashin-rank's keeper, else the saved rules'): ``{"groups", "compared", "changed",
     "estimated"}``; past :data:`PREVIEW_GROUPS` groups, "compared" is a sample and "estimated" the
     count scaled to all groups. A model's keeper that the rules' own criteria put first, or tie with the
-    first, stays: the learner keeps what it learned where the rules do not say otherwise."""
+    first, stays: the model orders copies only where the rules tie them (:meth:`Rules.tiers`)."""
     groups, sample = store.keeper_sample(PREVIEW_GROUPS)
     saved, by_model = load(store), store.ranked_by_model()
 
