@@ -357,6 +357,29 @@ def test_learns_an_ordered_preference_with_a_threshold_and_says_it():
             assert member["reasons"] == ["larger file" if edge >= 1000 else "long edge under 1040 px"]
 
 
+@pytest.mark.parametrize(
+    "stem, marks",
+    [
+        ("IMG_1234", ["camera"]),
+        ("IMG_1234-Edit", ["edit"]),  # an edit of the camera's name is not the camera's name
+        ("DSC01370-2", ["edit"]),
+        ("IMG_E1234", ["edit"]),
+        ("beach edited", ["edit"]),
+        ("meredith_birthday", []),
+        ("credit_scan", []),
+        ("2019-09-03", []),
+        ("DSC01282-scaled", ["web"]),
+        ("holiday-1024x768", ["web"]),
+        ("photo-IMG_1148", ["web"]),
+        ("PHOTO-2021-05-03-12-34-56", ["messenger"]),  # WhatsApp's export, not a web download
+        ("IMG-20200824-WA9127", ["messenger"]),
+        ("DSC01370-Enhanced-SR", ["upscaler"]),
+    ],
+)
+def test_name_marks(stem, marks):
+    assert rule.name_marks(stem) == marks
+
+
 def test_learns_a_name_mark_and_says_it():
     """Someone who never keeps a messenger's copy (WhatsApp's -WA0001 names, in any folder), else the largest
     file: the learned order says it in the words a person would, and explains the messenger's copy by it."""
