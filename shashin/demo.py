@@ -394,11 +394,15 @@ def main(argv=None):
         prog="python -m shashin.demo", description="Build the demo library (photos and their copies) in DIR."
     )
     parser.add_argument("folder", metavar="DIR", type=Path, help="a new or empty folder")
-    folder = parser.parse_args(argv).folder
+    # Absolute: exiftool would read a name starting with "-" as an option.
+    folder = parser.parse_args(argv).folder.absolute()
     if folder.exists() and any(folder.iterdir()):
         print("{}: already there, left as it is".format(folder), file=sys.stderr)
         return
-    count = build(folder)
+    try:
+        count = build(folder)
+    except OSError as error:
+        raise SystemExit("python -m shashin.demo: {}: {}".format(error.filename or folder, error.strerror)) from None
     print("{}: demo library of {} files".format(os.fspath(folder), count), file=sys.stderr)
 
 

@@ -289,9 +289,12 @@ def test_bad_decision_lines_are_reported_and_the_rest_imported(library, tmp_path
                 json.dumps({"kept": [paths["camera"]], "deleted": [paths["camera"], paths["whatsapp"]]}),
                 json.dumps({"kept": [paths["camera"]], "deleted": [paths["exports"], paths["whatsapp"]]}),
                 json.dumps({"kept": [paths["camera"]], "deleted": [copies(folder, 1)["exports"]]}),
+                json.dumps({"kept": [paths["camera"]], "deleted": [str(folder / "alone.jpg")]}),
             ]
         )
     )
+    with contextlib.closing(Store(db)) as store:  # a photo of its own: scanned, in no group
+        store.db["images"].insert({"path": str(folder / "alone.jpg"), "size": 1, "mtime": 1.0, "md5": "0" * 32})
     result = invoke(rank_command.cli, "--db", db, "--decisions", decisions, check=1)
     errors = [line for line in result.stderr.splitlines() if "keeper rules:" not in line]
     assert "decisions.jsonl line 1: not a JSON object" in errors[0]
@@ -300,7 +303,8 @@ def test_bad_decision_lines_are_reported_and_the_rest_imported(library, tmp_path
     assert "line 3: needs a kept and a deleted file" in errors[3]
     assert "line 4: kept and deleted at once: " + paths["camera"] in errors[4]
     assert "line 6: its files are in different groups (" in errors[5]  # another photo's copy
-    assert "1 imported, 0 already imported, 5 failed" in result.stderr
+    assert "line 7: its files are in different groups (" in errors[6] and " and none)" in errors[6]
+    assert "1 imported, 0 already imported, 6 failed" in result.stderr
     assert len(json_lines(result.stdout)) == PHOTOS  # ranking went on
 
 

@@ -54,7 +54,8 @@ class Rank(Tool):
     \b
     {"group": ID, "sureness": P, "members": [{"path", "keep_probability"}, ...]}
 
-    Exit status: 0 done, 1 some imported decisions failed, 2 usage or database error.
+    Exit status: 0 done, 1 some imported decisions failed or the model could not be saved, 2 usage or database
+    error.
     """
 
     name = "shashin-rank"

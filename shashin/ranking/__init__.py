@@ -191,15 +191,14 @@ def import_decisions(store, stream):
             continue
         grouped = store.groups_of_paths(rows)
         groups = sorted(set(grouped.values()))
-        if len(groups) > 1:
-            message = "its files are in different groups ({}): not copies of one photo".format(
-                ", ".join(map(str, groups))
-            )
-            yield Outcome(where, FAILED, message=message)
+        # Files grouped apart, or a grouped file beside one in no group, are not copies of one photo (a history
+        # from before any grouping, none of its files grouped yet, still teaches).
+        if len(groups) > 1 or (groups and len(grouped) < len(rows)):
+            apart = ", ".join(map(str, groups)) + (" and none" if len(grouped) < len(rows) else "")
+            yield Outcome(where, FAILED, message="its files are in different groups ({}): not copies".format(apart))
             continue
         known.add(decided)
-        # Of a group only when every file is in it: a file outside would make the group look decided.
-        group_id = groups[0] if groups and len(grouped) == len(rows) else None
+        group_id = groups[0] if groups else None
         store.record_decision(group_id, "keep", members, source="import")
         yield Outcome(where, IMPORTED)
 
