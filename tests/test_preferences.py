@@ -143,7 +143,9 @@ def test_rules_outrank_the_decisions_made_before_them(library, tmp_path, open_st
     last = copies(folder, test_rank.PHOTOS - 1)
     keeper = max(last.values(), key=os.path.getsize)
     assert keeper in {group["members"][0]["path"] for group in json_lines(result.stdout)}
-    assert "the rule orders groups (0 of the 5 decided groups needed to learn)" in result.stderr
+    assert "the rule orders groups (0 of the 5 decided groups needed to learn; 6 made before the keeper rules" in (
+        result.stderr
+    )
     since = test_rank.keeps(folder, tmp_path, ["whatsapp"], [test_rank.PHOTOS - 1])
     invoke(rank_command.cli, "--db", db, "--decisions", since, "-q", check=0)
     assert len(store.keep_decisions(preferences.load(store).agrees)) == 1

@@ -106,8 +106,9 @@ def _ranker(store):
         saved = None
     if saved is not None and saved.evaluation.get("decisions_key") == key:
         return saved
-    ranker = model.train(_standing(store, positions), positions)
-    ranker.evaluation["decisions_key"] = key
+    standing = _standing(store, positions)
+    ranker = model.train(standing, positions)
+    ranker.evaluation.update(decisions_key=key, superseded=len(store.keep_decisions()) - len(standing))
     try:
         model.save(ranker, path)
     except OSError as error:
@@ -123,21 +124,25 @@ def _standing(store, positions):
 
 def _chosen(ranker):
     evaluation = ranker.evaluation
+    superseded = evaluation.get("superseded")
+    # Decisions the person's keeper rules replaced: said, or "3 of the 5 decided groups" would hide them.
+    replaced = "; {} made before the keeper rules and against them".format(superseded) if superseded else ""
     if "model_accuracy" not in evaluation:
-        return "the rule orders groups ({} of the {} decided groups needed to learn)".format(
-            evaluation["groups"], MIN_GROUPS
+        return "the rule orders groups ({} of the {} decided groups needed to learn{})".format(
+            evaluation["groups"], MIN_GROUPS, replaced
         )
     what = {"model": "model", "rule": "rule"}.get(evaluation["used"]) or "learned order ({})".format(
         ", then ".join(ranker.learned_order())
     )
     return (
         "the {} orders groups (grouped cross-validated top-1: model {:.3f}, learned order {:.3f}, rule {:.3f},"
-        " {} decided groups)".format(
+        " {} decided groups{})".format(
             what,
             evaluation["model_accuracy"],
             evaluation["order_accuracy"],
             evaluation["rule_accuracy"],
             evaluation["groups"],
+            replaced,
         )
     )
 

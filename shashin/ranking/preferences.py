@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..formats import CODERS, FORMAT_NAMES, is_raw
-from . import rule
+from . import MIN_GROUPS, rule
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -320,9 +320,12 @@ def preview(store: Store, rules: Rules | None):
     suggests now (shashin-rank's keeper, else the saved rules'): ``{"groups", "compared", "changed",
     "estimated"}``; past :data:`PREVIEW_GROUPS` groups, "compared" is a sample and "estimated" the
     count scaled to all groups. A model's keeper that the rules' own criteria put first, or tie with the
-    first, stays: the model orders copies only where the rules tie them (:meth:`Rules.tiers`)."""
+    first, stays: the model orders copies only where the rules tie them (:meth:`Rules.tiers`), if enough of
+    the decisions made so far agree with the rules for it to learn from them."""
     groups, sample = store.keeper_sample(PREVIEW_GROUPS)
     saved, by_model = load(store), store.ranked_by_model()
+    if by_model and rules is not None:
+        by_model = sum(rules.agrees(members, kept) for members, kept in store.keep_decisions()) >= MIN_GROUPS
 
     def changes(members):
         keeper = keeper_first(members, saved)[0]
