@@ -1,5 +1,6 @@
 """shashin-hash: md5, perceptual hash and thumbnail of image and video files, as JSON lines and into the database."""
 
+import collections
 import time
 
 import click
@@ -73,7 +74,7 @@ class Hash(Tool):
         hashed, thumbnails, fingerprints, failures, identified = [], {}, {}, [], []
         # Records are printed only once their rows are saved: shashin-meta saves the metadata of what it reads,
         # and a row saved after that would empty it (a new hash makes the row's metadata stale).
-        pending = []
+        pending: collections.deque = collections.deque()
         saved_at = time.monotonic()
 
         def save():
@@ -88,9 +89,9 @@ class Hash(Tool):
                 if identified:
                     store.save_identities(identified)
             hashed.clear(), thumbnails.clear(), fingerprints.clear(), failures.clear(), identified.clear()
-            for record in pending:
-                write_record(record)
-            pending.clear()
+            # One at a time off the queue: interrupted while printing, the finally's save prints none twice.
+            while pending:
+                write_record(pending.popleft())
             saved_at = time.monotonic()
 
         try:
