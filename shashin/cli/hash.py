@@ -74,7 +74,7 @@ class Hash(Tool):
         hashed, thumbnails, fingerprints, failures, identified = [], {}, {}, [], []
         # Records are printed only once their rows are saved: shashin-meta saves the metadata of what it reads,
         # and a row saved after that would empty it (a new hash makes the row's metadata stale).
-        pending: collections.deque = collections.deque()
+        pending = collections.deque()
         saved_at = time.monotonic()
 
         def save():
