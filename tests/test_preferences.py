@@ -161,15 +161,7 @@ def test_the_learner_orders_copies_only_within_a_place_of_the_rules():
 
     def group(number, folders):
         return [
-            {
-                "path": "/library/{}/IMG_{:04d}-{}.jpg".format(where, number, index),
-                "width": 800,
-                "height": 600,
-                "size": generator.randint(50_000, 400_000),
-                "format": "JPEG",
-                "taken_at": None,
-                "taken_at_source": None,
-            }
+            test_rank.jpeg_row("/library/{}/IMG_{:04d}-{}.jpg".format(where, number, index), generator)
             for index, where in enumerate(folders)
         ]
 

@@ -384,6 +384,12 @@ def test_name_marks(stem, marks):
     assert rule.name_marks(stem) == marks
 
 
+def jpeg_row(path, generator):
+    """An 800 x 600 JPEG's row as ranking reads it, of a random size, with no capture date."""
+    size = generator.randint(50_000, 400_000)
+    return {"path": path, "width": 800, "height": 600, "size": size, "format": "JPEG", "taken_at": None}
+
+
 def test_learns_a_name_mark_and_says_it():
     """Someone who never keeps a messenger's copy (WhatsApp's -WA0001 names, in any folder), else the largest
     file: the learned order says it in the words a person would, and explains the messenger's copy by it."""
@@ -393,15 +399,7 @@ def test_learns_a_name_mark_and_says_it():
     def group(number):
         folders = generator.sample(["Phone", "Backup", "Shared", "Downloads", "Old"], len(names))
         return [
-            {
-                "path": "/library/{}/{}.jpg".format(folder, name.format(number)),
-                "width": 800,
-                "height": 600,
-                "size": generator.randint(50_000, 400_000),
-                "format": "JPEG",
-                "taken_at": None,
-                "taken_at_source": None,
-            }
+            jpeg_row("/library/{}/{}.jpg".format(folder, name.format(number)), generator)
             for folder, name in zip(folders, names)
         ]
 
