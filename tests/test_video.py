@@ -13,7 +13,7 @@ import pytest
 from conftest import json_lines, make_photo, md5, rewrite_keeping_size_and_mtime, run
 from datasette_shashin import videos
 from review_client import Visitor, datasette, key
-from shashin import demo_videos, trash, video, video_groups
+from shashin import demo_videos, formats, trash, video, video_groups
 from shashin.store import Store
 
 #: Small and short: the suite stays quick, and a clip still has a few seconds to line up.
@@ -448,3 +448,8 @@ def test_the_rule_keeps_the_camera_clip(clips, scanned):
     for entry in made:
         (group,) = [group for group in ranked if str(entry["original"]) in {m["path"] for m in group["members"]}]
         assert group["members"][0]["path"] == str(entry["original"])
+
+
+def test_every_video_format_named_has_a_demuxer():
+    """formats.VIDEO_FORMATS (what keeper rules accept, no PyAV there) and video.DEMUXERS name the same formats."""
+    assert set(formats.VIDEO_FORMATS) == set(video.DEMUXERS)

@@ -106,7 +106,7 @@ class Hash(Tool):
                     if outcome.record:  # a failure with a record is remembered until the file changes
                         record = outcome.record
                         failures.append((record["path"], record["size"], record["mtime"], outcome.message))
-                else:
+                elif store:
                     if outcome.status != CACHED:
                         hashed.append(outcome.record)
                         if outcome.thumbnail:
@@ -116,10 +116,12 @@ class Hash(Tool):
                     elif outcome.identity_changed:
                         identified.append(outcome.record)
                     # In input order: a cached record waits behind those not saved yet.
-                    if store and (pending or outcome.status != CACHED or outcome.identity_changed):
+                    if pending or outcome.status != CACHED or outcome.identity_changed:
                         pending.append(outcome.record)
                     else:
                         write_record(outcome.record)
+                else:  # --no-db: nothing to save
+                    write_record(outcome.record)
                 waited = time.monotonic() - saved_at >= SAVE_SECONDS
                 if len(pending) + len(failures) >= SAVE_EVERY or (waited and (pending or failures)):
                     save()

@@ -108,7 +108,8 @@ def _ranker(store):
         return saved
     standing = _standing(store, positions)
     ranker = model.train(standing, positions)
-    ranker.evaluation.update(decisions_key=key, superseded=len(store.keep_decisions()) - len(standing))
+    superseded = len(store.keep_decisions()) - len(standing) if hasattr(positions, "agrees") else 0
+    ranker.evaluation.update(decisions_key=key, superseded=superseded)
     try:
         model.save(ranker, path)
     except OSError as error:
