@@ -154,7 +154,7 @@ def test_rules_outrank_the_decisions_made_before_them(library, tmp_path, open_st
 def test_the_learner_orders_copies_only_within_a_place_of_the_rules():
     """Decisions that keep the smallest file, none of them with a copy in Camera/: the rules "folder:Camera"
     tie those copies, so the decisions stand and teach "smaller file"; where a group has a Camera/ copy, the
-    rules keep it, whatever the learner would, and say why."""
+    rules keep it, whatever the learner would, and say why; the learner's sureness says when it disagrees."""
     from shashin.ranking import model
 
     generator = random.Random(3)
@@ -172,13 +172,31 @@ def test_the_learner_orders_copies_only_within_a_place_of_the_rules():
     ranker = model.train(list(zip(decided, smallest)), rules)
     assert ranker.evaluation["used"] != "rule"
     fresh = [group(n, ["Backup", "Camera", "Old"]) for n in range(20, 30)]
-    for ranked in ranker.rank(fresh):
+    ranks, sureness = ranker.rank_and_sureness(fresh)
+    for members, ranked, sure in zip(fresh, ranks, sureness):
         assert "/Camera/" in ranked[0]["path"] and ranked[0]["keep_probability"] == 1.0
+        # How sure is the learner's own: where it would keep another copy, the keeper is no bulk accept.
+        smallest = min(members, key=lambda m: m["size"])
+        assert (sure > 0.5) == ("/Camera/" in smallest["path"]), (sure, smallest["path"])
         assert all(member["reasons"] == ["not in a folder with Camera"] for member in ranked[1:])
         assert all(member["keep_probability"] == 0.0 for member in ranked[1:])
     tied = [group(n, ["Backup", "Shared", "Old"]) for n in range(30, 40)]
     for members, ranked in zip(tied, ranker.rank(tied)):
         assert ranked[0]["path"] == min(members, key=lambda m: m["size"])["path"]  # the learner, within the tie
+
+
+def test_the_preview_is_a_floor_where_saved_rules_chose_the_model_s_keepers(library, tmp_path, open_store):
+    """Rules keep the WhatsApp copy; the person kept the Camera/ one six times since (the learner disagrees):
+    rules that say nothing leave the WhatsApp keepers to the model, which may choose others: "at least"."""
+    folder, db = library
+    invoke(rank_command.cli, "--db", db, "--prefer", "folder:WhatsApp", "-q", check=0)
+    kept_camera = test_rank.keeps_camera(folder, tmp_path, range(6))
+    invoke(rank_command.cli, "--db", db, "--decisions", kept_camera, "-q", check=0)
+    store = open_store(db)
+    assert store.ranked_by_model()
+    preview = preferences.preview(store, preferences.parse("folder:Nothing"))
+    assert preview["at_least"] and preview["changed"] == 0
+    assert not preferences.preview(store, None)["at_least"]  # the built-in rule: compared as it is
 
 
 def test_bad_prefer_is_one_line_and_exit_2_and_changes_nothing(library, open_store):

@@ -109,10 +109,12 @@ def _parsed(pairs):
 def _preview_text(preview):
     if not preview["groups"]:
         return "There are no undecided groups to preview these rules on."
-    text = "{changed:,} of {groups:,} undecided groups would get another suggested keeper".format(**preview)
+    # Where the saved rules chose between copies the new ones tie, the model may choose another: a floor.
+    floor = "At least " if preview["at_least"] else ""
+    text = floor + "{changed:,} of {groups:,} undecided groups would get another suggested keeper".format(**preview)
     if preview["compared"] < preview["groups"]:
         text = (
-            "About {estimated:,} of {groups:,} undecided groups would get another suggested keeper"
+            (floor or "About ") + "{estimated:,} of {groups:,} undecided groups would get another suggested keeper"
             " ({changed:,} of the {compared:,} groups compared, spread over all of them)"
         ).format(**preview)
     return text + "."

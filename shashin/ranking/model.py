@@ -366,10 +366,11 @@ class Ranker:
         else:
             scores = -flat.rule_position.astype(float)
             probability = None
-        if flat.tier.any():
-            # The person's rules decide between their places: the keeper, and every chance, is in the first.
-            probability = None if probability is None else _within_first_tier(flat, probability)
-            sureness = None if sureness is None else _within_first_tier(flat, sureness)
+        if flat.tier.any() and probability is not None:
+            # The person's rules decide between their places: the keeper, and every chance, is in the first. The
+            # sureness stays the learner's own: low where the person's decisions go against their rules, so such
+            # a keeper is asked about first and never accepted in bulk.
+            probability = _within_first_tier(flat, probability)
         order = np.lexsort((flat.rule_position, -scores, flat.tier, flat.group_of))
         keeper = order[flat.starts]
         runner_up = order[np.minimum(flat.starts + 1, flat.starts + flat.sizes - 1)]

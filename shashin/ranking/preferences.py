@@ -318,10 +318,11 @@ def save(store: Store, rules: Rules | None):
 def preview(store: Store, rules: Rules | None):
     """How many suggested keepers of undecided groups these rules change, against what the review page
     suggests now (shashin-rank's keeper, else the saved rules'): ``{"groups", "compared", "changed",
-    "estimated"}``; past :data:`PREVIEW_GROUPS` groups, "compared" is a sample and "estimated" the
-    count scaled to all groups. A model's keeper that the rules' own criteria put first, or tie with the
+    "estimated", "at_least"}``; past :data:`PREVIEW_GROUPS` groups, "compared" is a sample and "estimated"
+    the count scaled to all groups. A model's keeper that the rules' own criteria put first, or tie with the
     first, stays: the model orders copies only where the rules tie them (:meth:`Rules.tiers`), if enough of
-    the decisions made so far agree with the rules for it to learn from them."""
+    the decisions made so far agree with the rules for it to learn from them. Where saved rules chose
+    between those copies, the model may choose another once they go: "at_least" then."""
     groups, sample = store.keeper_sample(PREVIEW_GROUPS)
     saved, by_model = load(store), store.ranked_by_model()
     if by_model and rules is not None:
@@ -339,6 +340,7 @@ def preview(store: Store, rules: Rules | None):
         "compared": len(sample),
         "changed": changed,
         "estimated": round(changed * groups / len(sample)) if sample else 0,
+        "at_least": by_model and rules is not None and saved is not None,
     }
 
 
