@@ -372,6 +372,10 @@ def test_learns_an_ordered_preference_with_a_threshold_and_says_it():
         ("meredith_birthday", []),
         ("credit_scan", []),
         ("2019-09-03", []),
+        ("20210304-2", []),  # a date and a number: only a camera's name with -2 is a second version
+        ("IMG_1234-edits", ["edit"]),
+        ("IMG_1234-Bearbeitet", ["edit"]),
+        ("photo-2021-03-04", ["web"]),  # WhatsApp's exports are PHOTO-..., upper case
         ("DSC01282-scaled", ["web"]),
         ("holiday-1024x768", ["web"]),
         ("photo-IMG_1148", ["web"]),

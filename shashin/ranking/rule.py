@@ -29,14 +29,17 @@ _CAMERA_NAME = re.compile(
 )
 #: What copies' names say of them, as a person says it ("not the edits"), each found anywhere in the name (a
 #: camera's name is the whole name, as for the camera's evidence): cameras' names, editors' (Lightroom's -Edit
-#: and -2 of a second version, "edited", Apple Photos' IMG_E1234),
+#: or -Bearbeitet and -2 of a camera name's second version, "edited", Apple Photos' IMG_E1234),
 #: web sites' (WordPress's -scaled and -1024x768, photo-...), messengers' (WhatsApp's -WA0001, Signal's
 #: signal-..., WhatsApp exports' PHOTO-2021-...), upscalers' (-Enhanced-SR, _upscaled, -gigapixel).
 NAME_MARKS = {
     "camera": re.compile("^(?:{})$".format(_CAMERA_NAME.pattern), re.IGNORECASE),
-    "edit": re.compile(r"(?<![a-z])edit(?:ed)?(?![a-z])|^IMG_E\d|\d{3}-\d{1,2}$", re.IGNORECASE),
-    "web": re.compile(r"scaled|\d{2,4}x\d{2,4}|^photo-(?!\d{4}-\d\d-\d\d)", re.IGNORECASE),
-    "messenger": re.compile(r"-WA\d{4}|^signal-|^PHOTO-\d{4}-\d\d-\d\d", re.IGNORECASE),
+    "edit": re.compile(
+        r"(?<![a-z])edit(?:ed|s)?(?![a-z])|bearbeitet|^IMG_E\d|^(?:{})-\d{{1,2}}$".format(_CAMERA_NAME.pattern),
+        re.IGNORECASE,
+    ),
+    "web": re.compile(r"scaled|\d{2,4}x\d{2,4}|^(?!(?-i:PHOTO-\d{4}-\d\d-\d\d))photo-", re.IGNORECASE),
+    "messenger": re.compile(r"-WA\d{4}|^signal-|^(?-i:PHOTO-\d{4}-\d\d-\d\d)", re.IGNORECASE),
     "upscaler": re.compile(r"enhanced|upscaled|gigapixel", re.IGNORECASE),
 }
 #: Folders cameras and phones write to: DCIM, its 100APPLE / 100CANON / 101MSDCF, Camera, Camera Roll.
