@@ -108,8 +108,7 @@ def _ranker(store):
         return saved
     standing = _standing(store, positions)
     ranker = model.train(standing, positions)
-    superseded = len(store.keep_decisions()) - len(standing) if hasattr(positions, "agrees") else 0
-    ranker.evaluation.update(decisions_key=key, superseded=superseded)
+    ranker.evaluation.update(decisions_key=key, superseded=store.keep_decision_count() - len(standing))
     try:
         model.save(ranker, path)
     except OSError as error:

@@ -11,6 +11,8 @@ from .decisions import SUGGESTION
 from .trash import not_in_trash
 
 migrations = Migrations("shashin-ranks")
+#: The decisions ranking learns from: people's keeps that stand, not accepted suggestions.
+_STANDING_KEEP = "decisions.action = 'keep' and decisions.undone_at is null and decisions.source is not ?"
 
 
 @migrations()
@@ -99,6 +101,12 @@ class RanksMixin:
             digest.update(json.dumps([len(decisions), kept, snapshot]).encode())
         return digest.hexdigest() if decisions else None
 
+    def keep_decision_count(self):
+        """How many decisions :meth:`keep_decisions` gives when no keeper rules outrank any."""
+        if not self.db["decisions"].exists():
+            return 0
+        return self.db.execute("select count(*) from decisions where " + _STANDING_KEEP, [SUGGESTION]).fetchone()[0]
+
     def _keep_decision_rows(self):
         """``(decision id, kept, snapshot JSON)`` of every member of the decisions that stand, in order."""
         if not self.db["decisions"].exists():
@@ -106,8 +114,7 @@ class RanksMixin:
         sql = (
             "select decisions.id, decision_members.kept, decision_members.snapshot"
             " from decisions join decision_members on decision_members.decision_id = decisions.id"
-            " where decisions.action = 'keep' and decisions.undone_at is null and decisions.source is not ?"
-            " order by decisions.id, decision_members.rowid"
+            " where " + _STANDING_KEEP + " order by decisions.id, decision_members.rowid"
         )
         return self.db.execute(sql, [SUGGESTION]).fetchall()
 
