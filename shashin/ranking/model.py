@@ -103,18 +103,18 @@ class _Members:
         self.starts = np.cumsum(self.sizes) - self.sizes
         self.group_of = np.repeat(np.arange(len(groups)), self.sizes)
         self.positions = positions
+        tiers = [[0] * len(members) for members in groups]
         if positions is rule_positions:
             # The built-in rule's keys are read with the facts the model compares: read once.
             keys = [judgement.key for judgement in self._judged]
             ranked = [positions_of_keys(keys[start : start + size]) for start, size in zip(self.starts, self.sizes)]
+        elif hasattr(positions, "places"):
+            ranked, tiers = map(list, zip(*map(positions.places, groups))) if groups else ([], [])
         else:
             ranked = [positions(members) for members in groups]
         self.rule_position = np.array([p for positions_in_group in ranked for p in positions_in_group], dtype=np.int64)
-        tiers = getattr(positions, "tiers", None)
         #: The person's keeper rules' own place of each member (0 without rules): what the learner orders within.
-        self.tier = np.array(
-            [t for members in groups for t in (tiers(members) if tiers else [0] * len(members))], dtype=np.int64
-        )
+        self.tier = np.array([t for group_tiers in tiers for t in group_tiers], dtype=np.int64)
 
     @functools.cached_property
     def _judged(self):

@@ -181,18 +181,22 @@ class Rules:
         return self._own_key(member) + rule.cold_start_key(member)
 
     def __call__(self, members):
+        return self.places(members)[0]
+
+    def places(self, members):
+        """``(positions, tiers)``: each member's place by the rules, then the built-in rule (0: the one to keep),
+        and by the person's own criteria alone (:meth:`tiers`), each criterion read once."""
+        own = [self._own_key(member) for member in members]
+        keys = [mine + rule.cold_start_key(member) for mine, member in zip(own, members)]
         positions = [0] * len(members)
-        keys = [self.key(member) for member in members]
         for place, index in enumerate(sorted(range(len(members)), key=keys.__getitem__)):
             positions[index] = place
-        return positions
+        return positions, _tiers(own)
 
     def tiers(self, members):
         """Each member's place by the person's own criteria alone (0: among the first; copies they tie share a
         place): the learner orders copies within a place, never across (the built-in rule only breaks ties)."""
-        own = [self._own_key(member) for member in members]
-        places = {key: place for place, key in enumerate(sorted(set(own)))}
-        return [places[key] for key in own]
+        return _tiers([self._own_key(member) for member in members])
 
     def agrees(self, members, kept):
         """Whether a decision (``kept``: a flag per member) kept a copy these rules put first, by the person's
@@ -213,6 +217,11 @@ class Rules:
             if mine != theirs:
                 return [criterion.words[0 if mine < theirs else 1].format(value)]
         return rule.rule_reason(member, other)
+
+
+def _tiers(own_keys):
+    places = {key: place for place, key in enumerate(sorted(set(own_keys)))}
+    return [places[key] for key in own_keys]
 
 
 def _sort_key(criterion, member, value):
