@@ -497,16 +497,17 @@ def _voted(votes, key_table, heaviest, numbers):
 def _order_reason(criterion, flat, index, other):
     """The words of a learned order's criterion that decided between member index and other, from index's side."""
     mine, dated = flat.rows[index], _FACT_COLUMN["capture date"]
+    # A yes-or-no criterion, said from this member's side: "long edge under 1040 px" (the threshold the person
+    # keeps to), "no camera make and model" (one of the camera's evidence), "not a messenger's name".
     if criterion.kind == "long edge":
-        # The threshold the person keeps to, from this member's side: "long edge under 1040 px".
-        above = mine[_FACT_COLUMN["long edge"]] >= criterion.argument
-        return lexicographic.describe(criterion._replace(direction=1 if above else -1), _COLUMN_WORDS)
-    if criterion.kind == "fact" and criterion.argument >= len(FACTS):
-        # One of the camera's evidence, as this member has it or not: "no camera make and model".
+        has = mine[_FACT_COLUMN["long edge"]] >= criterion.argument
+    elif criterion.kind == "fact" and criterion.argument >= len(FACTS):
         has = mine[criterion.argument] > 0
-        return lexicographic.describe(criterion._replace(direction=1 if has else -1), _COLUMN_WORDS)
-    if criterion.kind == "mark":
+    elif criterion.kind == "mark":
         has = lexicographic.MARK + criterion.argument in flat.words[index]
+    else:
+        has = None
+    if has is not None:
         return lexicographic.describe(criterion._replace(direction=1 if has else -1), _COLUMN_WORDS)
     if criterion.kind == "capture" and mine[dated] != flat.rows[other][dated]:
         return _describe("capture date", flat, index, other)
