@@ -65,6 +65,11 @@ def _format(member):
     return (member.get("format") or "").upper()
 
 
+def _format_name(typed):
+    """The format a person typed, as records name it (JPG is JPEG)."""
+    return _FORMAT_ALIASES.get(typed.upper(), typed.upper())
+
+
 def _format_matches(member, file_format):
     own = _format(member)
     return own == file_format or (file_format == "RAW" and is_raw(own))
@@ -235,7 +240,7 @@ def _value(stated):
     if stated.criterion.endswith("long-edge"):
         return int(stated.argument)
     if stated.criterion.endswith("format"):
-        return _FORMAT_ALIASES.get(stated.argument.upper(), stated.argument.upper())
+        return _format_name(stated.argument)
     return stated.argument
 
 
@@ -270,7 +275,7 @@ def _checked(criterion, argument):
         raise RuleError(
             "{} needs a whole number of pixels, like {}:1200 (got {!r})".format(criterion, criterion, argument)
         )
-    if known.argument == "FORMAT" and _FORMAT_ALIASES.get(argument.upper(), argument.upper()) not in FORMAT_NAMES:
+    if known.argument == "FORMAT" and _format_name(argument) not in FORMAT_NAMES:
         raise RuleError(
             "{}: unknown format {!r}; formats: {}, or RAW for any camera RAW".format(
                 criterion, argument, ", ".join(sorted(CODERS))
