@@ -236,6 +236,8 @@ def overflow(page):
 
 def small_controls(page):
     """The visible buttons, search fields and summaries less than 44 px tall, and checkboxes under 24 px."""
+    # Measured once the stylesheets apply: right after a form's redirect, the new page's DOM may be there first.
+    page.wait_for_load_state("load")
     return page.evaluate(
         """() => Array.from(document.querySelectorAll(
               'section.content button, section.content input, section.content summary'))
