@@ -19,6 +19,11 @@ from .formats import CODERS, RAW_EXTENSIONS, extension, sniff
 from .similarity import VIEW_SIDE
 
 THUMBNAIL_EDGE = 256
+#: Short side a thumbnail keeps at least (a 16:9 picture's), its long edge growing for it up to
+#: THUMBNAIL_LONGEST: 256 px long, the photo inside a wide collage or a tall screenshot is too small to verify
+#: across a change of frame (docs/accuracy.md).
+THUMBNAIL_SHORT = THUMBNAIL_EDGE * 9 // 16
+THUMBNAIL_LONGEST = 3 * THUMBNAIL_EDGE
 THUMBNAIL_QUALITY = 80
 #: Longest edge of a photo converted for a browser that cannot show its format.
 FULL_IMAGE_EDGE = 4096
@@ -235,7 +240,7 @@ def _finish(image, width, height, orientation, format_):
         # CMYK, greyscale and the rest: one colour space, so a copy's hash matches its original's.
         image.transform_colorspace("srgb")
     image.depth = 8
-    scale = THUMBNAIL_EDGE / max(image.width, image.height)
+    scale = thumbnail_scale(image.width, image.height)
     if scale < 1:
         # Area averaging: a third of the cost of the Lanczos resize thumbnail() does, the same grouping
         # at the default threshold (docs/accuracy.md).
@@ -250,6 +255,13 @@ def _finish(image, width, height, orientation, format_):
     image.format = "jpeg"
     image.compression_quality = THUMBNAIL_QUALITY
     return fields, image.make_blob()
+
+
+def thumbnail_scale(width, height):
+    """The scale of a picture's thumbnail: THUMBNAIL_EDGE long, or THUMBNAIL_SHORT on its short side if that is
+    larger (at most THUMBNAIL_LONGEST long)."""
+    longest, shortest = max(width, height), min(width, height)
+    return min(max(THUMBNAIL_EDGE / longest, THUMBNAIL_SHORT / shortest), THUMBNAIL_LONGEST / longest)
 
 
 #: Weights of the luma of gamma-encoded RGB (Rec. 601): a colour file and its greyscale copy agree.

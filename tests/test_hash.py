@@ -45,6 +45,28 @@ def test_record_fields_and_database(library, db):
     assert len(jpeg) < 100_000
 
 
+@pytest.mark.parametrize(
+    "size, thumbnail",
+    [
+        ((1600, 1200), (256, 192)),
+        ((1920, 1080), (256, 144)),
+        ((2000, 600), (480, 144)),
+        ((400, 1400), (144, 504)),
+        ((4000, 400), (768, 77)),
+        ((200, 50), (200, 50)),
+    ],
+)
+def test_a_wide_or_tall_picture_keeps_a_16_9_short_side_in_its_thumbnail(tmp_path, db, size, thumbnail):
+    # A collage of a landscape photo or a screenshot of a portrait one: 256 px long, its photo would be too small
+    # to verify across the change of frame. Beyond 768 px long (a panorama), no more; never larger than the picture.
+    photo = make_photo(tmp_path / "wide.png", 0, *size)
+    run("shashin-hash", "--db", db, "-q", photo, check=0)
+    with sqlite3.connect(db) as conn:
+        (jpeg,) = conn.execute("select jpeg from thumbnails").fetchone()
+    with Image(blob=jpeg) as image:
+        assert image.size == thumbnail
+
+
 def test_output_order_is_input_order_with_several_workers(tmp_path, db):
     paths = [make_photo(tmp_path / "p{:02d}.png".format(i), i, 96, 64) for i in range(12)]
     shuffled = paths[5:] + paths[:5]

@@ -15,7 +15,8 @@ SAVE_SECONDS = 0.5
 
 
 class Hash(Tool):
-    """Hash image and video files: md5 of the bytes, 64-bit difference hash and a 256 px JPEG thumbnail.
+    """Hash image and video files: md5 of the bytes, 64-bit difference hash and a JPEG thumbnail 256 px
+    long (144 px on its short side at least, up to 768 long).
 
     A video's keyframes are decoded (never every frame) into its fingerprint, a
     difference hash of the frame shown at every second, and its poster frame is
