@@ -5,9 +5,10 @@ upright hash nothing like the photo's: the squashed views line up different pixe
 region the copy kept, or the copy's hash of the photo it holds, does match the other's whole-frame hash. The
 regions, from the thumbnail with its aspect ratio kept:
 
-* the *content box*: the largest block left after cutting, again and again, at rows and columns of the
-  picture's background colour (a border, a frame and its mat, a screenshot's bars and caption, a slide's
-  title, a collage's gutters): a framed copy's box is the photo it frames;
+* the *content boxes*: the two largest blocks left after cutting, again and again, at rows and columns of
+  the picture's background colour (a border, a frame and its mat, a screenshot's bars and caption, a slide's
+  title, a collage's gutters): a framed copy's box is the photo it frames, and a collage's photo is one of
+  its two largest tiles (a single tile beside it may be larger);
 * the centre at 90% and 80%: a copy straightened and cropped, or cut evenly on every side;
 * the sixteen frames cut by 4% or 11% on each side, independently: a crop off-centre by up to 15% a side
   lies within 4% of one of them on every side;
@@ -47,16 +48,17 @@ SOFT_SAMPLES = (36, 32)
 SOFT_BLUR = 2.0
 #: Grey levels within which a row or column is the background colour, in its spread and its mean.
 BACKGROUND_TOLERANCE = 6.0
+#: Content boxes hashed: the largest blocks (the largest repeated when there are fewer).
+BOXES = 2
 #: Regions hashed, in the order of :func:`region_hashes`.
-COUNT = 1 + len(CENTRES) + len(CUTS) ** 4 + ASPECT_PLACES
+COUNT = BOXES + len(CENTRES) + len(CUTS) ** 4 + ASPECT_PLACES
 
 
 def region_hashes(grey):
-    """``COUNT`` uint64 soft dHashes of a grey thumbnail's regions: content box, centres, cuts, aspect frames."""
+    """``COUNT`` uint64 soft dHashes of a grey thumbnail's regions: content boxes, centres, cuts, aspect frames."""
     height, width = grey.shape
-    x, y, box_width, box_height = content_box(grey)
-    box = (x / width, y / height, (x + box_width) / width, (y + box_height) / height)
-    return soft_dhashes(_halved(grey), [box, *_frame_boxes(height, width)])
+    boxes = [(x / width, y / height, (x + w) / width, (y + h) / height) for x, y, w, h in content_boxes(grey)]
+    return soft_dhashes(_halved(grey), [*boxes, *_frame_boxes(height, width)])
 
 
 def whole_hash(grey):
@@ -107,13 +109,13 @@ def _blur(size):
 
 
 def region_parts(grey):
-    """The ``COUNT`` regions of a grey thumbnail (views into it): content box, centres, cuts, aspect frames."""
-    x, y, box_width, box_height = content_box(grey)
-    return [grey[y : y + box_height, x : x + box_width], *(_part(grey, *box) for box in _frame_boxes(*grey.shape))]
+    """The ``COUNT`` regions of a grey thumbnail (views into it): content boxes, centres, cuts, aspect frames."""
+    boxes = [grey[y : y + height, x : x + width] for x, y, width, height in content_boxes(grey)]
+    return [*boxes, *(_part(grey, *box) for box in _frame_boxes(*grey.shape))]
 
 
 def _frame_boxes(height, width):
-    """The regions but the content box, ``(left, top, right, bottom)`` as fractions: centres, cuts, aspect
+    """The regions but the content boxes, ``(left, top, right, bottom)`` as fractions: centres, cuts, aspect
     frames."""
     boxes = [((1 - centre) / 2, (1 - centre) / 2, (1 + centre) / 2, (1 + centre) / 2) for centre in CENTRES]
     boxes += [(left, top, 1 - right, 1 - bottom) for left, top, right, bottom in itertools.product(CUTS, repeat=4)]
@@ -157,13 +159,21 @@ def shared_parts(grey):
 
 def content_box(grey):
     """``(x, y, width, height)`` of the largest block left after cutting, again and again, at background rows
-    and columns: of the blocks a cut leaves, the one whose own cuts leave the largest area (a collage's photo,
-    not the column of smaller tiles beside it, however long that column is)."""
+    and columns (a collage's photo, not the column of smaller tiles beside it, however long that column is)."""
+    return content_boxes(grey)[0]
+
+
+def content_boxes(grey):
+    """``BOXES`` blocks ``(x, y, width, height)`` left after cutting, again and again, at background rows and
+    columns, the largest first (the largest repeated when fewer are left; the whole picture when nothing is
+    cut)."""
     edges = numpy.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    return _largest_block(grey, float(numpy.median(edges)), 0, 0)
+    blocks = sorted(_blocks(grey, float(numpy.median(edges)), 0, 0), key=lambda block: -block[2] * block[3])
+    return (blocks + blocks[:1] * BOXES)[:BOXES]
 
 
-def _largest_block(grey, background, x, y):
+def _blocks(grey, background, x, y):
+    """The blocks a cut at background rows, else columns, leaves of grey (at x, y), each cut again in turn."""
     height, width = grey.shape
     for axis in (0, 1):
         lines = grey if axis == 0 else grey.T
@@ -172,19 +182,22 @@ def _largest_block(grey, background, x, y):
         )
         runs = _runs(~gap)
         if not runs:
-            return x, y, width, height
+            return [(x, y, width, height)]
         if max(end - start for start, end in runs) == len(gap):
             continue
         blocks = [
-            _largest_block(grey[start:end], background, x, y + start)
-            if axis == 0
-            else _largest_block(grey[:, start:end], background, x + start, y)
+            block
             for start, end in runs
             if end - start >= 8
+            for block in (
+                _blocks(grey[start:end], background, x, y + start)
+                if axis == 0
+                else _blocks(grey[:, start:end], background, x + start, y)
+            )
         ]
         if blocks:
-            return max(blocks, key=lambda block: block[2] * block[3])
-    return x, y, width, height
+            return blocks
+    return [(x, y, width, height)]
 
 
 def _runs(mask):

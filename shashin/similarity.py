@@ -396,6 +396,17 @@ class _Matcher:
                 return True
         return False
 
+    def _placed_through_a_whole(self, a, b, component):
+        """Whether a's frame is known in a third member whose frame is b's whole; if so, a and b's frames are
+        recorded as a's and b's in that third."""
+        if self._ignored(a, b):
+            return False
+        for third in component:
+            if third not in (a, b) and self.frames_of.get((third, b)) == WHOLE and (a, third) in self.frames_of:
+                self.frames_of[a, b], self.frames_of[b, a] = self.frames_of[a, third], self.frames_of[third, a]
+                return True
+        return False
+
     def _ignored(self, a, b):
         return bool(self.ignored) and pair_key(self.contents[a], self.contents[b]) in self.ignored
 
@@ -453,6 +464,11 @@ class _Matcher:
         for x in range(size):
             if x != hub and (component[x], component[hub]) not in self.frames_of:
                 linkage[x, hub] = linkage[hub, x] = self.score(component[x], component[hub], framed=True)
+        # Not found in the hub (a collage whose photo is too unlike it to look for), yet placed in it through a
+        # third of the hub's very frame (the brightened copy the collage was verified against).
+        for x in numpy.flatnonzero(linkage[:, hub] < self.member_score).tolist():
+            if x != hub and self._placed_through_a_whole(component[x], component[hub], component):
+                linkage[x, hub] = linkage[hub, x] = self.member_score
         # The other pairs: held together through a third, else scored (by their views, then their frames).
         for x, y in zip(*numpy.nonzero(numpy.triu(linkage == -numpy.inf, 1))):
             i, j = component[x], component[y]

@@ -106,7 +106,7 @@ class FrameVerifier:
         self._thumbnail = thumbnail
         self._parts = functools.lru_cache(maxsize=FEATURE_CACHE)(self._load_parts)
         self._features = functools.lru_cache(maxsize=FEATURE_CACHE)(self._load_features)
-        self._boxes = functools.lru_cache(maxsize=FEATURE_CACHE)(self._load_box)
+        self._boxes = functools.lru_cache(maxsize=FEATURE_CACHE)(self._load_boxes)
 
     def _load_parts(self, index):
         """``(grey thumbnail, gradients of the whole, of its regions, of its shared parts)``, or None."""
@@ -120,8 +120,8 @@ class FrameVerifier:
     def _load_features(self, index):
         return features(self._parts(index)[0])
 
-    def _load_box(self, index):
-        return regions.content_box(self._parts(index)[0])
+    def _load_boxes(self, index):
+        return regions.content_boxes(self._parts(index)[0])
 
     def match(self, a, b):
         """The :class:`Match` of a and b when they are copies across a change of frame, else None."""
@@ -130,11 +130,11 @@ class FrameVerifier:
             return None
         image_a, image_b = parts_a[0], parts_b[0]
 
-        def box_of(first):
+        def boxes_of(first):
             return self._boxes(a if first else b)
 
-        return frame_match(image_a, *self._features(a), image_b, *self._features(b), box_of) or box_match(
-            image_a, image_b, box_of
+        return frame_match(image_a, *self._features(a), image_b, *self._features(b), boxes_of) or box_match(
+            image_a, image_b, boxes_of
         )
 
 
@@ -171,9 +171,9 @@ class Match:
     box: tuple
 
 
-def frame_match(image_a, points_a, descriptors_a, image_b, points_b, descriptors_b, box_of):
+def frame_match(image_a, points_a, descriptors_a, image_b, points_b, descriptors_b, boxes_of):
     """The :class:`Match` when one image is a copy of the other across a change of frame, else None.
-    ``box_of(first)``: the content box of image_a (first) or image_b."""
+    ``boxes_of(first)``: the content boxes of image_a (first) or image_b, the largest first."""
     similarity = _fitted_similarity(points_a, descriptors_a, points_b, descriptors_b)
     if similarity is None:
         return None
@@ -185,24 +185,29 @@ def frame_match(image_a, points_a, descriptors_a, image_b, points_b, descriptors
         (image_b, image_a, inverse, b_inside, False),
     ):
         box = _box(inner, transform, outer)
+        inner_block = boxes_of(inner_is_first)[0]
+        # A photo may be any of a collage's largest tiles; a picture of blocks itself (another collage, a
+        # slide) must lie on the largest: two collages that share a side tile are no copies.
+        outer_blocks = boxes_of(not inner_is_first)[: 1 if _is_block(inner_block, inner) else None]
         if (
             inside >= MIN_INSIDE
             and inner.size * abs(numpy.linalg.det(transform[:, :2])) >= MIN_COVERAGE * outer.size
-            and _keeps_to_block(box, box_of(not inner_is_first), outer)
+            and _keeps_to_a_block(box, outer_blocks, outer)
         ):
-            score = _inner_score(inner, outer, transform, box_of(inner_is_first))
+            score = _inner_score(inner, outer, transform, inner_block)
             matches.append(Match(score, inner_is_first, box))
     # When the frames coincide (a caption, a filter) either may be the inner one: the better is the verdict.
     best = max(matches, key=lambda match: match.score, default=None)
     return best if best is not None and best.score > 0 else None
 
 
-def box_match(image_a, image_b, box_of):
+def box_match(image_a, image_b, boxes_of):
     """The :class:`Match` when one image is the other's content box (a border, a frame, a screenshot's bars
     around it) and their gradients correlate, else None: for photos too soft or flat for keypoints.
-    ``box_of(first)``: the content box of image_a (first) or image_b, found once a content."""
+    ``boxes_of(first)``: the content boxes of image_a (first) or image_b, found once a content; only the
+    largest is tried (a collage's whole correlated at 0.75 with another's small side tile, by their gutters)."""
     for inner, outer, inner_is_first in ((image_a, image_b, True), (image_b, image_a, False)):
-        x, y, width, height = box_of(not inner_is_first)
+        x, y, width, height = boxes_of(not inner_is_first)[0]
         box = (x / outer.shape[1], y / outer.shape[0], (x + width) / outer.shape[1], (y + height) / outer.shape[0])
         if (box[2] - box[0]) * (box[3] - box[1]) > 0.9 or width < 8 or height < 8:
             continue
@@ -272,14 +277,17 @@ def _box(image, transform, other):
     )
 
 
-def _keeps_to_block(box, block, outer):
-    """Whether an inner frame carried into outer (``box``, fractions of outer's sides) keeps to the block of
-    outer it lies on, when outer's content box (``block``, ``(x, y, width, height)``) is a block of its own
-    (:func:`_is_block`): inside it, around all of it, or reaching past it only onto outer's flat background (a
+def _keeps_to_a_block(box, boxes, outer):
+    """Whether an inner frame carried into outer (``box``, fractions of outer's sides) keeps to a block of
+    outer, when some of its content boxes (``boxes``, ``(x, y, width, height)``) are blocks of their own
+    (:func:`_is_block`): inside one, around all of it, or reaching past it only onto outer's flat background (a
     sky, a black margin). A framing of a text page that reaches past a collage's tile onto the tiles beside
     it, its lines matching the tile's a line off, shows what the tile does not."""
-    if not _is_block(block, outer):
-        return True
+    blocks = [block for block in dict.fromkeys(boxes) if _is_block(block, outer)]
+    return not blocks or any(_keeps_to(box, block, outer) for block in blocks)
+
+
+def _keeps_to(box, block, outer):
     x, y, width, height = block
     outer_height, outer_width = outer.shape
     fractions = (x / outer_width, y / outer_height, (x + width) / outer_width, (y + height) / outer_height)

@@ -8,6 +8,8 @@ shashin-group. How often each kind is found over many photos is benchmarks/bench
 parts the other lacks, stay apart.
 """
 
+import random
+
 import numpy
 import pytest
 from wand.image import Image
@@ -99,3 +101,23 @@ def test_two_photos_on_slides_of_one_template_stay_apart(tmp_path):
     assert not any(
         {"slide-rocket.jpg", "slide-hubble_deep_field.jpg"} <= {p.rsplit("/", 1)[1] for p in g["paths"]} for g in groups
     )
+
+
+@pytest.mark.parametrize("seed", [1, 43, 49])
+def test_a_collage_whose_photo_is_smaller_than_the_tile_beside_it_joins_the_photo(tmp_path, seed):
+    # The photo covers about 40% of the collage and one tile the rest: the tile is the largest block, the photo
+    # the second (regions.content_boxes).
+    folder = tmp_path / "Pictures"
+    folder.mkdir()
+    photo = cut("coffee.png", folder / "photo.jpg", 0, 0, 480, 360)
+    fillers = [SAMPLES / name for name in ("color.png", "text.png", "logo.png")]
+    with Image(filename=str(photo)) as image, frame_copies.collage(image, random.Random(seed), fillers) as copy:
+        assert copy.width > 2.2 * image.width
+        copy.format = "jpeg"
+        copy.save(filename=str(folder / "collage.jpg"))
+    db = tmp_path / "shashin.db"
+    run("shashin-hash", "--db", db, "-q", folder, check=0)
+    groups = json_lines(run("shashin-group", "--db", db, check=0).stdout)
+    assert [sorted(path.rsplit("/", 1)[1] for path in group["paths"]) for group in groups] == [
+        ["collage.jpg", "photo.jpg"]
+    ]

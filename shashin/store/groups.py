@@ -62,6 +62,12 @@ def derive_content_boxes_again(db):
     db.execute("delete from fingerprints")
 
 
+@migrations()
+def derive_second_content_box(db):
+    # The two largest blocks are hashed now, not the largest alone (a collage's photo beside a larger tile).
+    db.execute("delete from fingerprints")
+
+
 class GroupsMixin:
     """Queries over groups, the ignore list and the fingerprints grouping derives from thumbnails."""
 
