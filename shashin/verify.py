@@ -38,7 +38,7 @@ RATIO = 0.85
 #: Thumbnails whose short side is smaller are not verified across a change of frame: a copy of them that
 #: changes the frame, or the photo inside them, would be too small for keypoints (icons, tiles). A wide or tall
 #: picture's thumbnail keeps a 16:9 picture's short side (imaging.THUMBNAIL_SHORT), so this is a small image
-#: or a panorama over 5:1; before, a collage's tiles, a gutter of a pixel or two apart, were too thin to tell
+#: or a panorama over 8:1; before, a collage's tiles, a gutter of a pixel or two apart, were too thin to tell
 #: apart, and two collages of other photos that share their side tiles agreed on the tiles.
 MIN_SIDE = 96
 #: Scale between the two thumbnails, and turn in degrees, a copy may have.
