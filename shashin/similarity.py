@@ -397,13 +397,18 @@ class _Matcher:
         return False
 
     def _placed_through_a_whole(self, a, b, component):
-        """Whether a's frame is known in a third member whose frame is b's whole; if so, a and b's frames are
+        """Whether a's frame is known in a third member whose frame is b's whole, and b's pixels agree with a's
+        there (a third alike in frame may differ inside it: a sticker over a wall); if so, a and b's frames are
         recorded as a's and b's in that third."""
-        if self._ignored(a, b):
+        if self.frames is None or self._ignored(a, b):
             return False
         for third in component:
-            if third not in (a, b) and self.frames_of.get((third, b)) == WHOLE and (a, third) in self.frames_of:
-                self.frames_of[a, b], self.frames_of[b, a] = self.frames_of[a, third], self.frames_of[third, a]
+            if third in (a, b) or self.frames_of.get((third, b)) != WHOLE or (a, third) not in self.frames_of:
+                continue
+            frame_a, frame_third = self.frames_of[a, third], self.frames_of[third, a]
+            inner, outer, box = (b, a, frame_third) if frame_a == OUTER else (a, b, frame_a)
+            if self.frames.agrees_at(inner, outer, (0.0, 0.0, 1.0, 1.0) if box == WHOLE else box):
+                self.frames_of[a, b], self.frames_of[b, a] = frame_a, frame_third
                 return True
         return False
 

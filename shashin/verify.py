@@ -137,6 +137,32 @@ class FrameVerifier:
             image_a, image_b, boxes_of
         )
 
+    def agrees_at(self, inner, outer, box):
+        """Whether inner's frame laid at ``box`` of outer's (``(left, top, right, bottom)``, fractions of its
+        sides: where a third says it lies) agrees with outer's pixels there, cell by cell (:func:`_cells_score`)
+        both ways: outer may hold what inner lacks there (a sticker over a flat wall), which inner's cells alone
+        would not see. Not when inner is too small or too flat to judge."""
+        parts_inner, parts_outer = self._parts(inner), self._parts(outer)
+        if parts_inner is None or parts_outer is None:
+            return False
+        image_inner, image_outer = parts_inner[0], parts_outer[0]
+        height, width = image_outer.shape
+        left, top, right, bottom = box
+        region = image_outer[
+            max(0, round(top * height)) : min(height, round(bottom * height)),
+            max(0, round(left * width)) : min(width, round(right * width)),
+        ]
+        if min(region.shape) < GRID:
+            return False
+        return bool(_cells_score(image_inner, region, _onto(image_inner, region))) and (
+            _cells_score(region, image_inner, _onto(region, image_inner)) != 0.0
+        )
+
+
+def _onto(image, other):
+    """The transform taking image's frame onto other's whole frame."""
+    return numpy.float32([[other.shape[1] / image.shape[1], 0, 0], [0, other.shape[0] / image.shape[0], 0]])
+
 
 def likeness(parts_a, parts_b):
     """How much one picture's regions look like the other whole, or their shared parts alike: the best gradient

@@ -121,3 +121,49 @@ def test_a_collage_whose_photo_is_smaller_than_the_tile_beside_it_joins_the_phot
     assert [sorted(path.rsplit("/", 1)[1] for path in group["paths"]) for group in groups] == [
         ["collage.jpg", "photo.jpg"]
     ]
+
+
+def rgb_of(name, width, height):
+    with Image(filename=str(SAMPLES / name)) as image:
+        image.transform_colorspace("srgb")
+        image.transform(resize="{}x{}^".format(width, height))
+        image.crop(width=width, height=height, gravity="center")
+        pixels = numpy.frombuffer(bytes(image.export_pixels(channel_map="RGB", storage="char")), numpy.uint8)
+    return pixels.reshape(height, width, 3).astype(numpy.float32)
+
+
+def save_rgb(pixels, path):
+    pixels = numpy.clip(pixels, 0, 255).astype(numpy.uint8)
+    height, width = pixels.shape[:2]
+    with Image(width=width, height=height) as image:
+        image.import_pixels(width=width, height=height, channel_map="RGB", storage="char", data=pixels.tobytes())
+        image.format = "jpeg"
+        image.save(filename=str(path))
+
+
+@pytest.mark.parametrize("photo, texture", [("rocket.jpg", "gravel.png"), ("chelsea.png", "gravel.png")])
+def test_a_photo_pasted_over_a_plain_part_of_another_stays_apart_from_it(tmp_path, photo, texture):
+    # H: a photo beside a plain wall; T: H with the texture photo Q pasted over the wall. T's views match H's
+    # (the wall has no gradients to disagree with), and Q lies inside T: T is a copy of both, but H's crop must
+    # not be placed in T through H, where T holds what H lacks (an outside review's reproduction).
+    folder = tmp_path / "Pictures"
+    folder.mkdir()
+    wall = numpy.linspace(140, 200, 270, dtype=numpy.float32)[None, :, None] * numpy.ones((480, 1, 3), numpy.float32)
+    wall += numpy.linspace(-15, 15, 480, dtype=numpy.float32)[:, None, None]
+    with_wall = numpy.concatenate([wall, rgb_of(photo, 370, 480)], axis=1)
+    grain = rgb_of(texture, 270, 480)
+    pasted = wall + grain - grain.mean()
+    stickered = with_wall.copy()
+    stickered[:, :270] = pasted
+    for pixels, name in ((with_wall, "H.jpg"), (stickered, "T-sticker.jpg"), (pasted, "Q-texture.jpg")):
+        save_rgb(pixels, folder / name)
+    with Image(filename=str(folder / "H.jpg")) as image, frame_copies.make("aspect_16x9", image, 11) as crop:
+        crop.format = "jpeg"
+        crop.save(filename=str(folder / "H-crop.jpg"))
+    db = tmp_path / "shashin.db"
+    run("shashin-hash", "--db", db, "-q", folder, check=0)
+    groups = json_lines(run("shashin-group", "--db", db, check=0).stdout)
+    together = [{path.rsplit("/", 1)[1] for path in group["paths"]} for group in groups]
+    assert not any(
+        {"Q-texture.jpg", "H.jpg"} <= names or {"Q-texture.jpg", "H-crop.jpg"} <= names for names in together
+    )
