@@ -192,7 +192,8 @@ def view_from_thumbnail(jpeg):
     """The 64x64 greyscale view (uint8) of a JPEG thumbnail, aspect ratio not kept; ImageError if damaged."""
     try:
         with Image() as image:
-            # libjpeg decodes at 1/2 scale (DCT scaling) instead of decoding all 256 px.
+            # libjpeg decodes at 1/2 scale (DCT scaling) where both sides stay 128 px or more (a 256 px
+            # thumbnail; not a wide one's 144 px short side).
             image.options["jpeg:size"] = "{0}x{0}".format(2 * VIEW_SIDE)
             image.read(blob=jpeg)
             image.transform_colorspace("gray")
