@@ -10,14 +10,19 @@ shashin.regions against every whole soft hash), and the middle bands and centres
 other; beside it, in the same run,
 the search before the region hashes (the first nine columns alone). Last, the whole
 command over a database of stored photos (stat of every file, search, verification, the
-grouping written).
+grouping written), and over a library of real JPEG thumbnails, where the fingerprints are derived, the
+regions proposed and the frame verifier runs as on a scanned library.
 
     python benchmarks/bench_group.py                  # N = 10^4, 10^5, 10^6
+    python benchmarks/bench_group.py --sizes 10000 --brute-max 0 --command-sizes --thumbnail-sizes 100000
     python benchmarks/bench_group.py --quick          # N = 10^4, 10^5
     python benchmarks/bench_group.py --sizes 10000000 --brute-max 0 --fingerprint-max 0
 """
 
 import argparse
+import collections
+import itertools
+import json
 import resource
 import subprocess
 import sys
@@ -26,9 +31,11 @@ import time
 import tracemalloc
 from pathlib import Path
 
+import cv2
 import numpy
 
-from shashin import hamming, similarity
+from shashin import demo, hamming, imaging, similarity
+from shashin.dhash import dhashes
 from shashin.store import Store
 
 BIN = Path(sys.executable).parent
@@ -128,6 +135,106 @@ def whole_command(size, rng, folder, batch=10_000):
     return len(result.stdout.splitlines()), seconds
 
 
+def thumbnail_library(size, rng, folder, batch=10_000):
+    """The planted pairs ``{(md5, md5)}`` of a database of size photos as shashin-hash leaves them, with real
+    JPEG thumbnails: each a mosaic of four random cuts of the sample photos (a random place, size, mirroring and
+    exposure each, the mosaic's aspect ratio one a camera or a phone gives), 1% of them a copy of an earlier one
+    that changes its frame (cropped to 16:9 or 1:1, or in a white border)."""
+    sources = [cv2.imread(str(demo.sample_folder() / name)) for name in demo.ARCHIVE_SAMPLES]
+    aspects = [(4, 3), (3, 2), (16, 9), (1, 1), (3, 4), (2, 3)]
+    store = Store(folder / "bench.db")
+    (folder / "photos").mkdir()
+    # Copies are made from the latest originals, kept at a quarter of their size (a crop still has more pixels
+    # than its thumbnail).
+    planted, made = set(), collections.deque(maxlen=1000)
+    for start in range(0, size, batch):
+        records, thumbnails = [], {}
+        for index in range(start, min(size, start + batch)):
+            md5 = "{:032x}".format(index)
+            if made and rng.random() < 0.01:
+                original_md5, original = made[rng.integers(len(made))]
+                pixels = _frame_copy(original, rng)
+                planted.add((original_md5, md5))
+            else:
+                aspect = aspects[rng.integers(len(aspects))]
+                pixels = _mosaic(sources, aspect, rng)
+                made.append((md5, cv2.resize(pixels, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)))
+            height, width = pixels.shape[:2]
+            scale = imaging.thumbnail_scale(width, height)
+            pixels = cv2.resize(pixels, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+            thumbnails[md5] = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, imaging.THUMBNAIL_QUALITY])[1]
+            path = folder / "photos" / "{:07d}.jpg".format(index)
+            path.touch()
+            stat = path.stat()
+            grey = cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY)
+            records.append(
+                {
+                    "path": str(path),
+                    "size": stat.st_size,
+                    "mtime": stat.st_mtime,
+                    "md5": md5,
+                    "width": width,
+                    "height": height,
+                    "format": "JPEG",
+                    "dhash": "{:016x}".format(int(dhashes(grey))),
+                }
+            )
+        store.save_hashed(records, {md5: jpeg.tobytes() for md5, jpeg in thumbnails.items()})
+    store.close()
+    return planted
+
+
+def _mosaic(sources, aspect, rng, long_edge=1024):
+    """Four random cuts of the sources, split at a random place each way, in a picture of this aspect ratio."""
+    scale = long_edge / max(aspect)
+    width, height = round(aspect[0] * scale), round(aspect[1] * scale)
+    mosaic = numpy.empty((height, width, 3), numpy.uint8)
+    across, down = int(width * rng.uniform(0.3, 0.7)), int(height * rng.uniform(0.3, 0.7))
+    for top, left in itertools.product(((0, down), (down, height)), ((0, across), (across, width))):
+        cell = mosaic[top[0] : top[1], left[0] : left[1]]
+        source = sources[rng.integers(len(sources))]
+        cut_height = int(min(source.shape[:2]) * rng.uniform(0.2, 0.6))
+        cut_width = min(source.shape[1], max(8, cut_height * cell.shape[1] // max(1, cell.shape[0])))
+        y, x = rng.integers(0, source.shape[0] - cut_height + 1), rng.integers(0, source.shape[1] - cut_width + 1)
+        cut = source[y : y + cut_height, x : x + cut_width]
+        cut = cut[:, ::-1] if rng.random() < 0.5 else cut
+        cell[:] = numpy.clip(cv2.resize(cut, cell.shape[1::-1]) * rng.uniform(0.7, 1.3), 0, 255)
+    return mosaic
+
+
+def _frame_copy(pixels, rng):
+    """A copy that changes the frame: a 16:9 or 1:1 crop at a random place, or a white border of 5 to 10%."""
+    height, width = pixels.shape[:2]
+    kind = rng.integers(3)
+    if kind == 2:
+        side = int(min(height, width) * rng.uniform(0.05, 0.1))
+        return cv2.copyMakeBorder(pixels, side, side, side, side, cv2.BORDER_CONSTANT, value=(255, 255, 255))
+    ratio = 16 / 9 if kind == 0 else 1.0
+    crop_width, crop_height = min(width, int(height * ratio)), min(height, int(width / ratio))
+    y, x = rng.integers(0, height - crop_height + 1), rng.integers(0, width - crop_width + 1)
+    return pixels[y : y + crop_height, x : x + crop_width]
+
+
+def found_together(planted, stdout):
+    """How many planted pairs one printed group holds (a photo's md5 is its file's number, in hex)."""
+    group_of = {}
+    for number, line in enumerate(stdout.splitlines()):
+        for path in json.loads(line)["paths"]:
+            group_of["{:032x}".format(int(Path(path).stem))] = number
+    return sum(1 for a, b in planted if a in group_of and group_of.get(a) == group_of.get(b))
+
+
+def grouped(folder):
+    """(stdout, seconds, CPU seconds) of one shashin-group run over the database in folder."""
+    started, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = subprocess.run(
+        [str(BIN / "shashin-group"), "-q", "--db", str(folder / "bench.db")], check=True, capture_output=True, text=True
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return result.stdout, time.perf_counter() - started, cpu
+
+
 def full_prints(views):
     """Fingerprints of random views, every column: the views stand for the thumbnails' grey levels too."""
     return numpy.stack([similarity.fingerprint(view, view.astype(numpy.float32))[1] for view in views])
@@ -141,7 +248,10 @@ def main():
     parser.add_argument("--brute-max", type=int, default=10**5, help="largest size also brute-forced")
     parser.add_argument("--fingerprint-max", type=int, default=10**6, help="largest size of the 9-hash search")
     parser.add_argument(
-        "--command-sizes", type=int, nargs="+", default=[10**4, 10**5], help="sizes of the whole-command run"
+        "--command-sizes", type=int, nargs="*", default=[10**4, 10**5], help="sizes of the whole-command run"
+    )
+    parser.add_argument(
+        "--thumbnail-sizes", type=int, nargs="*", default=[10**4], help="sizes of the run over real thumbnails"
     )
     parser.add_argument("--seed", type=int, default=1)
     options = parser.parse_args()
@@ -189,6 +299,26 @@ def main():
         with tempfile.TemporaryDirectory(prefix="shashin-bench-group-") as folder:
             groups, seconds = whole_command(size, rng, Path(folder))
         print("| {} | {} | {:.1f} | {:.1f} |".format(size, groups, *seconds))
+    print(
+        "\nthe whole command over real JPEG thumbnails (mosaics of the sample photos, 1% copies that change the"
+        " frame): the first run derives the fingerprints"
+    )
+    print("| N photos | planted pairs grouped | groups | first run s (CPU s) | re-run s (CPU s) |")
+    print("|---:|---:|---:|---:|---:|")
+    for size in [2000] if options.quick else options.thumbnail_sizes:
+        with tempfile.TemporaryDirectory(prefix="shashin-bench-thumbnails-") as folder:
+            copies = thumbnail_library(size, rng, Path(folder))
+            runs = [grouped(Path(folder)) for _ in range(2)]
+        print(
+            "| {} | {} of {} | {} | {:.1f} ({:.1f}) | {:.1f} ({:.1f}) |".format(
+                size,
+                found_together(copies, runs[0][0]),
+                len(copies),
+                len(runs[0][0].splitlines()),
+                *runs[0][1:],
+                *runs[1][1:],
+            )
+        )
     print(
         "\npeak resident memory of this process: {:.0f} MB".format(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
