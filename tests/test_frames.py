@@ -15,7 +15,7 @@ import pytest
 from wand.image import Image
 
 from conftest import SAMPLES, json_lines, run
-from shashin import frame_copies, hamming
+from shashin import frame_copies, hamming, similarity
 
 #: The copies made of the photo, by kind; each kind's random parameters come from this seed.
 SEED = 3
@@ -167,3 +167,27 @@ def test_a_photo_pasted_over_a_plain_part_of_another_stays_apart_from_it(tmp_pat
     assert not any(
         {"Q-texture.jpg", "H.jpg"} <= names or {"Q-texture.jpg", "H-crop.jpg"} <= names for names in together
     )
+
+
+def test_pairs_beyond_the_threshold_are_each_contents_nearest_and_those_within_all_kept(monkeypatch):
+    # Pictures of one layout meet 6 to 10 bits apart so often that, kept all, the pairs grow with the square
+    # of the library: each content keeps its SLACK_NEIGHBOURS nearest beyond the threshold.
+    rng = numpy.random.default_rng(5)
+    count, base = 300, rng.integers(0, 2**64, dtype=numpy.uint64)
+
+    def flipped(bits):
+        return base ^ numpy.uint64(sum(1 << int(bit) for bit in rng.choice(64, bits, replace=False)))
+
+    prints = rng.integers(0, 2**64, (count, similarity.WIDTH), dtype=numpy.uint64)
+    # Every content's soft hash of the whole, and one region, 3 or 4 bits from one layout's hash: 6 to 8 apart.
+    for row in prints:
+        row[similarity.SOFT_COLUMN] = flipped(3)
+        row[similarity.REGION_COLUMNS[0]] = flipped(4)
+    prints[1, similarity.REGION_COLUMNS[0]] = prints[0, similarity.SOFT_COLUMN] ^ numpy.uint64(0b111)
+    a, b, _, distance = similarity.candidate_pairs(prints, 5)
+    beyond = distance > 5
+    bound = similarity.SLACK_NEIGHBOURS * count
+    assert 0 < beyond.sum() <= bound
+    assert (0, 1) in set(zip(a[~beyond].tolist(), b[~beyond].tolist()))
+    monkeypatch.setattr(similarity, "SLACK_NEIGHBOURS", count)
+    assert (similarity.candidate_pairs(prints, 5)[3] > 5).sum() > 2 * bound
