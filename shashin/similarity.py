@@ -198,17 +198,20 @@ def candidate_pairs(prints, threshold, rotations=True):
     first = numpy.ones(len(a), bool)
     first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
     a, b, orientation, distance = a[first], b[first], orientation[first], distance[first]
-    kept = (distance <= threshold) | _nearest(a, distance, SLACK_NEIGHBOURS) | _nearest(b, distance, SLACK_NEIGHBOURS)
+    kept = distance <= threshold
+    beyond = numpy.flatnonzero(~kept)
+    kept[beyond] = _nearest(a[beyond], b[beyond], distance[beyond], SLACK_NEIGHBOURS)
     return a[kept], b[kept], orientation[kept], distance[kept]
 
 
-def _nearest(content, distance, count):
-    """Whether each pair is among the ``count`` nearest of its content's (ties by order)."""
-    order = numpy.lexsort((distance, content))
-    ranks = numpy.empty(len(order), numpy.int64)
+def _nearest(a, b, distance, count):
+    """Whether each pair ``(a, b)`` is among the ``count`` nearest pairs of a or of b (ties by order)."""
+    content, twice = numpy.concatenate([a, b]), numpy.concatenate([distance, distance])
+    order = numpy.lexsort((twice, content))
     starts = numpy.flatnonzero(numpy.r_[True, content[order][1:] != content[order][:-1]])
+    ranks = numpy.empty(len(order), numpy.int64)
     ranks[order] = numpy.arange(len(order)) - numpy.repeat(starts, numpy.diff(numpy.r_[starts, len(order)]))
-    return ranks < count
+    return (ranks[: len(a)] < count) | (ranks[len(a) :] < count)
 
 
 def hash_distance(print_a, print_b, rotations=True):
