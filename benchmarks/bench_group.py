@@ -103,36 +103,27 @@ def whole_command(size, rng, folder, batch=10_000):
         noise = rng.integers(-3, 4, (copies, 64, 64))
         views[count - copies :] = numpy.clip(views[:copies].astype(int) + noise, 0, 255).astype(numpy.uint8)
         prints, spreads = full_prints(views), similarity.spreads(views)
-        records, rows = [], []
-        for offset in range(count):
-            path = folder / "photos" / "{:07d}.jpg".format(start + offset)
-            path.touch()
-            md5 = "{:032x}".format(start + offset)
-            stat = path.stat()
-            records.append(
-                {
-                    "path": str(path),
-                    "size": stat.st_size,
-                    "mtime": stat.st_mtime,
-                    "md5": md5,
-                    "dhash": "{:016x}".format(int(prints[offset, 0])),
-                }
-            )
-            rows.append((md5, views[offset], prints[offset], spreads[offset]))
+        records = [stored_file(folder, start + offset, prints[offset, 0]) for offset in range(count)]
         store.save_hashed(records, {})
-        store.save_fingerprints(rows)
-    store.close()
-    seconds = []
-    for _ in range(2):
-        started = time.perf_counter()
-        result = subprocess.run(
-            [str(BIN / "shashin-group"), "-q", "--db", str(folder / "bench.db")],
-            check=True,
-            capture_output=True,
-            text=True,
+        store.save_fingerprints(
+            [
+                (record["md5"], view, hashes, spread)
+                for record, view, hashes, spread in zip(records, views, prints, spreads)
+            ]
         )
-        seconds.append(time.perf_counter() - started)
-    return len(result.stdout.splitlines()), seconds
+    store.close()
+    runs = [grouped(folder) for _ in range(2)]
+    return len(runs[-1][0].splitlines()), [seconds for _, seconds, _ in runs]
+
+
+def stored_file(folder, number, dhash, **fields):
+    """The record shashin-hash would leave of photo number (an empty file in folder/photos; its md5 is its number
+    in hex) with this dHash."""
+    path = folder / "photos" / "{:07d}.jpg".format(number)
+    path.touch()
+    stat = path.stat()
+    record = {"path": str(path), "size": stat.st_size, "mtime": stat.st_mtime, "md5": "{:032x}".format(number)}
+    return dict(record, dhash="{:016x}".format(int(dhash)), **fields)
 
 
 def thumbnail_library(size, rng, folder, batch=10_000):
@@ -150,7 +141,7 @@ def thumbnail_library(size, rng, folder, batch=10_000):
     for start in range(0, size, batch):
         records, thumbnails = [], {}
         for index in range(start, min(size, start + batch)):
-            md5 = "{:032x}".format(index)
+            md5 = "{:032x}".format(index)  # as stored_file names it
             if made and rng.random() < 0.01:
                 original_md5, original = made[rng.integers(len(made))]
                 pixels = _frame_copy(original, rng)
@@ -163,22 +154,8 @@ def thumbnail_library(size, rng, folder, batch=10_000):
             scale = imaging.thumbnail_scale(width, height)
             pixels = cv2.resize(pixels, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
             thumbnails[md5] = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, imaging.THUMBNAIL_QUALITY])[1]
-            path = folder / "photos" / "{:07d}.jpg".format(index)
-            path.touch()
-            stat = path.stat()
             grey = cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY)
-            records.append(
-                {
-                    "path": str(path),
-                    "size": stat.st_size,
-                    "mtime": stat.st_mtime,
-                    "md5": md5,
-                    "width": width,
-                    "height": height,
-                    "format": "JPEG",
-                    "dhash": "{:016x}".format(int(dhashes(grey))),
-                }
-            )
+            records.append(stored_file(folder, index, dhashes(grey), width=width, height=height, format="JPEG"))
         store.save_hashed(records, {md5: jpeg.tobytes() for md5, jpeg in thumbnails.items()})
     store.close()
     return planted
