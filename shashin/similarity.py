@@ -59,7 +59,7 @@ INDEX_COLUMNS = CROP_COLUMN + 1
 FRAMED_SLACK = 5
 #: Pairs within that slack (beyond the threshold) kept for each content: its nearest. Pictures of one layout
 #: (a sky above, a field below) meet within 6 to 10 bits so often that the pairs grow with the square of the
-#: library (161 a photo at 20,000 mosaics of sample photos, 2 of them within the threshold).
+#: library (161 a photo at 20,000 mosaics of sample photos, 4 of them within the threshold).
 SLACK_NEIGHBOURS = 8
 #: Verification score (gradient correlation) from which a candidate pair is similar.
 MIN_SCORE = 0.7
