@@ -421,6 +421,36 @@ def test_learns_a_name_mark_and_says_it():
             assert messenger["reasons"] == ["a messenger's name"]
 
 
+def test_of_copies_that_look_the_same_the_first_listed_is_kept_with_no_criterion_for_it():
+    """Someone who keeps the largest file, and of two byte-identical backups the one a file manager lists first:
+    the learned order is "larger file" alone (a person keeps the first listed of copies nothing tells apart,
+    without saying so), ranks new groups the same way, and says why the twin comes second."""
+    generator = random.Random(5)
+
+    def group(number):
+        first, second = generator.sample(["Backup", "Phone", "Old Laptop", "NAS/2019", "Camera Roll"], 2)
+        original = jpeg_row("/library/{}/IMG_{:04d}.jpg".format(first, number), generator)
+        twin = dict(original, path="/library/{}/IMG_{:04d}.jpg".format(second, number))
+        width, height = generator.choice([(640, 480), (1600, 1200)])
+        web = dict(original, path="/library/Web/IMG_{:04d}-web.jpg".format(number), width=width, height=height)
+        return [original, twin, dict(web, size=original["size"] // 3)]
+
+    def keeper(members):
+        return min(members, key=lambda m: (-m["size"], m["path"]))
+
+    groups = [group(n) for n in range(60)]
+    ranker = train([(members, [m is keeper(members) for m in members]) for members in groups[:30]])
+    assert ranker.learned_order() == ["larger file"]
+    ranker.evaluation["used"] = "order"
+    for members, ranked in zip(groups[30:], ranker.rank(groups[30:])):
+        assert [member["path"] for member in ranked[:2]] == sorted(m["path"] for m in members[:2])
+        assert [member["reasons"] for member in ranked] == [
+            ["first in name order"],
+            ["later in name order"],
+            ["smaller file"],
+        ]
+
+
 def test_no_db_is_not_an_option():
     assert "No such option '--no-db'" in invoke(rank_command.cli, "--no-db", check=2).stderr
 

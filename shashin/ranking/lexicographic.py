@@ -4,7 +4,8 @@
 follows one is told by it exactly. A few decisions fit many orders, which disagree on the groups not
 decided yet, so the learner does not pick one: it weighs them (:func:`weigh`). An order's weight is how
 likely it makes the decisions (a person follows their order but in ``NOISE`` of their decisions, taken
-at random; a group it leaves tied is a draw among the tied copies) times how likely a person is to say
+at random; of copies it leaves tied that look the same, the first a file manager lists, :func:`listed_first`;
+other copies it leaves tied are a draw) times how likely a person is to say
 it (each kind of criterion as likely as another, then each of its kind; a longer order is a product of
 more of them). A beam search finds the heaviest orders, and a group's keeper is the copy the weighed
 orders choose most (:func:`vote`). A criterion compares two copies by a number of each, larger
@@ -77,16 +78,16 @@ def candidates(decisions, facts, words):
     """Every criterion the learner may choose from for these decided groups: those a person says, in keeper
     rules (shashin's, dupeGuru's re-prioritize list): the rule, the camera's evidence (more of it, or the
     make and model), the capture (earlier or later), the file's size, pixels, tags, edited, modified time,
-    a format, a folder or name word, a name mark, a long edge of at least N px, and the ties' (the path's
-    length, name order: what tells byte-identical copies apart). A wider choice (every fact either way, each
-    of the camera's evidence) lets more orders explain a few decisions by accident (docs/ranking.md). In the
-    order in which one is said over another that the decisions cannot tell from it (of two orders as heavy,
-    the heaviest said is the first met): the rule first (the person's own, or the camera original's), the
-    ties' last."""
+    a format, a folder or name word, a name mark, a long edge of at least N px; and the ties', what a person
+    falls back on where the others leave copies tied: the larger or smaller file, the older or newer, the
+    shorter or longer path, name order. A wider choice (every fact either way, each of the camera's
+    evidence) lets more orders explain a few decisions by accident (docs/ranking.md). In the order in which
+    one is said over another that the decisions cannot tell from it (of two orders as heavy, the heaviest
+    said is the first met): the rule first (the person's own, or the camera original's), the ties' last."""
     said = [facts.index(fact) for fact in ("file size", "pixels", "metadata tags", "edited", "file time")]
     # The first of the camera's evidence, after the facts: its make and model.
     said.append(len(facts))
-    ties = [facts.index(fact) for fact in ("path length", "name order")]
+    ties = [facts.index(fact) for fact in ("path length", "name order", "file size", "file time")]
     # The rule's order, not against it: its reverse ("the least camera evidence, the fewest pixels...") is no
     # one's preference, and where it only happens to follow one ("the smallest file"), that one is said instead.
     found = [Criterion("rule", None, 1)] + [Criterion("evidence", None, direction) for direction in (1, -1)]
@@ -120,7 +121,8 @@ def log_prior(found):
     """How likely a person is to say each criterion (log): every kind as likely as another (each fact is a
     kind of its own), then every criterion of its kind; so a word among a hundred seen is not more likely
     than the file size just because there are more words. A tie's criterion is not one of the kinds: whatever
-    their order, a person keeps one of two byte-identical copies somehow, so only which tie's is chosen."""
+    their order, a person keeps one of two copies their criteria leave tied somehow, so only which tie's is
+    chosen."""
     kinds = [(criterion.kind, criterion.argument if criterion.kind == "fact" else None) for criterion in found]
     counts = collections.Counter(kinds)
     said = len(counts) - (("tie", None) in counts)
@@ -135,17 +137,35 @@ def tops(key_table, mask, starts):
     return (masked == best[:, group_of]) & mask
 
 
-def _log_likelihood(chosen, kept, starts, sizes):
-    """How likely each row of chosen (members an order puts first) makes the decisions kept."""
+def listed_first(chosen, listing):
+    """Of the copies that look the same among those each row of chosen puts first in their group, the one a file
+    manager lists first: what a person keeps of copies nothing tells apart. ``listing``: each member's place in
+    name order (larger: listed first) and its look (an id shared by the copies of a group that look the same)."""
+    listed, looks = listing
+    if not len(looks):
+        return chosen
+    by_look = np.argsort(looks, kind="stable")
+    sorted_looks = looks[by_look]
+    starts = np.flatnonzero(np.r_[True, sorted_looks[1:] != sorted_looks[:-1]])
+    first = np.empty_like(chosen)
+    first[:, by_look] = tops(listed[by_look][None], chosen[:, by_look], starts)
+    return first
+
+
+def _log_likelihood(chosen, kept, starts, sizes, listing):
+    """How likely each row of chosen (members an order puts first) makes the decisions kept, where of the copies
+    it chose that look the same a person keeps the first listed (:func:`listed_first`)."""
+    chosen = listed_first(chosen, listing)
     first = np.add.reduceat(chosen.astype(np.int32), starts, axis=1)
     hits = np.add.reduceat((chosen & kept).astype(np.int32), starts, axis=1)
     at_random = NOISE / sizes
     return np.log(np.where(hits > 0, (1 - NOISE) / np.maximum(first, 1) + at_random, at_random)).sum(axis=1)
 
 
-def weigh(key_table, kept, starts, found):
+def weigh(key_table, kept, starts, found, listing):
     """The heaviest orders of the criteria ``found`` (rows of key_table, over the decided groups' members
-    starting at starts), for the decisions ``kept`` (each member's flag), heaviest first.
+    starting at starts), for the decisions ``kept`` (each member's flag), heaviest first; ``listing``: the
+    members' place in name order and look (:func:`listed_first`).
 
     A beam search: each of the WIDTH heaviest orders is extended by every criterion that parts members it
     leaves tied, up to MAX_CRITERIA criteria; the KEPT heaviest orders met are weighed against each other.
@@ -156,7 +176,7 @@ def weigh(key_table, kept, starts, found):
     prior = log_prior(found)
     said = np.array([criterion.kind != "tie" for criterion in found], dtype=bool)
     everything = np.ones(key_table.shape[1], dtype=bool)
-    beam = [((), everything, float(_log_likelihood(everything[None], kept, starts, sizes)[0]))]
+    beam = [((), everything, float(_log_likelihood(everything[None], kept, starts, sizes, listing)[0]))]
     met = {(): beam[0][2]}
     for _ in range(MAX_CRITERIA):
         extended, parted = [], []
@@ -166,9 +186,10 @@ def weigh(key_table, kept, starts, found):
             tied_starts = np.cumsum(tied_sizes) - tied_sizes
             chosen = tops(key_table[:, members], mask[members], tied_starts)
             parting = np.flatnonzero((chosen != mask[members]).any(axis=1) & (said | bool(order)))
-            decided = kept[members]
-            before = _log_likelihood(mask[members][None], decided, tied_starts, tied_sizes)[0]
-            gains = _log_likelihood(chosen[parting], decided, tied_starts, tied_sizes) - before + prior[parting]
+            decided, tied_listing = kept[members], listing[:, members]
+            tied_groups = (decided, tied_starts, tied_sizes, tied_listing)
+            before = _log_likelihood(mask[members][None], *tied_groups)[0]
+            gains = _log_likelihood(chosen[parting], *tied_groups) - before + prior[parting]
             # No more than WIDTH extensions of one order can be among the WIDTH heaviest: only theirs are kept.
             best = np.argsort(-gains, kind="stable")[:WIDTH]
             parted.append((members, chosen[parting[best]]))
@@ -194,16 +215,18 @@ def heaviest(weighed):
     return next((rows for rows, _ in weighed if rows), ())
 
 
-def choices(key_table, weighed, starts):
+def choices(key_table, weighed, starts, listing):
     """For each order weighed, the members it puts first in their group (each criterion's choice over
-    the choice of the criteria before it), as rows of a bool array."""
+    the choice of the criteria before it, then the first listed of those that look the same), as rows of a
+    bool array."""
     first = {(): np.ones(key_table.shape[1], dtype=bool)}
     for rows, _ in weighed:
         for length in range(1, len(rows) + 1):
             if rows[:length] not in first:
                 row = rows[length - 1]
                 first[rows[:length]] = tops(key_table[row : row + 1], first[rows[: length - 1]], starts)[0]
-    return np.array([first[rows] for rows, _ in weighed]).reshape(len(weighed), key_table.shape[1])
+    chosen = np.array([first[rows] for rows, _ in weighed]).reshape(len(weighed), key_table.shape[1])
+    return listed_first(chosen, listing)
 
 
 def vote(chosen, weighed, starts):

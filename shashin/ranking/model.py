@@ -35,7 +35,7 @@ from . import MIN_GROUPS, lexicographic
 from .rule import camera_evidence, judged, name_marks, pixels, positions_of_keys, rule_positions, rule_reason
 
 #: Saved models of another version are trained again.
-VERSION = 5
+VERSION = 6
 FOLDS = 5
 #: The trees: boosting iterations, leaves per tree. Cross-validation chose 60 x 4 over 150 x 8 for three
 #: people in four of the tuning population; one size halves the fits of each training.
@@ -131,6 +131,19 @@ class _Members:
         # A path's place in name order is among these members: an earlier path is "more".
         name_order = np.argsort(np.argsort([member["path"] for member in self.members], kind="stable"))
         return np.insert(numbers, _FACT_COLUMN["name order"], -name_order, axis=1)
+
+    @functools.cached_property
+    def listing(self):
+        """Each member's place in name order (larger: listed first) and its look: an id shared by the copies of
+        its group that look the same to a person, the same file size, width, height and format (byte-identical
+        copies, and a copy whose dates alone were rewritten). Of copies that look the same, a person keeps the
+        first listed (:func:`.lexicographic.listed_first`)."""
+        seen = {}
+        looks = [
+            seen.setdefault((group, m.get("size"), m.get("width"), m.get("height"), m.get("format")), len(seen))
+            for group, m in zip(self.group_of.tolist(), self.members)
+        ]
+        return np.stack([self.numbers[:, _FACT_COLUMN["name order"]], np.array(looks, dtype=float)])
 
     @functools.cached_property
     def rows(self):
@@ -361,7 +374,7 @@ class Ranker:
         elif used == "order":
             # A member's keep probability, and how sure: the weight of the orders that choose it, not the trees'
             # probability (which would not follow the ranks).
-            chosen, probability, scores = _by_orders(key_table, self.orders, flat.starts, flat.numbers)
+            chosen, probability, scores = _by_orders(key_table, self.orders, flat.starts, flat.listing)
             sureness = probability
         else:
             scores = -flat.rule_position.astype(float)
@@ -441,6 +454,7 @@ class Ranker:
         order that puts the group's keeper first; where that order ties them, the trees say why."""
         reasons = [[] for _ in flat.members]
         tied = []
+        looks = flat.listing[1].tolist()
         # Orders are heaviest first: the first that puts each group's keeper before its runner-up, else the
         # first that puts it first.
         keeper_first = chosen[:, keepers]
@@ -453,10 +467,12 @@ class Ranker:
                 rows = list(self.orders[deciding_order[index]].rows)
                 orders[deciding_order[index]] = ([self.criteria[row] for row in rows], key_table[rows])
             criterion = lexicographic.deciding(*orders[deciding_order[index]], index, other)
-            if criterion is None:
-                tied.append(index)
-            else:
+            if criterion is not None:
                 reasons[index] = [_order_reason(criterion, flat, index, other)]
+            elif looks[index] == looks[other]:
+                reasons[index] = [_describe("name order", flat, index, other)]
+            else:
+                tied.append(index)
         if tied:
             by_trees = self._reasons(flat, partner, keepers, tied)
             for index in tied:
@@ -474,19 +490,18 @@ def _within_first_tier(flat, chances):
     return np.where(sums > 0, kept / np.where(sums > 0, sums, 1.0), first / counts)
 
 
-def _by_orders(key_table, weighed, starts, numbers):
+def _by_orders(key_table, weighed, starts, listing):
     """``(chosen, votes, scores)``: the weighed orders' choices in each group (:func:`.lexicographic.choices`),
     each member's share of their weight (:func:`.lexicographic.vote`) and the scores that rank by it."""
-    chosen = lexicographic.choices(key_table, weighed, starts)
+    chosen = lexicographic.choices(key_table, weighed, starts, listing)
     votes = lexicographic.vote(chosen, weighed, starts)
-    return chosen, votes, _voted(votes, key_table, lexicographic.heaviest(weighed), numbers)
+    return chosen, votes, _voted(votes, key_table, lexicographic.heaviest(weighed), listing[0])
 
 
-def _voted(votes, key_table, heaviest, numbers):
+def _voted(votes, key_table, heaviest, name_order):
     """Scores from the weighed orders' votes (larger preferred); where they tie, the heaviest order's
     preference, then the first in name order: copies that no criterion tells apart (byte-identical
     backups) are kept as a file manager lists them, first."""
-    name_order = numbers[:, _FACT_COLUMN["name order"]]
     preference = lexicographic.preference(key_table[list(heaviest)])
     ranking = np.lexsort((name_order, preference, np.round(votes, 6)))
     scores = np.empty(len(votes))
@@ -684,13 +699,14 @@ class _Trial:
         members = np.isin(decisions.group_of[self.first_recent :], groups)
         sizes = decisions.sizes[groups]
         kept = decisions.kept[self.first_recent :][members]
-        return lexicographic.weigh(self.key_table[:, members], kept, np.cumsum(sizes) - sizes, self.criteria)
+        listing = self.decisions.listing[:, self.first_recent :][:, members]
+        return lexicographic.weigh(self.key_table[:, members], kept, np.cumsum(sizes) - sizes, self.criteria, listing)
 
     def order_scores(self, weighed, scores):
         """The weighed orders' scores of the latest groups' members; the trees' ``scores`` for older ones."""
         scores = scores.copy()
-        numbers = self.decisions.numbers[self.first_recent :]
-        scores[self.first_recent :] = _by_orders(self.key_table, weighed, self.recent_starts, numbers)[2]
+        listing = self.decisions.listing[:, self.first_recent :]
+        scores[self.first_recent :] = _by_orders(self.key_table, weighed, self.recent_starts, listing)[2]
         return scores
 
     def cross_validate(self, groups, limit=None):
