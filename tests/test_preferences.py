@@ -185,6 +185,35 @@ def test_the_learner_orders_copies_only_within_a_place_of_the_rules():
         assert ranked[0]["path"] == min(members, key=lambda m: m["size"])["path"]  # the learner, within the tie
 
 
+def test_a_twin_the_rules_put_after_its_copy_does_not_take_the_learner_s_choice_from_it():
+    """Someone who keeps the larger file, under the rules "not-folder:Archive": of two byte-identical copies
+    the learner keeps the first listed, but only within a place of the rules. Archive/ is listed before
+    Phone/, yet its copy is no stand-in for the Phone/ copy the larger file keeps, which stays the keeper
+    over a smaller copy with more pixels."""
+    from shashin.ranking import model
+
+    generator = random.Random(5)
+
+    def copies(number, where, *folders):
+        original = test_rank.jpeg_row("/library/{}/IMG_{:04d}.jpg".format(where, number), generator)
+        return original, [dict(original, path="/library/{}/IMG_{:04d}.jpg".format(f, number)) for f in folders]
+
+    decided = []
+    for number in range(30):
+        # Folders at random, so that no folder's word explains the decisions as the larger file does.
+        original, (web,) = copies(number, *generator.sample(["Phone", "Camera", "Pictures", "Web", "Shared"], 2))
+        width, height = generator.choice([(640, 480), (1600, 1200)])
+        decided.append(([original, dict(web, width=width, height=height, size=original["size"] // 3)], [True, False]))
+    ranker = model.train(decided, preferences.parse("not-folder:Archive"))
+    assert ranker.evaluation["used"] == "order"
+    fresh = []
+    for number in range(30, 40):
+        original, (twin, shared) = copies(number, "Phone", "Archive", "Shared")
+        fresh.append([twin, original, dict(shared, width=1600, height=1200, size=original["size"] * 2 // 3)])
+    for members, ranked in zip(fresh, ranker.rank(fresh)):
+        assert [member["path"] for member in ranked] == [members[1]["path"], members[2]["path"], members[0]["path"]]
+
+
 def test_the_preview_is_a_floor_where_saved_rules_chose_the_model_s_keepers(library, tmp_path, open_store):
     """Rules keep the WhatsApp copy; the person kept the Camera/ one six times since (the learner disagrees):
     rules that say nothing leave the WhatsApp keepers to the model, which may choose others: "at least"."""

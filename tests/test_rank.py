@@ -449,6 +449,8 @@ def test_of_copies_that_look_the_same_the_first_listed_is_kept_with_no_criterion
             ["later in name order"],
             ["smaller file"],
         ]
+    # A copy alone in its group is told apart from no other.
+    assert ranker.rank([groups[0][:1]])[0][0]["reasons"] == []
 
 
 def test_no_db_is_not_an_option():

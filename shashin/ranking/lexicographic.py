@@ -14,8 +14,8 @@ format, a folder or name word, having it or not, a long edge at least N px (N be
 seen), the camera's evidence, or the rule's order.
 
 The members are given as the learner's flattened groups (``model._Members``): their facts as
-``numbers`` (the columns of ``model.FACTS``, then the camera's evidence), ``formats``, ``words``
-and ``rule_position``.
+``numbers`` (the columns of ``model.FACTS``, then the camera's evidence), ``formats``, ``words``,
+``rule_position`` and ``listing`` (each one's place in name order and which look the same).
 """
 
 import collections
@@ -175,6 +175,10 @@ def weigh(key_table, kept, starts, found, listing):
     sizes = np.diff(np.append(starts, key_table.shape[1]))
     prior = log_prior(found)
     said = np.array([criterion.kind != "tie" for criterion in found], dtype=bool)
+    # The file's size and time are a kind a person says and ties' criteria both: after the first criterion, as
+    # ties only, or each order they extend would be weighed twice.
+    ties = {(criterion.argument, criterion.direction) for criterion in found if criterion.kind == "tie"}
+    first_only = np.array([c.kind == "fact" and (c.argument, c.direction) in ties for c in found], dtype=bool)
     everything = np.ones(key_table.shape[1], dtype=bool)
     beam = [((), everything, float(_log_likelihood(everything[None], kept, starts, sizes, listing)[0]))]
     met = {(): beam[0][2]}
@@ -185,7 +189,7 @@ def weigh(key_table, kept, starts, found, listing):
             members, tied_sizes = np.repeat(tied, sizes), sizes[tied]
             tied_starts = np.cumsum(tied_sizes) - tied_sizes
             chosen = tops(key_table[:, members], mask[members], tied_starts)
-            parting = np.flatnonzero((chosen != mask[members]).any(axis=1) & (said | bool(order)))
+            parting = np.flatnonzero((chosen != mask[members]).any(axis=1) & (~first_only if order else said))
             decided, tied_listing = kept[members], listing[:, members]
             tied_groups = (decided, tied_starts, tied_sizes, tied_listing)
             before = _log_likelihood(mask[members][None], *tied_groups)[0]

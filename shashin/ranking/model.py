@@ -139,13 +139,14 @@ class _Members:
     @functools.cached_property
     def listing(self):
         """Each member's place in name order (larger: listed first) and its look: an id shared by the copies of
-        its group that look the same to a person, the same file size, width, height and format (byte-identical
-        copies, and a copy whose dates alone were rewritten). Of copies that look the same, a person keeps the
-        first listed (:func:`.lexicographic.listed_first`)."""
+        its group that look the same to a person, the same file size, pixels, long edge and format in the same
+        place of their keeper rules (byte-identical copies, and a copy whose dates alone were rewritten). Of
+        copies that look the same, a person keeps the first listed (:func:`.lexicographic.listed_first`)."""
+        facts = self.numbers[:, [_FACT_COLUMN[fact] for fact in ("file size", "pixels", "long edge")]].tolist()
+        places = zip(self.group_of.tolist(), self.tier.tolist(), facts, self.formats)
         seen = {}
         looks = [
-            seen.setdefault((group, m.get("size"), m.get("width"), m.get("height"), m.get("format")), len(seen))
-            for group, m in zip(self.group_of.tolist(), self.members)
+            seen.setdefault((group, tier, *look, file_format), len(seen)) for group, tier, look, file_format in places
         ]
         return np.stack([self.numbers[:, _FACT_COLUMN["name order"]], np.array(looks, dtype=float)])
 
@@ -455,7 +456,8 @@ class Ranker:
 
     def _order_reasons(self, flat, partner, keepers, key_table, chosen):
         """For each member, the criterion that decided between it and its partner in the heaviest learned
-        order that puts the group's keeper first; where that order ties them, the trees say why."""
+        order that puts the group's keeper first; where that order ties them, name order if they look the same
+        (:func:`.lexicographic.listed_first`), else the trees say why."""
         reasons = [[] for _ in flat.members]
         tied = []
         looks = flat.listing[1].tolist()
@@ -473,7 +475,7 @@ class Ranker:
             criterion = lexicographic.deciding(*orders[deciding_order[index]], index, other)
             if criterion is not None:
                 reasons[index] = [_order_reason(criterion, flat, index, other)]
-            elif looks[index] == looks[other]:
+            elif index != other and looks[index] == looks[other]:
                 reasons[index] = [_describe("name order", flat, index, other)]
             else:
                 tied.append(index)
