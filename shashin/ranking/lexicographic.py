@@ -40,9 +40,10 @@ MARK_WORDS = {
 
 
 class Criterion(NamedTuple):
-    """``kind``: "fact" (argument: a column of numbers), "tie" (a column that only tells apart copies
-    nothing else does), "capture" (a dated copy first, then the earlier (direction 1) or later (-1)),
-    "format", "word", "mark" (a name mark), "long edge" (argument: at least this many px), "evidence", "rule";
+    """``kind``: "fact" (argument: a column of numbers), "tie" (a column a person falls back on where their
+    other criteria leave copies tied: it only extends an order), "capture" (a dated copy first, then the
+    earlier (direction 1) or later (-1)), "format", "word", "mark" (a name mark), "long edge" (argument: at
+    least this many px), "evidence", "rule";
     ``direction``: 1 when more is preferred, -1 when less."""
 
     kind: str
