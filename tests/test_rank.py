@@ -421,6 +421,33 @@ def test_learns_a_name_mark_and_says_it():
             assert messenger["reasons"] == ["a messenger's name"]
 
 
+def test_learns_a_folder_by_its_path_not_its_words():
+    """Someone who keeps the copy in the camera's folder /library/EOS/, else the largest file: the backup in
+    /library/Backup/EOS/ has the same folder words, so only the folder's path says it, and the learned order
+    says that path."""
+    generator = random.Random(7)
+    folders = ("EOS/DCIM/100CANON", "Backup/EOS/DCIM/100CANON", "Exports", "Phone")
+
+    def group(number):
+        return [
+            jpeg_row("/library/{}/IMG_{:04d}.jpg".format(folder, number), generator)
+            for folder in generator.sample(folders, 3)
+        ]
+
+    def keeper(members):
+        return min(members, key=lambda m: (not m["path"].startswith("/library/EOS/"), -m["size"]))
+
+    groups = [group(n) for n in range(60)]
+    ranker = train([(members, [m is keeper(members) for m in members]) for members in groups[:30]])
+    assert ranker.learned_order() == ["in /library/EOS/", "larger file"]
+    ranker.evaluation["used"] = "order"
+    for members, ranked in zip(groups[30:], ranker.rank(groups[30:])):
+        assert ranked[0]["path"] == keeper(members)["path"]
+        backup = next((member for member in ranked if "/Backup/" in member["path"]), None)
+        if backup and ranked[0]["path"].startswith("/library/EOS/"):
+            assert backup["reasons"] == ["in Backup/ rather than EOS/"]
+
+
 def test_of_copies_that_look_the_same_the_first_listed_is_kept_with_no_criterion_for_it():
     """Someone who keeps the largest file, and of two byte-identical backups the one a file manager lists first:
     the learned order is "larger file" alone (a person keeps the first listed of copies nothing tells apart,

@@ -10,8 +10,8 @@ it (each kind of criterion as likely as another, then each of its kind; a longer
 more of them). A beam search finds the heaviest orders, and a group's keeper is the copy the weighed
 orders choose most (:func:`vote`). A criterion compares two copies by a number of each, larger
 preferred: one of the facts the trees compare (file size, pixels, capture time...) either way round, a
-format, a folder or name word, having it or not, a long edge at least N px (N between two long edges
-seen), the camera's evidence, or the rule's order.
+format, a folder (its path), a folder or name word, having it or not, a long edge at least N px (N between
+two long edges seen), the camera's evidence, or the rule's order.
 
 The members are given as the learner's flattened groups (``model._Members``): their facts as
 ``numbers`` (the columns of ``model.FACTS``, then the camera's evidence), ``formats``, ``words``,
@@ -19,6 +19,7 @@ The members are given as the learner's flattened groups (``model._Members``): th
 """
 
 import collections
+import os
 from typing import NamedTuple
 
 import numpy as np
@@ -29,6 +30,8 @@ NOISE = 0.05
 MAX_CRITERIA, WIDTH, KEPT = 5, 100, 100
 #: A name mark's word among a member's words ("name:" and the name's "mark:...", :data:`.rule.NAME_MARKS`).
 MARK = "name:mark:"
+#: A folder's word among a member's words: "folder:" and its absolute path, for it and every folder above it.
+FOLDER = "folder:"
 #: How a name mark is said, for a copy that has it and for one that has not.
 MARK_WORDS = {
     "camera": ("a camera's name", "not a camera's name"),
@@ -63,8 +66,8 @@ def values(flat, criterion, facts):
         return np.where(dated, direction * numbers[:, facts.index("capture time")], -np.inf)
     elif kind == "format":
         value = np.array([file_format == argument for file_format in flat.formats], dtype=float)
-    elif kind in ("word", "mark"):
-        word = MARK + argument if kind == "mark" else argument
+    elif kind in ("word", "mark", "folder"):
+        word = {"mark": MARK, "folder": FOLDER}.get(kind, "") + argument
         value = np.array([word in words for words in flat.words], dtype=float)
     elif kind == "long edge":
         value = (numbers[:, facts.index("long edge")] >= argument).astype(float)
@@ -79,7 +82,7 @@ def candidates(decisions, facts, words):
     """Every criterion the learner may choose from for these decided groups: those a person says, in keeper
     rules (shashin's, dupeGuru's re-prioritize list): the rule, the camera's evidence (more of it, or the
     make and model), the capture (earlier or later), the file's size, pixels, tags, edited, modified time,
-    a format, a folder or name word, a name mark, a long edge of at least N px; and the ties', what a person
+    a format, a folder, a folder or name word, a name mark, a long edge of at least N px; and the ties', what a person
     falls back on where the others leave copies tied: the larger or smaller file, the older or newer, the
     shorter or longer path, name order. A wider choice (every fact either way, each of the camera's
     evidence) lets more orders explain a few decisions by accident (docs/ranking.md). In the order in which
@@ -95,13 +98,20 @@ def candidates(decisions, facts, words):
     found += [Criterion("capture", None, direction) for direction in (1, -1)]
     found += [Criterion("fact", column, direction) for column in said for direction in (1, -1)]
     found += [Criterion("format", name, d) for name in sorted(set(decisions.formats)) for d in (1, -1)]
-    found += [Criterion("word", word, d) for word in words if not word.startswith(MARK) for d in (1, -1)]
+    folders = [word for word in words if is_folder(word)]
+    found += [Criterion("word", w, d) for w in words if not w.startswith(MARK) and w not in folders for d in (1, -1)]
     found += [Criterion("mark", word[len(MARK) :], d) for word in words if word.startswith(MARK) for d in (1, -1)]
+    found += [Criterion("folder", word[len(FOLDER) :], d) for word in folders for d in (1, -1)]
     edges = np.unique(decisions.numbers[:, facts.index("long edge")])
     # Thresholds halfway between two long edges seen: the same split of these copies, the widest margin.
     found += [Criterion("long edge", float(e), d) for e in (edges[1:] + edges[:-1]) / 2 for d in (1, -1)]
     found += [Criterion("tie", column, direction) for column in ties for direction in (1, -1)]
     return found
+
+
+def is_folder(word):
+    """Whether a member's word is a folder's path (the folder words are words: letters only)."""
+    return word.startswith(FOLDER + os.sep)
 
 
 def table(flat, criteria, facts, start=0):
@@ -278,6 +288,8 @@ def describe(criterion, column_words):
         if word == "(n)":
             return "{} copy counter in the name".format("a" if more else "no")
         return '{}{} word "{}"'.format("" if more else "no ", where, word)
+    if kind == "folder":
+        return "{}in {}/".format("" if more else "not ", argument)
     if kind == "long edge":
         return "long edge {} {:.0f} px".format("at least" if more else "under", argument)
     if kind == "evidence":

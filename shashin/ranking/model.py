@@ -35,7 +35,7 @@ from . import MIN_GROUPS, lexicographic
 from .rule import camera_evidence, judged, name_marks, pixels, positions_of_keys, rule_positions, rule_reason
 
 #: Saved models of another version are trained again.
-VERSION = 6
+VERSION = 7
 FOLDS = 5
 #: The trees: boosting iterations, leaves per tree. Cross-validation chose 60 x 4 over 150 x 8 for three
 #: people in four of the tuning population; one size halves the fits of each training.
@@ -183,7 +183,7 @@ class _Members:
 
 def _facts(member, judgement):
     """(numbers in the order of FACTS but the name order, then the camera's evidence, format,
-    {"folder:word", "name:word"})."""
+    {"folder:word", "folder:/path", "name:word"})."""
     area, size = pixels(member), member.get("size") or 0
     taken, evidence = judgement.taken, judgement.evidence
     path = member["path"]
@@ -205,7 +205,7 @@ def _facts(member, judgement):
     file_format = (member.get("format") or "").upper()
     # A person says "RAW" of every camera's RAW (NEF, CR2...), as keeper rules do.
     file_format = "RAW" if file_format and is_raw(file_format) else file_format
-    words = {"folder:" + word for word in _words(folder)}
+    words = {"folder:" + word for word in _words(folder)} | _folders(folder)
     words |= {"name:" + word for word in _name_words(os.path.splitext(file_name)[0])}
     return numbers, file_format, words
 
@@ -220,6 +220,18 @@ def _name_words(stem):
     if _COUNTER.search(stem.lower()):
         words.add("(n)")
     return words | {"mark:" + mark for mark in name_marks(stem)}
+
+
+@functools.lru_cache(maxsize=4096)
+def _folders(folder):
+    """The folder and each folder above it, as paths (``lexicographic.FOLDER``): "the copy in ~/Pictures/EOS/" is
+    what a person says, where the words "pictures" and "eos" are also those of ~/Backup/Pictures/EOS/."""
+    folder = os.path.abspath(folder)
+    found = set()
+    while folder != os.path.dirname(folder):
+        found.add(lexicographic.FOLDER + folder)
+        folder = os.path.dirname(folder)
+    return frozenset(found)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -623,11 +635,15 @@ class _Decisions(_Members):
 
     def columns(self):
         """The pair columns for these decisions: path words kept only if they tell a kept and a deleted
-        copy apart in at least two pairs."""
+        copy apart in at least two pairs; of folders, those where their paths part (the copy's folder
+        EOS/, not also EOS/DCIM/ and EOS/DCIM/100CANON/ that tell the same copies apart here)."""
         counts = {}
-        for kept, deleted in zip(self.pair_kept, self.pair_deleted):
+        for kept, deleted in zip(self.pair_kept.tolist(), self.pair_deleted.tolist()):
+            paths = [os.path.abspath(self.members[member]["path"]) for member in (kept, deleted)]
+            parted_in = os.path.commonpath(paths)
             for word in self.words[kept] ^ self.words[deleted]:
-                counts[word] = counts.get(word, 0) + 1
+                if not lexicographic.is_folder(word) or os.path.dirname(word[len(lexicographic.FOLDER) :]) == parted_in:
+                    counts[word] = counts.get(word, 0) + 1
         words = sorted((word for word, count in counts.items() if count >= 2), key=lambda w: (-counts[w], w))
         return _Columns(sorted(words[:MAX_WORDS]))
 
