@@ -26,6 +26,11 @@ import numpy as np
 
 #: The share of their decisions a person takes at random (a slip, a whim), not by their order.
 NOISE = 0.05
+#: The orders' weights are their likelihood times their prior to this power: the model of a person above (every
+#: one slips in 5% of their decisions, says any kind of criterion as readily as another) spreads the weight too
+#: thin, so that orders that each fit the decisions a little worse outvote the one that fits them (tuning: 1, 2,
+#: 3, 10; docs/ranking.md).
+SHARPNESS = 2.0
 #: The search: criteria in an order at most, orders extended at each step, orders weighed in the end.
 MAX_CRITERIA, WIDTH, KEPT = 5, 100, 100
 #: A name mark's word among a member's words ("name:" and the name's "mark:...", :data:`.rule.NAME_MARKS`).
@@ -221,7 +226,7 @@ def weigh(key_table, kept, starts, found, listing):
             met[rows + (row,)] = weight
         beam = next_beam
     heaviest = sorted(met.items(), key=lambda item: -item[1])[:KEPT]
-    weights = np.exp(np.array([weight for _, weight in heaviest]) - heaviest[0][1])
+    weights = np.exp(SHARPNESS * (np.array([weight for _, weight in heaviest]) - heaviest[0][1]))
     return [Weighed(rows, float(weight)) for (rows, _), weight in zip(heaviest, weights / weights.sum())]
 
 
