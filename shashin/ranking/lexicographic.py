@@ -10,8 +10,8 @@ it (each kind of criterion as likely as another, then each of its kind; a longer
 more of them). A beam search finds the heaviest orders, and a group's keeper is the copy the weighed
 orders choose most (:func:`vote`). A criterion compares two copies by a number of each, larger
 preferred: one of the facts the trees compare (file size, pixels, capture time...) either way round, a
-format, a folder (its path), a folder or name word, having it or not, a long edge at least N px (N between
-two long edges seen), the camera's evidence, or the rule's order.
+format, a folder (by its path), a word of the folders or the name, having it or not, a long edge at least
+N px (N between two long edges seen), the camera's evidence, or the rule's order.
 
 The members are given as the learner's flattened groups (``model._Members``): their facts as
 ``numbers`` (the columns of ``model.FACTS``, then the camera's evidence), ``formats``, ``words``,
@@ -87,12 +87,13 @@ def candidates(decisions, facts, words):
     """Every criterion the learner may choose from for these decided groups: those a person says, in keeper
     rules (shashin's, dupeGuru's re-prioritize list): the rule, the camera's evidence (more of it, or the
     make and model), the capture (earlier or later), the file's size, pixels, tags, edited, modified time,
-    a format, a folder, a folder or name word, a name mark, a long edge of at least N px; and the ties', what a person
-    falls back on where the others leave copies tied: the larger or smaller file, the older or newer, the
-    shorter or longer path, name order. A wider choice (every fact either way, each of the camera's
-    evidence) lets more orders explain a few decisions by accident (docs/ranking.md). In the order in which
-    one is said over another that the decisions cannot tell from it (of two orders as heavy, the heaviest
-    said is the first met): the rule first (the person's own, or the camera original's), the ties' last."""
+    a format, a folder (by its path), a word of the folders or the name, a name mark, a long edge of at least
+    N px; and the ties', what a person falls back on where the others leave copies tied: the larger or
+    smaller file, the older or newer, the shorter or longer path, name order. A wider choice (every fact
+    either way, each of the camera's evidence) lets more orders explain a few decisions by accident
+    (docs/ranking.md). In the order in which one is said over another that the decisions cannot tell from it
+    (of two orders as heavy, the heaviest said is the first met): the rule first (the person's own, or the
+    camera original's), the ties' last."""
     said = [facts.index(fact) for fact in ("file size", "pixels", "metadata tags", "edited", "file time")]
     # The first of the camera's evidence, after the facts: its make and model.
     said.append(len(facts))
@@ -103,10 +104,10 @@ def candidates(decisions, facts, words):
     found += [Criterion("capture", None, direction) for direction in (1, -1)]
     found += [Criterion("fact", column, direction) for column in said for direction in (1, -1)]
     found += [Criterion("format", name, d) for name in sorted(set(decisions.formats)) for d in (1, -1)]
-    folders = [word for word in words if is_folder(word)]
-    found += [Criterion("word", w, d) for w in words if not w.startswith(MARK) and w not in folders for d in (1, -1)]
+    plain = [word for word in words if not word.startswith(MARK) and not is_folder(word)]
+    found += [Criterion("word", word, d) for word in plain for d in (1, -1)]
     found += [Criterion("mark", word[len(MARK) :], d) for word in words if word.startswith(MARK) for d in (1, -1)]
-    found += [Criterion("folder", word[len(FOLDER) :], d) for word in folders for d in (1, -1)]
+    found += [Criterion("folder", word[len(FOLDER) :], d) for word in words if is_folder(word) for d in (1, -1)]
     edges = np.unique(decisions.numbers[:, facts.index("long edge")])
     # Thresholds halfway between two long edges seen: the same split of these copies, the widest margin.
     found += [Criterion("long edge", float(e), d) for e in (edges[1:] + edges[:-1]) / 2 for d in (1, -1)]
