@@ -448,6 +448,31 @@ def test_learns_a_folder_by_its_path_not_its_words():
             assert backup["reasons"] == ["in Backup/ rather than EOS/"]
 
 
+def test_a_folder_word_that_parts_the_same_copies_as_a_path_is_said_and_holds_in_other_folders():
+    """Someone who keeps the copy in Originals/, else the largest, decided in 2019's folders: the word
+    "originals" and the path /library/2019/Originals/ part the same copies, and of the two the word is
+    learned, so that 2020's groups get their Originals/ copy too."""
+    generator = random.Random(3)
+    names = {"Originals": "beach {:04d}", "Prints": "beach {:04d} print", "Edits": "beach {:04d} edit"}
+
+    def group(year, number, folders=tuple(names)):
+        return [
+            jpeg_row("/library/{}/{}/{}.jpg".format(year, folder, names[folder].format(number)), generator)
+            for folder in folders
+        ]
+
+    def keeper(members):
+        return min(members, key=lambda m: ("/Originals/" not in m["path"], -m["size"]))
+
+    decided = [group(2019, n) for n in range(30)] + [group(2019, n, ("Prints", "Edits")) for n in range(30, 40)]
+    generator.shuffle(decided)
+    ranker = train([(members, [m is keeper(members) for m in members]) for members in decided])
+    assert ranker.learned_order() == ['folder word "originals"', "larger file"]
+    undecided = [group(2020, n) for n in range(30)]
+    for members, ranked in zip(undecided, ranker.rank(undecided)):
+        assert ranked[0]["path"] == keeper(members)["path"]
+
+
 def test_of_copies_that_look_the_same_the_first_listed_is_kept_with_no_criterion_for_it():
     """Someone who keeps the largest file, and of two byte-identical backups the one a file manager lists first:
     the learned order is "larger file" alone (a person keeps the first listed of copies nothing tells apart,

@@ -26,10 +26,10 @@ import numpy as np
 
 #: The share of their decisions a person takes at random (a slip, a whim), not by their order.
 NOISE = 0.05
-#: The orders' weights are their likelihood times their prior to this power: the model of a person above (every
-#: one slips in 5% of their decisions, says any kind of criterion as readily as another) spreads the weight too
-#: thin, so that orders that each fit the decisions a little worse outvote the one that fits them (tuning: 1, 2,
-#: 3, 10; docs/ranking.md).
+#: The orders vote for a keeper with their weights to this power: the model of a person above (everyone slips in
+#: 5% of their decisions, says any kind of criterion as readily as another) spreads the weight too thin, so that
+#: orders that each fit the decisions a little worse outvote the one that fits them (tuning: 1, 2, 3, 10;
+#: docs/ranking.md). How sure the learner is stays the weights' own share.
 SHARPNESS = 2.0
 #: The search: criteria in an order at most, orders extended at each step, orders weighed in the end.
 MAX_CRITERIA, WIDTH, KEPT = 5, 100, 100
@@ -50,8 +50,8 @@ MARK_WORDS = {
 class Criterion(NamedTuple):
     """``kind``: "fact" (argument: a column of numbers), "tie" (a column a person falls back on where their
     other criteria leave copies tied: it only extends an order), "capture" (a dated copy first, then the
-    earlier (direction 1) or later (-1)), "format", "word", "mark" (a name mark), "long edge" (argument: at
-    least this many px), "evidence", "rule";
+    earlier (direction 1) or later (-1)), "format", "word", "mark" (a name mark), "folder" (argument: its
+    path), "long edge" (argument: at least this many px), "evidence", "rule";
     ``direction``: 1 when more is preferred, -1 when less."""
 
     kind: str
@@ -107,12 +107,28 @@ def candidates(decisions, facts, words):
     plain = [word for word in words if not word.startswith(MARK) and not is_folder(word)]
     found += [Criterion("word", word, d) for word in plain for d in (1, -1)]
     found += [Criterion("mark", word[len(MARK) :], d) for word in words if word.startswith(MARK) for d in (1, -1)]
-    found += [Criterion("folder", word[len(FOLDER) :], d) for word in words if is_folder(word) for d in (1, -1)]
+    found += [Criterion("folder", folder, d) for folder in _folders_said(decisions, words, facts) for d in (1, -1)]
     edges = np.unique(decisions.numbers[:, facts.index("long edge")])
     # Thresholds halfway between two long edges seen: the same split of these copies, the widest margin.
     found += [Criterion("long edge", float(e), d) for e in (edges[1:] + edges[:-1]) / 2 for d in (1, -1)]
     found += [Criterion("tie", column, direction) for column in ties for direction in (1, -1)]
     return found
+
+
+def _folders_said(decisions, words, facts):
+    """The folders (paths) among words that part the decided copies otherwise than any folder word: of "in
+    ~/2019/Originals/" and the word "originals", which part the same copies, a person says the word, which
+    also holds in ~/2020/Originals/."""
+    parts = {values(decisions, Criterion("word", word, 1), facts).tobytes() for word in words if is_folder_word(word)}
+    folders = [word[len(FOLDER) :] for word in words if is_folder(word)]
+    return [
+        folder for folder in folders if values(decisions, Criterion("folder", folder, 1), facts).tobytes() not in parts
+    ]
+
+
+def is_folder_word(word):
+    """Whether a member's word is a word of its folders ("folder:whatsapp"), not a folder's path."""
+    return word.startswith(FOLDER) and not is_folder(word)
 
 
 def is_folder(word):
@@ -227,7 +243,7 @@ def weigh(key_table, kept, starts, found, listing):
             met[rows + (row,)] = weight
         beam = next_beam
     heaviest = sorted(met.items(), key=lambda item: -item[1])[:KEPT]
-    weights = np.exp(SHARPNESS * (np.array([weight for _, weight in heaviest]) - heaviest[0][1]))
+    weights = np.exp(np.array([weight for _, weight in heaviest]) - heaviest[0][1])
     return [Weighed(rows, float(weight)) for (rows, _), weight in zip(heaviest, weights / weights.sum())]
 
 
@@ -250,10 +266,11 @@ def choices(key_table, weighed, starts, listing):
     return listed_first(chosen, listing)
 
 
-def vote(chosen, weighed, starts):
-    """Each member's share of the weighed orders' choice: the sum of the weights of the orders that put it
-    first, each shared among the members it leaves tied."""
-    weights = np.array([weight for _, weight in weighed])
+def vote(chosen, weighed, starts, sharpness=1.0):
+    """Each member's share of the weighed orders' choice: the sum of the weights (to the power sharpness,
+    normalised) of the orders that put it first, each shared among the members it leaves tied."""
+    weights = np.array([weight for _, weight in weighed]) ** sharpness
+    weights /= weights.sum()
     counts = np.add.reduceat(chosen.astype(np.int32), starts, axis=1)
     sizes = np.diff(np.append(starts, chosen.shape[1]))
     return weights @ (chosen / np.repeat(counts, sizes, axis=1))

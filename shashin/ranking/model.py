@@ -205,7 +205,7 @@ def _facts(member, judgement):
     file_format = (member.get("format") or "").upper()
     # A person says "RAW" of every camera's RAW (NEF, CR2...), as keeper rules do.
     file_format = "RAW" if file_format and is_raw(file_format) else file_format
-    words = {"folder:" + word for word in _words(folder)} | _folders(folder)
+    words = {"folder:" + word for word in _words(folder)} | _folders(_folder(path))
     words |= {"name:" + word for word in _name_words(os.path.splitext(file_name)[0])}
     return numbers, file_format, words
 
@@ -222,11 +222,16 @@ def _name_words(stem):
     return words | {"mark:" + mark for mark in name_marks(stem)}
 
 
+def _folder(path):
+    """A path's folder as the absolute path it names whatever the working directory ("/lib/Phone/../EOS/a.jpg"
+    is in /lib/EOS; a relative path is read from /)."""
+    return os.path.normpath(os.path.join(os.sep, os.path.dirname(path)))
+
+
 @functools.lru_cache(maxsize=4096)
 def _folders(folder):
     """The folder and each folder above it, as paths (``lexicographic.FOLDER``): "the copy in ~/Pictures/EOS/" is
     what a person says, where the words "pictures" and "eos" are also those of ~/Backup/Pictures/EOS/."""
-    folder = os.path.abspath(folder)
     found = set()
     while folder != os.path.dirname(folder):
         found.add(lexicographic.FOLDER + folder)
@@ -391,8 +396,7 @@ class Ranker:
         elif used == "order":
             # A member's keep probability, and how sure: the weight of the orders that choose it, not the trees'
             # probability (which would not follow the ranks).
-            chosen, probability, scores = _by_orders(key_table, self.orders, flat.starts, flat.listing)
-            sureness = probability
+            chosen, probability, sureness, scores = _by_orders(key_table, self.orders, flat.starts, flat.listing)
         else:
             scores = -flat.rule_position.astype(float)
             probability = None
@@ -509,11 +513,14 @@ def _within_first_tier(flat, chances):
 
 
 def _by_orders(key_table, weighed, starts, listing):
-    """``(chosen, votes, scores)``: the weighed orders' choices in each group (:func:`.lexicographic.choices`),
-    each member's share of their weight (:func:`.lexicographic.vote`) and the scores that rank by it."""
+    """``(chosen, shares, sureness, scores)``: the weighed orders' choices in each group
+    (:func:`.lexicographic.choices`); each member's share of their vote (:func:`.lexicographic.vote`, the
+    weights sharpened: the keep probability, which follows the ranks); its share of their weight itself (how
+    sure the orders are, which the sharpening would overstate to bulk acceptance); and the scores that rank."""
     chosen = lexicographic.choices(key_table, weighed, starts, listing)
-    votes = lexicographic.vote(chosen, weighed, starts)
-    return chosen, votes, _voted(votes, key_table, lexicographic.heaviest(weighed), listing[0])
+    shares = lexicographic.vote(chosen, weighed, starts, lexicographic.SHARPNESS)
+    sureness = lexicographic.vote(chosen, weighed, starts)
+    return chosen, shares, sureness, _voted(shares, key_table, lexicographic.heaviest(weighed), listing[0])
 
 
 def _voted(votes, key_table, heaviest, name_order):
@@ -603,8 +610,8 @@ def _describe(family, flat, index, other):
 
 def _where(path, other):
     """'in Camera/ rather than WhatsApp/': the first folder where the two paths part."""
-    mine = os.path.dirname(path).split(os.sep)
-    theirs = os.path.dirname(other).split(os.sep)
+    mine = _folder(path).split(os.sep)
+    theirs = _folder(other).split(os.sep)
     common = 0
     while common < min(len(mine), len(theirs)) and mine[common] == theirs[common]:
         common += 1
@@ -639,8 +646,7 @@ class _Decisions(_Members):
         EOS/, not also EOS/DCIM/ and EOS/DCIM/100CANON/ that tell the same copies apart here)."""
         counts = {}
         for kept, deleted in zip(self.pair_kept.tolist(), self.pair_deleted.tolist()):
-            paths = [os.path.abspath(self.members[member]["path"]) for member in (kept, deleted)]
-            parted_in = os.path.commonpath(paths)
+            parted_in = os.path.commonpath([_folder(self.members[member]["path"]) for member in (kept, deleted)])
             for word in self.words[kept] ^ self.words[deleted]:
                 if not lexicographic.is_folder(word) or os.path.dirname(word[len(lexicographic.FOLDER) :]) == parted_in:
                     counts[word] = counts.get(word, 0) + 1
@@ -728,7 +734,7 @@ class _Trial:
         """The weighed orders' scores of the latest groups' members; the trees' ``scores`` for older ones."""
         scores = scores.copy()
         listing = self.decisions.listing[:, self.first_recent :]
-        scores[self.first_recent :] = _by_orders(self.key_table, weighed, self.recent_starts, listing)[2]
+        scores[self.first_recent :] = _by_orders(self.key_table, weighed, self.recent_starts, listing)[3]
         return scores
 
     def cross_validate(self, groups, limit=None):
