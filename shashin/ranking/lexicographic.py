@@ -26,11 +26,6 @@ import numpy as np
 
 #: The share of their decisions a person takes at random (a slip, a whim), not by their order.
 NOISE = 0.05
-#: The orders vote for a keeper with their weights to this power: the model of a person above (everyone slips in
-#: 5% of their decisions, says any kind of criterion as readily as another) spreads the weight too thin, so that
-#: orders that each fit the decisions a little worse outvote the one that fits them (tuning: 1, 2, 3, 10;
-#: docs/ranking.md). How sure the learner is stays the weights' own share.
-SHARPNESS = 2.0
 #: The search: criteria in an order at most, orders extended at each step, orders weighed in the end.
 MAX_CRITERIA, WIDTH, KEPT = 5, 100, 100
 #: A name mark's word among a member's words ("name:" and the name's "mark:...", :data:`.rule.NAME_MARKS`).
@@ -266,11 +261,10 @@ def choices(key_table, weighed, starts, listing):
     return listed_first(chosen, listing)
 
 
-def vote(chosen, weighed, starts, sharpness=1.0):
-    """Each member's share of the weighed orders' choice: the sum of the weights (to the power sharpness,
-    normalised) of the orders that put it first, each shared among the members it leaves tied."""
-    weights = np.array([weight for _, weight in weighed]) ** sharpness
-    weights /= weights.sum()
+def vote(chosen, weighed, starts):
+    """Each member's share of the weighed orders' choice: the sum of the weights of the orders that put it
+    first, each shared among the members it leaves tied."""
+    weights = np.array([weight for _, weight in weighed])
     counts = np.add.reduceat(chosen.astype(np.int32), starts, axis=1)
     sizes = np.diff(np.append(starts, chosen.shape[1]))
     return weights @ (chosen / np.repeat(counts, sizes, axis=1))

@@ -396,7 +396,8 @@ class Ranker:
         elif used == "order":
             # A member's keep probability, and how sure: the weight of the orders that choose it, not the trees'
             # probability (which would not follow the ranks).
-            chosen, probability, sureness, scores = _by_orders(key_table, self.orders, flat.starts, flat.listing)
+            chosen, probability, scores = _by_orders(key_table, self.orders, flat.starts, flat.listing)
+            sureness = probability
         else:
             scores = -flat.rule_position.astype(float)
             probability = None
@@ -513,14 +514,11 @@ def _within_first_tier(flat, chances):
 
 
 def _by_orders(key_table, weighed, starts, listing):
-    """``(chosen, shares, sureness, scores)``: the weighed orders' choices in each group
-    (:func:`.lexicographic.choices`); each member's share of their vote (:func:`.lexicographic.vote`, the
-    weights sharpened: the keep probability, which follows the ranks); its share of their weight itself (how
-    sure the orders are, which the sharpening would overstate to bulk acceptance); and the scores that rank."""
+    """``(chosen, votes, scores)``: the weighed orders' choices in each group (:func:`.lexicographic.choices`),
+    each member's share of their weight (:func:`.lexicographic.vote`) and the scores that rank by it."""
     chosen = lexicographic.choices(key_table, weighed, starts, listing)
-    shares = lexicographic.vote(chosen, weighed, starts, lexicographic.SHARPNESS)
-    sureness = lexicographic.vote(chosen, weighed, starts)
-    return chosen, shares, sureness, _voted(shares, key_table, lexicographic.heaviest(weighed), listing[0])
+    votes = lexicographic.vote(chosen, weighed, starts)
+    return chosen, votes, _voted(votes, key_table, lexicographic.heaviest(weighed), listing[0])
 
 
 def _voted(votes, key_table, heaviest, name_order):
@@ -734,7 +732,7 @@ class _Trial:
         """The weighed orders' scores of the latest groups' members; the trees' ``scores`` for older ones."""
         scores = scores.copy()
         listing = self.decisions.listing[:, self.first_recent :]
-        scores[self.first_recent :] = _by_orders(self.key_table, weighed, self.recent_starts, listing)[3]
+        scores[self.first_recent :] = _by_orders(self.key_table, weighed, self.recent_starts, listing)[2]
         return scores
 
     def cross_validate(self, groups, limit=None):
