@@ -350,10 +350,9 @@ def test_learns_an_ordered_preference_with_a_threshold_and_says_it():
         return min(members, key=lambda m: (m["width"] < 1000, m["size"]))
 
     groups = [group(n) for n in range(60)]
-    ranker = train([(members, [m is keeper(members) for m in members]) for members in groups[:40]])
+    ranker, ranked_groups = learned(groups, keeper, 40)
     assert ranker.learned_order() == ["long edge at least 1040 px", "smaller file"]
-    ranker.evaluation["used"] = "order"
-    for members, ranked in zip(groups[40:], ranker.rank(groups[40:])):
+    for members, ranked in ranked_groups:
         assert ranked[0]["path"] == keeper(members)["path"]
         assert ranked[0]["reasons"] == ["smaller file"]
         for member in ranked[1:]:
@@ -394,6 +393,14 @@ def jpeg_row(path, generator):
     return {"path": path, "width": 800, "height": 600, "size": size, "format": "JPEG", "taken_at": None}
 
 
+def learned(groups, keeper, count):
+    """A ranker trained on the first count groups as someone who keeps keeper(members) decides them, made to
+    rank by its learned order, and the other groups, each with its ranking."""
+    ranker = train([(members, [m is keeper(members) for m in members]) for members in groups[:count]])
+    ranker.evaluation["used"] = "order"
+    return ranker, list(zip(groups[count:], ranker.rank(groups[count:])))
+
+
 def test_learns_a_name_mark_and_says_it():
     """Someone who never keeps a messenger's copy (WhatsApp's -WA0001 names, in any folder), else the largest
     file: the learned order says it in the words a person would, and explains the messenger's copy by it."""
@@ -411,10 +418,9 @@ def test_learns_a_name_mark_and_says_it():
         return min(members, key=lambda m: ("-WA" in m["path"], -m["size"]))
 
     groups = [group(n) for n in range(60)]
-    ranker = train([(members, [m is keeper(members) for m in members]) for members in groups[:30]])
+    ranker, ranked_groups = learned(groups, keeper, 30)
     assert ranker.learned_order() == ["not a messenger's name", "larger file"]
-    ranker.evaluation["used"] = "order"
-    for members, ranked in zip(groups[30:], ranker.rank(groups[30:])):
+    for members, ranked in ranked_groups:
         assert ranked[0]["path"] == keeper(members)["path"]
         messenger = next(member for member in ranked if "-WA" in member["path"])
         if messenger is not ranked[0]:
@@ -438,10 +444,9 @@ def test_learns_a_folder_by_its_path_not_its_words():
         return min(members, key=lambda m: (not m["path"].startswith("/library/EOS/"), -m["size"]))
 
     groups = [group(n) for n in range(60)]
-    ranker = train([(members, [m is keeper(members) for m in members]) for members in groups[:30]])
+    ranker, ranked_groups = learned(groups, keeper, 30)
     assert ranker.learned_order() == ["in /library/EOS/", "larger file"]
-    ranker.evaluation["used"] = "order"
-    for members, ranked in zip(groups[30:], ranker.rank(groups[30:])):
+    for members, ranked in ranked_groups:
         assert ranked[0]["path"] == keeper(members)["path"]
         backup = next((member for member in ranked if "/Backup/" in member["path"]), None)
         if backup and ranked[0]["path"].startswith("/library/EOS/"):
@@ -466,10 +471,9 @@ def test_a_folder_word_that_parts_the_same_copies_as_a_path_is_said_and_holds_in
 
     decided = [group(2019, n) for n in range(30)] + [group(2019, n, ("Prints", "Edits")) for n in range(30, 40)]
     generator.shuffle(decided)
-    ranker = train([(members, [m is keeper(members) for m in members]) for members in decided])
+    ranker, ranked_groups = learned(decided + [group(2020, n) for n in range(30)], keeper, len(decided))
     assert ranker.learned_order() == ['folder word "originals"', "larger file"]
-    undecided = [group(2020, n) for n in range(30)]
-    for members, ranked in zip(undecided, ranker.rank(undecided)):
+    for members, ranked in ranked_groups:
         assert ranked[0]["path"] == keeper(members)["path"]
 
 
@@ -491,10 +495,9 @@ def test_of_copies_that_look_the_same_the_first_listed_is_kept_with_no_criterion
         return min(members, key=lambda m: (-m["size"], m["path"]))
 
     groups = [group(n) for n in range(60)]
-    ranker = train([(members, [m is keeper(members) for m in members]) for members in groups[:30]])
+    ranker, ranked_groups = learned(groups, keeper, 30)
     assert ranker.learned_order() == ["larger file"]
-    ranker.evaluation["used"] = "order"
-    for members, ranked in zip(groups[30:], ranker.rank(groups[30:])):
+    for members, ranked in ranked_groups:
         assert [member["path"] for member in ranked[:2]] == sorted(m["path"] for m in members[:2])
         assert [member["reasons"] for member in ranked] == [
             ["first in name order"],
