@@ -205,7 +205,7 @@ def _facts(member, judgement):
     file_format = (member.get("format") or "").upper()
     # A person says "RAW" of every camera's RAW (NEF, CR2...), as keeper rules do.
     file_format = "RAW" if file_format and is_raw(file_format) else file_format
-    words = {"folder:" + word for word in _words(folder)} | _folders(_folder(path))
+    words = {"folder:" + word for word in _words(folder)} | _folders(folder)
     words |= {"name:" + word for word in _name_words(os.path.splitext(file_name)[0])}
     return numbers, file_format, words
 
@@ -223,15 +223,22 @@ def _name_words(stem):
 
 
 def _folder(path):
-    """A path's folder as the absolute path it names whatever the working directory ("/lib/Phone/../EOS/a.jpg"
-    is in /lib/EOS; a relative path is read from /)."""
-    return os.path.normpath(os.path.join(os.sep, os.path.dirname(path)))
+    """A path's folder, as :func:`_absolute` gives it."""
+    return _absolute(os.path.dirname(path))
+
+
+def _absolute(folder):
+    """A folder as the absolute path it names whatever the working directory ("/lib/Phone/../EOS" is /lib/EOS;
+    a relative path is read from /)."""
+    return os.path.normpath(os.path.join(os.sep, folder))
 
 
 @functools.lru_cache(maxsize=4096)
 def _folders(folder):
-    """The folder and each folder above it, as paths (``lexicographic.FOLDER``): "the copy in ~/Pictures/EOS/" is
-    what a person says, where the words "pictures" and "eos" are also those of ~/Backup/Pictures/EOS/."""
+    """A folder (as a path names it) and each folder above it, as paths (``lexicographic.FOLDER``): "the copy in
+    ~/Pictures/EOS/" is what a person says, where the words "pictures" and "eos" are also those of
+    ~/Backup/Pictures/EOS/."""
+    folder = _absolute(folder)
     found = set()
     while folder != os.path.dirname(folder):
         found.add(lexicographic.FOLDER + folder)
@@ -278,10 +285,8 @@ class _Columns:
         index = {word: i for i, word in enumerate(self.words)}
         words = np.zeros((len(flat.words), len(self.words)), dtype=np.float32)
         for row, member_words in enumerate(flat.words):
-            for word in member_words:
-                column = index.get(word)
-                if column is not None:
-                    words[row, column] = 1.0
+            for word in member_words & index.keys():
+                words[row, index[word]] = 1.0
         position = flat.rule_position
         return np.hstack(
             [
