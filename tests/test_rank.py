@@ -8,12 +8,13 @@ import shutil
 import sqlite3
 
 import exiftool
+import numpy
 import pytest
 
 from conftest import copies, invoke, json_lines, phone_library, run, scanned_archive
 from shashin import ranking, trash
 from shashin.cli import rank as rank_command
-from shashin.ranking import rule
+from shashin.ranking import lexicographic, rule
 from shashin.ranking.model import load as load_model
 from shashin.ranking.model import train
 from shashin.store import Store
@@ -327,8 +328,8 @@ def test_accept_preview_counts_what_would_go(library, tmp_path, open_store):
 
 def test_learns_an_ordered_preference_with_a_threshold_and_says_it():
     """Someone who keeps the smallest copy whose long edge is still at least 1000 px: the learned order reads
-    that from 40 decisions (the threshold halfway between the long edges that tell it), ranks new groups by
-    it, and explains each member by the criterion that decided."""
+    that from 40 decisions (of the thresholds between the long edges that tell it, 800 and 1280 px, the roundest,
+    as a person says it), ranks new groups by it, and explains each member by the criterion that decided."""
     generator = random.Random(7)
 
     def group(number):
@@ -351,13 +352,32 @@ def test_learns_an_ordered_preference_with_a_threshold_and_says_it():
 
     groups = [group(n) for n in range(60)]
     ranker, ranked_groups = learned(groups, keeper, 40)
-    assert ranker.learned_order() == ["long edge at least 1040 px", "smaller file"]
+    assert ranker.learned_order() == ["long edge at least 1000 px", "smaller file"]
     for members, ranked in ranked_groups:
         assert ranked[0]["path"] == keeper(members)["path"]
         assert ranked[0]["reasons"] == ["smaller file"]
         for member in ranked[1:]:
             edge = next(m["width"] for m in members if m["path"] == member["path"])
-            assert member["reasons"] == ["larger file" if edge >= 1000 else "long edge under 1040 px"]
+            assert member["reasons"] == ["larger file" if edge >= 1000 else "long edge under 1000 px"]
+
+
+@pytest.mark.parametrize(
+    "low, high, said",
+    [(800, 1280, 1000), (824, 1000, 900), (1440, 1536, 1500), (612, 613, 613), (0, 3, 1), (999, 1000, 1000)],
+)
+def test_a_long_edge_threshold_is_the_roundest_number_between_the_edges_seen(low, high, said):
+    assert lexicographic.roundest(low, high) == said
+
+
+def test_a_rounder_long_edge_is_likelier_said():
+    """Of two thresholds of the same kind, a person is ROUNDER times likelier to say the one with a significant
+    digit fewer, and the kind as a whole is as likely as any other."""
+    found = [lexicographic.Criterion("long edge", edge, 1) for edge in (800.0, 760.0, 763.0)]
+    found.append(lexicographic.Criterion("fact", 0, 1))
+    prior = numpy.exp(lexicographic.log_prior(found))
+    assert prior[0] == pytest.approx(lexicographic.ROUNDER * prior[1])
+    assert prior[1] == pytest.approx(lexicographic.ROUNDER * prior[2])
+    assert prior[:3].sum() == pytest.approx(prior[3]) == pytest.approx(0.5)
 
 
 @pytest.mark.parametrize(

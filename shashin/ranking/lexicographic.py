@@ -26,6 +26,8 @@ import numpy as np
 
 #: The share of their decisions a person takes at random (a slip, a whim), not by their order.
 NOISE = 0.05
+#: How much likelier a person is to say a long edge one significant digit shorter: 800 px than 760.
+ROUNDER = 4
 #: The search: criteria in an order at most, orders extended at each step, orders weighed in the end.
 MAX_CRITERIA, WIDTH, KEPT = 5, 100, 100
 #: A name mark's word among a member's words ("name:" and the name's "mark:...", :data:`.rule.NAME_MARKS`).
@@ -103,11 +105,25 @@ def candidates(decisions, facts, words):
     found += [Criterion("word", word, d) for word in plain for d in (1, -1)]
     found += [Criterion("mark", word[len(MARK) :], d) for word in words if word.startswith(MARK) for d in (1, -1)]
     found += [Criterion("folder", folder, d) for folder in _folders_said(decisions, words, facts) for d in (1, -1)]
-    edges = np.unique(decisions.numbers[:, facts.index("long edge")])
-    # Thresholds halfway between two long edges seen: the same split of these copies, the widest margin.
-    found += [Criterion("long edge", float(e), d) for e in (edges[1:] + edges[:-1]) / 2 for d in (1, -1)]
+    edges = np.unique(decisions.numbers[:, facts.index("long edge")]).tolist()
+    found += [Criterion("long edge", roundest(a, b), d) for a, b in zip(edges, edges[1:]) for d in (1, -1)]
     found += [Criterion("tie", column, direction) for column in ties for direction in (1, -1)]
     return found
+
+
+def roundest(low, high):
+    """The threshold a person says of those between two long edges seen, which all part these copies the same:
+    the roundest number above ``low`` and up to ``high`` ("at least 800 px", not 763), the fewest significant
+    digits, and of those the nearest the middle."""
+    middle = (low + high) / 2
+    for digits in range(1, 16):
+        found = []
+        for power in range(16):
+            step, limit = 10**power, min(high, 10 ** (power + digits) - 1)
+            found += range((int(low) // step + 1) * step, int(limit) + 1, step)
+        if found:
+            return float(min(found, key=lambda number: abs(number - middle)))
+    return middle
 
 
 def _folders_said(decisions, words, facts):
@@ -147,14 +163,25 @@ class Weighed(NamedTuple):
 
 def log_prior(found):
     """How likely a person is to say each criterion (log): every kind as likely as another (each fact is a
-    kind of its own), then every criterion of its kind; so a word among a hundred seen is not more likely
-    than the file size just because there are more words. A tie's criterion is not one of the kinds: whatever
+    kind of its own), then every criterion of its kind, but a long edge the likelier the rounder its threshold
+    (:data:`ROUNDER`); so a word among a hundred seen is not more likely than the file size just because there
+    are more words. A tie's criterion is not one of the kinds: whatever
     their order, a person keeps one of two copies their criteria leave tied somehow, so only which tie's is
     chosen."""
     kinds = [(criterion.kind, criterion.argument if criterion.kind == "fact" else None) for criterion in found]
     counts = collections.Counter(kinds)
     said = len(counts) - (("tie", None) in counts)
-    return np.array([-np.log(counts[k]) - (0 if k[0] == "tie" else np.log(said)) for k in kinds])
+    within = np.array([-np.log(counts[k]) for k in kinds])
+    edges = np.array([criterion.kind == "long edge" for criterion in found])
+    if edges.any():
+        roundness = -np.log(ROUNDER) * np.array([_digits(c.argument) for c in found if c.kind == "long edge"])
+        within[edges] = roundness - np.log(np.exp(roundness).sum())
+    return within - np.array([0 if k[0] == "tie" else np.log(said) for k in kinds])
+
+
+def _digits(number):
+    """A threshold's significant digits (16 for one that is not a whole number)."""
+    return len(str(int(number)).rstrip("0")) if number == int(number) and number > 0 else 16
 
 
 def tops(key_table, mask, starts):

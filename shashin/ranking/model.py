@@ -35,7 +35,7 @@ from . import MIN_GROUPS, lexicographic
 from .rule import camera_evidence, judged, name_marks, pixels, positions_of_keys, rule_positions, rule_reason
 
 #: Saved models of another version are trained again.
-VERSION = 7
+VERSION = 8
 FOLDS = 5
 #: The trees: boosting iterations, leaves per tree. Cross-validation chose 60 x 4 over 150 x 8 for three
 #: people in four of the tuning population; one size halves the fits of each training.
@@ -540,7 +540,7 @@ def _voted(votes, key_table, heaviest, name_order):
 def _order_reason(criterion, flat, index, other):
     """The words of a learned order's criterion that decided between member index and other, from index's side."""
     mine, dated = flat.rows[index], _FACT_COLUMN["capture date"]
-    # A yes-or-no criterion, said from this member's side: "long edge under 1040 px" (the threshold the person
+    # A yes-or-no criterion, said from this member's side: "long edge under 1000 px" (the threshold the person
     # keeps to), "no camera make and model" (one of the camera's evidence), "not a messenger's name".
     if criterion.kind == "long edge":
         has = mine[_FACT_COLUMN["long edge"]] >= criterion.argument
