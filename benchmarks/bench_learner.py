@@ -13,7 +13,8 @@ decisions come from one half of the groups, top-1 (the suggested keeper is the c
 person keeps) is measured on the other half.
 
 The designs are chosen on a tuning population over one archive (``--population tuning``,
-archive seed 11); the figures of docs/ranking.md are of a held-out population over another
+archive seed 11), and checked on a second (``tuning-2``, other people over the archive of seed 13);
+the figures of docs/ranking.md are of a held-out population over another
 archive (seed 12). Measured in the same run, at 10, 30 and 100 decisions: shashin
 (``model.train``: the model, or the rule where the model does not beat it), the rule alone,
 and the linear model shashin had before the learner (``model.py`` at commit
@@ -51,7 +52,8 @@ from bench_keeper import scanned_archive  # noqa: E402
 REPOSITORY = Path(__file__).resolve().parent.parent
 #: The commit whose model.py is the linear model before the learner.
 BASELINE_COMMIT = "6f8c091"
-POPULATIONS = {"tuning": (11, 1000), "held-out": (12, 2000)}  # archive seed, first person's seed
+#: Each population's archive seed and its first person's seed.
+POPULATIONS = {"tuning": (11, 1000), "tuning-2": (13, 3000), "held-out": (12, 2000)}
 PHOTOS = 400
 CHECKPOINTS = (10, 30, 100)
 #: When the asking experiment measures top-1: after this many decisions.
