@@ -122,24 +122,28 @@ def clip(path, take, width=320, height=180, seconds=4.0, fps=15, gop_seconds=1.0
 
 
 def tripod(path, photo, seed, width=320, height=180, seconds=4.0, fps=15, gop_seconds=1.0, crf=20, grain=3.0):
-    """Film a fixed camera over a photo (a tripod: a lecture, a recital) with a small dark figure walking its own
-    random path (``seed``) across it, into an H.264 MP4 at path: two recordings of one scene share their
-    background every second, and differ only by what moves."""
+    """Film a fixed camera over a photo (a tripod: a lecture, a recital) with a small figure walking its own
+    random path across it, into an H.264 MP4 at path: two recordings of one scene share their background every
+    second, and differ only by what moves. The figure (``seed``): a 40th to a 12th of the photo's width, a 12th
+    to a 4th of its height, dark or light, stepping a 300th to a 60th of the width a frame (a random walk)."""
     import av
 
     pixels = numpy.ascontiguousarray(photo_pixels(photo))
     photo_height, photo_width = pixels.shape[:2]
     rng = numpy.random.default_rng(seed)
-    figure_width, figure_height = max(2, photo_width // 25), max(4, photo_height // 8)
+    figure_width = max(2, int(photo_width * rng.uniform(1 / 40, 1 / 12)))
+    figure_height = max(4, int(photo_height * rng.uniform(1 / 12, 1 / 4)))
+    colour = rng.integers(0, 60, 3) if rng.random() < 0.5 else rng.integers(190, 256, 3)
+    step = photo_width * rng.uniform(1 / 300, 1 / 60)
     x, y = rng.uniform(0.2, 0.8) * photo_width, rng.uniform(0.2, 0.7) * photo_height
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), "w") as output:
         stream = _video_stream(output, "libx264", fps, width, height, max(1, round(gop_seconds * fps)), crf)
         for index in range(max(1, round(seconds * fps))):
-            x = float(numpy.clip(x + rng.normal(0, photo_width / 100), 0, photo_width - figure_width))
-            y = float(numpy.clip(y + rng.normal(0, photo_height / 100), 0, photo_height - figure_height))
+            x = float(numpy.clip(x + rng.normal(0, step), 0, photo_width - figure_width))
+            y = float(numpy.clip(y + rng.normal(0, step * photo_height / photo_width), 0, photo_height - figure_height))
             shown = pixels.copy()
-            shown[int(y) : int(y) + figure_height, int(x) : int(x) + figure_width] = (40, 30, 30)
+            shown[int(y) : int(y) + figure_height, int(x) : int(x) + figure_width] = colour
             shown = numpy.clip(shown + rng.normal(0, grain, shown.shape), 0, 255).astype(numpy.uint8)
             _encode(output, stream, av.VideoFrame.from_ndarray(shown, format="rgb24"), index, width, height)
         _flush(output, stream)

@@ -45,11 +45,11 @@ MIN_INFORMATIVE = 3
 SLACK = 1
 #: Root mean square grey level (of 255) of what moves in a video (:meth:`Frames.moving`) from which what moves in
 #: two videos, one of them at least, must move alike for them to be copies: below, it is compression noise.
-#: Measured on 16x16 views: a still scene's copies 0.6-1.2 (a messenger copy the most), tripod recordings with a
-#: small figure walking 0.7-3.9, handheld clips 5-30.
+#: Measured on 16x16 views: a still scene's copies 0.2-1.2 (a messenger copy the most), fixed-camera recordings
+#: with a figure walking 0.3-14 (a small or slow figure the least), handheld clips 5-30.
 MOTION_LEVEL = 1.5
-#: Correlation of their moving parts from which two videos move alike. Measured: copies 0.37-1.0, other takes
-#: from a fixed camera -0.03-0.1.
+#: Correlation of their moving parts from which two videos move alike. Measured on 70 fixed-camera scenes:
+#: copies 0.15-1.0, other recordings of the scene -0.01-0.66: they overlap (docs/accuracy.md, known limit).
 MIN_MOTION_AGREEMENT = 0.25
 #: Pairs of seconds compared at a time when lining two videos up: about 60 MB of working memory, whatever their
 #: lengths (docs/performance.md).
