@@ -77,6 +77,10 @@ FEATURE_CACHE = 2048
 FRAME_RETRY_SCORE = 0.3
 #: Share of the smaller of two frames inside a third that must overlap for them to be held together there.
 HELD_TOGETHER = 0.5
+#: Score from which a frame verified only to hold two members together through a third is kept (nine in ten
+#: of the inner frame's cells agree): at the frame verifier's own cut, such frames put 64 px tiles and
+#: look-alike framings in groups (docs/accuracy.md).
+SURE_FRAME = 0.9
 #: How one similar content's frame lies in another's (besides a box inside it): the whole of it, or around it.
 WHOLE, OUTER = "whole", "outer"
 #: Share of the other's frame from which a box inside it is its whole frame.
@@ -414,6 +418,37 @@ class _Matcher:
                 return True
         return False
 
+    def _hub(self, component):
+        """The place in component of the member most others are known to be similar to, of those turned as
+        most of the others are: the frame verifier compares upright pictures alone, so a copy turned a
+        quarter would fail every crop of its original."""
+        known = [sum((i, j) in self.frames_of for j in component) for i in component]
+        first = int(numpy.argmax(known))
+        if not self.rotations:
+            return first
+        turns = [orientation_between(self.prints[component[first]], self.prints[j]) for j in component]
+        most = max(set(turns), key=turns.count)
+        return max((x for x in range(len(component)) if turns[x] == most), key=known.__getitem__)
+
+    def _held_once_placed(self, a, b, component, verified):
+        """Whether a and b are held together through a third that one of them is known to lie in, once the
+        other's frame there is verified: two crops of one original whose pairs with it were never verified,
+        as they were joined through other copies first. A frame verified here is kept only when it is sure
+        (SURE_FRAME); ``verified`` holds the (member, third) pairs already tried."""
+        for placed, other in ((a, b), (b, a)):
+            for third in component:
+                if third in (a, b) or (other, third) in self.frames_of or (other, third) in verified:
+                    continue
+                if self.frames_of.get((placed, third)) in (None, OUTER):
+                    continue
+                verified.add((other, third))
+                if self.score(other, third, framed=True) < SURE_FRAME:
+                    self.frames_of.pop((other, third), None)
+                    self.frames_of.pop((third, other), None)
+                elif self.held_together(a, b, component):
+                    return True
+        return False
+
     def _placed_through_a_whole(self, a, b, component):
         """Whether a's frame is known in a third member whose frame is b's whole, and b's pixels agree with a's
         there (a third alike in frame may differ inside it: a sticker over a wall); if so, a and b's frames are
@@ -481,9 +516,9 @@ class _Matcher:
         for (i, j), score in known.items():
             if i in position and j in position:
                 linkage[position[i], position[j]] = linkage[position[j], position[i]] = score
-        # Each member's place in the member most others are known to be similar to (verified across a change
-        # of frame if need be, once a member), so that the other pairs can be held together through it.
-        hub = max(range(size), key=lambda x: sum((component[x], j) in self.frames_of for j in component))
+        # Each member's place in the hub (verified across a change of frame if need be, once a member), so that
+        # the other pairs can be held together through it.
+        hub = self._hub(component)
         for x in range(size):
             if x != hub and (component[x], component[hub]) not in self.frames_of:
                 linkage[x, hub] = linkage[hub, x] = self.score(component[x], component[hub], framed=True)
@@ -493,11 +528,12 @@ class _Matcher:
             if x != hub and self._placed_through_a_whole(component[x], component[hub], component):
                 linkage[x, hub] = linkage[hub, x] = self.member_score
         # The other pairs: held together through a third, else scored (by their views, then their frames).
+        verified = set()
         for x, y in zip(*numpy.nonzero(numpy.triu(linkage == -numpy.inf, 1))):
             i, j = component[x], component[y]
             if self._ignored(i, j):
                 continue
-            held = self.held_together(i, j, component)
+            held = self.held_together(i, j, component) or self._held_once_placed(i, j, component, verified)
             linkage[x, y] = linkage[y, x] = self.member_score if held else self.score(i, j, framed=True)
         clusters = [[x] for x in range(size)]
         alive = numpy.ones(size, bool)

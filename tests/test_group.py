@@ -281,3 +281,20 @@ def test_orientation_between_names_the_turn_from_one_content_to_the_other():
         turned = similarity.fingerprints(similarity.orient(view, orientation)[None])[0]
         assert similarity.orientation_between(upright, turned) == orientation
         assert similarity.orientation_between(turned, upright) == similarity.inverse(orientation)
+
+
+def test_the_hub_of_a_group_is_turned_as_most_of_its_members_are():
+    """The copy turned a quarter is known to match as many members as the original, yet the crops are placed
+    in the original: the frame verifier compares upright pictures alone."""
+    blurred = scipy.ndimage.gaussian_filter(numpy.random.default_rng(2).random((72, 72)), 4)
+    field = ((blurred - blurred.min()) * 255 / numpy.ptp(blurred)).astype(numpy.uint8)
+    view = field[:64, :64]
+    # Turned, the original, two crops of it (shifted frames of the same field).
+    views = numpy.stack([similarity.orient(view, 1), view, field[4:68, :64], field[:64, 4:68]])
+    whole, outer, box = similarity.WHOLE, similarity.OUTER, (0.0, 0.0, 1.0, 1.0)
+    frames = {(0, 1): whole, (1, 0): whole, (0, 2): outer, (2, 0): box, (0, 3): outer, (3, 0): box}
+    frames.update({(1, 2): outer, (2, 1): box})
+    for rotations, hub in ((True, 1), (False, 0)):
+        matcher = similarity._Matcher(list("tocd"), similarity.fingerprints(views), 5, rotations, None, set())
+        matcher.frames_of = dict(frames)
+        assert matcher._hub([0, 1, 2, 3]) == hub
