@@ -10,9 +10,9 @@ Prints:
 - over a labelled set made from varied photos (each original a take over another photo; one copy of each
   kind: re-encoded, resized, WhatsApp-compressed, rotation flag, trimmed at the start, at the end; and
   another take of the same photo, not a copy; as many recorded from a fixed camera, the same scene with a
-  small figure of random size, shade and pace walking its own way in each recording, with the same copies), the recall of each copy
-  kind (original and copy grouped together, target >= 0.95) and the precision over all pairs grouped
-  together (target >= 0.99).
+  small figure of random size, shade and pace walking its own way in each recording, with the same
+  copies), the recall of each copy kind (original and copy grouped together, target >= 0.95) and the
+  precision over all pairs grouped together (target >= 0.99).
 """
 
 import argparse
