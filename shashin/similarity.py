@@ -81,9 +81,6 @@ HELD_TOGETHER = 0.5
 #: of the inner frame's cells agree): at the frame verifier's own cut, such frames put 64 px tiles and
 #: look-alike framings in groups (docs/accuracy.md).
 SURE_FRAME = 0.9
-#: Members tried as a component's hub, those most others are known to be similar to: the one that places most of
-#: the others is kept (a 5% crop, known to as many as the original, fails a watermarked copy the original holds).
-HUB_CANDIDATES = 3
 #: How one similar content's frame lies in another's (besides a box inside it): the whole of it, or around it.
 WHOLE, OUTER = "whole", "outer"
 #: Share of the other's frame from which a box inside it is its whole frame.
@@ -421,32 +418,17 @@ class _Matcher:
                 return True
         return False
 
-    def _hub_candidates(self, component):
-        """Places in component of the HUB_CANDIDATES members most others are known to be similar to, of those
-        turned as most of the others are: the frame verifier compares upright pictures alone, so a copy
-        turned a quarter would fail every crop of its original."""
+    def _hub(self, component):
+        """The place in component of the member most others are known to be similar to, of those turned as
+        most of the others are: the frame verifier compares upright pictures alone, so a copy turned a
+        quarter would fail every crop of its original."""
         known = [sum((i, j) in self.frames_of for j in component) for i in component]
         first = int(numpy.argmax(known))
         if not self.rotations:
-            return [first]
+            return first
         turns = [orientation_between(self.prints[component[first]], self.prints[j]) for j in component]
         most = max(set(turns), key=turns.count)
-        upright = [x for x in range(len(component)) if turns[x] == most]
-        return sorted(upright, key=lambda x: -known[x])[:HUB_CANDIDATES]
-
-    def _placed_in(self, hub, component, linkage):
-        """A copy of linkage with each member's score against the hub: verified (by views, else frames), else
-        placed through a third whose frame is the hub's whole (:meth:`_placed_through_a_whole`)."""
-        placed = linkage.copy()
-        for x in range(len(component)):
-            if x != hub and (component[x], component[hub]) not in self.frames_of:
-                placed[x, hub] = placed[hub, x] = self.score(component[x], component[hub], framed=True)
-        # Not found in the hub (a collage whose photo is too unlike it to look for), yet placed in it through a
-        # third of the hub's very frame (the brightened copy the collage was verified against).
-        for x in numpy.flatnonzero(placed[:, hub] < self.member_score).tolist():
-            if x != hub and self._placed_through_a_whole(component[x], component[hub], component):
-                placed[x, hub] = placed[hub, x] = self.member_score
-        return placed
+        return max((x for x in range(len(component)) if turns[x] == most), key=known.__getitem__)
 
     def _held_once_placed(self, a, b, component, verified):
         """Whether a and b are held together through a third that one of them is known to lie in, once the
@@ -534,17 +516,17 @@ class _Matcher:
         for (i, j), score in known.items():
             if i in position and j in position:
                 linkage[position[i], position[j]] = linkage[position[j], position[i]] = score
-        # Each member's place in a hub (verified across a change of frame if need be, once a member), so that the
-        # other pairs can be held together through it: of the likeliest hubs, the one that places most members.
-        placements = []
-        for hub in self._hub_candidates(component):
-            placed = self._placed_in(hub, component, linkage)
-            # The hub's own cell is -inf too: one unplaced means all are placed.
-            unplaced = int(numpy.sum(placed[:, hub] < self.member_score))
-            placements.append((unplaced, len(placements), hub, placed))
-            if unplaced == 1:
-                break
-        _, _, hub, linkage = min(placements)
+        # Each member's place in the hub (verified across a change of frame if need be, once a member), so that
+        # the other pairs can be held together through it.
+        hub = self._hub(component)
+        for x in range(size):
+            if x != hub and (component[x], component[hub]) not in self.frames_of:
+                linkage[x, hub] = linkage[hub, x] = self.score(component[x], component[hub], framed=True)
+        # Not found in the hub (a collage whose photo is too unlike it to look for), yet placed in it through a
+        # third of the hub's very frame (the brightened copy the collage was verified against).
+        for x in numpy.flatnonzero(linkage[:, hub] < self.member_score).tolist():
+            if x != hub and self._placed_through_a_whole(component[x], component[hub], component):
+                linkage[x, hub] = linkage[hub, x] = self.member_score
         # The other pairs: held together through a third, else scored (by their views, then their frames).
         verified = set()
         for x, y in zip(*numpy.nonzero(numpy.triu(linkage == -numpy.inf, 1))):

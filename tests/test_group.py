@@ -297,4 +297,4 @@ def test_the_hub_of_a_group_is_turned_as_most_of_its_members_are():
     for rotations, hub in ((True, 1), (False, 0)):
         matcher = similarity._Matcher(list("tocd"), similarity.fingerprints(views), 5, rotations, None, set())
         matcher.frames_of = dict(frames)
-        assert matcher._hub_candidates([0, 1, 2, 3])[0] == hub
+        assert matcher._hub([0, 1, 2, 3]) == hub
