@@ -15,8 +15,8 @@ from conftest import copies, invoke, json_lines, phone_library, run, scanned_arc
 from shashin import ranking, trash
 from shashin.cli import rank as rank_command
 from shashin.ranking import lexicographic, rule
+from shashin.ranking.model import FACTS, train
 from shashin.ranking.model import load as load_model
-from shashin.ranking.model import train
 from shashin.store import Store
 
 PHOTOS = 7  # the last one is never decided
@@ -405,6 +405,43 @@ def test_a_rounder_long_edge_is_likelier_said():
 )
 def test_name_marks(stem, marks):
     assert rule.name_marks(stem) == marks
+
+
+def test_a_criterion_that_decides_a_few_groups_is_not_lost_behind_a_tie_that_decides_most():
+    """Someone who keeps what is not edited, then a long edge of at least 700 px, then the oldest file: the
+    first two decide 3 groups each of 30, the oldest file the rest. Orders that a tie's criterion completes at
+    once (any criterion, then the oldest file) gain more from one step to the next than "not edited, long edge
+    at least 700 px" does before the oldest file completes it, and filled the search's beam before it; the
+    heaviest order is the person's."""
+    generator = random.Random(1)
+    groups, size = 30, 3
+    count = groups * size
+    starts = numpy.arange(0, count, size)
+    age = numpy.array([generator.random() for _ in range(count)])
+    edited, small = numpy.zeros(count), numpy.zeros(count)
+    kept = numpy.zeros(count, dtype=bool)
+    for group in range(groups):
+        members = numpy.arange(group * size, group * size + size)
+        oldest = members[numpy.argmax(age[members])]
+        if group < 3:
+            edited[oldest] = 1
+        elif group < 6:
+            small[oldest] = 1
+        kept[min(members, key=lambda member: (edited[member], small[member], -age[member]))] = True
+    found = [
+        lexicographic.Criterion("fact", list(FACTS).index("edited"), -1),
+        lexicographic.Criterion("long edge", 700.0, 1),
+        lexicographic.Criterion("tie", list(FACTS).index("file time"), 1),
+    ]
+    table = [-edited, 1 - small, age]
+    # Folders that each hold one deleted copy: every decision agrees with them.
+    for folder in range(120):
+        found.append(lexicographic.Criterion("folder", "/library/{}".format(folder), -1))
+        members = numpy.arange(folder % groups * size, folder % groups * size + size)
+        table.append(-numpy.isin(numpy.arange(count), generator.choice(members[~kept[members]])).astype(float))
+    listing = numpy.vstack([-numpy.arange(count, dtype=float), numpy.arange(count)])
+    weighed = lexicographic.weigh(numpy.vstack(table), kept, starts, found, listing)
+    assert set(weighed[0].rows) == {0, 1, 2}
 
 
 def jpeg_row(path, generator):
