@@ -248,7 +248,8 @@ def weigh(key_table, kept, starts, found, listing):
 
     A beam search: each of the WIDTH most promising orders is extended by every criterion that parts members
     it leaves tied, up to MAX_CRITERIA criteria; the KEPT heaviest orders met are weighed against each other.
-    An order's promise is its weight completed by a tie's criterion (:func:`_completed_gains`). Only the
+    An order's promise is its weight, or more, its weight completed by the tie's criterion that best completes
+    the order it extends (:func:`_completed_gains`). Only the
     groups an order leaves tied are looked at to extend it. A tie's criterion only extends an order: it
     tells apart what a person's criteria leave tied, it is no one's preference.
     """
@@ -264,7 +265,7 @@ def weigh(key_table, kept, starts, found, listing):
     everything = np.ones(key_table.shape[1], dtype=bool)
     beam = [((), everything, float(_log_likelihood(everything[None], kept, starts, sizes, listing)[0]))]
     met = {(): beam[0][2]}
-    for _ in range(MAX_CRITERIA):
+    for step in range(MAX_CRITERIA):
         extended, parted = [], []
         for order, mask, weight in beam:
             tied = group_sums(mask[None], starts)[0] > 1
@@ -275,14 +276,17 @@ def weigh(key_table, kept, starts, found, listing):
             decided, tied_listing = kept[members], listing[:, members]
             tied_groups = (decided, tied_starts, tied_sizes, tied_listing)
             before = _log_likelihood(mask[members][None], *tied_groups)[0]
-            gains = _log_likelihood(chosen[parting], *tied_groups) - before + prior[parting]
-            # An extension is ranked by what it would weigh completed by a tie's criterion: a criterion that
-            # decides a few groups before the tie's that decides most ("not edited, long edge at least 700 px,
-            # then the oldest file") gains little until then, and orders that the tie's criterion completes at
-            # once filled the beam before it.
-            tie_table, tied_mask = key_table[tie_rows][:, members], mask[members]
-            completed = _completed_gains(tie_table, prior[tie_rows], tied_mask, chosen[parting], tied_groups, before)
-            promise = np.maximum(gains, completed + prior[parting])
+            extensions = chosen[parting]
+            gains = _log_likelihood(extensions, *tied_groups) - before + prior[parting]
+            # An extension is ranked by what it would weigh completed by a tie's criterion, if that is more: a
+            # criterion that decides a few groups before the tie's that decides most ("not edited, long edge at
+            # least 700 px, then the oldest file") gains little until then, and orders that the tie's criterion
+            # completes at once filled the beam before it. The last step's orders are not extended.
+            promise = gains
+            if step < MAX_CRITERIA - 1:
+                ties_here, order_here = key_table[tie_rows][:, members], mask[members]
+                completed = _completed_gains(ties_here, prior[tie_rows], order_here, extensions, tied_groups, before)
+                promise = np.maximum(gains, completed + prior[parting])
             # No more than WIDTH extensions of one order can be among the WIDTH most promising: only theirs are kept.
             best = np.argsort(-promise, kind="stable")[:WIDTH]
             parted.append((members, chosen[parting[best]]))
@@ -310,6 +314,8 @@ def _completed_gains(tie_table, tie_prior, mask, chosen, tied_groups, before):
     decisions' log-likelihood is ``before``), how much likelier it makes the decisions, completed by the tie's
     criterion (a row of tie_table, its log prior in tie_prior) that best completes the order itself.
     ``tied_groups``: the decisions (kept, starts, sizes, listing) of the groups the order leaves tied."""
+    if not len(tie_table):
+        return np.full(len(chosen), -np.inf)
     completions = tops(tie_table, mask, tied_groups[1])
     tie = int(np.argmax(_log_likelihood(completions, *tied_groups) + tie_prior))
     completed = tops(tie_table[tie][None], chosen, tied_groups[1])
