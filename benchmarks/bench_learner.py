@@ -319,7 +319,7 @@ def asking(groups, people):
 
 def summary(values):
     values = np.array(values)
-    return "{:.3f} | {:.3f} | {:.3f}".format(values.mean(), np.percentile(values, 10), values.min())
+    return "{:.4f} | {:.4f} | {:.3f}".format(values.mean(), np.percentile(values, 10), values.min())
 
 
 def print_learning(results, used, count):
