@@ -14,7 +14,7 @@ import pytest
 from conftest import copies, invoke, json_lines, phone_library, run, scanned_archive
 from shashin import ranking, trash
 from shashin.cli import rank as rank_command
-from shashin.ranking import lexicographic, rule
+from shashin.ranking import lexicographic, model, rule
 from shashin.ranking.model import FACTS, train
 from shashin.ranking.model import load as load_model
 from shashin.store import Store
@@ -222,13 +222,13 @@ def test_review_page_removals_teach_and_trashed_copies_are_not_ranked(library, o
 def test_saved_model_is_reused_until_decisions_change(library, tmp_path):
     folder, db = library
     invoke(rank_command.cli, "--db", db, "--decisions", keeps_camera(folder, tmp_path, range(5)), "-q", check=0)
-    model = ranking.model_path(str(db))
-    saved = os.stat(model).st_mtime_ns
+    saved_model = ranking.model_path(str(db))
+    saved = os.stat(saved_model).st_mtime_ns
     invoke(rank_command.cli, "--db", db, "-q", check=0)
-    assert os.stat(model).st_mtime_ns == saved
+    assert os.stat(saved_model).st_mtime_ns == saved
     result = invoke(rank_command.cli, "--db", db, "--decisions", keeps_camera(folder, tmp_path, range(6)), check=0)
     assert "1 imported, 5 already imported, 0 failed" in result.stderr
-    assert load_model(model).evaluation["groups"] == 6
+    assert load_model(saved_model).evaluation["groups"] == 6
 
 
 def test_a_model_that_cannot_be_saved_is_one_line_and_ranking_goes_on(library, tmp_path):
@@ -444,6 +444,14 @@ def test_a_criterion_that_decides_a_few_groups_is_not_lost_behind_a_tie_that_dec
     assert set(weighed[0].rows) == {0, 1, 2}
 
 
+def test_the_keeper_is_the_copy_with_the_most_votes_however_close():
+    """The copies after the keeper follow their share of the weighed orders' vote to a thousandth, where the
+    heaviest order's preference breaks ties; the keeper is still the copy with the most, by however little."""
+    votes, heaviest_prefers_second = numpy.array([0.5004, 0.4996]), numpy.array([[0.0, 1.0]])
+    scores = model._voted(votes, heaviest_prefers_second, (0,), numpy.array([0.0, -1.0]), numpy.array([0]))
+    assert scores[0] > scores[1]
+
+
 def jpeg_row(path, generator):
     """An 800 x 600 JPEG's row as ranking reads it, of a random size, with no capture date."""
     size = generator.randint(50_000, 400_000)
@@ -621,8 +629,6 @@ def test_the_dated_copy_kept_says_it_has_a_capture_date_and_a_long_history_evalu
     """Someone who keeps the only copy with a capture date: the learned orders say so from each member's side
     (not "later capture" for the dated one); and --evaluate trains on decisions older than those the orders are
     weighed on (the learning curve's first folds) without failing."""
-    from shashin.ranking import model
-
     generator = random.Random(5)
 
     def group(number):

@@ -248,10 +248,10 @@ def weigh(key_table, kept, starts, found, listing):
 
     A beam search: each of the WIDTH most promising orders is extended by every criterion that parts members
     it leaves tied, up to MAX_CRITERIA criteria; the KEPT heaviest orders met are weighed against each other.
-    An order's promise is its weight, or more, its weight completed by the tie's criterion that best completes
-    the order it extends (:func:`_completed_gains`). Only the
-    groups an order leaves tied are looked at to extend it. A tie's criterion only extends an order: it
-    tells apart what a person's criteria leave tied, it is no one's preference.
+    An order's promise is its weight, or, if that is more, its weight once completed by the tie's criterion
+    that best completes the order it extends (:func:`_completed_gains`). Only the groups an order leaves tied
+    are looked at to extend it. A tie's criterion only extends an order: it tells apart what a person's
+    criteria leave tied, it is no one's preference.
     """
     sizes = np.diff(np.append(starts, key_table.shape[1]))
     key_table = ranks(key_table)

@@ -523,18 +523,18 @@ def _by_orders(key_table, weighed, starts, listing):
     each member's share of their weight (:func:`.lexicographic.vote`) and the scores that rank by it."""
     chosen = lexicographic.choices(key_table, weighed, starts, listing)
     votes = lexicographic.vote(chosen, weighed, starts)
-    return chosen, votes, _voted(votes, key_table, lexicographic.heaviest(weighed), listing, starts)
+    return chosen, votes, _voted(votes, key_table, lexicographic.heaviest(weighed), listing[0], starts)
 
 
-def _voted(votes, key_table, heaviest, listing, starts):
+def _voted(votes, key_table, heaviest, name_order, starts):
     """Scores from the weighed orders' votes, larger preferred: first the copy with the most votes in its group,
     then the others by their votes to a thousandth (orders that together weigh less say nothing of a person:
     one that weighs a millionth put a smaller web copy before a byte-identical backup of the largest file);
-    where they tie, the heaviest order's preference, then the first in name order (``listing[0]``): copies
-    that no criterion tells apart (byte-identical backups) are kept as a file manager lists them, first."""
+    where they tie, the heaviest order's preference, then the first in name order: copies that no criterion
+    tells apart (byte-identical backups) are kept as a file manager lists them, first."""
     preference = lexicographic.preference(key_table[list(heaviest)])
     most = lexicographic.tops(votes[None], np.ones(len(votes), dtype=bool), starts)[0]
-    ranking = np.lexsort((listing[0], preference, np.round(votes, 3), most))
+    ranking = np.lexsort((name_order, preference, np.round(votes, 3), most))
     scores = np.empty(len(votes))
     scores[ranking] = np.arange(len(votes))
     return scores
