@@ -270,7 +270,15 @@ def _started(tmp_path, db, count):
     for index in range(count):
         (folder / "IMG_{:03d}.jpg".format(index)).write_bytes(photo + index.to_bytes(4, "big"))
     command = [str(BIN / "shashin-hash"), "-j", "2", "--db", str(db), str(folder)]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+    # A shell's background job ignores SIGINT, and so does a scan it starts (a suite run with `&` did, and the
+    # interrupt never reached the scan): the scan starts as from a terminal.
+    return subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0, preexec_fn=_interruptible
+    )
+
+
+def _interruptible():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _children(parent):
