@@ -262,6 +262,7 @@ def weigh(key_table, kept, starts, found, listing):
     ties = {(criterion.argument, criterion.direction) for criterion in found if criterion.kind == "tie"}
     first_only = np.array([c.kind == "fact" and (c.argument, c.direction) in ties for c in found], dtype=bool)
     tie_rows = np.flatnonzero(~said)
+    tie_table, tie_prior = key_table[tie_rows], prior[tie_rows]
     everything = np.ones(key_table.shape[1], dtype=bool)
     beam = [((), everything, float(_log_likelihood(everything[None], kept, starts, sizes, listing)[0]))]
     met = {(): beam[0][2]}
@@ -271,11 +272,12 @@ def weigh(key_table, kept, starts, found, listing):
             tied = group_sums(mask[None], starts)[0] > 1
             members, tied_sizes = np.repeat(tied, sizes), sizes[tied]
             tied_starts = np.cumsum(tied_sizes) - tied_sizes
-            chosen = tops(key_table[:, members], mask[members], tied_starts)
-            parting = np.flatnonzero((chosen != mask[members]).any(axis=1) & (~first_only if order else said))
+            order_here = mask[members]
+            chosen = tops(key_table[:, members], order_here, tied_starts)
+            parting = np.flatnonzero((chosen != order_here).any(axis=1) & (~first_only if order else said))
             decided, tied_listing = kept[members], listing[:, members]
             tied_groups = (decided, tied_starts, tied_sizes, tied_listing)
-            before = _log_likelihood(mask[members][None], *tied_groups)[0]
+            before = _log_likelihood(order_here[None], *tied_groups)[0]
             extensions = chosen[parting]
             gains = _log_likelihood(extensions, *tied_groups) - before + prior[parting]
             # An extension is ranked by what it would weigh completed by a tie's criterion, if that is more: a
@@ -284,8 +286,8 @@ def weigh(key_table, kept, starts, found, listing):
             # completes at once filled the beam before it. The last step's orders are not extended.
             promise = gains
             if step < MAX_CRITERIA - 1:
-                ties_here, order_here = key_table[tie_rows][:, members], mask[members]
-                completed = _completed_gains(ties_here, prior[tie_rows], order_here, extensions, tied_groups, before)
+                ties_here = tie_table[:, members]
+                completed = _completed_gains(ties_here, tie_prior, order_here, extensions, tied_groups, before)
                 promise = np.maximum(gains, completed + prior[parting])
             # No more than WIDTH extensions of one order can be among the WIDTH most promising: only theirs are kept.
             best = np.argsort(-promise, kind="stable")[:WIDTH]
