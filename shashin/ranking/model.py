@@ -21,6 +21,7 @@ order, or the rule when neither beats it.
 """
 
 import functools
+import gc
 import math
 import os
 import re
@@ -32,7 +33,16 @@ from sklearn.model_selection import GroupKFold
 
 from ..formats import is_raw
 from . import MIN_GROUPS, lexicographic
-from .rule import camera_evidence, judged, name_marks, pixels, positions_of_keys, rule_positions, rule_reason
+from .rule import (
+    camera_evidence,
+    judged,
+    judged_reason,
+    name_marks,
+    pixels,
+    positions_of_keys,
+    rule_positions,
+    rule_reason,
+)
 
 #: Saved models of another version are trained again.
 VERSION = 9
@@ -94,6 +104,24 @@ _FIRST_WORD = re.compile(r"^_?([^\W\d_]+)")
 _COUNTER = re.compile(r"(\(\d+\)|[-_ ]\d{1,2}|[-_ ]copy(?: \d+)?)$")
 
 
+def _without_cycle_collector(function):
+    """``function`` run with Python's cycle collector paused. Ranking makes millions of small objects (a
+    member's facts, words, reasons) and no reference cycles; the collector's passes over them, each longer as
+    the ranked groups pile up, took a quarter to a third of the time to train and rank."""
+
+    @functools.wraps(function)
+    def paused(*args, **kwargs):
+        if not gc.isenabled():
+            return function(*args, **kwargs)
+        gc.disable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return paused
+
+
 # A member's facts
 
 
@@ -119,6 +147,7 @@ class _Members:
         self.rule_position = np.array([p for positions_in_group in ranked for p in positions_in_group], dtype=np.int64)
         #: The person's keeper rules' own place of each member (0 without rules): what the learner orders within.
         self.tier = np.array([t for group_tiers in tiers for t in group_tiers], dtype=np.int64)
+        self._word_columns = {}
 
     @functools.cached_property
     def _judged(self):
@@ -163,6 +192,30 @@ class _Members:
     def words(self):
         return [words for _, _, words in self._facts]
 
+    def rule_reason(self, index, other):
+        """The rule's criterion that puts member index before (or after) member other (:func:`.rule.rule_reason`),
+        from what the built-in rule read of them, or the person's rules'."""
+        if self.positions is rule_positions:
+            return judged_reason(self._judged[index], self._judged[other])
+        return getattr(self.positions, "reason", rule_reason)(self.members[index], self.members[other])
+
+    @functools.cached_property
+    def format_columns(self):
+        """Each member's format as one-hot columns, in the order of :data:`FORMATS`."""
+        return (np.array(self.formats, dtype=object)[:, None] == np.array(FORMATS, dtype=object)).astype(np.float32)
+
+    def word_columns(self, vocabulary):
+        """Each member's words among ``vocabulary`` (a tuple) as 0/1 columns, worked out once: ranking reads them
+        for a chunk's pairs and again for its reasons, training for its pairs three ways."""
+        if vocabulary not in self._word_columns:
+            index = {word: i for i, word in enumerate(vocabulary)}
+            columns = np.zeros((len(self.words), len(vocabulary)), dtype=np.float32)
+            for row, member_words in enumerate(self.words):
+                for word in member_words & index.keys():
+                    columns[row, index[word]] = 1.0
+            self._word_columns[vocabulary] = columns
+        return self._word_columns[vocabulary]
+
     def pairs(self):
         """Every ordered pair of members within a group: index arrays (first, second), and where each
         pair's reverse is in them."""
@@ -205,21 +258,21 @@ def _facts(member, judgement):
     file_format = (member.get("format") or "").upper()
     # A person says "RAW" of every camera's RAW (NEF, CR2...), as keeper rules do.
     file_format = "RAW" if file_format and is_raw(file_format) else file_format
-    words = {"folder:" + word for word in _words(folder)} | _folders(folder)
-    words |= {"name:" + word for word in _name_words(os.path.splitext(file_name)[0])}
-    return numbers, file_format, words
+    return numbers, file_format, _folder_words(folder) | _name_words(os.path.splitext(file_name)[0])
 
 
+@functools.lru_cache(maxsize=4096)
 def _name_words(stem):
     """The name's words, "start:" its first word, "(n)" for a copy's counter at its end, and its marks
-    (:data:`.rule.NAME_MARKS`)."""
+    (:data:`.rule.NAME_MARKS`), each as "name:" and the word. Cached: a group's copies often share a name."""
     words = set(_words(stem))
     first = _FIRST_WORD.match(stem.lower())
     if first:
         words.add("start:" + first.group(1))
     if _COUNTER.search(stem.lower()):
         words.add("(n)")
-    return words | {"mark:" + mark for mark in name_marks(stem)}
+    words |= {"mark:" + mark for mark in name_marks(stem)}
+    return frozenset("name:" + word for word in words)
 
 
 def _folder(path):
@@ -234,21 +287,20 @@ def _absolute(folder):
 
 
 @functools.lru_cache(maxsize=4096)
-def _folders(folder):
-    """A folder (as a path names it) and each folder above it, as paths (``lexicographic.FOLDER``): "the copy in
-    ~/Pictures/EOS/" is what a person says, where the words "pictures" and "eos" are also those of
-    ~/Backup/Pictures/EOS/."""
+def _folder_words(folder):
+    """A folder's words as "folder:" and the word; and the folder (as a path names it) and each folder above
+    it, as paths (``lexicographic.FOLDER``): "the copy in ~/Pictures/EOS/" is what a person says, where the
+    words "pictures" and "eos" are also those of ~/Backup/Pictures/EOS/. Cached: the copies of a library share a
+    few hundred folders."""
+    found = {"folder:" + word for word in _words(folder)}
     folder = _absolute(folder)
-    found = set()
     while folder != os.path.dirname(folder):
         found.add(lexicographic.FOLDER + folder)
         folder = os.path.dirname(folder)
     return frozenset(found)
 
 
-@functools.lru_cache(maxsize=4096)
 def _words(text):
-    # Cached: the copies of a library share a few hundred folders.
     return {"(n)" if word.startswith("(") else word for word in _WORD.findall(text.lower())}
 
 
@@ -281,12 +333,7 @@ class _Columns:
         signs = np.sign(numbers[first] - numbers[second])
         signs[:, 4] *= both_dated
         evidence = numbers[:, len(FACTS) :].sum(axis=1)
-        formats = (np.array(flat.formats, dtype=object)[:, None] == np.array(FORMATS, dtype=object)).astype(np.float32)
-        index = {word: i for i, word in enumerate(self.words)}
-        words = np.zeros((len(flat.words), len(self.words)), dtype=np.float32)
-        for row, member_words in enumerate(flat.words):
-            for word in member_words & index.keys():
-                words[row, index[word]] = 1.0
+        formats, words = flat.format_columns, flat.word_columns(tuple(self.words))
         position = flat.rule_position
         return np.hstack(
             [
@@ -355,6 +402,7 @@ class Ranker:
         path, rank, keep_probability (None under the rule) and reasons (empty unless explain)."""
         return self.rank_and_sureness(groups, explain)[0]
 
+    @_without_cycle_collector
     def rank_and_sureness(self, groups, explain=True):
         """:meth:`rank`, and how sure the model is of each group: where the learned orders order the groups,
         the weight of those that choose its keeper; else the trees' keep probability of the suggested keeper,
@@ -424,10 +472,8 @@ class Ranker:
         elif probability is not None:
             reasons = self._reasons(flat, partner, keeper)
         else:
-            reason = getattr(self.positions, "reason", rule_reason)
             reasons = [
-                reason(member, flat.members[other]) if other != index else []
-                for index, (member, other) in enumerate(zip(flat.members, partner))
+                flat.rule_reason(index, other) if other != index else [] for index, other in enumerate(partner.tolist())
             ]
         if explain:
             for index in np.flatnonzero(flat.tier != flat.tier[partner]):
@@ -471,9 +517,14 @@ class Ranker:
         strong = (by_family >= MIN_CONTRIBUTION).tolist()
         for row, index in enumerate(members.tolist()):
             other = int(partner[index])
-            # Two criteria may come to the same words (the rule's criterion is the camera's evidence).
-            words = [_describe(families[f], flat, index, other) for f in strongest[row] if strong[row][f]]
-            reasons[index] = list(dict.fromkeys(words))[:MAX_REASONS]
+            # Two criteria may come to the same words (the rule's criterion is the camera's evidence). The
+            # strongest come first, so the first that is not strong ends them.
+            said = {}
+            for family in strongest[row]:
+                if len(said) == MAX_REASONS or not strong[row][family]:
+                    break
+                said.setdefault(_describe(families[family], flat, index, other))
+            reasons[index] = list(said)
         return reasons
 
     def _order_reasons(self, flat, partner, keepers, key_table, chosen):
@@ -609,7 +660,7 @@ def _describe(family, flat, index, other):
             return "camera evidence: " + ", ".join(e for e, m, t in zip(_EVIDENCE, mine, theirs) if m > t)
         return "less camera evidence: " + ", ".join("no " + e for e, m, t in zip(_EVIDENCE, mine, theirs) if m < t)
     # The rule's order decided: say the rule's own criterion between the two.
-    words = getattr(flat.positions, "reason", rule_reason)(member, partner)
+    words = flat.rule_reason(index, other)
     first = flat.rule_position[index] < flat.rule_position[other]
     return words[0] if words else "the rule's pick" if first else "not the rule's pick"
 
@@ -779,6 +830,7 @@ def _select(decisions, positions):
     return trial, evaluation
 
 
+@_without_cycle_collector
 def train(decisions, positions=rule_positions):
     """A :class:`Ranker` from decided groups, ``(members, kept)`` oldest first, starting from the rule
     ``positions`` (each member's place in a group, 0 for the one to keep).
@@ -798,6 +850,7 @@ def train(decisions, positions=rule_positions):
     return Ranker(positions, trial.columns, trial.fit(everything), criteria, renumbered, evaluation)
 
 
+@_without_cycle_collector
 def evaluate(decisions, positions=rule_positions):
     """Grouped cross-validated top-1 accuracy of the model, the learned order and the rule, and the learning
     curve.

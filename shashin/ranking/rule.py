@@ -217,11 +217,15 @@ _RULE_REASONS = (
 
 def rule_reason(member, other):
     """The criterion of the rule that puts member before (or after) other, as a list of one or none."""
-    (my_key, my_evidence, _, _), (their_key, their_evidence, _, _) = judged(member), judged(other)
-    for words, mine, theirs in zip(_RULE_REASONS, my_key, their_key):
+    return judged_reason(judged(member), judged(other))
+
+
+def judged_reason(member, other):
+    """:func:`rule_reason` of two members from what the rule read of them (:func:`judged`)."""
+    for words, mine, theirs in zip(_RULE_REASONS, member.key, other.key):
         if mine != theirs:
             if words is None:
-                return [_evidence_words(my_evidence, their_evidence, mine < theirs)]
+                return [_evidence_words(member.evidence, other.evidence, mine < theirs)]
             return [words[0] if mine < theirs else words[1]]
     return []
 
