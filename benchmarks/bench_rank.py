@@ -323,9 +323,10 @@ def command(encodings, groups, decisions=1000):
             records = [
                 dict(member, md5=hashlib.md5(member["path"].encode()).hexdigest(), dhash="0" * 16)
                 for members in rows
-                for member in members
+                for member in _scanned(members)
             ]
-            store.save_hashed(records, {})
+            # As shashin-hash saves them: the tags come with shashin-meta.
+            store.save_hashed([dict(record, metadata=None) for record in records], {})
             store.save_metadata(records)
             md5 = {record["path"]: record["md5"] for record in records}
             store.replace_groups(
