@@ -1,6 +1,7 @@
 """shashin-rank: the cold-start rule, learning from decisions, reasons, evaluation, bulk-accept preview."""
 
 import contextlib
+import gc
 import json
 import os
 import random
@@ -359,6 +360,24 @@ def test_learns_an_ordered_preference_with_a_threshold_and_says_it():
         for member in ranked[1:]:
             edge = next(m["width"] for m in members if m["path"] == member["path"])
             assert member["reasons"] == ["larger file" if edge >= 1000 else "long edge under 1000 px"]
+
+
+def test_training_and_ranking_leave_the_cycle_collector_as_they_found_it():
+    """They pause it (ranking makes millions of objects and no cycles), and turn it back on only if it was on."""
+    groups = [
+        [{"path": "/library/{}/{}.jpg".format(n, w), "width": 100 * w, "height": 100, "size": w} for w in (1, 2)]
+        for n in range(40)
+    ]
+    decisions = [(members, [True, False]) for members in groups]
+    assert gc.isenabled()
+    train(decisions).rank(groups)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        train(decisions).rank(groups)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 @pytest.mark.parametrize(
