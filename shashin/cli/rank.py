@@ -100,6 +100,7 @@ class Rank(Tool):
     creates_database = False
     unit = "group"
 
+    @ranking.without_cycle_collector
     def main(self, decisions_file, evaluate, ask, rules):
         store, reporter = self.store, self.reporter
         if rules is not None:

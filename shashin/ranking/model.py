@@ -21,7 +21,6 @@ order, or the rule when neither beats it.
 """
 
 import functools
-import gc
 import math
 import os
 import re
@@ -32,7 +31,7 @@ from lightgbm import LGBMClassifier
 from sklearn.model_selection import GroupKFold
 
 from ..formats import is_raw
-from . import MIN_GROUPS, lexicographic
+from . import MIN_GROUPS, lexicographic, without_cycle_collector
 from .rule import (
     camera_evidence,
     judged,
@@ -102,24 +101,6 @@ _WORD = re.compile(r"[^\W\d_]+|\(\d+\)")
 #: ("IMG_0001-2", "IMG_0001 copy", "IMG_0001 (1)").
 _FIRST_WORD = re.compile(r"^_?([^\W\d_]+)")
 _COUNTER = re.compile(r"(\(\d+\)|[-_ ]\d{1,2}|[-_ ]copy(?: \d+)?)$")
-
-
-def _without_cycle_collector(function):
-    """``function`` run with Python's cycle collector paused. Ranking makes millions of small objects (a
-    member's facts, words, reasons) and no reference cycles; the collector's passes over them, each longer as
-    the ranked groups pile up, took a quarter to a third of the time to train and rank."""
-
-    @functools.wraps(function)
-    def paused(*args, **kwargs):
-        if not gc.isenabled():
-            return function(*args, **kwargs)
-        gc.disable()
-        try:
-            return function(*args, **kwargs)
-        finally:
-            gc.enable()
-
-    return paused
 
 
 # A member's facts
@@ -402,7 +383,7 @@ class Ranker:
         path, rank, keep_probability (None under the rule) and reasons (empty unless explain)."""
         return self.rank_and_sureness(groups, explain)[0]
 
-    @_without_cycle_collector
+    @without_cycle_collector
     def rank_and_sureness(self, groups, explain=True):
         """:meth:`rank`, and how sure the model is of each group: where the learned orders order the groups,
         the weight of those that choose its keeper; else the trees' keep probability of the suggested keeper,
@@ -830,7 +811,7 @@ def _select(decisions, positions):
     return trial, evaluation
 
 
-@_without_cycle_collector
+@without_cycle_collector
 def train(decisions, positions=rule_positions):
     """A :class:`Ranker` from decided groups, ``(members, kept)`` oldest first, starting from the rule
     ``positions`` (each member's place in a group, 0 for the one to keep).
@@ -850,7 +831,7 @@ def train(decisions, positions=rule_positions):
     return Ranker(positions, trial.columns, trial.fit(everything), criteria, renumbered, evaluation)
 
 
-@_without_cycle_collector
+@without_cycle_collector
 def evaluate(decisions, positions=rule_positions):
     """Grouped cross-validated top-1 accuracy of the model, the learned order and the rule, and the learning
     curve.
