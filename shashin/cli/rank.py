@@ -100,7 +100,6 @@ class Rank(Tool):
     creates_database = False
     unit = "group"
 
-    @ranking.without_cycle_collector
     def main(self, decisions_file, evaluate, ask, rules):
         store, reporter = self.store, self.reporter
         if rules is not None:
@@ -134,6 +133,14 @@ class Rank(Tool):
                     reporter.count(outcome.status)
             self.summary = (ranking.ASKED,) + imports
             return
+        self._rank_all()
+        self.summary = (ranking.RANKED,) + imports
+
+    @ranking.without_cycle_collector
+    def _rank_all(self):
+        """Rank every group: print each one's record, store the ranks. The collector is paused over the whole
+        of it, the reading of the rows and the writing of the records too (see ranking.without_cycle_collector)."""
+        store, reporter = self.store, self.reporter
         ranks = []
         for outcome in ranking.rank_groups(store):
             if self._said(outcome):
@@ -149,7 +156,6 @@ class Rank(Tool):
                 )
                 reporter.count(outcome.status)
         store.save_ranks(ranks)
-        self.summary = (ranking.RANKED,) + imports
 
     def _said(self, outcome):
         """Whether the outcome is one to say on stderr (the saved model skipped, or not saved), said."""
